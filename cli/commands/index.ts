@@ -1,0 +1,5 @@
+import type { Command } from '../command.js';
+
+// One line per subcommand module; each module exports `command`.
+export const commands: Command[] = [
+];
