@@ -1,0 +1,26 @@
+import { readPairsFile, ScoreAccumulator } from '../../eval/index.js';
+import { UserError } from '../../engine/index.js';
+import { checkFlags, parseArgs } from '../args.js';
+import type { Command } from '../command.js';
+
+export const command: Command = {
+  name: 'score',
+  summary: 'score generated text against expected text (exact match, chrF, BLEU, WER, IoU, edit similarity)',
+  usage: [
+    'usage: codefudge score PAIRS.jsonl',
+    '',
+    'PAIRS.jsonl holds one {"hyp": "...", "ref": "..."} object per line.',
+    'Prints one JSON line per pair on stdout with exact_match, exact_match_first_line,',
+    'chrf, bleu (sacrebleu definitions, 0-100), wer, iou and edit_sim, and one corpus',
+    'summary line on stderr (chrF, BLEU and WER pool statistics; the rest are means).',
+  ].join('\n'),
+  async run(argv) {
+    const args = parseArgs(argv);
+    checkFlags(args, []);
+    if (args.positionals.length !== 1) throw new UserError('score needs exactly one PAIRS.jsonl file (see codefudge score --help)');
+    const pairs = readPairsFile(args.positionals[0]);
+    const scores = new ScoreAccumulator();
+    for (const { hyp, ref } of pairs) process.stdout.write(JSON.stringify(scores.add(hyp, ref)) + '\n');
+    process.stderr.write(`corpus ${JSON.stringify(scores.summary())}\n`);
+  },
+};
