@@ -1,0 +1,185 @@
+import { CausalLM, type KvCache } from '../causal-lm.js';
+import { Rng } from '../random.js';
+import {
+  applyRepetitionPenalty, applyTemperature, applyTopK, applyTopP, argmax, logSoftmax, softmax,
+} from './logits-processors.js';
+
+export interface GenerateOptions {
+  maxNewTokens: number;
+  /** 0 (default) decodes greedily; > 0 samples. */
+  temperature?: number;
+  topK?: number;
+  topP?: number;
+  seed?: number;
+  /** > 1 runs beam search with this many beams (deterministic, no sampling). */
+  numBeams?: number;
+  /** Beam scores are divided by length ** lengthPenalty. */
+  lengthPenalty?: number;
+  repetitionPenalty?: number;
+  stopTokens?: number[];
+  /** Generation ends when the decoded text contains one of these; the text is cut before it. */
+  stopStrings?: string[];
+  signal?: AbortSignal;
+}
+
+export type StopReason = 'stop-token' | 'stop-string' | 'max-tokens' | 'aborted';
+
+export interface Generation {
+  ids: number[];
+  text: string;
+  reason: StopReason;
+  /** Sum of log-probabilities of the generated tokens (beam search: the beam's score). */
+  logprob: number;
+}
+
+/** What generation needs of a tokenizer. */
+export interface Decoder {
+  decode(ids: number[]): string;
+}
+
+/** Cuts `text` before the first stop string it contains, or returns undefined. */
+function cutAtStop(text: string, stops: readonly string[]): string | undefined {
+  let cut = -1;
+  for (const s of stops) {
+    const i = text.indexOf(s);
+    if (i >= 0 && (cut < 0 || i < cut)) cut = i;
+  }
+  return cut < 0 ? undefined : text.slice(0, cut);
+}
+
+function lastRow(logits: Float32Array, row: number, positions: number, vocab: number): Float32Array {
+  const start = (row * positions + positions - 1) * vocab;
+  return logits.slice(start, start + vocab);
+}
+
+/** Runs the prompt through the model, reusing `reuse` when it holds a prefix of the prompt. */
+async function prefill(lm: CausalLM, prompt: number[], reuse?: { ids: number[]; cache: KvCache }) {
+  let cache = lm.emptyCache(1);
+  let start = 0;
+  if (reuse && reuse.cache.batch === 1) {
+    let common = 0;
+    while (common < reuse.ids.length && common < prompt.length - 1 && reuse.ids[common] === prompt[common]) common++;
+    // A cache can only be reused whole: positions past `common` would hold the wrong tokens.
+    if (common === reuse.ids.length && common > 0) {
+      cache = reuse.cache;
+      start = common;
+    }
+  }
+  const out = await lm.forward([prompt.slice(start)], cache);
+  return { out, reused: start };
+}
+
+export interface GenerateResult extends Generation {
+  /** Prompt + generated ids whose keys/values `cache` holds, for the next call's prefix reuse. */
+  cacheIds: number[];
+  cache: KvCache;
+  reusedTokens: number;
+  /** Beam search: every finished hypothesis, best first. */
+  candidates?: Generation[];
+}
+
+/** Greedy or sampled decoding of one sequence with the KV cache. */
+export async function generate(
+  lm: CausalLM, tok: Decoder, prompt: number[], opts: GenerateOptions, reuse?: { ids: number[]; cache: KvCache },
+): Promise<GenerateResult> {
+  if ((opts.numBeams ?? 1) > 1) return beamSearch(lm, tok, prompt, opts);
+  const vocab = lm.config.vocabSize;
+  const rng = new Rng(opts.seed ?? 0);
+  const stopTokens = new Set(opts.stopTokens ?? []);
+  const { out: first, reused } = await prefill(lm, prompt, reuse);
+  let out = first;
+  const ids: number[] = [];
+  let logprob = 0;
+  let reason: StopReason = 'max-tokens';
+  let text = '';
+  for (let step = 0; step < opts.maxNewTokens; step++) {
+    if (opts.signal?.aborted) { reason = 'aborted'; break; }
+    const logits = lastRow(out.logits, 0, out.positions, vocab);
+    applyRepetitionPenalty(logits, [...prompt, ...ids], opts.repetitionPenalty ?? 1);
+    const next = pick(logits, opts, rng);
+    logprob += logSoftmax(logits)[next];
+    if (stopTokens.has(next)) { reason = 'stop-token'; break; }
+    ids.push(next);
+    text = tok.decode(ids);
+    const cut = opts.stopStrings?.length ? cutAtStop(text, opts.stopStrings) : undefined;
+    if (cut !== undefined) { text = cut; reason = 'stop-string'; break; }
+    if (step + 1 < opts.maxNewTokens) out = await lm.forward([[next]], out.cache);
+  }
+  const cacheIds = [...prompt, ...ids].slice(0, out.cache.length);
+  return { ids, text, reason, logprob, cache: out.cache, cacheIds, reusedTokens: reused };
+}
+
+function pick(logits: Float32Array, opts: GenerateOptions, rng: Rng): number {
+  const t = opts.temperature ?? 0;
+  if (t <= 0) return argmax(logits);
+  const l = Float32Array.from(logits);
+  applyTemperature(l, t);
+  if (opts.topK) applyTopK(l, opts.topK);
+  if (opts.topP !== undefined) applyTopP(l, opts.topP);
+  const probs = softmax(l);
+  let u = rng.next();
+  for (let i = 0; i < probs.length; i++) {
+    u -= probs[i];
+    if (u < 0) return i;
+  }
+  return argmax(probs);
+}
+
+interface Beam {
+  ids: number[];
+  score: number;
+}
+
+/**
+ * Beam search as Hugging Face runs it with early stopping: keep the `numBeams` best partial
+ * sequences by summed log-probability, move a beam to the finished set when it emits a stop
+ * token or stop string, stop once `numBeams` are finished; rank by score / length ** lengthPenalty.
+ */
+async function beamSearch(lm: CausalLM, tok: Decoder, prompt: number[], opts: GenerateOptions): Promise<GenerateResult> {
+  const numBeams = opts.numBeams ?? 1;
+  const vocab = lm.config.vocabSize;
+  const stopTokens = new Set(opts.stopTokens ?? []);
+  const alpha = opts.lengthPenalty ?? 1;
+  const { out: first } = await prefill(lm, prompt);
+  let out = first;
+  let beams: Beam[] = [{ ids: [], score: 0 }];
+  let cache = out.cache;
+  const finished: (Generation & { norm: number })[] = [];
+  const finish = (ids: number[], score: number, reason: StopReason, text = tok.decode(ids)) =>
+    finished.push({ ids, text, reason, logprob: score, norm: score / Math.pow(Math.max(ids.length, 1), alpha) });
+
+  for (let step = 0; step < opts.maxNewTokens && beams.length; step++) {
+    if (opts.signal?.aborted) break;
+    const candidates: { beam: number; token: number; score: number }[] = [];
+    beams.forEach((beam, row) => {
+      const logits = lastRow(out.logits, row, out.positions, vocab);
+      applyRepetitionPenalty(logits, [...prompt, ...beam.ids], opts.repetitionPenalty ?? 1);
+      const lp = logSoftmax(logits);
+      // Only the 2*numBeams best tokens of a beam can survive the global cut below.
+      const top = Array.from(lp.keys()).sort((a, b) => lp[b] - lp[a]).slice(0, 2 * numBeams);
+      for (const token of top) candidates.push({ beam: row, token, score: beam.score + lp[token] });
+    });
+    candidates.sort((a, b) => b.score - a.score);
+    const next: Beam[] = [];
+    const rows: number[] = [];
+    for (const c of candidates) {
+      if (next.length === numBeams) break;
+      const ids = [...beams[c.beam].ids, c.token];
+      if (stopTokens.has(c.token)) { finish(ids.slice(0, -1), c.score, 'stop-token'); continue; }
+      const cut = opts.stopStrings?.length ? cutAtStop(tok.decode(ids), opts.stopStrings) : undefined;
+      if (cut !== undefined) { finish(ids, c.score, 'stop-string', cut); continue; }
+      next.push({ ids, score: c.score });
+      rows.push(c.beam);
+    }
+    if (finished.length >= numBeams || !next.length) { beams = []; break; }
+    beams = next;
+    if (step + 1 === opts.maxNewTokens) break;
+    cache = CausalLM.selectRows(out.cache, rows);
+    out = await lm.forward(beams.map((b) => [b.ids[b.ids.length - 1]]), cache);
+  }
+  for (const b of beams) finish(b.ids, b.score, opts.signal?.aborted ? 'aborted' : 'max-tokens');
+  finished.sort((a, b) => b.norm - a.norm);
+  const candidates = finished.map(({ norm: _n, ...g }) => g);
+  const best = candidates[0];
+  return { ...best, candidates, cache: lm.emptyCache(1), cacheIds: [], reusedTokens: 0 };
+}

@@ -1,0 +1,50 @@
+import type { ModelConfig } from '../config.js';
+import { Builder } from '../graph/builder.js';
+import { buildDecoder, lmHead, type LinearHook, type ModelParams } from './decoder.js';
+
+/** The weights a graph reads: named float tensors, converted to f32 on demand. */
+export interface WeightReader {
+  float32(name: string): Float32Array;
+}
+
+export interface InferenceGraphOptions {
+  /** 'all' returns logits for every position; 'last' only the last (what decoding needs, much cheaper). */
+  logits: 'all' | 'last';
+  /** Also return `last_hidden_state` [B, S, hidden] (the final normed states). */
+  hidden?: boolean;
+  linearHook?: LinearHook;
+}
+
+/** Every weight becomes an initializer, read from the model folder only when the graph is written. */
+export function initializerParams(b: Builder, weights: WeightReader): ModelParams {
+  return {
+    get(name, shape) {
+      return b.has(name) ? b.value(name) : b.initializer(name, 'float32', shape, () => weights.float32(name));
+    },
+  };
+}
+
+/** Inference graph with Optimum's I/O names: input_ids, attention_mask, position_ids, past_key_values.N.* -> logits, present.N.*. */
+export function buildInferenceGraph(cfg: ModelConfig, params: (b: Builder) => ModelParams, opts: InferenceGraphOptions): Builder {
+  const b = new Builder('float32');
+  const p = params(b);
+  const dec = buildDecoder(b, cfg, p, { kvCache: true, linearHook: opts.linearHook });
+  const V = cfg.vocabSize;
+  const H = cfg.hiddenSize;
+  if (opts.logits === 'all') {
+    const logits = lmHead(b, cfg, p, dec.hidden);
+    b.output(b.reshapeTo(logits, b.concat([dec.batchSeq, b.int64s([V])], 0), ['batch_size', 'sequence_length', V]), 'logits');
+  } else {
+    const seq3 = b.reshapeTo(dec.hidden, b.concat([dec.batchSeq, b.int64s([H])], 0), ['batch_size', 'sequence_length', H]);
+    const last = b.reshape(b.slice(seq3, [1], [-1], [Number.MAX_SAFE_INTEGER]), [-1, H]);
+    b.output(b.unsqueeze(lmHead(b, cfg, p, last), [1]), 'logits');
+  }
+  dec.presents.forEach((kv, i) => {
+    b.output(kv.key, `present.${i}.key`);
+    b.output(kv.value, `present.${i}.value`);
+  });
+  if (opts.hidden) {
+    b.output(b.reshapeTo(dec.hidden, b.concat([dec.batchSeq, b.int64s([H])], 0), ['batch_size', 'sequence_length', H]), 'last_hidden_state');
+  }
+  return b;
+}
