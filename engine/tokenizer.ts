@@ -1,0 +1,94 @@
+// The model's tokenizer (tokenizer.json + tokenizer_config.json) through @huggingface/transformers,
+// built straight from the local files so it can never reach for the network.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { UserError } from './errors.js';
+
+export interface Tokenizer {
+  /** Token ids of `text`; adds no BOS/EOS (special-token strings in the text become their ids). */
+  encode(text: string): number[];
+  decode(ids: readonly number[], opts?: { skipSpecialTokens?: boolean }): string;
+  tokenToId(token: string): number | undefined;
+  idToToken(id: number): string | undefined;
+  /** One more than the largest id the tokenizer can produce. */
+  vocabSize: number;
+  eosTokenIds: number[];
+  bosTokenId: number | undefined;
+  specialTokens: string[];
+}
+
+function readJson(file: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new UserError(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? e}`);
+  }
+  try {
+    const json = JSON.parse(text);
+    if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new Error('not a JSON object');
+    return json;
+  } catch (e) {
+    throw new UserError(`${file} is not valid JSON: ${(e as Error).message}`);
+  }
+}
+
+// Structural view of the transformers.js tokenizer: only what this wrapper calls.
+interface HfTokenizer {
+  encode(text: string, opts: { add_special_tokens: boolean }): number[];
+  decode(ids: number[], opts: { skip_special_tokens: boolean; clean_up_tokenization_spaces: boolean }): string;
+  get_vocab(): Map<string, number>;
+  all_special_tokens: string[];
+  eos_token_id: number | undefined | null;
+  bos_token_id: number | undefined | null;
+}
+type HfTokenizerClass = new (tokenizerJson: unknown, tokenizerConfig: unknown) => HfTokenizer;
+
+/** The tokenizer class transformers.js would pick for this tokenizer_config.json. */
+async function tokenizerClass(config: Record<string, unknown>): Promise<HfTokenizerClass> {
+  const transformers = (await import('@huggingface/transformers')) as unknown as Record<string, unknown>;
+  const base = transformers.PreTrainedTokenizer as HfTokenizerClass;
+  const name = typeof config.tokenizer_class === 'string' ? config.tokenizer_class.replace(/Fast$/, '') : '';
+  const cls = transformers[name];
+  return typeof cls === 'function' && (cls === base || cls.prototype instanceof base) ? (cls as HfTokenizerClass) : base;
+}
+
+export async function loadTokenizer(dir: string): Promise<Tokenizer> {
+  const tokenizerPath = path.join(dir, 'tokenizer.json');
+  if (!fs.existsSync(tokenizerPath)) throw new UserError(`model folder "${dir}" has no tokenizer.json`);
+  const tokenizerJson = readJson(tokenizerPath);
+  const configPath = path.join(dir, 'tokenizer_config.json');
+  const tokenizerConfig = fs.existsSync(configPath) ? readJson(configPath) : {};
+  let hf: HfTokenizer;
+  try {
+    hf = new (await tokenizerClass(tokenizerConfig))(tokenizerJson, tokenizerConfig);
+  } catch (e) {
+    throw new UserError(`${tokenizerPath} cannot be loaded: ${(e as Error).message}`);
+  }
+  return wrap(hf);
+}
+
+function wrap(hf: HfTokenizer): Tokenizer {
+  const vocab = hf.get_vocab();
+  const idToToken = new Map<number, string>();
+  let maxId = -1;
+  for (const [token, id] of vocab) {
+    if (!idToToken.has(id)) idToToken.set(id, token);
+    if (id > maxId) maxId = id;
+  }
+  const present = (id: number | undefined | null) => (typeof id === 'number' && id >= 0 ? id : undefined);
+  const eos = present(hf.eos_token_id);
+  return {
+    encode: (text) => (text === '' ? [] : hf.encode(text, { add_special_tokens: false })),
+    // Code must round-trip: never "clean up" spaces before punctuation.
+    decode: (ids, opts = {}) => (ids.length === 0
+      ? ''
+      : hf.decode([...ids], { skip_special_tokens: opts.skipSpecialTokens ?? false, clean_up_tokenization_spaces: false })),
+    tokenToId: (token) => vocab.get(token),
+    idToToken: (id) => idToToken.get(id),
+    vocabSize: maxId + 1,
+    eosTokenIds: eos === undefined ? [] : [eos],
+    bosTokenId: present(hf.bos_token_id),
+    specialTokens: [...hf.all_special_tokens],
+  };
+}
