@@ -106,6 +106,20 @@ export class CausalLM {
     return { batch: rows.length, length: cache.length, tensors };
   }
 
+  /** The first `length` positions of `cache`: what a new prompt sharing only that much of the old one can reuse. */
+  static truncate(cache: KvCache, length: number): KvCache {
+    if (length >= cache.length) return cache;
+    const tensors = new Map<string, ort.Tensor>();
+    for (const [name, t] of cache.tensors) {
+      const [batch, heads, len, dim] = t.dims as number[];
+      const src = t.data as Float32Array;
+      const dst = new Float32Array(batch * heads * length * dim);
+      for (let r = 0; r < batch * heads; r++) dst.set(src.subarray(r * len * dim, (r * len + length) * dim), r * length * dim);
+      tensors.set(name, new ort.Tensor('float32', dst, [batch, heads, length, dim]));
+    }
+    return { batch: cache.batch, length, tensors };
+  }
+
   async release(): Promise<void> {
     await this.session.release();
   }

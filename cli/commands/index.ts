@@ -1,7 +1,13 @@
 import type { Command } from '../command.js';
 import { command as score } from './score.js';
+import { command as complete } from './complete.js';
+import { command as inspect } from './inspect.js';
+import { command as bench } from './bench.js';
 
 // One line per subcommand module; each module exports `command`.
 export const commands: Command[] = [
+  complete,
+  inspect,
+  bench,
   score,
 ];

@@ -52,16 +52,19 @@ function lastRow(logits: Float32Array, row: number, positions: number, vocab: nu
   return logits.slice(start, start + vocab);
 }
 
-/** Runs the prompt through the model, reusing `reuse` when it holds a prefix of the prompt. */
+/** Prompts sharing fewer tokens than this with the cached one are run from scratch (copying the cache costs more). */
+const MIN_REUSE = 8;
+
+/** Runs the prompt through the model, reusing the cached keys/values of the longest prefix it shares with `reuse`. */
 async function prefill(lm: CausalLM, prompt: number[], reuse?: { ids: number[]; cache: KvCache }) {
   let cache = lm.emptyCache(1);
   let start = 0;
   if (reuse && reuse.cache.batch === 1) {
     let common = 0;
-    while (common < reuse.ids.length && common < prompt.length - 1 && reuse.ids[common] === prompt[common]) common++;
-    // A cache can only be reused whole: positions past `common` would hold the wrong tokens.
-    if (common === reuse.ids.length && common > 0) {
-      cache = reuse.cache;
+    const limit = Math.min(reuse.ids.length, reuse.cache.length, prompt.length - 1);
+    while (common < limit && reuse.ids[common] === prompt[common]) common++;
+    if (common >= MIN_REUSE) {
+      cache = CausalLM.truncate(reuse.cache, common);
       start = common;
     }
   }

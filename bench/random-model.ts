@@ -1,0 +1,41 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseModelConfig, type ModelConfig } from '../engine/config.js';
+import { Rng } from '../engine/random.js';
+import { writeSafetensors } from '../engine/safetensors.js';
+import { expectedTensors } from '../engine/weight-layout.js';
+
+/** Qwen2.5-Coder-0.5B's config.json shape (random weights stand in for the real ones offline). */
+export const QWEN25_CODER_05B = {
+  architectures: ['Qwen2ForCausalLM'],
+  model_type: 'qwen2',
+  vocab_size: 151936,
+  hidden_size: 896,
+  intermediate_size: 4864,
+  num_hidden_layers: 24,
+  num_attention_heads: 14,
+  num_key_value_heads: 2,
+  max_position_embeddings: 32768,
+  rms_norm_eps: 1e-6,
+  rope_theta: 1000000,
+  tie_word_embeddings: true,
+  torch_dtype: 'float32',
+  bos_token_id: 151643,
+  eos_token_id: 151643,
+};
+
+/** Writes a model folder with `config` and N(0, 0.02) weights (norms at 1): for benchmarks and tests of shape, not quality. */
+export function writeRandomModel(dir: string, config: Record<string, unknown>, seed = 0): ModelConfig {
+  mkdirSync(dir, { recursive: true });
+  const parsed = parseModelConfig(config);
+  const rng = new Rng(seed);
+  const tensors = expectedTensors(parsed).map(({ name, shape }) => {
+    const data = new Float32Array(shape.reduce((a, b) => a * b, 1));
+    if (name.endsWith('norm.weight')) data.fill(1);
+    else for (let i = 0; i < data.length; i++) data[i] = 0.02 * rng.normal();
+    return { name, dtype: 'F32' as const, shape, data };
+  });
+  writeSafetensors(join(dir, 'model.safetensors'), tensors, { format: 'pt' });
+  writeFileSync(join(dir, 'config.json'), JSON.stringify(config, null, 2));
+  return parsed;
+}

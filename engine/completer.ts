@@ -1,0 +1,90 @@
+import type { CausalLM, KvCache } from './causal-lm.js';
+import { UserError } from './errors.js';
+import { detectFimTemplate, type FimTemplate } from './fim.js';
+import { generate, type GenerateOptions, type GenerateResult } from './generate/generate.js';
+import { loadCausalLM } from './load.js';
+import { openModelFolder, type ModelFolder } from './model-folder.js';
+import type { SessionOptions } from './session.js';
+import { loadTokenizer, type Tokenizer } from './tokenizer.js';
+
+export interface FimRequest extends Omit<GenerateOptions, 'stopTokens'> {
+  prefix: string;
+  suffix: string;
+  /** Token budgets around the cursor: the prefix is cut from the left, the suffix from the right, at line starts. */
+  maxPrefixTokens?: number;
+  maxSuffixTokens?: number;
+}
+
+export interface FimResult extends Omit<GenerateResult, 'cache' | 'cacheIds'> {
+  promptTokens: number;
+  milliseconds: number;
+}
+
+/** Keeps the last `budget` tokens' worth of lines of `text` (or its first, for `fromEnd` false). */
+function clipLines(tok: Tokenizer, text: string, budget: number, keepEnd: boolean): string {
+  if (tok.encode(text).length <= budget) return text;
+  const lines = text.split(/(?<=\n)/);
+  const kept: string[] = [];
+  let used = 0;
+  for (const line of keepEnd ? lines.reverse() : lines) {
+    used += tok.encode(line).length;
+    if (used > budget) break;
+    kept.push(line);
+  }
+  return (keepEnd ? kept.reverse() : kept).join('');
+}
+
+/**
+ * A model folder ready for fill-in-the-middle: tokenizer, FIM template and compiled graph.
+ * It remembers the last prompt's KV cache, so a request whose prompt shares a prefix with the
+ * previous one (the user typed forward) only runs the new tokens.
+ */
+export class Completer {
+  private last?: { ids: number[]; cache: KvCache };
+
+  private constructor(
+    readonly folder: ModelFolder,
+    readonly tokenizer: Tokenizer,
+    readonly template: FimTemplate,
+    readonly lm: CausalLM,
+  ) {}
+
+  static async load(dir: string, opts: SessionOptions & { adapter?: string } = {}): Promise<Completer> {
+    const folder = openModelFolder(dir);
+    const tokenizer = await loadTokenizer(dir);
+    const template = detectFimTemplate(tokenizer);
+    if (!template) throw new UserError(`model "${dir}" has no fill-in-the-middle tokens in its tokenizer (e.g. <fim_prefix>)`);
+    const lm = await loadCausalLM(folder, { ...opts, logits: 'last' });
+    return new Completer(folder, tokenizer, template, lm);
+  }
+
+  /** Token ids that end a middle: end-of-text and the template's own stop tokens. */
+  stopTokenIds(): number[] {
+    const ids = new Set(this.tokenizer.eosTokenIds);
+    for (const t of this.template.stopTokens) {
+      const id = this.tokenizer.tokenToId(t);
+      if (id !== undefined) ids.add(id);
+    }
+    return [...ids];
+  }
+
+  promptIds(prefix: string, suffix: string, maxPrefixTokens = 1024, maxSuffixTokens = 256): number[] {
+    const p = clipLines(this.tokenizer, prefix, maxPrefixTokens, true);
+    const s = clipLines(this.tokenizer, suffix, maxSuffixTokens, false);
+    return this.tokenizer.encode(this.template.render(p, s));
+  }
+
+  async complete(req: FimRequest): Promise<FimResult> {
+    const t0 = performance.now();
+    const prompt = this.promptIds(req.prefix, req.suffix, req.maxPrefixTokens, req.maxSuffixTokens);
+    const out = await generate(this.lm, this.tokenizer, prompt, { ...req, stopTokens: this.stopTokenIds() }, this.last);
+    if ((req.numBeams ?? 1) <= 1) this.last = { ids: out.cacheIds, cache: out.cache };
+    const { cache: _c, cacheIds: _i, ...rest } = out;
+    return { ...rest, promptTokens: prompt.length, milliseconds: performance.now() - t0 };
+  }
+
+  async release(): Promise<void> {
+    this.last = undefined;
+    await this.lm.release();
+  }
+}
