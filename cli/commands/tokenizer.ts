@@ -1,0 +1,48 @@
+import { UserError } from '../../engine/index.js';
+import { trainTokenizerFromCorpus } from '../../finetune/pretrain/index.js';
+import { checkFlags, flagInt, flagNumber, flagString, parseArgs } from '../args.js';
+import type { Command } from '../command.js';
+
+const usage = `usage: codefudge tokenizer train --corpus DIR --out DIR [options]
+
+Trains codefudge's byte-level BPE tokenizer on the .py files under DIR (filtered, deduplicated,
+split into train/validation) and writes tokenizer.json, tokenizer_config.json and
+corpus-stats.json into the output folder.
+
+options:
+  --corpus DIR            folder of Python sources (e.g. the Python standard library)
+  --out DIR               output folder (created if needed)
+  --vocab N               vocabulary size, special tokens and 256 bytes included (default 8192)
+  --max-bytes N           train BPE on at most N bytes of the training split (a fixed sample)
+  --min-frequency N       never merge a pair seen fewer than N times (default 2)
+  --validation-fraction F share of files held out for validation (default 0.02)`;
+
+export const command: Command = {
+  name: 'tokenizer',
+  summary: 'train the BPE tokenizer of the embedded model on a folder of Python code',
+  usage,
+  async run(argv) {
+    const [sub, ...rest] = argv;
+    if (sub !== 'train') throw new UserError(sub ? `unknown tokenizer subcommand "${sub}" (try: train)` : 'missing subcommand (try: codefudge tokenizer train --help)');
+    const args = parseArgs(rest);
+    checkFlags(args, ['corpus', 'out', 'vocab', 'max-bytes', 'min-frequency', 'validation-fraction']);
+    if (args.positionals.length) throw new UserError(`unexpected argument "${args.positionals[0]}"`);
+    const corpus = flagString(args, 'corpus');
+    const out = flagString(args, 'out');
+    if (!corpus) throw new UserError('--corpus DIR is required');
+    if (!out) throw new UserError('--out DIR is required');
+    const maxBytes = args.flags.has('max-bytes') ? flagInt(args, 'max-bytes', 0) : undefined;
+    if (maxBytes !== undefined && maxBytes <= 0) throw new UserError('--max-bytes must be a positive integer');
+    const minFrequency = flagInt(args, 'min-frequency', 2);
+    if (minFrequency < 1) throw new UserError('--min-frequency must be at least 1');
+    trainTokenizerFromCorpus({
+      corpus,
+      out,
+      vocabSize: flagInt(args, 'vocab', 8192),
+      maxBytes,
+      minFrequency,
+      corpusOptions: { validationFraction: flagNumber(args, 'validation-fraction', 0.02) },
+      log: (line) => process.stderr.write(line + '\n'),
+    });
+  },
+};

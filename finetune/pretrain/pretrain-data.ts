@@ -1,0 +1,71 @@
+import { UserError } from '../../engine/index.js';
+import type { BpeEncoder } from './bpe-encoder.js';
+import { readCorpusFile, type CorpusFile } from './corpus.js';
+import { fimTokens, fimTransform, type FimOptions } from './fim-transform.js';
+import { packRows, type PackedRow, type PackPosition } from './packing.js';
+import { createRng, shuffledIndices } from './rng.js';
+import { EOT } from './special-tokens.js';
+
+/** Documents by index, read on demand. */
+export interface DocumentSource {
+  count: number;
+  read(index: number): string;
+}
+
+/** The given corpus files (e.g. one split's) as a document source. */
+export function corpusSource(root: string, files: readonly CorpusFile[]): DocumentSource {
+  return { count: files.length, read: (i) => readCorpusFile(root, files[i]) };
+}
+
+export interface PretrainDataOptions extends FimOptions {
+  /** Tokens per row (a loop training on length T asks for T + 1). */
+  rowLength: number;
+  seed: number;
+  /** Visit documents in a fresh seeded order each epoch (default true; false for evaluation). */
+  shuffle?: boolean;
+  /** Passes over the source (default: endless). */
+  epochs?: number;
+}
+
+const SHUFFLE_STREAM = 1;
+const FIM_STREAM = 2;
+
+/**
+ * Token ids of the documents from global document index `fromDoc` on. Document d is number
+ * d mod N of epoch floor(d / N); its order and FIM randomness depend only on (seed, epoch, d),
+ * so starting anywhere gives exactly what a run from the beginning would have produced there.
+ */
+export function* pretrainDocuments(
+  source: DocumentSource,
+  encoder: BpeEncoder,
+  options: PretrainDataOptions,
+  fromDoc = 0,
+): Generator<number[]> {
+  const n = source.count;
+  if (n === 0) throw new UserError('no documents to train on (the corpus split is empty)');
+  const end = options.epochs === undefined ? Infinity : options.epochs * n;
+  let orderEpoch = -1;
+  let order: Int32Array | null = null;
+  for (let d = fromDoc; d < end; d++) {
+    const epoch = Math.floor(d / n);
+    const k = d - epoch * n;
+    if (options.shuffle !== false && epoch !== orderEpoch) {
+      order = shuffledIndices(n, createRng(options.seed, SHUFFLE_STREAM, epoch));
+      orderEpoch = epoch;
+    }
+    const text = source.read(options.shuffle === false ? k : order![k]);
+    const parts = fimTransform(text, createRng(options.seed, FIM_STREAM, epoch, k), options);
+    yield fimTokens(parts, encoder);
+  }
+}
+
+/** Packed rows of FIM-transformed documents, resumable from any row's `next` position. */
+export function pretrainRows(
+  source: DocumentSource,
+  encoder: BpeEncoder,
+  options: PretrainDataOptions,
+  start: PackPosition = { doc: 0, offset: 0 },
+): Generator<PackedRow> {
+  const docs = pretrainDocuments(source, encoder, options, start.doc);
+  return packRows(docs, options.rowLength, { eot: encoder.specialId(EOT), start });
+}
