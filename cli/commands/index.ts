@@ -3,6 +3,7 @@ import { command as score } from './score.js';
 import { command as complete } from './complete.js';
 import { command as inspect } from './inspect.js';
 import { command as bench } from './bench.js';
+import { command as tokenizer } from './tokenizer.js';
 
 // One line per subcommand module; each module exports `command`.
 export const commands: Command[] = [
@@ -10,4 +11,5 @@ export const commands: Command[] = [
   inspect,
   bench,
   score,
+  tokenizer,
 ];
