@@ -42,3 +42,23 @@ export { Completer } from './completer.js';
 export type { FimRequest, FimResult } from './completer.js';
 export { embeddedModelDir, modelDirFor, EMBEDDED_MODEL } from './default-model.js';
 export { Rng } from './random.js';
+// LoRA: specs, layouts, the graph hook, PEFT adapter folders, merged and unmerged inference.
+export { LLAMA_PROJECTIONS, defaultLoraSpec, checkLoraSpec, loraScale, targetsModule, moduleRankAndScale } from './lora/lora-spec.js';
+export type { LoraSpec } from './lora/lora-spec.js';
+export { peftKey, parsePeftKey, projections, layoutForSpec, layoutForTensors, layoutModulesKey } from './lora/lora-layout.js';
+export type { LoraLayout, LoraModule } from './lora/lora-layout.js';
+export { loraHook, loraInputs } from './lora/lora-hook.js';
+export type { LoraHookOptions } from './lora/lora-hook.js';
+export { hashedDropout, dropoutHash, dropoutThreshold } from './lora/lora-dropout.js';
+export { initLoraMatrices, kaimingUniformBound } from './lora/lora-init.js';
+export { mergedWeight, mergedWeights, adapterFingerprint } from './lora/merge.js';
+export {
+  readPeftAdapter, writePeftAdapter, makeLoraAdapter, peftConfigJson, specFromPeftConfig, adapterFloat32,
+  ADAPTER_CONFIG, ADAPTER_WEIGHTS, CODEFUDGE_META,
+} from './lora/peft.js';
+export type { LoraAdapter, AdapterTensor, AdapterDtype } from './lora/peft.js';
+export { pythonJson, pythonFloat } from './lora/python-json.js';
+export {
+  attachAdapter, unmergedGraphOptions, adapterFeeds, noAdapterFeeds, loadAdaptedCausalLM,
+} from './lora/adapter-inference.js';
+export type { AttachedAdapter, AdaptedModel, AdapterLoadOptions } from './lora/adapter-inference.js';
