@@ -1,0 +1,140 @@
+import type { ChildProcessWithoutNullStreams } from 'node:child_process';
+import { GitCommandError, type GitRunner } from './git.js';
+
+export interface ObjectInfo {
+  oid: string;
+  type: string;
+  size: number;
+}
+
+export interface GitObject extends ObjectInfo {
+  data: Buffer;
+}
+
+interface Pending {
+  resolve(v: GitObject | ObjectInfo | null): void;
+  reject(e: Error): void;
+}
+
+/**
+ * One long-lived `git cat-file --batch` (or `--batch-check`) process: requests are pipelined
+ * and answered in order, which is far faster than a process per object.
+ */
+class BatchProcess {
+  private proc: ChildProcessWithoutNullStreams | null = null;
+  private readonly pending: Pending[] = [];
+  private chunks: Buffer[] = [];
+  private buffered = 0;
+  private stderr = '';
+  private failed: Error | null = null;
+
+  constructor(private readonly git: GitRunner, private readonly withData: boolean) {}
+
+  request(name: string): Promise<GitObject | ObjectInfo | null> {
+    // The protocol is line-based: a name with a newline cannot be asked for.
+    if (name.includes('\n')) return Promise.resolve(null);
+    if (this.failed) return Promise.reject(this.failed);
+    const proc = this.start();
+    return new Promise((resolve, reject) => {
+      this.pending.push({ resolve, reject });
+      proc.stdin.write(name + '\n');
+    });
+  }
+
+  close(): void {
+    if (!this.proc) return;
+    this.proc.stdin.end();
+    this.proc = null;
+  }
+
+  private start(): ChildProcessWithoutNullStreams {
+    if (this.proc) return this.proc;
+    const args = ['cat-file', this.withData ? '--batch' : '--batch-check'];
+    const proc = this.git.spawn(args);
+    proc.stdout.on('data', (c: Buffer) => this.onData(c));
+    proc.stderr.on('data', (c: Buffer) => { this.stderr += c.toString('utf8'); });
+    proc.stdin.on('error', () => { /* reported through 'close' */ });
+    const fail = (e: Error) => {
+      this.failed = e;
+      for (const p of this.pending.splice(0)) p.reject(e);
+    };
+    proc.on('error', (e) => fail(new GitCommandError(args, e.message, null)));
+    proc.on('close', (code) => {
+      if (this.pending.length) fail(new GitCommandError(args, this.stderr || 'cat-file exited early', code));
+      if (this.proc === proc) this.proc = null;
+    });
+    this.proc = proc;
+    return proc;
+  }
+
+  private onData(chunk: Buffer): void {
+    this.chunks.push(chunk);
+    this.buffered += chunk.length;
+    this.drain();
+  }
+
+  private need = 0;
+
+  private drain(): void {
+    while (this.pending.length && this.buffered > 0 && this.buffered >= this.need) {
+      const buf = this.chunks.length === 1 ? this.chunks[0] : Buffer.concat(this.chunks);
+      this.chunks = [buf];
+      const nl = buf.indexOf(10);
+      if (nl < 0) return;
+      const header = buf.toString('utf8', 0, nl);
+      if (header.endsWith(' missing') || header.endsWith(' ambiguous')) {
+        this.consume(buf, nl + 1);
+        this.pending.shift()!.resolve(null);
+        continue;
+      }
+      const [oid, type, sizeText] = header.split(' ');
+      const size = Number(sizeText);
+      if (!this.withData) {
+        this.consume(buf, nl + 1);
+        this.pending.shift()!.resolve({ oid, type, size });
+        continue;
+      }
+      const end = nl + 1 + size + 1;
+      if (buf.length < end) {
+        this.need = end;
+        return;
+      }
+      const data = Buffer.from(buf.subarray(nl + 1, nl + 1 + size));
+      this.consume(buf, end);
+      this.pending.shift()!.resolve({ oid, type, size, data });
+    }
+  }
+
+  private consume(buf: Buffer, n: number): void {
+    const rest = buf.subarray(n);
+    this.chunks = rest.length ? [rest] : [];
+    this.buffered = rest.length;
+    this.need = 0;
+  }
+}
+
+/** Reads objects by name (`<oid>`, `<rev>:<path>`) from one repository. */
+export class CatFile {
+  private readonly contents: BatchProcess;
+  private readonly infos: BatchProcess;
+
+  constructor(git: GitRunner) {
+    this.contents = new BatchProcess(git, true);
+    this.infos = new BatchProcess(git, false);
+  }
+
+  /** The object with its bytes, or null when it does not exist. */
+  read(name: string): Promise<GitObject | null> {
+    return this.contents.request(name) as Promise<GitObject | null>;
+  }
+
+  /** Type and size without the bytes, or null when it does not exist. */
+  info(name: string): Promise<ObjectInfo | null> {
+    return this.infos.request(name);
+  }
+
+  close(): void {
+    this.contents.close();
+    this.infos.close();
+  }
+}

@@ -1,0 +1,216 @@
+import { UserError } from '../engine/index.js';
+import { readChanges, type ChangeOptions, type ChangeStatus, type CommitChanges } from './changes.js';
+import { listCommits, type CommitInfo } from './commits.js';
+import { fimExamples, type FimExample, type FimOptions } from './fim.js';
+import { FileFilter, type SkipReason } from './filters.js';
+import type { HistoryRepository } from './repository.js';
+import { readSnapshot } from './snapshot.js';
+import { DEFAULT_SPLIT, splitCommits, type CommitSplit, type SplitSpec } from './split.js';
+
+/** Input: message + path + file before; target: the file's unified diff. */
+export interface CommitDiffExample {
+  kind: 'commit-diff';
+  split: 'train' | 'heldout';
+  sha: string;
+  /** Author date, ISO 8601. */
+  date: string;
+  message: string;
+  path: string;
+  oldPath: string | null;
+  status: ChangeStatus;
+  before: string;
+  diff: string;
+}
+
+/**
+ * One code file changed by a held-out commit: the lines it added (1-based, in `after`) are the
+ * temporal FIM tasks, with `after` as their context. It carries the commit->diff fields too,
+ * so it is also a held-out commit->diff task ({@link toCommitDiffExample}).
+ */
+export interface TemporalItem {
+  kind: 'temporal';
+  split: 'heldout';
+  sha: string;
+  date: string;
+  message: string;
+  path: string;
+  oldPath: string | null;
+  status: ChangeStatus;
+  before: string;
+  after: string;
+  diff: string;
+  addedLines: number[];
+}
+
+export type HistoryExample = FimExample | CommitDiffExample | TemporalItem;
+
+export interface HistoryOptions extends ChangeOptions, FimOptions {
+  /** Default: the newest 10% of commits are held out. */
+  split?: SplitSpec;
+  /**
+   * Which files FIM examples come from: the tree of the newest training commit ('cutoff',
+   * default), or also every file version a training commit wrote ('each'). Blobs are taken once.
+   */
+  fimRevisions?: 'cutoff' | 'each';
+  onProgress?: (p: HistoryProgress) => void;
+}
+
+export interface HistoryProgress {
+  phase: 'commits' | 'snapshot';
+  done: number;
+  total: number;
+}
+
+export interface HistoryStats {
+  commits: number;
+  trainCommits: number;
+  heldoutCommits: number;
+  /** Newest training commit, and its committer date. */
+  cutoffSha: string | null;
+  cutoffDate: string | null;
+  /** Code files changed (kept by the filters), over all commits. */
+  filesChanged: number;
+  /** Files the filters left out, by reason, over commits and the snapshot. */
+  filesSkipped: Partial<Record<SkipReason, number>>;
+  /** Distinct file contents FIM examples were made from. */
+  fimFiles: number;
+  examples: { fim: number; commitDiff: number; temporal: number };
+}
+
+export function emptyStats(): HistoryStats {
+  return {
+    commits: 0, trainCommits: 0, heldoutCommits: 0, cutoffSha: null, cutoffDate: null,
+    filesChanged: 0, filesSkipped: {}, fimFiles: 0, examples: { fim: 0, commitDiff: 0, temporal: 0 },
+  };
+}
+
+/** Changes with a text diff that a model could be asked to write: additions, edits, renames. */
+function writable(changes: CommitChanges) {
+  return changes.files.filter((f) => f.status !== 'D' && f.diff !== '');
+}
+
+export function commitDiffExamples(changes: CommitChanges, split: 'train' | 'heldout'): CommitDiffExample[] {
+  const c = changes.commit;
+  return writable(changes).map((f) => ({
+    kind: 'commit-diff', split, sha: c.sha, date: c.author.date, message: c.message,
+    path: f.path, oldPath: f.oldPath, status: f.status, before: f.before, diff: f.diff,
+  }));
+}
+
+export function temporalItems(changes: CommitChanges): TemporalItem[] {
+  const c = changes.commit;
+  return writable(changes).map((f) => ({
+    kind: 'temporal', split: 'heldout', sha: c.sha, date: c.author.date, message: c.message,
+    path: f.path, oldPath: f.oldPath, status: f.status, before: f.before, after: f.after,
+    diff: f.diff, addedLines: f.addedLines,
+  }));
+}
+
+export function toCommitDiffExample(item: TemporalItem): CommitDiffExample {
+  const { sha, date, message, path, oldPath, status, before, diff } = item;
+  return { kind: 'commit-diff', split: 'heldout', sha, date, message, path, oldPath, status, before, diff };
+}
+
+/**
+ * Reads the changes of each commit in order. The next commit is read while the caller works
+ * on the current one, so git's latency overlaps with the caller's.
+ */
+export async function* walkChanges(
+  repo: HistoryRepository, commits: CommitInfo[], opts: ChangeOptions = {}, filter = new FileFilter(opts),
+): AsyncGenerator<CommitChanges> {
+  const read = (i: number) => readChanges(repo, commits[i], opts, filter);
+  let next = commits.length ? read(0) : null;
+  for (let i = 0; i < commits.length; i++) {
+    const current = await next!;
+    next = i + 1 < commits.length ? read(i + 1) : null;
+    // Keep a pending read from becoming an unhandled rejection if the caller stops early.
+    next?.catch(() => undefined);
+    yield current;
+  }
+}
+
+function countSkips(stats: HistoryStats, skipped: Array<{ reason: SkipReason }>): void {
+  for (const s of skipped) stats.filesSkipped[s.reason] = (stats.filesSkipped[s.reason] ?? 0) + 1;
+}
+
+/**
+ * Every example of a repository's history, in walk order: commit->diff examples of training
+ * commits (and, with fimRevisions 'each', FIM from the files they wrote), then FIM from the
+ * snapshot at the newest training commit, then temporal items of held-out commits. `stats` is
+ * filled in as it goes. Throws a UserError when the split leaves nothing to train on or no
+ * commit touches a code file.
+ */
+export async function* generateExamples(
+  repo: HistoryRepository, opts: HistoryOptions = {}, stats: HistoryStats = emptyStats(),
+): AsyncGenerator<HistoryExample> {
+  const commits = await listCommits(repo, { allParents: opts.allParents });
+  const split: CommitSplit = splitCommits(commits, opts.split ?? DEFAULT_SPLIT);
+  stats.commits = commits.length;
+  stats.trainCommits = split.train.length;
+  stats.heldoutCommits = split.heldout.length;
+  if (!split.train.length) {
+    throw new UserError(`nothing to train on: the cutoff is at or before the first commit (${commits[0].committer.date})`);
+  }
+  const cutoff = split.train[split.train.length - 1];
+  stats.cutoffSha = cutoff.sha;
+  stats.cutoffDate = cutoff.committer.date;
+  const filter = new FileFilter(opts);
+  const seenBlobs = new Set<string>();
+  const report = (phase: HistoryProgress['phase'], done: number, total: number) => opts.onProgress?.({ phase, done, total });
+  let done = 0;
+  for await (const changes of walkChanges(repo, commits, opts, filter)) {
+    const training = done < split.train.length;
+    stats.filesChanged += changes.files.length;
+    countSkips(stats, changes.skipped);
+    if (training) {
+      for (const ex of commitDiffExamples(changes, 'train')) { stats.examples.commitDiff++; yield ex; }
+      if (opts.fimRevisions === 'each') {
+        for (const f of changes.files) {
+          if (f.status === 'D' || !f.newBlob || seenBlobs.has(f.newBlob)) continue;
+          seenBlobs.add(f.newBlob);
+          stats.fimFiles++;
+          const file = { sha: changes.commit.sha, path: f.path, blob: f.newBlob, text: f.after };
+          for (const ex of fimExamples(file, opts)) { stats.examples.fim++; yield ex; }
+        }
+      }
+    } else {
+      for (const item of temporalItems(changes)) { stats.examples.temporal++; yield item; }
+    }
+    report('commits', ++done, commits.length);
+    if (done === split.train.length) {
+      report('snapshot', 0, 1);
+      const snapshot = await readSnapshot(repo, cutoff.sha, { seenBlobs }, filter);
+      countSkips(stats, snapshot.skipped);
+      for (const file of snapshot.files) {
+        stats.fimFiles++;
+        for (const ex of fimExamples(file, opts)) { stats.examples.fim++; yield ex; }
+      }
+      report('snapshot', 1, 1);
+    }
+  }
+  if (stats.filesChanged === 0 && stats.fimFiles === 0) {
+    throw new UserError(`no code files in ${repo.path} (every file was skipped by the filters: ${describeSkips(stats)})`);
+  }
+}
+
+function describeSkips(stats: HistoryStats): string {
+  const parts = Object.entries(stats.filesSkipped).map(([r, n]) => `${n} ${r}`);
+  return parts.length ? parts.join(', ') : 'no files at all';
+}
+
+/** All of a repository's examples in memory, grouped; for tests, evaluation and small repositories. */
+export interface HistoryDataset {
+  train: { fim: FimExample[]; commitDiff: CommitDiffExample[] };
+  heldout: TemporalItem[];
+  stats: HistoryStats;
+}
+
+export async function collectExamples(repo: HistoryRepository, opts: HistoryOptions = {}): Promise<HistoryDataset> {
+  const data: HistoryDataset = { train: { fim: [], commitDiff: [] }, heldout: [], stats: emptyStats() };
+  for await (const ex of generateExamples(repo, opts, data.stats)) {
+    if (ex.kind === 'fim') data.train.fim.push(ex);
+    else if (ex.kind === 'commit-diff') data.train.commitDiff.push(ex);
+    else data.heldout.push(ex);
+  }
+  return data;
+}

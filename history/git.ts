@@ -1,0 +1,87 @@
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { simpleGit, type SimpleGit } from 'simple-git';
+
+/**
+ * Every git process we start reads a repository we do not trust, so it runs plumbing only,
+ * with hooks, fsmonitor and the system config switched off and no ambient GIT_* variable
+ * (GIT_DIR, GIT_INDEX_FILE, ... from a calling hook would otherwise redirect us).
+ */
+const SAFE_CONFIG = ['core.hooksPath=/dev/null', 'core.fsmonitor=false', 'core.quotePath=false'];
+
+const SAFE_ENV_VARS: Record<string, string> = {
+  GIT_CONFIG_NOSYSTEM: '1',
+  GIT_TERMINAL_PROMPT: '0',
+  // Replace refs would show a history other than the one that was committed.
+  GIT_NO_REPLACE_OBJECTS: '1',
+  // A partial clone would otherwise fetch missing blobs over the network.
+  GIT_NO_LAZY_FETCH: '1',
+};
+
+function safeEnv(): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) {
+    if (v !== undefined && !k.toUpperCase().startsWith('GIT_')) env[k] = v;
+  }
+  return { ...env, ...SAFE_ENV_VARS };
+}
+
+/** A git command failed; `stderr` holds git's own words. */
+export class GitCommandError extends Error {
+  override name = 'GitCommandError';
+  constructor(readonly args: readonly string[], readonly stderr: string, readonly code: number | null) {
+    super(`git ${args.slice(0, 3).join(' ')} failed${code === null ? '' : ` (exit ${code})`}: ${firstLine(stderr)}`);
+  }
+}
+
+function firstLine(s: string): string {
+  return s.trim().split('\n')[0] ?? '';
+}
+
+/** Runs git in one directory: text output through simple-git, byte-exact output and long-lived processes through spawn. */
+export class GitRunner {
+  private readonly sg: SimpleGit;
+  private readonly env = safeEnv();
+
+  constructor(readonly dir: string) {
+    this.sg = simpleGit({
+      baseDir: dir,
+      config: SAFE_CONFIG,
+      // simple-git refuses these keys unless told; we set them to their safe values.
+      unsafe: { allowUnsafeHooksPath: true, allowUnsafeFsMonitor: true },
+      allowEnvironment: Object.keys(SAFE_ENV_VARS),
+      maxConcurrentProcesses: 2,
+    }).env(this.env);
+  }
+
+  /** Text output (UTF-8) of a git command. */
+  async text(args: string[]): Promise<string> {
+    try {
+      return await this.sg.raw(args);
+    } catch (e) {
+      throw new GitCommandError(args, e instanceof Error ? e.message : String(e), null);
+    }
+  }
+
+  /** Raw bytes of a git command's output; for content whose encoding we decide ourselves. */
+  bytes(args: string[]): Promise<Buffer> {
+    return new Promise((resolve, reject) => {
+      const proc = this.spawn(args);
+      const out: Buffer[] = [];
+      const err: Buffer[] = [];
+      proc.stdout.on('data', (c: Buffer) => out.push(c));
+      proc.stderr.on('data', (c: Buffer) => err.push(c));
+      proc.on('error', (e) => reject(new GitCommandError(args, e.message, null)));
+      proc.on('close', (code) => {
+        if (code === 0) resolve(Buffer.concat(out));
+        else reject(new GitCommandError(args, Buffer.concat(err).toString('utf8'), code));
+      });
+      proc.stdin.end();
+    });
+  }
+
+  /** Starts a git process with the safe configuration; the caller owns it. */
+  spawn(args: string[]): ChildProcessWithoutNullStreams {
+    const config = SAFE_CONFIG.flatMap((c) => ['-c', c]);
+    return spawn('git', [...config, ...args], { cwd: this.dir, env: this.env, stdio: 'pipe' });
+  }
+}

@@ -1,0 +1,80 @@
+import { statSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { UserError } from '../engine/index.js';
+import { AttributeReader } from './attributes.js';
+import { CatFile } from './cat-file.js';
+import { GitCommandError, GitRunner } from './git.js';
+
+const EMPTY_TREE: Record<string, string> = {
+  sha1: '4b825dc642cb6eb9a060e54bf8d69288fbee4904',
+  sha256: '6ef19b41225c5369f1c104d45d8d85efa9b057b53b14b4b9b939dd74decc5321',
+};
+
+/** An open repository: the git runner, one long-lived object reader, and attribute lookups. Call close() when done. */
+export interface HistoryRepository {
+  /** The directory it was opened from, absolute. */
+  readonly path: string;
+  readonly git: GitRunner;
+  readonly cat: CatFile;
+  readonly attributes: AttributeReader;
+  /** The empty tree's id in this repository's hash, what a root commit is diffed against. */
+  readonly emptyTree: string;
+  /** The commit `rev` (default HEAD) names. */
+  readonly head: string;
+  close(): void;
+}
+
+function gitWords(e: unknown): string {
+  return e instanceof GitCommandError ? e.stderr : String(e);
+}
+
+/**
+ * Opens a repository for reading; throws a UserError for a missing path, a folder that is not
+ * in a git repository, a repository without commits, or an unknown `rev`.
+ */
+export async function openRepository(path: string, rev = 'HEAD'): Promise<HistoryRepository> {
+  const abs = resolve(path);
+  let isDir = false;
+  try {
+    isDir = statSync(abs).isDirectory();
+  } catch {
+    throw new UserError(`no such directory: ${path}`);
+  }
+  if (!isDir) throw new UserError(`not a directory: ${path}`);
+  const git = new GitRunner(abs);
+  try {
+    await git.text(['rev-parse', '--git-dir']);
+  } catch (e) {
+    const words = gitWords(e);
+    if (/dubious ownership/.test(words)) {
+      throw new UserError(`git refuses to read ${path}: it is owned by another user (see git config safe.directory)`);
+    }
+    throw new UserError(`not a git repository: ${path}`);
+  }
+  let head: string;
+  try {
+    head = (await git.text(['rev-parse', '--verify', '--quiet', '--end-of-options', `${rev}^{commit}`])).trim();
+  } catch {
+    head = '';
+  }
+  if (!head) {
+    if (rev === 'HEAD') throw new UserError(`repository has no commits: ${path}`);
+    throw new UserError(`no commit "${rev}" in ${path}`);
+  }
+  let format = 'sha1';
+  try {
+    format = (await git.text(['rev-parse', '--show-object-format'])).trim() || 'sha1';
+  } catch {
+    // git older than 2.25 knows only sha1
+  }
+  const cat = new CatFile(git);
+  return {
+    path: abs,
+    git,
+    cat,
+    attributes: new AttributeReader(cat),
+    emptyTree: EMPTY_TREE[format] ?? EMPTY_TREE.sha1,
+    head,
+    close: () => cat.close(),
+  };
+}

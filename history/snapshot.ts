@@ -1,0 +1,54 @@
+import type { SkippedFile } from './changes.js';
+import { decodeText, looksBinary } from './decode.js';
+import { FileFilter, type FileFilterOptions } from './filters.js';
+import type { HistoryRepository } from './repository.js';
+
+/** A code file as it is at one revision. */
+export interface SnapshotFile {
+  /** The commit the file was read at. */
+  sha: string;
+  path: string;
+  blob: string;
+  text: string;
+}
+
+export interface Snapshot {
+  sha: string;
+  files: SnapshotFile[];
+  skipped: SkippedFile[];
+}
+
+export interface SnapshotOptions extends FileFilterOptions {
+  /** Blobs already taken (shared across revisions): a file whose blob is here is not read again. */
+  seenBlobs?: Set<string>;
+}
+
+/** The code files of a commit's tree, identical contents (same blob) taken once. */
+export async function readSnapshot(
+  repo: HistoryRepository, sha: string, opts: SnapshotOptions = {}, filter = new FileFilter(opts),
+): Promise<Snapshot> {
+  const out = await repo.git.text(['ls-tree', '-r', '-z', '-l', '--full-tree', sha]);
+  const seen = opts.seenBlobs ?? new Set<string>();
+  const files: SnapshotFile[] = [];
+  const skipped: SkippedFile[] = [];
+  for (const line of out.split('\0')) {
+    if (!line) continue;
+    const tab = line.indexOf('\t');
+    const [mode, type, blob, sizeText] = line.slice(0, tab).split(/ +/);
+    const path = line.slice(tab + 1);
+    const skip = (reason: SkippedFile['reason']) => skipped.push({ path, status: '', reason });
+    if (type !== 'blob' || !(mode === '100644' || mode === '100755') || path.includes('\uFFFD')) { skip('not-a-file'); continue; }
+    const attrs = await repo.attributes.forPath(sha, path);
+    const reason = filter.byPath(path, attrs);
+    if (reason) { skip(reason); continue; }
+    if (filter.binaryByAttributes(attrs)) { skip('binary'); continue; }
+    if (Number(sizeText) > filter.maxFileBytes) { skip('too-large'); continue; }
+    if (seen.has(blob)) continue;
+    const obj = await repo.cat.read(blob);
+    if (!obj) throw new Error(`blob ${blob} is missing from ${repo.path}`);
+    if (looksBinary(obj.data)) { skip('binary'); continue; }
+    seen.add(blob);
+    files.push({ sha, path, blob, text: decodeText(obj.data).text });
+  }
+  return { sha, files, skipped };
+}
