@@ -62,3 +62,13 @@ export {
   attachAdapter, unmergedGraphOptions, adapterFeeds, noAdapterFeeds, loadAdaptedCausalLM,
 } from './lora/adapter-inference.js';
 export type { AttachedAdapter, AdaptedModel, AdapterLoadOptions } from './lora/adapter-inference.js';
+// Autodiff and the causal-LM loss.
+export { grad } from './autodiff/grad.js';
+export type { GradOptions } from './autodiff/grad.js';
+export { VJP_RULES, NON_DIFFERENTIABLE } from './autodiff/rules.js';
+export type { Vjp, VjpContext } from './autodiff/rules.js';
+export { sumToShape, expandLike, reshapeLike, zerosLike } from './autodiff/shapes.js';
+export {
+  buildCausalLmLoss, causalLmTargets, nextTokenTargets, lossFeeds, IGNORE_INDEX, LOSS_INPUTS,
+} from './llama/loss.js';
+export type { CausalLmLoss, CausalLmLossOptions, LossTargets } from './llama/loss.js';
