@@ -3,6 +3,15 @@ import { basename, dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { UserError, messageOf } from '../engine/index.js';
 
+function whyNot(e: unknown): string {
+  const code = (e as NodeJS.ErrnoException).code;
+  if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
+  if (code === 'EROFS') return 'read-only file system';
+  if (code === 'ENOTDIR' || code === 'EEXIST') return 'a part of the path is a file, not a folder';
+  if (code === 'ENOSPC') return 'no space left on the device';
+  return messageOf(e);
+}
+
 /**
  * Writes JSON lines to a temporary file beside `path` and renames it into place on commit(),
  * so a killed export never leaves a half-written file under the real name.
@@ -21,7 +30,7 @@ export class AtomicJsonlWriter {
       this.tempPath = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
       this.fd = openSync(this.tempPath, 'wx');
     } catch (e) {
-      throw new UserError(`cannot write to output folder ${dir}: ${messageOf(e)}`);
+      throw new UserError(`cannot write to output folder ${dir}: ${whyNot(e)}`);
     }
   }
 

@@ -4,6 +4,7 @@ import { command as complete } from './complete.js';
 import { command as inspect } from './inspect.js';
 import { command as bench } from './bench.js';
 import { command as tokenizer } from './tokenizer.js';
+import { command as history } from './history.js';
 
 // One line per subcommand module; each module exports `command`.
 export const commands: Command[] = [
@@ -12,4 +13,5 @@ export const commands: Command[] = [
   bench,
   score,
   tokenizer,
+  history,
 ];

@@ -1,0 +1,123 @@
+import { relative } from 'node:path';
+import { UserError } from '../../engine/index.js';
+import {
+  exportHistory, parseCutoff, parseHoldout, type HistoryProgress, type HistoryStats, type SplitSpec,
+} from '../../history/index.js';
+import { checkFlags, flagBool, flagInt, flagString, parseArgs } from '../args.js';
+import type { Command } from '../command.js';
+
+const REPEATABLE = ['include', 'exclude'];
+
+/** Pulls the repeatable glob flags out of argv (parseArgs keeps only a flag's last value). */
+function takeRepeated(argv: string[]): { rest: string[]; values: Map<string, string[]> } {
+  const values = new Map<string, string[]>(REPEATABLE.map((n) => [n, []]));
+  const rest: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--') { rest.push(...argv.slice(i)); break; }
+    const m = /^--([^=]+)(?:=(.*))?$/s.exec(a);
+    if (!m || !values.has(m[1])) { rest.push(a); continue; }
+    const v = m[2] ?? argv[++i];
+    if (v === undefined) throw new UserError(`--${m[1]} needs a value`);
+    values.get(m[1])!.push(v);
+  }
+  return { rest, values };
+}
+
+function splitSpec(cutoff: string | undefined, holdout: string | undefined): SplitSpec {
+  if (cutoff !== undefined && holdout !== undefined) throw new UserError('give --cutoff or --holdout, not both');
+  if (cutoff !== undefined) return { cutoff: parseCutoff(cutoff) };
+  return { holdoutPercent: holdout === undefined ? 10 : parseHoldout(holdout) };
+}
+
+/** A progress line on stderr: redrawn in place on a terminal, every few seconds otherwise. */
+function progressReporter(quiet: boolean): { update(p: HistoryProgress): void; end(): void } {
+  const tty = process.stderr.isTTY === true;
+  let last = Date.now();
+  let drawn = false;
+  return {
+    update(p) {
+      if (quiet) return;
+      const now = Date.now();
+      if (now - last < (tty ? 100 : 5000)) return;
+      last = now;
+      const line = p.phase === 'snapshot' ? 'reading the training snapshot' : `commits ${p.done}/${p.total}`;
+      if (tty) { process.stderr.write(`\r\x1b[K${line}`); drawn = true; } else process.stderr.write(line + '\n');
+    },
+    end() {
+      if (drawn) process.stderr.write('\r\x1b[K');
+    },
+  };
+}
+
+function summary(stats: HistoryStats, trainPath: string, heldoutPath: string): string {
+  const skipped = Object.values(stats.filesSkipped).reduce((a, b) => a + (b ?? 0), 0);
+  const cutoff = stats.cutoffSha ? ` through ${stats.cutoffSha.slice(0, 7)} ${stats.cutoffDate}` : '';
+  const show = (p: string) => relative(process.cwd(), p) || p;
+  return (
+    `${stats.commits} commits (${stats.trainCommits} train${cutoff}, ${stats.heldoutCommits} held out), ` +
+    `${stats.filesChanged} code file changes, ${skipped} files skipped; ` +
+    `${stats.examples.fim} fim + ${stats.examples.commitDiff} commit-diff examples -> ${show(trainPath)}; ` +
+    `${stats.examples.temporal} held-out changes -> ${show(heldoutPath)}`
+  );
+}
+
+async function exportCommand(argv: string[]): Promise<void> {
+  const { rest, values } = takeRepeated(argv);
+  const args = parseArgs(rest, ['all-parents', 'quiet']);
+  checkFlags(args, ['out', 'cutoff', 'holdout', 'seed', 'max-file-bytes', 'all-parents', 'context', 'fim-revisions', 'rev', 'quiet']);
+  if (args.positionals.length !== 1) throw new UserError('history export takes exactly one repository path');
+  const out = flagString(args, 'out');
+  if (!out) throw new UserError('history export needs --out FILE.jsonl');
+  const fimRevisions = flagString(args, 'fim-revisions', 'cutoff');
+  if (fimRevisions !== 'cutoff' && fimRevisions !== 'each') throw new UserError(`--fim-revisions must be cutoff or each, got "${fimRevisions}"`);
+  const maxFileBytes = flagInt(args, 'max-file-bytes', 1_000_000);
+  if (maxFileBytes < 1) throw new UserError('--max-file-bytes must be at least 1');
+  const diffContext = flagInt(args, 'context', 3);
+  if (diffContext < 0) throw new UserError('--context must be 0 or more');
+  const progress = progressReporter(flagBool(args, 'quiet'));
+  try {
+    const result = await exportHistory(args.positionals[0], out, {
+      split: splitSpec(flagString(args, 'cutoff'), flagString(args, 'holdout')),
+      seed: flagInt(args, 'seed', 0),
+      include: values.get('include'),
+      exclude: values.get('exclude'),
+      maxFileBytes,
+      diffContext,
+      allParents: flagBool(args, 'all-parents'),
+      fimRevisions,
+      rev: flagString(args, 'rev'),
+      onProgress: (p) => progress.update(p),
+    });
+    progress.end();
+    process.stdout.write(summary(result.stats, result.trainPath, result.heldoutPath) + '\n');
+  } catch (e) {
+    progress.end();
+    throw e;
+  }
+}
+
+export const command: Command = {
+  name: 'history',
+  summary: 'turn a repository\'s git history into training and held-out examples (history export)',
+  usage: `usage: codefudge history export <repo> --out data.jsonl [options]
+  Writes training examples (FIM and commit->diff) to data.jsonl and held-out items (lines
+  added by held-out commits, with the commit->diff fields) to data.heldout.jsonl: JSON lines
+  that Hugging Face datasets loads (load_dataset("json", data_files=...)).
+  --cutoff DATE        commits from this date (2024-01-01, committer date) on are held out
+  --holdout P%         or hold out the newest P% of commits (10%)
+  --seed N             FIM span sampling seed (0)
+  --include GLOB       only files matching (repeatable; replaces the code-extension list)
+  --exclude GLOB       leave files out (repeatable)
+  --max-file-bytes N   skip files larger than this (1000000)
+  --context N          diff context lines (3)
+  --all-parents        walk every commit, not only the first-parent chain
+  --fim-revisions cutoff|each   FIM from the cutoff snapshot only, or also every training file version (cutoff)
+  --rev REV            read the history of REV instead of HEAD
+  --quiet              no progress on stderr`,
+  async run(argv) {
+    const [what, ...rest] = argv;
+    if (what === 'export') return exportCommand(rest);
+    throw new UserError(`history: unknown subcommand "${what ?? ''}" (export)`);
+  },
+};
