@@ -62,6 +62,10 @@ export {
   attachAdapter, unmergedGraphOptions, adapterFeeds, noAdapterFeeds, loadAdaptedCausalLM,
 } from './lora/adapter-inference.js';
 export type { AttachedAdapter, AdaptedModel, AdapterLoadOptions } from './lora/adapter-inference.js';
+export {
+  buildTrainingGraph, trainableTensors, TrainingSession, DROPOUT_SEED_INPUT, LOSS_OUTPUT, gradOutput,
+} from './lora/training-graph.js';
+export type { TrainingGraphSpec, TrainableTensor, TrainingBatch, TrainingStepResult } from './lora/training-graph.js';
 // Autodiff and the causal-LM loss.
 export { grad } from './autodiff/grad.js';
 export type { GradOptions } from './autodiff/grad.js';
