@@ -1,4 +1,4 @@
-// Every vector-Jacobian rule against central finite differences, in float64 unless noted.
+// Every vector-Jacobian rule against central finite differences, in float64 and again in float32.
 import { test } from 'node:test';
 import type { Builder } from '../../engine/graph/builder.js';
 import type { Dim, Value } from '../../engine/graph/graph.js';
@@ -15,9 +15,14 @@ const away = (name: string, dims: number[], positive = false): Operand => ({
 });
 const ints = (name: string, dims: number[], values: number[]): Operand => ({ name, dims, values, dtype: 'int64' });
 
+/** Checks in float64 (exact enough to test the maths) and again in float32 (the kernels training runs). */
 function check(name: string, build: (b: Builder, v: Value[]) => Value, operands: Operand[], opts?: CheckOptions) {
   test(name, async () => {
     await checkGradients(build, operands, opts);
+  });
+  if (opts?.dtype) return;
+  test(`float32: ${name}`, async () => {
+    await checkGradients(build, operands, { dtype: 'float32' });
   });
 }
 
@@ -36,7 +41,7 @@ check('Relu', (b, [a]) => b.relu(a), [away('a', [2, 3])]);
 check('Identity', (b, [a]) => b.identity(a), [x('a', [2, 3])]);
 // Float64 -> float32 -> float64 loses precision, so the differences are taken at a wider step.
 check('Cast between float types', (b, [a]) => b.emit('Cast', [b.cast(a, 'float32')], [{ dtype: 'float64', shape: a.shape }], { to: { kind: 'int', value: 11 } })[0],
-  [x('a', [2, 3])], { eps: 1e-3, rtol: 1e-4, atol: 1e-4 });
+  [x('a', [2, 3])], { dtype: 'float64', eps: 1e-3, rtol: 1e-4, atol: 1e-4 });
 
 // Binary, with broadcasting
 check('Add with a bias [n] over [b, s, n]', (b, [a, c]) => b.add(a, c), [x('a', [2, 3, 4]), x('bias', [4])]);
@@ -66,7 +71,7 @@ for (const transA of [false, true]) {
       [x('a', transA ? [4, 3] : [3, 4]), x('w', transB ? [5, 4] : [4, 5])]);
   }
 }
-check('Gemm with a bias operand and beta', (b, [a, w, c]) => b.emit('Gemm', [a, w, c], [{ dtype: 'float64', shape: [3, 5] }],
+check('Gemm with a bias operand and beta', (b, [a, w, c]) => b.emit('Gemm', [a, w, c], [{ dtype: a.dtype, shape: [3, 5] }],
   { transB: { kind: 'int', value: 1 }, beta: { kind: 'float', value: 0.5 } })[0], [x('a', [3, 4]), x('w', [5, 4]), x('c', [5])]);
 
 // Shape ops
