@@ -13,6 +13,8 @@ export interface FimRequest extends Omit<GenerateOptions, 'stopTokens'> {
   /** Token budgets around the cursor: the prefix is cut from the left, the suffix from the right, at line starts. */
   maxPrefixTokens?: number;
   maxSuffixTokens?: number;
+  /** false runs the whole prompt even when it shares a prefix with the previous one (benchmarks compare both). */
+  reuseCache?: boolean;
 }
 
 export interface FimResult extends Omit<GenerateResult, 'cache' | 'cacheIds'> {
@@ -77,7 +79,8 @@ export class Completer {
   async complete(req: FimRequest): Promise<FimResult> {
     const t0 = performance.now();
     const prompt = this.promptIds(req.prefix, req.suffix, req.maxPrefixTokens, req.maxSuffixTokens);
-    const out = await generate(this.lm, this.tokenizer, prompt, { ...req, stopTokens: this.stopTokenIds() }, this.last);
+    const reuse = req.reuseCache === false ? undefined : this.last;
+    const out = await generate(this.lm, this.tokenizer, prompt, { ...req, stopTokens: this.stopTokenIds() }, reuse);
     if ((req.numBeams ?? 1) <= 1) this.last = { ids: out.cacheIds, cache: out.cache };
     const { cache: _c, cacheIds: _i, ...rest } = out;
     return { ...rest, promptTokens: prompt.length, milliseconds: performance.now() - t0 };

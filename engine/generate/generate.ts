@@ -19,6 +19,8 @@ export interface GenerateOptions {
   stopTokens?: number[];
   /** Generation ends when the decoded text contains one of these; the text is cut before it. */
   stopStrings?: string[];
+  /** Generation ends when this returns a length: the text is cut there (e.g. the end of a code block). */
+  stopAt?: (text: string) => number | undefined;
   signal?: AbortSignal;
 }
 
@@ -37,13 +39,15 @@ export interface Decoder {
   decode(ids: number[]): string;
 }
 
-/** Cuts `text` before the first stop string it contains, or returns undefined. */
-function cutAtStop(text: string, stops: readonly string[]): string | undefined {
+/** Cuts `text` before the first stop string it contains or where `stopAt` ends it, or returns undefined. */
+function cutAtStop(text: string, opts: Pick<GenerateOptions, 'stopStrings' | 'stopAt'>): string | undefined {
   let cut = -1;
-  for (const s of stops) {
+  for (const s of opts.stopStrings ?? []) {
     const i = text.indexOf(s);
     if (i >= 0 && (cut < 0 || i < cut)) cut = i;
   }
+  const at = opts.stopAt?.(text);
+  if (at !== undefined && (cut < 0 || at < cut)) cut = at;
   return cut < 0 ? undefined : text.slice(0, cut);
 }
 
@@ -104,7 +108,7 @@ export async function generate(
     if (stopTokens.has(next)) { reason = 'stop-token'; break; }
     ids.push(next);
     text = tok.decode(ids);
-    const cut = opts.stopStrings?.length ? cutAtStop(text, opts.stopStrings) : undefined;
+    const cut = cutAtStop(text, opts);
     if (cut !== undefined) { text = cut; reason = 'stop-string'; break; }
     if (step + 1 < opts.maxNewTokens) out = await lm.forward([[next]], out.cache);
   }
@@ -169,7 +173,7 @@ async function beamSearch(lm: CausalLM, tok: Decoder, prompt: number[], opts: Ge
       if (next.length === numBeams) break;
       const ids = [...beams[c.beam].ids, c.token];
       if (stopTokens.has(c.token)) { finish(ids.slice(0, -1), c.score, 'stop-token'); continue; }
-      const cut = opts.stopStrings?.length ? cutAtStop(tok.decode(ids), opts.stopStrings) : undefined;
+      const cut = opts.stopStrings?.length || opts.stopAt ? cutAtStop(tok.decode(ids), opts) : undefined;
       if (cut !== undefined) { finish(ids, c.score, 'stop-string', cut); continue; }
       next.push({ ids, score: c.score });
       rows.push(c.beam);
