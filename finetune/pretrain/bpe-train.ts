@@ -37,15 +37,20 @@ const KEY = 1 << 20;
 export function trainBpe(texts: Iterable<string>, options: TrainBpeOptions): BpeModel {
   const specialTokens = [...(options.specialTokens ?? DEFAULT_SPECIAL_TOKENS)];
   const minFrequency = Math.max(1, options.minFrequency ?? 2);
-  const base = specialTokens.length + 256;
-  if (!Number.isInteger(options.vocabSize) || options.vocabSize < base || options.vocabSize >= KEY) {
-    throw new UserError(`vocabulary size must be an integer from ${base} to ${KEY - 1}, got ${options.vocabSize}`);
-  }
+  checkVocabSize(options.vocabSize, specialTokens.length);
   if (new Set(specialTokens).size !== specialTokens.length) throw new UserError('special tokens must be distinct');
   const wordCounts = countPreTokens(texts, options.onProgress);
   const trainer = new MergeTrainer(wordCounts, specialTokens);
   const merges = trainer.run(options.vocabSize - specialTokens.length, minFrequency, options.onProgress);
   return { vocab: [...specialTokens, ...trainer.tokens], merges, specialTokens };
+}
+
+/** Throws a UserError unless `vocabSize` leaves room for the specials and the 256 bytes. */
+export function checkVocabSize(vocabSize: number, specialCount = DEFAULT_SPECIAL_TOKENS.length): void {
+  const base = specialCount + 256;
+  if (!Number.isInteger(vocabSize) || vocabSize < base || vocabSize >= KEY) {
+    throw new UserError(`vocabulary size must be an integer from ${base} to ${KEY - 1}, got ${vocabSize}`);
+  }
 }
 
 function countPreTokens(texts: Iterable<string>, onProgress?: (p: TrainBpeProgress) => void): Map<string, number> {

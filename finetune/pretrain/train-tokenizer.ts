@@ -1,4 +1,5 @@
-import { trainBpe, type TrainBpeProgress } from './bpe-train.js';
+import { UserError } from '../../engine/index.js';
+import { checkVocabSize, trainBpe, type TrainBpeProgress } from './bpe-train.js';
 import type { BpeModel } from './bpe-model.js';
 import { corpusTexts, scanCorpus, selectFiles, writeCorpusStats, type CorpusOptions, type CorpusStats } from './corpus.js';
 import { writeTokenizer } from './tokenizer-files.js';
@@ -27,6 +28,7 @@ export interface TrainTokenizerResult {
 /** Scans the corpus, writes `corpus-stats.json`, trains BPE on the training split and writes the tokenizer, all into `out`. */
 export function trainTokenizerFromCorpus(options: TrainTokenizerOptions): TrainTokenizerResult {
   const log = options.log ?? (() => {});
+  checkVocabSize(options.vocabSize);
   const t0 = performance.now();
   const scan = scanCorpus(options.corpus, {
     ...options.corpusOptions,
@@ -42,6 +44,7 @@ export function trainTokenizerFromCorpus(options: TrainTokenizerOptions): TrainT
 
   const files = selectFiles(scan.files, { split: 'train', maxBytes: options.maxBytes });
   const trainBytes = files.reduce((s, f) => s + f.bytes, 0);
+  if (files.length === 0) throw new UserError(`no training files left in ${options.corpus} after filtering (see corpus-stats.json)`);
   log(`training BPE (vocabulary ${options.vocabSize}) on ${files.length} files, ${mb(trainBytes)}`);
   const t1 = performance.now();
   const model = trainBpe(corpusTexts(scan.root, files), {
@@ -52,6 +55,9 @@ export function trainTokenizerFromCorpus(options: TrainTokenizerOptions): TrainT
   });
   const trainSeconds = (performance.now() - t1) / 1000;
   writeTokenizer(options.out, model);
+  if (model.vocab.length < options.vocabSize) {
+    log(`stopped at ${model.vocab.length} tokens: no pair of tokens occurs ${options.minFrequency ?? 2} times or more`);
+  }
   log(`tokenizer: ${model.vocab.length} tokens, ${model.merges.length} merges in ${trainSeconds.toFixed(1)} s -> ${options.out}`);
   return { model, stats, trainFiles: files.length, trainBytes, scanSeconds, trainSeconds };
 }
