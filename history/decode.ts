@@ -2,8 +2,17 @@
 export type TextEncodingName = 'utf-8' | 'latin1';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
-// WHATWG's "latin1" label is Windows-1252: every byte maps to a character, so it never throws.
-const latin1 = new TextDecoder('windows-1252');
+
+// Windows-1252's 0x80-0x9F (WHATWG's "latin1"); the five bytes it leaves undefined stay C1 controls.
+// Spelled out because Node's own windows-1252 decoder differs between versions.
+const CP1252_HIGH = '€\u0081‚ƒ„…†‡ˆ‰Š‹Œ\u008dŽ\u008f\u0090‘’“”•–—˜™š›œ\u009džŸ';
+
+/** Every byte maps to a character, so this never throws. */
+function decodeCp1252(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+    .toString('latin1')
+    .replace(/[\u0080-\u009f]/g, (c) => CP1252_HIGH[c.charCodeAt(0) - 0x80]);
+}
 
 /** git's own test for binary content: a NUL byte in the first 8000 bytes. */
 export function looksBinary(bytes: Uint8Array): boolean {
@@ -17,10 +26,10 @@ export function decodeAs(bytes: Uint8Array, encoding: TextEncodingName): string 
     try {
       return utf8.decode(bytes);
     } catch {
-      return latin1.decode(bytes);
+      return decodeCp1252(bytes);
     }
   }
-  return latin1.decode(bytes);
+  return decodeCp1252(bytes);
 }
 
 /** Decodes bytes of unknown encoding; never throws. */
@@ -28,6 +37,6 @@ export function decodeText(bytes: Uint8Array): { text: string; encoding: TextEnc
   try {
     return { text: utf8.decode(bytes), encoding: 'utf-8' };
   } catch {
-    return { text: latin1.decode(bytes), encoding: 'latin1' };
+    return { text: decodeCp1252(bytes), encoding: 'latin1' };
   }
 }
