@@ -10,6 +10,7 @@ export type Split = 'train' | 'validation';
 /** Why a file was left out, in the order the checks run. */
 export type DropReason =
   | 'symlink'
+  | 'unreadable'
   | 'testData'
   | 'tooSmall'
   | 'tooLarge'
@@ -19,7 +20,7 @@ export type DropReason =
   | 'nearDuplicate';
 
 const DROP_REASONS: readonly DropReason[] = [
-  'symlink', 'testData', 'tooSmall', 'tooLarge', 'notUtf8',
+  'symlink', 'unreadable', 'testData', 'tooSmall', 'tooLarge', 'notUtf8',
   'generated', 'longLines', 'notCode', 'encodedData', 'duplicate', 'nearDuplicate',
 ];
 
@@ -181,19 +182,27 @@ export function scanCorpus(root: string, options: CorpusOptions = {}): CorpusSca
   const nearHashes = new Set<string>();
 
   for (const entry of walkPythonFiles(root)) {
-    const size = fs.statSync(entry.abs).size;
     stats.filesSeen++;
-    stats.bytesSeen += size;
+    let size = 0;
     const drop = (reason: DropReason) => {
       stats.dropped[reason]++;
       stats.droppedBytes[reason] += size;
     };
     if (options.onProgress && stats.filesSeen % 500 === 0) options.onProgress({ seen: stats.filesSeen, kept: files.length });
     if (entry.symlink) { drop('symlink'); continue; }
-    if (opts.skipTestData && isTestDataPath(entry.rel)) { drop('testData'); continue; }
+    const testData = opts.skipTestData && isTestDataPath(entry.rel);
+    let bytes: Buffer | null = null;
+    try {
+      size = fs.statSync(entry.abs).size;
+      stats.bytesSeen += size;
+      if (!testData && size >= opts.minBytes && size <= opts.maxBytes) bytes = fs.readFileSync(entry.abs);
+    } catch {
+      drop('unreadable');
+      continue;
+    }
+    if (testData) { drop('testData'); continue; }
     if (size < opts.minBytes) { drop('tooSmall'); continue; }
-    if (size > opts.maxBytes) { drop('tooLarge'); continue; }
-    const bytes = fs.readFileSync(entry.abs);
+    if (size > opts.maxBytes || bytes === null) { drop('tooLarge'); continue; }
     const text = decodeUtf8(bytes);
     if (text === null) { drop('notUtf8'); continue; }
     const quality = qualityReason(text, opts.quality);

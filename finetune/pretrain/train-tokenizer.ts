@@ -42,9 +42,12 @@ export function trainTokenizerFromCorpus(options: TrainTokenizerOptions): TrainT
       `train ${stats.splits.train.files}, validation ${stats.splits.validation.files}) in ${scanSeconds.toFixed(1)} s`,
   );
 
+  if (stats.splits.train.files === 0) {
+    throw new UserError(`no training files left in ${options.corpus} after filtering (see corpus-stats.json)`);
+  }
   const files = selectFiles(scan.files, { split: 'train', maxBytes: options.maxBytes });
+  if (files.length === 0) throw new UserError(`--max-bytes ${options.maxBytes} is smaller than every training file`);
   const trainBytes = files.reduce((s, f) => s + f.bytes, 0);
-  if (files.length === 0) throw new UserError(`no training files left in ${options.corpus} after filtering (see corpus-stats.json)`);
   log(`training BPE (vocabulary ${options.vocabSize}) on ${files.length} files, ${mb(trainBytes)}`);
   const t1 = performance.now();
   const model = trainBpe(corpusTexts(scan.root, files), {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -40,15 +40,21 @@ put('__pycache__/cached.py', pythonModule(12, 2000)); // never walked
 put('.hidden/secret.py', pythonModule(13, 2000)); // never walked
 put('notes.txt', pythonModule(14, 2000)); // not .py
 symlinkSync(join(root, 'src', 'pkg', 'mod2.py'), join(root, 'src', 'link.py'));
+symlinkSync(join(root, 'src', 'gone.py'), join(root, 'src', 'dangling.py'));
+put('unreadable.py', pythonModule(15, 2000));
+chmodSync(join(root, 'src', 'unreadable.py'), 0);
+// root reads anything; then the file stays readable and is kept
+const asRoot = process.getuid?.() === 0;
 
 describe('scanCorpus', () => {
   const scan = scanCorpus(join(root, 'src'));
 
   it('drops each crafted file for its reason and keeps the rest', () => {
     const s = scan.stats;
-    assert.equal(s.filesSeen, 17);
+    assert.equal(s.filesSeen, 19);
     assert.deepEqual(s.dropped, {
-      symlink: 1,
+      symlink: 2,
+      unreadable: asRoot ? 0 : 1,
       testData: 1,
       tooSmall: 1,
       tooLarge: 1,
@@ -60,9 +66,9 @@ describe('scanCorpus', () => {
       duplicate: 1,
       nearDuplicate: 1,
     });
-    assert.equal(s.filesKept, 6);
+    assert.equal(s.filesKept, asRoot ? 7 : 6);
     assert.deepEqual(
-      scan.files.map((f) => f.path),
+      scan.files.map((f) => f.path).filter((p) => p !== 'unreadable.py'),
       ['aaa_copy.py', 'pkg/mod1.py', 'pkg/mod2.py', 'pkg/mod3.py', 'pkg/mod4.py', 'pkg/tests/test_mod.py'],
     );
   });
@@ -71,7 +77,7 @@ describe('scanCorpus', () => {
     const s = scan.stats;
     const bytes = scan.files.reduce((n, f) => n + f.bytes, 0);
     assert.equal(s.bytesKept, bytes);
-    const keptTexts = [good[0], ...good.slice(1), pythonModule(6, 3000)];
+    const keptTexts = [good[0], ...good.slice(1), pythonModule(6, 3000), ...(asRoot ? [pythonModule(15, 2000)] : [])];
     assert.equal(s.bytesKept, keptTexts.reduce((n, t) => n + Buffer.byteLength(t), 0));
     assert.equal(s.linesKept, scan.files.reduce((n, f) => n + f.lines, 0));
     assert.equal(scan.files[1].lines, good[1].split('\n').length - 1);
