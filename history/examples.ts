@@ -70,7 +70,7 @@ export interface HistoryStats {
   cutoffDate: string | null;
   /** Code files changed (kept by the filters), over all commits. */
   filesChanged: number;
-  /** Files the filters left out, by reason, over commits and the snapshot. */
+  /** Distinct paths the filters left out, by reason, over commits and the snapshot. */
   filesSkipped: Partial<Record<SkipReason, number>>;
   /** Distinct file contents FIM examples were made from. */
   fimFiles: number;
@@ -129,8 +129,17 @@ export async function* walkChanges(
   }
 }
 
-function countSkips(stats: HistoryStats, skipped: Array<{ reason: SkipReason }>): void {
-  for (const s of skipped) stats.filesSkipped[s.reason] = (stats.filesSkipped[s.reason] ?? 0) + 1;
+/** Counts each (path, reason) once, however many commits touch the path. */
+function skipCounter(stats: HistoryStats): (skipped: Array<{ path: string; reason: SkipReason }>) => void {
+  const seen = new Set<string>();
+  return (skipped) => {
+    for (const s of skipped) {
+      const key = `${s.reason}\0${s.path}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      stats.filesSkipped[s.reason] = (stats.filesSkipped[s.reason] ?? 0) + 1;
+    }
+  };
 }
 
 /**
@@ -156,12 +165,13 @@ export async function* generateExamples(
   stats.cutoffDate = cutoff.committer.date;
   const filter = new FileFilter(opts);
   const seenBlobs = new Set<string>();
+  const countSkips = skipCounter(stats);
   const report = (phase: HistoryProgress['phase'], done: number, total: number) => opts.onProgress?.({ phase, done, total });
   let done = 0;
   for await (const changes of walkChanges(repo, commits, opts, filter)) {
     const training = done < split.train.length;
     stats.filesChanged += changes.files.length;
-    countSkips(stats, changes.skipped);
+    countSkips(changes.skipped);
     if (training) {
       for (const ex of commitDiffExamples(changes, 'train')) { stats.examples.commitDiff++; yield ex; }
       if (opts.fimRevisions === 'each') {
@@ -180,7 +190,7 @@ export async function* generateExamples(
     if (done === split.train.length) {
       report('snapshot', 0, 1);
       const snapshot = await readSnapshot(repo, cutoff.sha, { seenBlobs }, filter);
-      countSkips(stats, snapshot.skipped);
+      countSkips(snapshot.skipped);
       for (const file of snapshot.files) {
         stats.fimFiles++;
         for (const ex of fimExamples(file, opts)) { stats.examples.fim++; yield ex; }
