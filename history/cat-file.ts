@@ -27,6 +27,8 @@ class BatchProcess {
   private buffered = 0;
   private stderr = '';
   private failed: Error | null = null;
+  /** Bytes needed before the object at the head of the buffer is complete. */
+  private need = 0;
 
   constructor(private readonly git: GitRunner, private readonly withData: boolean) {}
 
@@ -72,8 +74,6 @@ class BatchProcess {
     this.buffered += chunk.length;
     this.drain();
   }
-
-  private need = 0;
 
   private drain(): void {
     while (this.pending.length && this.buffered > 0 && this.buffered >= this.need) {

@@ -1,10 +1,9 @@
 import type { CommitInfo } from './commits.js';
 import { decodeText, looksBinary, type TextEncodingName } from './decode.js';
 import { FileFilter, type FileFilterOptions, type SkipReason } from './filters.js';
-import { decodeFileDiff } from './patch.js';
+import { decodeFileDiff, splitPatch } from './patch.js';
 import { parseRawZ, type RawEntry } from './raw-diff.js';
 import type { HistoryRepository } from './repository.js';
-import { splitPatch } from './patch.js';
 
 export type ChangeStatus = 'A' | 'M' | 'D' | 'R';
 

@@ -4,7 +4,7 @@ import { listCommits, type CommitInfo } from './commits.js';
 import { fimExamples, type FimExample, type FimOptions } from './fim.js';
 import { FileFilter, type SkipReason } from './filters.js';
 import type { HistoryRepository } from './repository.js';
-import { readSnapshot } from './snapshot.js';
+import { blobsAt, readSnapshot } from './snapshot.js';
 import { DEFAULT_SPLIT, splitCommits, type CommitSplit, type SplitSpec } from './split.js';
 
 /** Input: message + path + file before; target: the file's unified diff. */
@@ -52,6 +52,13 @@ export interface HistoryOptions extends ChangeOptions, FimOptions {
    * default), or also every file version a training commit wrote ('each'). Blobs are taken once.
    */
   fimRevisions?: 'cutoff' | 'each';
+  /**
+   * Only what is new since this commit (for refreshing an adapter trained through it): no
+   * commit->diff examples from it or older commits, and FIM only from files whose content
+   * differs from its tree. The split is the same as without it. A commit that is not in the
+   * walked history (rewritten since) is a UserError.
+   */
+  since?: string;
   onProgress?: (p: HistoryProgress) => void;
 }
 
@@ -164,11 +171,12 @@ export async function* generateExamples(
   stats.cutoffSha = cutoff.sha;
   stats.cutoffDate = cutoff.committer.date;
   const filter = new FileFilter(opts);
-  const seenBlobs = new Set<string>();
+  const { first, seenBlobs } = await startingPoint(repo, commits, opts.since);
   const countSkips = skipCounter(stats);
   const report = (phase: HistoryProgress['phase'], done: number, total: number) => opts.onProgress?.({ phase, done, total });
-  let done = 0;
-  for await (const changes of walkChanges(repo, commits, opts, filter)) {
+  let done = first;
+  if (done === split.train.length) yield* snapshotExamples();
+  for await (const changes of walkChanges(repo, commits.slice(first), opts, filter)) {
     const training = done < split.train.length;
     stats.filesChanged += changes.files.length;
     countSkips(changes.skipped);
@@ -187,20 +195,38 @@ export async function* generateExamples(
       for (const item of temporalItems(changes)) { stats.examples.temporal++; yield item; }
     }
     report('commits', ++done, commits.length);
-    if (done === split.train.length) {
-      report('snapshot', 0, 1);
-      const snapshot = await readSnapshot(repo, cutoff.sha, { seenBlobs }, filter);
-      countSkips(snapshot.skipped);
-      for (const file of snapshot.files) {
-        stats.fimFiles++;
-        for (const ex of fimExamples(file, opts)) { stats.examples.fim++; yield ex; }
-      }
-      report('snapshot', 1, 1);
-    }
+    if (done === split.train.length) yield* snapshotExamples();
   }
-  if (stats.filesChanged === 0 && stats.fimFiles === 0) {
+  if (stats.filesChanged === 0 && stats.fimFiles === 0 && !opts.since) {
     throw new UserError(`no code files in ${repo.path} (every file was skipped by the filters: ${describeSkips(stats)})`);
   }
+
+  async function* snapshotExamples(): AsyncGenerator<FimExample> {
+    report('snapshot', 0, 1);
+    const snapshot = await readSnapshot(repo, cutoff.sha, { seenBlobs }, filter);
+    countSkips(snapshot.skipped);
+    for (const file of snapshot.files) {
+      stats.fimFiles++;
+      for (const ex of fimExamples(file, opts)) { stats.examples.fim++; yield ex; }
+    }
+    report('snapshot', 1, 1);
+  }
+}
+
+/** Where the walk starts: the first commit, or the one after `since` with that commit's blobs counted as seen. */
+async function startingPoint(
+  repo: HistoryRepository, commits: CommitInfo[], since: string | undefined,
+): Promise<{ first: number; seenBlobs: Set<string> }> {
+  if (since === undefined) return { first: 0, seenBlobs: new Set() };
+  let sha = '';
+  try {
+    sha = (await repo.git.text(['rev-parse', '--verify', '--quiet', '--end-of-options', `${since}^{commit}`])).trim();
+  } catch {
+    // reported below
+  }
+  const at = sha ? commits.findIndex((c) => c.sha === sha) : -1;
+  if (at < 0) throw new UserError(`commit ${since} is not in the history of ${repo.path} (was the history rewritten?)`);
+  return { first: at + 1, seenBlobs: await blobsAt(repo, sha) };
 }
 
 function describeSkips(stats: HistoryStats): string {

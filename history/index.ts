@@ -14,7 +14,7 @@ export { listCommits, splitMessage, type CommitInfo, type Person, type ListCommi
 export {
   readChanges, type ChangeOptions, type ChangeStatus, type CommitChanges, type FileChange, type SkippedFile,
 } from './changes.js';
-export { readSnapshot, type Snapshot, type SnapshotFile, type SnapshotOptions } from './snapshot.js';
+export { readSnapshot, blobsAt, type Snapshot, type SnapshotFile, type SnapshotOptions } from './snapshot.js';
 export {
   FileFilter, DEFAULT_CODE_EXTENSIONS, DEFAULT_CODE_FILENAMES, DEFAULT_MAX_FILE_BYTES, LOCK_FILES,
   VENDORED_GLOBS, GENERATED_GLOBS, type FileFilterOptions, type SkipReason,

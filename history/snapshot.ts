@@ -52,3 +52,14 @@ export async function readSnapshot(
   }
   return { sha, files, skipped };
 }
+
+/** Every blob in a commit's tree: what a model trained through that commit has already seen. */
+export async function blobsAt(repo: HistoryRepository, sha: string): Promise<Set<string>> {
+  const out = await repo.git.text(['ls-tree', '-r', '-z', '--full-tree', sha]);
+  const blobs = new Set<string>();
+  for (const line of out.split('\0')) {
+    const [, type, oid] = line.slice(0, line.indexOf('\t')).split(' ');
+    if (type === 'blob') blobs.add(oid);
+  }
+  return blobs;
+}

@@ -65,7 +65,7 @@ function summary(stats: HistoryStats, trainPath: string, heldoutPath: string): s
 async function exportCommand(argv: string[]): Promise<void> {
   const { rest, values } = takeRepeated(argv);
   const args = parseArgs(rest, ['all-parents', 'quiet']);
-  checkFlags(args, ['out', 'cutoff', 'holdout', 'seed', 'max-file-bytes', 'all-parents', 'context', 'fim-revisions', 'rev', 'quiet']);
+  checkFlags(args, ['out', 'cutoff', 'holdout', 'seed', 'max-file-bytes', 'all-parents', 'context', 'fim-revisions', 'rev', 'since', 'quiet']);
   if (args.positionals.length !== 1) throw new UserError('history export takes exactly one repository path');
   const out = flagString(args, 'out');
   if (!out) throw new UserError('history export needs --out FILE.jsonl');
@@ -87,6 +87,7 @@ async function exportCommand(argv: string[]): Promise<void> {
       allParents: flagBool(args, 'all-parents'),
       fimRevisions,
       rev: flagString(args, 'rev'),
+      since: flagString(args, 'since'),
       onProgress: (p) => progress.update(p),
     });
     progress.end();
@@ -114,6 +115,7 @@ export const command: Command = {
   --all-parents        walk every commit, not only the first-parent chain
   --fim-revisions cutoff|each   FIM from the cutoff snapshot only, or also every training file version (cutoff)
   --rev REV            read the history of REV instead of HEAD
+  --since COMMIT       only what is new after COMMIT (refreshing an adapter trained through it)
   --quiet              no progress on stderr`,
   async run(argv) {
     const [what, ...rest] = argv;

@@ -112,6 +112,21 @@ describe('held-out history never reaches training', () => {
     assert.equal(new Set(data.train.fim.filter((e) => e.path === 'src/mod.py').map((e) => e.blob)).size, 8);
   });
 
+  test('since a commit: only the newer training commits and the files they changed, same held-out set', async () => {
+    const repo = await openRepository(r.dir);
+    try {
+      const data = await collectExamples(repo, { split: { holdoutPercent: 30 }, since: shas[4].slice(0, 10), seed: 2 });
+      assert.deepEqual([...new Set(data.train.commitDiff.map((e) => e.sha))], [shas[5], shas[6]]);
+      assert.deepEqual([...new Set(data.train.fim.map((e) => e.path))].sort(), ['src/mod.py', 'src/new_6.py', 'src/new_7.py']);
+      assert.deepEqual([...new Set(data.heldout.map((t) => t.sha))], shas.slice(7));
+      const after = await collectExamples(repo, { split: { holdoutPercent: 30 }, since: shas[8] });
+      assert.deepEqual([after.train.fim, after.train.commitDiff], [[], []]);
+      await assert.rejects(collectExamples(repo, { since: 'f00d' }), (e: unknown) => e instanceof UserError && /commit f00d is not in the history/.test(e.message));
+    } finally {
+      repo.close();
+    }
+  });
+
   test('a cutoff before the first commit leaves nothing to train on', async () => {
     const repo = await openRepository(r.dir);
     try {
