@@ -64,8 +64,9 @@ export class SafetensorsFile {
       throw new UserError(`cannot open safetensors file "${file}": ${(e as NodeJS.ErrnoException).code ?? e}`);
     }
     try {
-      const size = fs.fstatSync(fd).size;
-      const { entries, metadata, dataStart } = parseHeader(fd, size, path.basename(file));
+      const stat = fs.fstatSync(fd);
+      if (!stat.isFile()) throw new UserError(`safetensors file "${file}" is not a regular file`);
+      const { entries, metadata, dataStart } = parseHeader(fd, stat.size, path.basename(file));
       return new SafetensorsFile(file, fd, dataStart, entries, metadata);
     } catch (e) {
       fs.closeSync(fd);

@@ -103,6 +103,8 @@ test('corrupt files give one clear UserError line naming the file and the proble
 
   await t.test('missing file', () => assertUserError(() => SafetensorsFile.open(path.join(dir, 'nope.safetensors')), /cannot open safetensors file ".*nope.safetensors": ENOENT/));
 
+  await t.test('a folder', () => assertUserError(() => SafetensorsFile.open(dir), /is not a regular file/));
+
   await t.test('shorter than the length prefix', () => {
     fs.writeFileSync(file, Buffer.from([1, 2, 3]));
     assertUserError(() => SafetensorsFile.open(file), /^model.safetensors: not a safetensors file \(3 bytes/);
