@@ -4,6 +4,8 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { UserError } from '../../engine/index.js';
+import { command as history } from '../../cli/commands/history.js';
 import { ScriptedRepo } from './scripted-repo.js';
 
 const BIN = resolve('bin/codefudge.js');
@@ -101,7 +103,7 @@ describe('codefudge history export', () => {
     assert.match(small.stderr, /^codefudge: no code files in .* \(every file was skipped by the filters: .*too-large.*\)\n$/);
   });
 
-  test('bad input: one clear line each, nothing written', () => {
+  test('bad input: one clear line each, nothing written', async () => {
     const target = join(out, 'bad.jsonl');
     writeFileSync(target, 'old\n');
     const empty = new ScriptedRepo();
@@ -109,29 +111,29 @@ describe('codefudge history export', () => {
     const notRepo = mkdtempSync(join(tmpdir(), 'cf-plain-'));
     try {
       docs.write('README.md', 'text\n').write('notes.txt', 'more\n').commit('docs only');
-      const cases: Array<[string[], RegExp]> = [
-        [[notRepo], /^codefudge: not a git repository: /],
-        [[join(notRepo, 'missing')], /^codefudge: no such directory: /],
-        [[empty.dir], /^codefudge: repository has no commits: /],
-        [[docs.dir], /^codefudge: no code files in .*: 2 not-code/],
-        [[r.dir, '--cutoff', 'soon'], /^codefudge: --cutoff must be a date/],
-        [[r.dir, '--cutoff', '2024-01-01', '--holdout', '5%'], /^codefudge: give --cutoff or --holdout, not both/],
-        [[r.dir, '--rev', 'nope'], /^codefudge: no commit "nope" in /],
-      ];
-      for (const [args, message] of cases) {
-        const res = cli('history', 'export', ...args, '--out', target);
-        assert.equal(res.code, 1, args.join(' '));
-        assert.match(res.stderr, message);
-        assert.equal(res.stderr.trim().split('\n').length, 1, res.stderr);
-        assert.equal(readFileSync(target, 'utf8'), 'old\n', 'the old output is untouched');
-      }
       const blocked = join(out, 'a-file');
       writeFileSync(blocked, '');
-      const res = cli('history', 'export', r.dir, '--out', join(blocked, 'data.jsonl'));
-      assert.equal(res.code, 1);
-      assert.match(res.stderr, /^codefudge: cannot write to output folder .*a-file: a part of the path is a file, not a folder\n$/);
-      assert.equal(cli('history', 'export', r.dir).code, 1);
+      const cases: Array<[string[], RegExp]> = [
+        [[notRepo, '--out', target], /^not a git repository: /],
+        [[join(notRepo, 'missing'), '--out', target], /^no such directory: /],
+        [[empty.dir, '--out', target], /^repository has no commits: /],
+        [[docs.dir, '--out', target], /^no code files in .*: 2 not-code\)$/],
+        [[r.dir, '--out', target, '--cutoff', 'soon'], /^--cutoff must be a date/],
+        [[r.dir, '--out', target, '--cutoff', '2024-01-01', '--holdout', '5%'], /^give --cutoff or --holdout, not both$/],
+        [[r.dir, '--out', target, '--rev', 'nope'], /^no commit "nope" in /],
+        [[r.dir, '--out', target, '--fim-revisions', 'all'], /^--fim-revisions must be cutoff or each/],
+        [[r.dir, '--out', target, '--bogus', '1'], /^unknown option --bogus$/],
+        [[r.dir], /^history export needs --out FILE.jsonl$/],
+        [[r.dir, '--out', join(blocked, 'data.jsonl')], /^cannot write to output folder .*a-file: a part of the path is a file, not a folder$/],
+      ];
+      for (const [args, message] of cases) {
+        await assert.rejects(history.run(['export', ...args]), (e: unknown) => e instanceof UserError && message.test(e.message) && !e.message.includes('\n'), args.join(' '));
+        assert.equal(readFileSync(target, 'utf8'), 'old\n', 'the old output is untouched');
+      }
       assert.deepEqual(readdirSync(out).filter((n) => n.includes('.tmp')), [], 'no temporary files left');
+      // What the user sees: one line on stderr, exit status 1.
+      const res = cli('history', 'export', notRepo, '--out', target);
+      assert.deepEqual([res.code, res.stdout, res.stderr], [1, '', `codefudge: not a git repository: ${notRepo}\n`]);
     } finally {
       empty.cleanup();
       docs.cleanup();
