@@ -73,7 +73,9 @@ export class Completer {
   promptIds(prefix: string, suffix: string, maxPrefixTokens = 1024, maxSuffixTokens = 256): number[] {
     const p = clipLines(this.tokenizer, prefix, maxPrefixTokens, true);
     const s = clipLines(this.tokenizer, suffix, maxSuffixTokens, false);
-    return this.tokenizer.encode(this.template.render(p, s));
+    const ids = this.tokenizer.encode(this.template.render(p, s));
+    const bos = this.folder.config.bosTokenId;
+    return this.template.addBos && bos !== null ? [bos, ...ids] : ids;
   }
 
   async complete(req: FimRequest): Promise<FimResult> {
