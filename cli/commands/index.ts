@@ -4,6 +4,7 @@ import { command as complete } from './complete.js';
 import { command as inspect } from './inspect.js';
 import { command as bench } from './bench.js';
 import { command as tokenizer } from './tokenizer.js';
+import { command as fimEval } from './fim-eval.js';
 import { command as history } from './history.js';
 
 // One line per subcommand module; each module exports `command`.
@@ -13,5 +14,6 @@ export const commands: Command[] = [
   bench,
   score,
   tokenizer,
+  fimEval,
   history,
 ];
