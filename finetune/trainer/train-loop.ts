@@ -230,6 +230,7 @@ export class TrainLoop {
       if (until.signal?.aborted) { stopped = true; break; }
       const t0 = performance.now();
       const { loss, gradNorm, tokens, lr } = await this.trainStep();
+      const stepSeconds = (performance.now() - t0) / 1000;
       const step = this.state.step;
       let evalLoss: number | undefined;
       if (o.eval?.length && o.evalEvery && (step % o.evalEvery === 0 || step === o.steps)) {
@@ -241,7 +242,7 @@ export class TrainLoop {
       const perStep = (now - started) / 1000 / (step - firstStep);
       o.onProgress?.({
         step, totalSteps: o.steps, loss, lr, gradNorm, tokens,
-        tokensPerSecond: tokens / ((now - t0) / 1000),
+        tokensPerSecond: tokens / stepSeconds,
         elapsedSeconds: (now - started) / 1000,
         etaSeconds: perStep * (o.steps - step),
         evalLoss,
