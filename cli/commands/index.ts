@@ -6,6 +6,8 @@ import { command as bench } from './bench.js';
 import { command as tokenizer } from './tokenizer.js';
 import { command as fimEval } from './fim-eval.js';
 import { command as history } from './history.js';
+import { command as serve } from './serve.js';
+import { command as pretrain } from './pretrain.js';
 
 // One line per subcommand module; each module exports `command`.
 export const commands: Command[] = [
@@ -16,4 +18,6 @@ export const commands: Command[] = [
   tokenizer,
   fimEval,
   history,
+  serve,
+  pretrain,
 ];

@@ -1,0 +1,33 @@
+import type { Device } from '../../engine/index.js';
+import { UserError } from '../../engine/index.js';
+import { serveStdio } from '../../server/index.js';
+import { checkFlags, flagInt, flagString, parseArgs } from '../args.js';
+import type { Command } from '../command.js';
+
+export const command: Command = {
+  name: 'serve',
+  summary: 'run the LSP server over stdio (completion, inline completion, adapt/status commands)',
+  usage: `usage: codefudge serve [--model DIR] [--threads N] [--device cpu|cuda]
+  --model DIR      model folder or hub id (default: the embedded model; the client's "model" setting wins)
+  --threads N      CPU threads for inference (default: all cores)
+  --device D       cpu or cuda (cpu)
+  --stdio          accepted and ignored (editors often pass it)
+Settings (initializationOptions or workspace/didChangeConfiguration, bare or under "codefudge"):
+  model, adapter (folder or false), maxTokens, mode (single-line|multi-line), debounceMs,
+  maxPrefixTokens, maxSuffixTokens, temperature
+Commands: codefudge.status, codefudge.adapt [ROOT]`,
+  async run(argv) {
+    const args = parseArgs(argv, ['stdio']);
+    checkFlags(args, ['model', 'threads', 'device', 'stdio']);
+    if (args.positionals.length) throw new UserError(`serve takes no arguments, got "${args.positionals[0]}"`);
+    const device = flagString(args, 'device', 'cpu');
+    if (device !== 'cpu' && device !== 'cuda') throw new UserError(`--device must be cpu or cuda, got "${device}"`);
+    serveStdio({
+      model: flagString(args, 'model'),
+      threads: args.flags.has('threads') ? flagInt(args, 'threads', 1) : undefined,
+      device: device as Device,
+    });
+    // The connection keeps the process alive; it exits on the client's exit notification or when stdin closes.
+    await new Promise<never>(() => undefined);
+  },
+};

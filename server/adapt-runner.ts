@@ -1,0 +1,70 @@
+// `codefudge.adapt`: runs `codefudge adapt <root>` as a child process and turns the progress lines
+// it prints into work-done progress. A child process keeps the server answering while it trains,
+// and a crash in training cannot take the server down.
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export interface AdaptProgress {
+  message: string;
+  /** 0..100 when the line says how far along it is. */
+  percentage?: number;
+}
+
+/** Runs adaptation on the repository at `root`, reporting progress; rejects with the reason it failed. */
+export type AdaptRunner = (root: string, report: (p: AdaptProgress) => void, signal: AbortSignal) => Promise<void>;
+
+const ANSI = /\u001b\[[0-9;?]*[A-Za-z]/g;
+const MAX_MESSAGE = 200;
+
+/** The progress a printed line carries: "42%" or "step 12/300"; undefined for a blank line. */
+export function parseProgressLine(line: string): AdaptProgress | undefined {
+  const message = line.replace(ANSI, '').trim().slice(0, MAX_MESSAGE);
+  if (!message) return undefined;
+  const percent = /(\d+(?:\.\d+)?)\s*%/.exec(message);
+  if (percent) return { message, percentage: Math.min(100, Number(percent[1])) };
+  const fraction = /\b(\d+)\s*\/\s*(\d+)\b/.exec(message);
+  if (fraction && Number(fraction[2]) > 0) {
+    return { message, percentage: Math.min(100, (100 * Number(fraction[1])) / Number(fraction[2])) };
+  }
+  return { message };
+}
+
+/** bin/codefudge.js of this package. */
+export function defaultCliPath(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, 'package.json')) && dirname(dir) !== dir) dir = dirname(dir);
+  return join(dir, 'bin', 'codefudge.js');
+}
+
+/** A runner that spawns `node <command...> <root>` (by default `codefudge adapt <root>`). */
+export function commandAdaptRunner(command: string[] = [defaultCliPath(), 'adapt']): AdaptRunner {
+  return (root, report, signal) => new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [...command, root], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    let lastLine = '';
+    const onData = (chunk: Buffer) => {
+      // Progress bars redraw with \r: each redraw is a line.
+      for (const line of chunk.toString('utf8').split(/[\r\n]+/)) {
+        const p = parseProgressLine(line);
+        if (!p) continue;
+        lastLine = p.message;
+        report(p);
+      }
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    const abort = () => child.kill('SIGTERM');
+    signal.addEventListener('abort', abort, { once: true });
+    child.on('error', (e) => {
+      signal.removeEventListener('abort', abort);
+      reject(new Error(`cannot start codefudge adapt: ${e.message}`));
+    });
+    child.on('close', (code, sig) => {
+      signal.removeEventListener('abort', abort);
+      if (signal.aborted) reject(new Error('codefudge adapt was cancelled'));
+      else if (code === 0) resolve();
+      else reject(new Error(`codefudge adapt failed (${sig ?? `exit ${code}`})${lastLine ? `: ${lastLine}` : ''}`));
+    });
+  });
+}

@@ -1,0 +1,39 @@
+// The LSP server's public surface: the CLI's `serve` and the benchmark start it through here.
+import { format } from 'node:util';
+import type { Connection } from 'vscode-languageserver/node';
+import { startServer, type ServerOptions } from './server.js';
+
+export { startServer, COMMANDS } from './server.js';
+export type { ServerOptions } from './server.js';
+export { DEFAULT_SETTINGS, mergeSettings } from './settings.js';
+export type { Settings, CompletionMode } from './settings.js';
+export { postprocess, effectiveMode, stopAtFor } from './postprocess.js';
+export type { CompletionContext } from './postprocess.js';
+export { promptWindow, textView, fitBudget } from './context-window.js';
+export type { PromptWindow, TextView, WindowBudget } from './context-window.js';
+export { autoCompletionWanted } from './trigger.js';
+export { CompletionCache } from './completion-cache.js';
+export { workspaceAdapterDir, adapterStamp } from './adapter-watch.js';
+export { parseProgressLine, commandAdaptRunner } from './adapt-runner.js';
+export type { AdaptRunner, AdaptProgress } from './adapt-runner.js';
+
+/** stdout carries the protocol: anything a library prints goes to stderr instead. */
+function routeConsoleToStderr(): void {
+  const toStderr = (...args: unknown[]) => { process.stderr.write(format(...args) + '\n'); };
+  console.log = toStderr;
+  console.info = toStderr;
+  console.debug = toStderr;
+  console.warn = toStderr;
+  console.trace = toStderr;
+}
+
+/** Serves LSP over this process's stdin/stdout until the client exits or closes stdin. */
+export function serveStdio(opts: Omit<ServerOptions, 'input' | 'output'>): Connection {
+  routeConsoleToStderr();
+  const connection = startServer({ ...opts, input: process.stdin, output: process.stdout });
+  // One bad request must never take the server down: log and carry on.
+  process.on('uncaughtException', (e) => connection.console.error(`internal error: ${e.stack ?? e.message}`));
+  process.on('unhandledRejection', (e) => connection.console.error(`internal error: ${e instanceof Error ? e.stack ?? e.message : String(e)}`));
+  process.stdin.on('end', () => process.exit(0));
+  return connection;
+}

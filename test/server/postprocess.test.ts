@@ -1,0 +1,165 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { blockEndCut, indentWidth, lineEndCut } from '../../server/block-end.js';
+import { balanceBrackets } from '../../server/brackets.js';
+import { effectiveMode, postprocess, stopAtFor, type CompletionContext } from '../../server/postprocess.js';
+import { dropSuffixRepeat } from '../../server/suffix-repeat.js';
+
+/** A context from a text with the cursor marked by "|". */
+function at(marked: string, mode: CompletionContext['mode'] = 'multi-line', languageId = 'python'): CompletionContext {
+  const i = marked.indexOf('|');
+  return { prefix: marked.slice(0, i), suffix: marked.slice(i + 1), mode, languageId };
+}
+
+/** The block-end cut applied, or the whole text when it does not end the block. */
+const blockOf = (text: string, lineBefore: string) => text.slice(0, blockEndCut(text, lineBefore) ?? text.length);
+
+describe('end of line and block', () => {
+  it('measures indentation with tabs as four columns', () => {
+    assert.equal(indentWidth('    x'), 4);
+    assert.equal(indentWidth('\t  x'), 6);
+    assert.equal(indentWidth('x'), 0);
+  });
+
+  it('single-line: cuts at the first line break, and waits while there is none', () => {
+    assert.equal(lineEndCut('a = 1\nb = 2'), 5);
+    assert.equal(lineEndCut('a = 1'), undefined);
+  });
+
+  it('multi-line: cuts before a line dedented below the cursor\'s block', () => {
+    assert.equal(blockOf('x = 1\n    return x\nprint(f())', '    '), 'x = 1\n    return x');
+    assert.equal(blockOf('x = 1\n        y = 2\n    return y', '        '), 'x = 1\n        y = 2');
+  });
+
+  it('multi-line: cuts at a blank line followed by a dedent (the end of a definition)', () => {
+    const text = '\n    return 1\n\ndef g():\n    pass';
+    assert.equal(blockOf(text, 'def f():'), '\n    return 1');
+  });
+
+  it('multi-line: keeps blank lines inside the block and lines at the block\'s own level', () => {
+    assert.equal(blockOf('\n    y = 1\n\n    return y', 'def f():'), '\n    y = 1\n\n    return y');
+    assert.equal(blockOf('\n    y = 1\nelse:\n    y = 2', 'if x:'), '\n    y = 1\nelse:\n    y = 2');
+  });
+
+  it('multi-line: does not judge a line before it has a non-blank character', () => {
+    // The dedent of "  " might still become "    return": no cut yet.
+    assert.equal(blockEndCut('x = 1\n  ', '    '), undefined);
+    assert.equal(blockEndCut('x = 1\n  r', '    '), 5);
+  });
+
+  it('generation stops where post-processing would cut', () => {
+    const stop = stopAtFor(at('def f():\n    |\n'));
+    assert.equal(stop('x = 1\n    return x\nfoo()'), 'x = 1\n    return x'.length);
+    assert.equal(stopAtFor(at('x = |', 'single-line'))('1\ny = 2'), 1);
+  });
+
+  it('a multi-line request with code after the cursor on its line completes a single line', () => {
+    assert.equal(effectiveMode(at('print(|)\n')), 'single-line');
+    assert.equal(effectiveMode(at('def f():\n    |  \n')), 'multi-line');
+  });
+});
+
+describe('suffix repeats', () => {
+  const ctx = (lineBefore: string, lineAfter: string, nextLines: string[] = []) => ({ lineBefore, lineAfter, nextLines });
+
+  it('drops a tail that repeats the rest of the line', () => {
+    assert.equal(dropSuffixRepeat('x > 0:', ctx('if ', ':')), 'x > 0');
+    assert.equal(dropSuffixRepeat('a, b) + c', ctx('f(', ') + c')), 'a, b');
+  });
+
+  it('keeps a tail of letters that only partly matches the rest of the line (it may be a real word)', () => {
+    assert.equal(dropSuffixRepeat('foo', ctx('x = ', 'oops')), 'foo');
+  });
+
+  it('asks before shortening, so a call keeps its own closing bracket', () => {
+    assert.equal(dropSuffixRepeat('g(x)', ctx('f(', ')'), (t) => t !== 'g(x'), 'g(x)');
+  });
+
+  it('drops completed lines that equal the lines after the cursor', () => {
+    const next = ['    return total', '', 'def other():'];
+    assert.equal(dropSuffixRepeat('total = a + b\n    return total', ctx('    ', '', next)), 'total = a + b');
+    assert.equal(dropSuffixRepeat('return total', ctx('    ', '', next)), '');
+  });
+
+  it('keeps lines that differ from what follows', () => {
+    assert.equal(dropSuffixRepeat('return a + b', ctx('    ', '', ['    return total'])), 'return a + b');
+  });
+});
+
+describe('bracket balance', () => {
+  const single = (text: string, before: string, after = '') => balanceBrackets(text, { before, after, languageId: 'python', allowOpen: false });
+
+  it('keeps balanced completions', () => {
+    assert.equal(single('f(a, [1, 2])', 'x = '), 'f(a, [1, 2])');
+  });
+
+  it('cuts at a closer that matches nothing opened', () => {
+    assert.equal(single('a + b)', 'x = '), 'a + b');
+    assert.equal(single('a]', 'f('), 'a');
+  });
+
+  it('lets a completion close what its line opened, unless the rest of the line already does', () => {
+    assert.equal(single('total)', 'print('), 'total)');
+    assert.equal(single('total)', 'print(', ')'), 'total');
+    assert.equal(single('g(x))', 'print(', ')'), 'g(x)');
+  });
+
+  it('cuts at a bracket the completion opens and nothing closes (single-line)', () => {
+    assert.equal(single('x = foo(1, ', ''), 'x = foo');
+    assert.equal(balanceBrackets('foo(\n    1,', { before: '', after: '', languageId: 'python', allowOpen: true }), 'foo(\n    1,');
+  });
+
+  it('ignores brackets in strings and comments', () => {
+    assert.equal(single('")" + s', 'x = ('), '")" + s');
+    assert.equal(single('1  # (', 'x = '), '1  # (');
+    assert.equal(single('1  // (', 'x = ', ''), '1  // ', 'in Python "//" is floor division, not a comment');
+    assert.equal(balanceBrackets('1  // )', { before: 'x = ', after: '', languageId: 'javascript', allowOpen: false }), '1  // )');
+  });
+
+  it('cuts at a string the completion opens and leaves open', () => {
+    assert.equal(single('"abc', 'x = '), '');
+    assert.equal(single('"abc', 'x = ', '"'), '"abc');
+  });
+
+  it('continues a string the cursor is in', () => {
+    assert.equal(single('world")', 'print("hello ', '")'), 'world"');
+  });
+});
+
+describe('postprocess', () => {
+  it('cuts a single-line completion at the end of the line', () => {
+    assert.equal(postprocess('1 + 2\nprint(x)', at('x = |\n', 'single-line')), '1 + 2');
+  });
+
+  it('cuts a multi-line completion at the end of the block and trims trailing blank lines', () => {
+    const ctx = at('def total(a, b):\n    |\n');
+    assert.equal(postprocess('s = a + b\n    return s\n\n\nprint(total(1, 2))\n', ctx), 's = a + b\n    return s');
+  });
+
+  it('drops undecodable bytes and control characters and what follows them', () => {
+    assert.equal(postprocess('abc\ufffddef', at('x = |', 'single-line')), 'abc');
+    assert.equal(postprocess('abc\u0000def', at('x = |', 'single-line')), 'abc');
+    assert.equal(postprocess('\u001b[31m', at('x = |', 'single-line')), '');
+  });
+
+  it('keeps a call\'s own closing bracket before the line\'s closing bracket', () => {
+    assert.equal(postprocess('compute(a, b)', at('print(|)\n')), 'compute(a, b)');
+    assert.equal(postprocess('compute(a, b))', at('print(|)\n')), 'compute(a, b)');
+  });
+
+  it('drops a repeated closing quote and bracket', () => {
+    assert.equal(postprocess('world")', at('print("hello |")\n')), 'world');
+  });
+
+  it('returns nothing for a completion that only repeats the next line', () => {
+    assert.equal(postprocess('return total\n', at('def f():\n    |\n    return total\n')), '');
+  });
+
+  it('returns nothing for whitespace', () => {
+    assert.equal(postprocess('   \n  ', at('x = |')), '');
+  });
+
+  it('turns CRLF into LF', () => {
+    assert.equal(postprocess('a = 1\r\n    b = 2', at('def f():\n    |\n')), 'a = 1\n    b = 2');
+  });
+});
