@@ -2,6 +2,8 @@
 export { UserError, messageOf } from './errors.js';
 // Model folder I/O: safetensors, config, weights, tokenizer, FIM templates.
 export { writeFileAtomic, writeTextAtomic } from './atomic-write.js';
+export { ProgressBar, formatDuration } from './progress-bar.js';
+export type { ProgressBarOptions, ProgressStream } from './progress-bar.js';
 export { f32ToF16, f16ToF32, f32ToBf16, bf16ToF32 } from './float-convert.js';
 export { SafetensorsFile, writeSafetensors, elementCount, DTYPE_SIZE, MAX_HEADER_BYTES } from './safetensors.js';
 export type { Dtype, TensorInfo, TensorData, TensorToWrite } from './safetensors.js';

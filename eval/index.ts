@@ -49,4 +49,4 @@ export { formatTable } from './report/table.js';
 export { renderHtmlReport, exampleLists } from './report/html-report.js';
 export { escapeHtml } from './report/escape.js';
 export { barChart, histogram, binCounts } from './report/svg-charts.js';
-export { ProgressBar, formatDuration, type ProgressBarOptions, type ProgressStream } from './progress-bar.js';
+export { ProgressBar, formatDuration, type ProgressBarOptions, type ProgressStream } from '../engine/index.js';
