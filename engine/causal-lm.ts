@@ -33,6 +33,9 @@ const int64 = (values: number[], dims: number[]) => new ort.Tensor('int64', BigI
 
 /** One compiled inference graph of a decoder, run step by step with a KV cache. */
 export class CausalLM {
+  /** Inputs sent with every run besides the tokens: an unmerged adapter's matrices. */
+  fixedFeeds: Record<string, ort.Tensor> = {};
+
   private constructor(
     readonly config: ModelConfig,
     readonly logitsMode: 'all' | 'last',
@@ -75,6 +78,7 @@ export class CausalLM {
       input_ids: int64(ids.flat(), [batch, seq]),
       attention_mask: int64(attention.flat(), [batch, total]),
       position_ids: int64(positions.flat(), [batch, seq]),
+      ...this.fixedFeeds,
       ...opts.extra,
     };
     for (const [k, v] of cache.tensors) feeds[k] = v;

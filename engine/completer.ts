@@ -3,6 +3,9 @@ import { UserError } from './errors.js';
 import { detectFimTemplate, type FimTemplate } from './fim.js';
 import { generate, type GenerateOptions, type GenerateResult } from './generate/generate.js';
 import { loadCausalLM } from './load.js';
+import { adapterFeeds, attachAdapter, loadAdaptedCausalLM, noAdapterFeeds } from './lora/adapter-inference.js';
+import { layoutModulesKey, type LoraLayout } from './lora/lora-layout.js';
+import { readPeftAdapter } from './lora/peft.js';
 import { openModelFolder, type ModelFolder } from './model-folder.js';
 import type { SessionOptions } from './session.js';
 import { loadTokenizer, type Tokenizer } from './tokenizer.js';
@@ -43,12 +46,16 @@ function clipLines(tok: Tokenizer, text: string, budget: number, keepEnd: boolea
  */
 export class Completer {
   private last?: { ids: number[]; cache: KvCache };
+  /** The LoRA modules the compiled graph takes as inputs (none for a plain base-model graph). */
+  private layout?: LoraLayout;
+  private adapterDir?: string;
 
   private constructor(
     readonly folder: ModelFolder,
     readonly tokenizer: Tokenizer,
     readonly template: FimTemplate,
-    readonly lm: CausalLM,
+    private lm: CausalLM,
+    private readonly session: SessionOptions,
   ) {}
 
   static async load(dir: string, opts: SessionOptions & { adapter?: string } = {}): Promise<Completer> {
@@ -56,8 +63,42 @@ export class Completer {
     const tokenizer = await loadTokenizer(dir);
     const template = detectFimTemplate(tokenizer);
     if (!template) throw new UserError(`model "${dir}" has no fill-in-the-middle tokens in its tokenizer (e.g. <fim_prefix>)`);
-    const lm = await loadCausalLM(folder, { ...opts, logits: 'last' });
-    return new Completer(folder, tokenizer, template, lm);
+    const { adapter, ...session } = opts;
+    const c = new Completer(folder, tokenizer, template, await loadCausalLM(folder, { ...session, logits: 'last' }), session);
+    if (adapter) await c.setAdapter(adapter);
+    return c;
+  }
+
+  get model(): CausalLM {
+    return this.lm;
+  }
+
+  get adapter(): string | undefined {
+    return this.adapterDir;
+  }
+
+  /**
+   * Applies the PEFT adapter in `dir` (or none). Adapters are graph inputs, so switching between
+   * adapters on the same modules only swaps feeds; the first adapter (or one on other modules)
+   * compiles the adapter-input graph once.
+   */
+  async setAdapter(dir: string | undefined): Promise<void> {
+    this.last = undefined;
+    this.adapterDir = dir;
+    if (dir === undefined) {
+      if (this.layout) this.lm.fixedFeeds = noAdapterFeeds(this.layout);
+      return;
+    }
+    const adapter = readPeftAdapter(dir);
+    const attached = attachAdapter(this.folder.config, adapter);
+    const sameModules = (a: LoraLayout, b: LoraLayout) => JSON.stringify(layoutModulesKey(a)) === JSON.stringify(layoutModulesKey(b));
+    if (!this.layout || !sameModules(this.layout, attached.layout)) {
+      const adapted = await loadAdaptedCausalLM(this.folder, adapter, { ...this.session, logits: 'last' });
+      await this.lm.release();
+      this.lm = adapted.lm;
+      this.layout = attached.layout;
+    }
+    this.lm.fixedFeeds = adapterFeeds(attached);
   }
 
   /** Token ids that end a middle: end-of-text and the template's own stop tokens. */

@@ -18,3 +18,9 @@ export { loraGrads } from './trainer/lora-grads.js';
 export type { LoraGrads } from './trainer/lora-grads.js';
 export { benchLora } from './trainer/bench-lora.js';
 export type { BenchLoraOptions, BenchLoraResult } from './trainer/bench-lora.js';
+// Pretraining: data side and the run that writes the embedded model.
+export * from './pretrain/index.js';
+export { pretrain } from './pretrain/run-pretrain.js';
+export type { PretrainOptions, PretrainResult } from './pretrain/run-pretrain.js';
+export { DEFAULT_RECIPE, recipeConfig } from './pretrain/recipe.js';
+export type { PretrainRecipe } from './pretrain/recipe.js';

@@ -1,4 +1,6 @@
+import { spawnSync } from 'node:child_process';
 import { modelDirFor, UserError } from '../../engine/index.js';
+import { benchLora } from '../../finetune/index.js';
 import { benchInfer } from '../../bench/infer.js';
 import { checkFlags, flagInt, flagString, parseArgs } from '../args.js';
 import type { Command } from '../command.js';
@@ -24,13 +26,43 @@ async function infer(argv: string[]): Promise<void> {
   );
 }
 
+/** The same LoRA step in PyTorch (Debian's python3-torch), run beside ours so the ratio is taken under one machine state. */
+function torchBaseline(model: string, o: { batch: number; seq: number; rank: number; steps: number; threads: number }) {
+  const script = new URL('../../../bench/lora_torch.py', import.meta.url).pathname;
+  const r = spawnSync('/usr/bin/python3', [script, model, '--batch', `${o.batch}`, '--seq', `${o.seq}`, '--rank', `${o.rank}`, '--steps', `${o.steps}`, '--threads', `${o.threads}`], { encoding: 'utf8' });
+  if (r.status !== 0) return { error: (r.stderr || r.error?.message || 'failed').trim().split('\n').pop() };
+  return JSON.parse(r.stdout.trim().split('\n').pop()!) as { tokensPerSecond: number; peakRssBytes: number };
+}
+
+async function lora(argv: string[]): Promise<void> {
+  const args = parseArgs(argv, ['no-baseline']);
+  checkFlags(args, ['model', 'batch', 'seq', 'rank', 'steps', 'threads', 'no-baseline']);
+  const model = await modelDirFor(flagString(args, 'model'));
+  const o = { batch: flagInt(args, 'batch', 4), seq: flagInt(args, 'seq', 256), rank: flagInt(args, 'rank', 8), steps: flagInt(args, 'steps', 5), threads: flagInt(args, 'threads', 2) };
+  const ours = await benchLora({ model, ...o });
+  const mb = (x: number) => `${(x / 2 ** 20).toFixed(0)} MiB`;
+  const lines = [
+    `codefudge LoRA: ${ours.tokensPerSecond.toFixed(0)} tokens/s (${ours.secondsPerStep.toFixed(3)} s/step, batch ${o.batch}x${o.seq}, rank ${o.rank}, ${ours.trainableParameters} trainable parameters)`,
+    `peak RSS: ${mb(ours.peakRssBytes)}; RSS after each step: ${ours.rssPerStep.map(mb).join(', ')}`,
+  ];
+  if (!args.flags.has('no-baseline')) {
+    const torch = torchBaseline(model, o);
+    if ('error' in torch) lines.push(`PyTorch baseline unavailable: ${torch.error}`);
+    else lines.push(`PyTorch LoRA:   ${torch.tokensPerSecond.toFixed(0)} tokens/s (peak RSS ${mb(torch.peakRssBytes)})`, `ratio: ${(ours.tokensPerSecond / torch.tokensPerSecond).toFixed(2)}x PyTorch`);
+  }
+  process.stdout.write(lines.join('\n') + '\n');
+}
+
 export const command: Command = {
   name: 'bench',
   summary: 'measure inference speed (bench infer) or LoRA training speed (bench lora)',
-  usage: `usage: codefudge bench infer --model DIR [--prompt 256] [--decode 32] [--threads N]`,
+  usage: `usage: codefudge bench infer --model DIR [--prompt 256] [--decode 32] [--threads N]
+       codefudge bench lora --model DIR [--batch 4] [--seq 256] [--rank 8] [--steps 5] [--threads 2] [--no-baseline]
+         (beside the same step in PyTorch: /usr/bin/python3 with Debian's python3-torch)`,
   async run(argv) {
     const [what, ...rest] = argv;
     if (what === 'infer') return infer(rest);
-    throw new UserError(`bench: unknown benchmark "${what ?? ''}" (infer)`);
+    if (what === 'lora') return lora(rest);
+    throw new UserError(`bench: unknown benchmark "${what ?? ''}" (infer, lora)`);
   },
 };

@@ -7,6 +7,7 @@ import { command as tokenizer } from './tokenizer.js';
 import { command as fimEval } from './fim-eval.js';
 import { command as history } from './history.js';
 import { command as serve } from './serve.js';
+import { command as pretrain } from './pretrain.js';
 
 // One line per subcommand module; each module exports `command`.
 export const commands: Command[] = [
@@ -18,4 +19,5 @@ export const commands: Command[] = [
   fimEval,
   history,
   serve,
+  pretrain,
 ];

@@ -1,4 +1,5 @@
-import { loadCausalLM, modelDirFor, UserError } from '../../engine/index.js';
+import { loadAdaptedCausalLM, loadCausalLM, modelDirFor, UserError } from '../../engine/index.js';
+import { loraGrads } from '../../finetune/index.js';
 import { checkFlags, flagString, parseArgs } from '../args.js';
 import type { Command } from '../command.js';
 
@@ -17,7 +18,8 @@ async function logits(argv: string[]): Promise<void> {
   const args = parseArgs(argv);
   checkFlags(args, ['model', 'ids', 'adapter']);
   const dir = await modelDirFor(flagString(args, 'model'));
-  const lm = await loadCausalLM(dir, { logits: 'all' });
+  const adapter = flagString(args, 'adapter');
+  const lm = adapter ? (await loadAdaptedCausalLM(dir, adapter, { logits: 'all' })).lm : await loadCausalLM(dir, { logits: 'all' });
   const ids = parseIds(flagString(args, 'ids'), lm.config.vocabSize);
   const out = await lm.forward([ids], lm.emptyCache(1));
   const V = lm.config.vocabSize;
@@ -26,14 +28,29 @@ async function logits(argv: string[]): Promise<void> {
   await lm.release();
 }
 
+async function loraGradsCommand(argv: string[]): Promise<void> {
+  const args = parseArgs(argv);
+  checkFlags(args, ['model', 'ids', 'adapter']);
+  const dir = await modelDirFor(flagString(args, 'model'));
+  const adapter = flagString(args, 'adapter');
+  if (!adapter) throw new UserError('inspect lora-grads needs --adapter DIR');
+  const ids = (flagString(args, 'ids') ?? '').split(',').map(Number);
+  if (ids.length < 2 || ids.some((i) => !Number.isInteger(i) || i < 0)) throw new UserError('--ids must be at least two token ids, e.g. --ids 1,2,3');
+  const r = await loraGrads(dir, adapter, ids);
+  process.stdout.write(JSON.stringify(r) + '\n');
+}
+
 export const command: Command = {
   name: 'inspect',
   summary: 'print model internals as JSON (logits, LoRA gradients) for checking against other frameworks',
   usage: `usage: codefudge inspect logits --model DIR --ids 1,2,3 [--adapter DIR]
-  prints [[...vocab logits...] per position]`,
+  prints [[...vocab logits...] per position]
+       codefudge inspect lora-grads --model DIR --adapter DIR --ids 1,2,3,...
+  prints {"loss": ..., "grads": {"<PEFT key>": [[...]], ...}} for next-token cross-entropy (mean over positions 1..n-1)`,
   async run(argv) {
     const [what, ...rest] = argv;
     if (what === 'logits') return logits(rest);
-    throw new UserError(`inspect: unknown subject "${what ?? ''}" (logits)`);
+    if (what === 'lora-grads') return loraGradsCommand(rest);
+    throw new UserError(`inspect: unknown subject "${what ?? ''}" (logits, lora-grads)`);
   },
 };

@@ -70,7 +70,7 @@ export function noAdapterFeeds(layout: LoraLayout): Record<string, ort.Tensor> {
 export interface AdaptedModel {
   lm: CausalLM;
   attached: AttachedAdapter;
-  /** Pass as `extra` to every `lm.forward` (empty when merged). */
+  /** The adapter's inputs, already set as `lm.fixedFeeds` (empty when merged). */
   feeds: Record<string, ort.Tensor>;
   merged: boolean;
 }
@@ -105,5 +105,7 @@ export async function loadAdaptedCausalLM(
     weightsKey: f.weights.fingerprint(),
     params: (b) => initializerParams(b, f.weights),
   });
-  return { lm, attached, feeds: adapterFeeds(attached), merged: false };
+  const feeds = adapterFeeds(attached);
+  lm.fixedFeeds = feeds;
+  return { lm, attached, feeds, merged: false };
 }

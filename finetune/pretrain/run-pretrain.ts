@@ -1,0 +1,172 @@
+// `codefudge pretrain`: corpus -> tokenizer -> packed FIM rows -> full-parameter training -> a
+// Hugging Face model folder. Work in progress lives in `<out>.work/` (tokenizer, checkpoints), so an
+// interrupted run resumes where it stopped; the model folder appears only when training is done.
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  expectedTensors, parseModelConfig, Rng, UserError, writeSafetensors, writeTextAtomic,
+  type ModelConfig, type WeightReader,
+} from '../../engine/index.js';
+import { fullTarget } from '../trainer/train-target.js';
+import { TrainLoop, type TrainProgress } from '../trainer/train-loop.js';
+import type { TrainExample } from '../trainer/batching.js';
+import { BpeEncoder } from './bpe-encoder.js';
+import { scanCorpus, selectFiles, writeCorpusStats, type CorpusStats } from './corpus.js';
+import { corpusSource, pretrainRows } from './pretrain-data.js';
+import { DEFAULT_RECIPE, recipeConfig, type PretrainRecipe } from './recipe.js';
+import { EOT } from './special-tokens.js';
+import { readTokenizer, writeTokenizer } from './tokenizer-files.js';
+import { trainTokenizerFromCorpus } from './train-tokenizer.js';
+
+export interface PretrainOptions {
+  corpus: string;
+  out: string;
+  recipe?: Partial<PretrainRecipe>;
+  /** Optimizer steps; when absent, `timeSeconds` picks them from the measured step time. */
+  steps?: number;
+  timeSeconds?: number;
+  /** Validation rows used for the periodic evaluation loss. */
+  evalRows?: number;
+  evalEvery?: number;
+  checkpointEvery?: number;
+  signal?: AbortSignal;
+  log?: (line: string) => void;
+  onProgress?: (p: TrainProgress) => void;
+}
+
+export interface PretrainResult {
+  out: string;
+  steps: number;
+  stopped: boolean;
+  trainTokens: number;
+  validationLoss: number;
+  seconds: number;
+}
+
+/** N(0, 0.02) weights, residual output projections scaled by 1/sqrt(2 * layers) (GPT-2's init), norms at 1. */
+function initialWeights(config: ModelConfig, seed: number): WeightReader {
+  const rng = new Rng(seed);
+  const shapes = new Map(expectedTensors(config).map((t) => [t.name, t.shape]));
+  const residualScale = 1 / Math.sqrt(2 * config.numLayers);
+  return {
+    float32(name) {
+      const n = shapes.get(name)!.reduce((a, b) => a * b, 1);
+      if (name.endsWith('norm.weight')) return new Float32Array(n).fill(1);
+      const std = 0.02 * (/(o_proj|down_proj)\.weight$/.test(name) ? residualScale : 1);
+      return Float32Array.from({ length: n }, () => std * rng.normal());
+    },
+  };
+}
+
+/** Rows of `seqLen` tokens from the given split, FIM-transformed and packed; at most `limit` rows. */
+function packedRows(corpus: string, stats: ReturnType<typeof scanCorpus>, split: 'train' | 'validation', encoder: BpeEncoder, r: PretrainRecipe, limit = Infinity): TrainExample[] {
+  const files = selectFiles(stats.files, { split });
+  const rows: TrainExample[] = [];
+  const source = corpusSource(corpus, files);
+  for (const { row } of pretrainRows(source, encoder, { rowLength: r.seqLen, seed: r.seed, fimRate: r.fimRate, spmRate: r.spmRate, shuffle: split === 'train', epochs: 1 })) {
+    rows.push({ ids: Array.from(row) });
+    if (rows.length >= limit) break;
+  }
+  return rows;
+}
+
+function tokenizerFor(work: string, corpus: string, r: PretrainRecipe, log: (l: string) => void): BpeEncoder {
+  if (!existsSync(join(work, 'tokenizer.json'))) {
+    const res = trainTokenizerFromCorpus({
+      corpus, out: work, vocabSize: r.vocabSize, maxBytes: r.tokenizerBytes,
+      corpusOptions: { validationFraction: r.validationFraction }, log,
+    });
+    log(`tokenizer: ${res.model.vocab.length} tokens trained on ${(res.trainBytes / 1e6).toFixed(1)} MB in ${res.trainSeconds.toFixed(1)} s`);
+  } else log('tokenizer: reusing the one trained by the interrupted run');
+  return new BpeEncoder(readTokenizer(work));
+}
+
+async function measureStepSeconds(loop: TrainLoop): Promise<number> {
+  const t0 = performance.now();
+  await loop.run({ untilStep: loop.step + 2 });
+  return (performance.now() - t0) / 2000;
+}
+
+export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
+  const log = o.log ?? (() => {});
+  const r: PretrainRecipe = { ...DEFAULT_RECIPE, ...o.recipe };
+  if (!existsSync(o.corpus)) throw new UserError(`corpus folder "${o.corpus}" does not exist`);
+  const work = `${o.out}.work`;
+  mkdirSync(work, { recursive: true });
+  const started = performance.now();
+
+  const scan = scanCorpus(o.corpus, { validationFraction: r.validationFraction });
+  writeCorpusStats(work, scan.stats);
+  const encoder = tokenizerFor(work, o.corpus, r, log);
+  const config = parseModelConfig(recipeConfig({ ...r, vocabSize: encoder.vocabSize }, { eot: encoder.specialId(EOT)! }));
+  const train = packedRows(o.corpus, scan, 'train', encoder, r);
+  const evalRows = packedRows(o.corpus, scan, 'validation', encoder, r, o.evalRows ?? 32);
+  if (!train.length) throw new UserError(`corpus "${o.corpus}" has too little text for one ${r.seqLen}-token row`);
+  if (!evalRows.length) evalRows.push(train[train.length - 1]);
+  log(`data: ${train.length} training rows (${(train.length * r.seqLen / 1e6).toFixed(2)}M tokens), ${evalRows.length} validation rows`);
+
+  const loopOptions = (steps: number, checkpointDir?: string) => ({
+    target: fullTarget(config, initialWeights(config, r.seed)),
+    train, eval: evalRows, steps, batchSize: r.batchSize, lr: r.lr,
+    warmupSteps: Math.min(r.warmupSteps, Math.floor(steps / 10)), minLrRatio: r.minLrRatio, weightDecay: r.weightDecay,
+    seed: r.seed, evalEvery: o.evalEvery ?? 200, checkpointDir, checkpointEvery: o.checkpointEvery ?? 50,
+    onProgress: o.onProgress,
+  });
+  let steps = o.steps;
+  const stepsFile = join(work, 'steps.json');
+  // A resumed --time run keeps the step count (and so the schedule) it chose the first time.
+  if (steps === undefined && existsSync(stepsFile)) steps = JSON.parse(readFileSync(stepsFile, 'utf8')).steps as number;
+  if (steps === undefined) {
+    if (!o.timeSeconds) throw new UserError('pretrain needs --steps N or --time DURATION');
+    const probe = await TrainLoop.create({ ...loopOptions(1000), resume: false });
+    const perStep = await measureStepSeconds(probe);
+    await probe.close();
+    steps = Math.max(1, Math.floor((o.timeSeconds - (performance.now() - started) / 1000) / perStep));
+    log(`--time: ${perStep.toFixed(2)} s/step measured, ${steps} steps fit`);
+  }
+  writeTextAtomic(stepsFile, JSON.stringify({ steps }));
+
+  const loop = await TrainLoop.create(loopOptions(steps, join(work, 'checkpoint')));
+  if (loop.step > 0) log(`resuming at step ${loop.step} of ${steps}`);
+  const result = await loop.run({ signal: o.signal });
+  if (result.stopped) {
+    loop.checkpoint();
+    await loop.close();
+    log(`stopped at step ${result.step}; run the same command again to resume`);
+    return { out: o.out, steps: result.step, stopped: true, trainTokens: 0, validationLoss: NaN, seconds: (performance.now() - started) / 1000 };
+  }
+  const validationLoss = await loop.evaluate();
+  const values = loop.values;
+  await loop.close();
+  writeModelFolder(o.out, work, config, values, { recipe: r, steps, result, validationLoss, stats: scan.stats, trainRows: train.length });
+  return { out: o.out, steps, stopped: false, trainTokens: steps * r.batchSize * r.seqLen, validationLoss, seconds: (performance.now() - started) / 1000 };
+}
+
+interface TrainingRecord {
+  recipe: PretrainRecipe;
+  steps: number;
+  result: { losses: number[]; evalLosses: { step: number; loss: number }[] };
+  validationLoss: number;
+  stats: CorpusStats;
+  trainRows: number;
+}
+
+/** Writes config, F16 weights, tokenizer, corpus statistics and the loss curve; the folder appears whole (rename). */
+function writeModelFolder(out: string, work: string, config: ModelConfig, values: ReadonlyMap<string, Float32Array>, rec: TrainingRecord): void {
+  const tmp = `${out}.tmp-${process.pid}`;
+  rmSync(tmp, { recursive: true, force: true });
+  mkdirSync(tmp, { recursive: true });
+  writeFileSync(join(tmp, 'config.json'), JSON.stringify(config.raw, null, 2) + '\n');
+  writeSafetensors(join(tmp, 'model.safetensors'), expectedTensors(config).map(({ name, shape }) => ({
+    name, shape, dtype: 'F16' as const, data: values.get(name)!,
+  })), { format: 'pt' });
+  writeTokenizer(tmp, readTokenizer(work));
+  writeCorpusStats(tmp, rec.stats);
+  writeFileSync(join(tmp, 'training-log.json'), JSON.stringify({
+    recipe: rec.recipe, steps: rec.steps, trainRows: rec.trainRows,
+    tokensSeen: rec.steps * rec.recipe.batchSize * rec.recipe.seqLen,
+    finalValidationLoss: rec.validationLoss, losses: rec.result.losses, evalLosses: rec.result.evalLosses,
+  }) + '\n');
+  rmSync(out, { recursive: true, force: true });
+  renameSync(tmp, out);
+}
