@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { UserError, type Device } from '../engine/index.js';
 import { DEFAULT_SPLIT, type SplitSpec } from '../history/index.js';
 import type { BootstrapOptions } from './bootstrap.js';
-import { runFimEval, type DecodingOptions, type EvalProgress } from './fim-eval.js';
+import { checkAdapterDir, runFimEval, type DecodingOptions, type EvalProgress } from './fim-eval.js';
 import { buildReport, type FimEvalReport, type ReportSource } from './report/json-report.js';
 import { buildTaskSets, type TemporalSource } from './tasks/build.js';
 import type { Language } from './tasks/languages.js';
@@ -54,6 +54,7 @@ export interface EvaluateFolderOptions {
 
 export async function evaluateFolder(opts: EvaluateFolderOptions): Promise<FimEvalReport> {
   const dir = resolve(opts.dir);
+  if (opts.adapterDir) checkAdapterDir(opts.adapterDir);
   const tree = readSourceTree(dir);
   if (!tree.files.length) throw new UserError(`no Python, TypeScript or JavaScript files in ${opts.dir}`);
   const sets = opts.sets ?? [...DEFAULT_TASK_SETS, ...(tree.git ? (['temporal'] as const) : [])];

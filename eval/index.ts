@@ -20,7 +20,10 @@ export { loadStructureParser, type LoadedStructureParser } from './tasks/structu
 export { heuristicStructure } from './tasks/heuristic-structure.js';
 export { loadGrammar } from './tasks/tree-sitter-structure.js';
 export { Lines } from './tasks/lines.js';
-export { MAX_BLOCK_LINES } from './tasks/line-tasks.js';
+export {
+  MAX_BLOCK_LINES, functionLineSpans, singleLineSpans, multiLineSpans, rowRunSpans, isBlockMiddle,
+} from './tasks/line-tasks.js';
+export { randomSpans } from './tasks/random-span.js';
 export { MAX_SPAN_CHARS, LINES_PER_SPAN } from './tasks/random-span.js';
 export {
   buildTaskSets, seededRng, type BuildTasksOptions, type TaskSet, type TemporalSource,

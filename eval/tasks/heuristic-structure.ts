@@ -60,19 +60,21 @@ function pythonStructure(lines: Lines): CodeStructure {
 function braceStructure(lines: Lines, language: Language): CodeStructure {
   const functions: FunctionShape[] = [];
   const blocks: RowRange[] = [];
-  const open: Array<{ row: number; isFunction: boolean }> = [];
+  // Only function bodies and the blocks of control statements are statement blocks (not classes or object literals).
+  const open: Array<{ row: number; isFunction: boolean; isStatementBlock: boolean }> = [];
   for (let r = 0; r < lines.count; r++) {
     const code = codeOf(lines.line(r), language);
     for (const ch of code) {
       if (ch === '{') {
-        open.push({ row: r, isFunction: !JS_CONTROL.test(code) && JS_FUNCTION.test(code) });
+        const control = JS_CONTROL.test(code);
+        open.push({ row: r, isFunction: !control && JS_FUNCTION.test(code), isStatementBlock: control });
       } else if (ch === '}') {
         const o = open.pop();
         if (!o) continue;
         // The inner lines, when the braces sit on lines of their own edges.
         const body = r - 1 > o.row && /^\s*\}/.test(code) && /\{\s*$/.test(codeOf(lines.line(o.row), language))
           ? { first: o.row + 1, last: r - 1 } : null;
-        if (body) blocks.push(body);
+        if (body && (o.isFunction || o.isStatementBlock)) blocks.push(body);
         if (o.isFunction) functions.push({ signature: { first: o.row, last: o.row }, body });
       }
     }
