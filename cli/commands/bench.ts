@@ -29,7 +29,12 @@ async function infer(argv: string[]): Promise<void> {
 /** The same LoRA step in PyTorch (Debian's python3-torch), run beside ours so the ratio is taken under one machine state. */
 function torchBaseline(model: string, o: { batch: number; seq: number; rank: number; steps: number; threads: number }) {
   const script = new URL('../../../bench/lora_torch.py', import.meta.url).pathname;
-  const r = spawnSync('/usr/bin/python3', [script, model, '--batch', `${o.batch}`, '--seq', `${o.seq}`, '--rank', `${o.rank}`, '--steps', `${o.steps}`, '--threads', `${o.threads}`], { encoding: 'utf8' });
+  // This machine pins OpenBLAS to an old kernel through OPENBLAS_CORETYPE/L2_SIZE; the baseline runs
+  // without them so PyTorch gets the BLAS kernel it would pick itself.
+  const env = { ...process.env };
+  delete env.OPENBLAS_CORETYPE;
+  delete env.OPENBLAS_L2_SIZE;
+  const r = spawnSync('/usr/bin/python3', [script, model, '--batch', `${o.batch}`, '--seq', `${o.seq}`, '--rank', `${o.rank}`, '--steps', `${o.steps}`, '--threads', `${o.threads}`], { encoding: 'utf8', env });
   if (r.status !== 0) return { error: (r.stderr || r.error?.message || 'failed').trim().split('\n').pop() };
   return JSON.parse(r.stdout.trim().split('\n').pop()!) as { tokensPerSecond: number; peakRssBytes: number };
 }
