@@ -38,22 +38,41 @@ export function defaultCliPath(): string {
   return join(dir, 'bin', 'codefudge.js');
 }
 
+/** Calls `onLine` for each line of a byte stream; progress bars redraw with \r, so \r ends a line too. */
+function lineSplitter(onLine: (line: string) => void) {
+  let partial = '';
+  return {
+    push: (chunk: string) => {
+      const parts = (partial + chunk).split(/[\r\n]+/);
+      partial = parts.pop() ?? '';
+      for (const line of parts) onLine(line);
+    },
+    flush: () => {
+      if (partial) onLine(partial);
+      partial = '';
+    },
+  };
+}
+
 /** A runner that spawns `node <command...> <root>` (by default `codefudge adapt <root>`). */
 export function commandAdaptRunner(command: string[] = [defaultCliPath(), 'adapt']): AdaptRunner {
   return (root, report, signal) => new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [...command, root], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    // The reason of a failure is the last line on stderr (stdout and stderr interleave unpredictably).
     let lastLine = '';
-    const onData = (chunk: Buffer) => {
-      // Progress bars redraw with \r: each redraw is a line.
-      for (const line of chunk.toString('utf8').split(/[\r\n]+/)) {
-        const p = parseProgressLine(line);
-        if (!p) continue;
-        lastLine = p.message;
-        report(p);
-      }
+    let lastError = '';
+    const onLine = (isError: boolean) => (line: string) => {
+      const p = parseProgressLine(line);
+      if (!p) return;
+      lastLine = p.message;
+      if (isError) lastError = p.message;
+      report(p);
     };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
+    const outLines = lineSplitter(onLine(false));
+    const errLines = lineSplitter(onLine(true));
+    // Decoded by the streams, so a character split between two chunks stays whole.
+    child.stdout.setEncoding('utf8').on('data', outLines.push);
+    child.stderr.setEncoding('utf8').on('data', errLines.push);
     const abort = () => child.kill('SIGTERM');
     signal.addEventListener('abort', abort, { once: true });
     child.on('error', (e) => {
@@ -61,10 +80,15 @@ export function commandAdaptRunner(command: string[] = [defaultCliPath(), 'adapt
       reject(new Error(`cannot start codefudge adapt: ${e.message}`));
     });
     child.on('close', (code, sig) => {
+      outLines.flush();
+      errLines.flush();
       signal.removeEventListener('abort', abort);
       if (signal.aborted) reject(new Error('codefudge adapt was cancelled'));
       else if (code === 0) resolve();
-      else reject(new Error(`codefudge adapt failed (${sig ?? `exit ${code}`})${lastLine ? `: ${lastLine}` : ''}`));
+      else {
+        const reason = lastError || lastLine;
+        reject(new Error(`codefudge adapt failed (${sig ?? `exit ${code}`})${reason ? `: ${reason}` : ''}`));
+      }
     });
   });
 }

@@ -3,8 +3,8 @@
 import { isAbsolute, resolve as resolvePath } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
-  CompletionTriggerKind, createConnection, ErrorCodes, InlineCompletionTriggerKind, LSPErrorCodes, ResponseError,
-  TextDocuments, TextDocumentSyncKind,
+  CompletionTriggerKind, createConnection, ErrorCodes, ExecuteCommandRequest, InlineCompletionTriggerKind, LSPErrorCodes, MessageType, ResponseError,
+  ShowMessageNotification, TextDocuments, TextDocumentSyncKind,
   type CancellationToken, type CompletionList, type Connection, type InitializeParams, type InitializeResult,
   type InlineCompletionList, type Position, type WorkDoneProgressReporter, type WorkDoneProgressServerReporter,
 } from 'vscode-languageserver/node';
@@ -98,6 +98,8 @@ export function startServer(opts: ServerOptions): Connection {
   const cache = new CompletionCache();
   const adaptRunner = opts.adaptRunner ?? commandAdaptRunner();
   const counters = new WeakMap<Completer, TokenCounter>();
+  // A notification, not window/showMessageRequest: nothing to answer, and every client shows it.
+  const showError = (message: string) => void connection.sendNotification(ShowMessageNotification.type, { type: MessageType.Error, message });
   const host = new ModelHost({
     threads: opts.threads,
     device: opts.device,
@@ -105,7 +107,7 @@ export function startServer(opts: ServerOptions): Connection {
     log: (m) => connection.console.info(m),
     onFailure: (m) => {
       connection.console.error(m);
-      void connection.window.showErrorMessage(m);
+      showError(m);
     },
   });
   let settings: Settings = { ...DEFAULT_SETTINGS };
@@ -183,7 +185,7 @@ export function startServer(opts: ServerOptions): Connection {
     const text = doc.getText();
     const lineStart = doc.offsetAt({ line: position.line, character: 0 });
     const lineEnd = position.line + 1 < doc.lineCount ? doc.offsetAt({ line: position.line + 1, character: 0 }) : text.length;
-    const line = text.slice(lineStart, lineEnd).replace(/\r?\n$/, '');
+    const line = text.slice(lineStart, lineEnd).replace(/(\r\n|\r|\n)$/, '');
     if (position.character > line.length) return undefined;
     const offset = lineStart + position.character;
     const lineBefore = line.slice(0, position.character);
@@ -260,7 +262,7 @@ export function startServer(opts: ServerOptions): Connection {
       const message = e instanceof Error ? e.message : String(e);
       connection.console.error(`adapt: ${message}`);
       if (abort.signal.aborted) throw cancelled();
-      void connection.window.showErrorMessage(`codefudge: ${message}`);
+      showError(`codefudge: ${message}`);
       throw new ResponseError(ErrorCodes.InternalError, message);
     } finally {
       progress.done();
@@ -321,10 +323,15 @@ export function startServer(opts: ServerOptions): Connection {
     return s ? { items: [inlineCompletionItem(s.text, position)] } : null;
   });
 
-  connection.onExecuteCommand(async (params, token, workDone) => {
-    if (params.command === COMMANDS.status) return status();
-    if (params.command === COMMANDS.adapt) return adapt(params.arguments, token, workDone, params.workDoneToken !== undefined);
-    throw new ResponseError(ErrorCodes.InvalidParams, `unknown command "${params.command}" (known: ${Object.values(COMMANDS).join(', ')})`);
+  // Registered on the request itself: onExecuteCommand's wrapper deletes the client's workDoneToken
+  // before the handler could see whether there was one.
+  connection.onRequest(ExecuteCommandRequest.type, async (params, token) => {
+    if (params?.command === COMMANDS.status) return status();
+    if (params?.command === COMMANDS.adapt) {
+      const clientToken = params.workDoneToken !== undefined;
+      return adapt(params.arguments, token, connection.window.attachWorkDoneProgress(params.workDoneToken), clientToken);
+    }
+    throw new ResponseError(ErrorCodes.InvalidParams, `unknown command "${params?.command}" (known: ${Object.values(COMMANDS).join(', ')})`);
   });
 
   documents.onDidClose((e) => cache.forget(e.document.uri));
