@@ -26,3 +26,5 @@ export { packRows, type PackPosition, type PackedRow, type PackOptions } from '.
 export { pretrainRows, pretrainDocuments, corpusSource, type DocumentSource, type PretrainDataOptions } from './pretrain-data.js';
 export { createRng, type Rng } from './rng.js';
 export { trainTokenizerFromCorpus, type TrainTokenizerOptions, type TrainTokenizerResult } from './train-tokenizer.js';
+export { bigramBaseline, type BigramResult } from './bigram-baseline.js';
+export { endsInCycle, loopShare } from './repetition-loops.js';

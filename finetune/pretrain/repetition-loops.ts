@@ -1,0 +1,22 @@
+// Degenerate generations: text that ends by repeating the same n-gram over and over.
+
+/**
+ * True when the last tokens of `ids` are one n-gram (period 1..maxPeriod) repeated at least
+ * `minRepeats` times back to back, i.e. the generation is stuck in a loop.
+ */
+export function endsInCycle(ids: readonly number[], maxPeriod = 16, minRepeats = 3): boolean {
+  for (let p = 1; p <= maxPeriod; p++) {
+    const span = p * minRepeats;
+    if (span > ids.length) break;
+    let periodic = true;
+    for (let i = ids.length - span; i < ids.length - p && periodic; i++) periodic = ids[i] === ids[i + p];
+    if (periodic) return true;
+  }
+  return false;
+}
+
+/** Share of generations that end in a loop. */
+export function loopShare(generations: readonly (readonly number[])[], maxPeriod = 16, minRepeats = 3): number {
+  if (!generations.length) return 0;
+  return generations.filter((g) => endsInCycle(g, maxPeriod, minRepeats)).length / generations.length;
+}
