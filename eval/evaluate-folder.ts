@@ -78,8 +78,14 @@ export async function evaluateFolder(opts: EvaluateFolderOptions): Promise<FimEv
   } finally {
     parser.release();
   }
-  for (const [language, why] of parser.fallbacks) {
-    opts.onNote?.(`${language}: function/block boundaries from the heuristic splitter (${why})`);
+  if (parser.fallbacks.size) {
+    const [why] = parser.fallbacks.values();
+    opts.onNote?.(`function/block boundaries for ${[...parser.fallbacks.keys()].join(', ')} come from the heuristic splitter (${why})`);
+  }
+  for (const s of taskSets.filter((x) => !x.tasks.length)) {
+    opts.onNote?.(s.name === 'temporal'
+      ? `temporal: no tasks (${temporalInfo?.heldoutCommits ?? 0} held-out commits added no Python, TypeScript or JavaScript lines)`
+      : `${s.name}: no tasks (the files offer none)`);
   }
   if (!taskSets.some((s) => s.tasks.length)) throw new UserError(`no fill-in-the-middle tasks could be made from ${opts.dir}`);
 

@@ -87,17 +87,6 @@ async function generateAll(
   return out;
 }
 
-async function withCompleter<T>(
-  opts: FimEvalOptions, adapter: string | undefined, use: (c: Completer) => Promise<T>,
-): Promise<T> {
-  const completer = await Completer.load(opts.modelDir, { threads: opts.threads, device: opts.device, adapter });
-  try {
-    return await use(completer);
-  } finally {
-    await completer.release();
-  }
-}
-
 export function checkAdapterDir(dir: string): void {
   if (!existsSync(dir)) throw new UserError(`adapter folder "${dir}" does not exist`);
   if (!existsSync(join(dir, ADAPTER_CONFIG))) throw new UserError(`adapter folder "${dir}" has no ${ADAPTER_CONFIG}`);
@@ -113,14 +102,20 @@ export async function runFimEval(sets: readonly TaskSet[], opts: FimEvalOptions)
     opts.onProgress?.({ phase, done, total });
     return () => opts.onProgress?.({ phase, done: ++done, total });
   };
-  let fimFamily = '';
-  const base = await withCompleter(opts, undefined, (c) => {
-    fimFamily = c.template.family;
-    return generateAll(c, tasks, decoding, progress('base', tasks.length));
-  });
-  const adapter = opts.adapterDir
-    ? await withCompleter(opts, opts.adapterDir, (c) => generateAll(c, tasks, decoding, progress('adapter', tasks.length)))
-    : undefined;
+  // One completer for both: the adapter is switched on after the base run (graph inputs, no reload).
+  const completer = await Completer.load(opts.modelDir, { threads: opts.threads, device: opts.device });
+  let base: Raw[];
+  let adapter: Raw[] | undefined;
+  try {
+    base = await generateAll(completer, tasks, decoding, progress('base', tasks.length));
+    if (opts.adapterDir) {
+      await completer.setAdapter(opts.adapterDir);
+      adapter = await generateAll(completer, tasks, decoding, progress('adapter', tasks.length));
+    }
+  } finally {
+    await completer.release();
+  }
+  const fimFamily = completer.template.family;
 
   // One judge for both columns, the base model, so a difference in cos comes from the texts alone.
   const judge = await HiddenStateJudge.load(opts.modelDir, { threads: opts.threads, device: opts.device });

@@ -61,14 +61,14 @@ function summaryTable(report: FimEvalReport): string {
   const level = Math.round(report.options.bootstrap.level * 100);
   const head = `<tr><th>task set</th><th>tasks</th>${paired ? '<th>model</th>' : ''}${report.metrics.map((m) => `<th title="${esc(m.title)}">${esc(m.label)}</th>`).join('')}</tr>`;
   const rows: string[] = [];
-  const cells = (s: SetSummary, which: 'base' | 'adapter') => report.metrics.map((m) => `<td>${formatValue(m, s[which]![m.key])}</td>`).join('');
+  const cells = (s: SetSummary, which: 'base' | 'adapter') => report.metrics.map((m) => `<td>${s.tasks ? formatValue(m, s[which]![m.key]) : '-'}</td>`).join('');
   for (const s of [...report.sets, report.overall]) {
     const name = `<td>${esc(s.name)}</td><td>${s.tasks}</td>`;
     if (!paired || !s.adapter || !s.delta) { rows.push(`<tr class="group-start">${name}${cells(s, 'base')}</tr>`); continue; }
     const delta = s.delta;
     rows.push(`<tr class="group-start">${name}<td class="model">base</td>${cells(s, 'base')}</tr>`);
     rows.push(`<tr><td></td><td></td><td class="model">adapter</td>${cells(s, 'adapter')}</tr>`);
-    rows.push(`<tr><td></td><td></td><td class="model">Δ</td>${report.metrics.map((m) => `<td class="${verdict(m, delta[m.key])}">${formatSigned(m, delta[m.key].value)}</td>`).join('')}</tr>`);
+    rows.push(`<tr><td></td><td></td><td class="model">Δ</td>${report.metrics.map((m) => `<td class="${verdict(m, delta[m.key])}">${s.tasks ? formatSigned(m, delta[m.key].value) : '-'}</td>`).join('')}</tr>`);
     rows.push(`<tr><td></td><td></td><td class="model">${level}% CI</td>${report.metrics.map((m) => `<td class="ci">${formatInterval(m, delta[m.key])}</td>`).join('')}</tr>`);
   }
   return `<table class="summary">${head}${rows.join('')}</table>`;
@@ -81,7 +81,7 @@ function series(report: FimEvalReport): Series[] {
 }
 
 function metricBars(report: FimEvalReport): string {
-  const sets = [...report.sets, report.overall];
+  const sets = [...report.sets, report.overall].filter((s) => s.tasks > 0);
   return report.metrics.map((m) => {
     const values = sets.flatMap((s) => [s.base[m.key], ...(s.adapter ? [s.adapter[m.key]] : [])]);
     const max = m.scale === 100 ? 100 : Math.max(1, ...values.filter(Number.isFinite));

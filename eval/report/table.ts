@@ -12,19 +12,20 @@ function render(rows: string[][], rightAligned: (col: number) => boolean): strin
     .join('\n');
 }
 
-function valueCells(metrics: readonly MetricInfo[], values: MetricValues): string[] {
-  return metrics.map((m) => formatValue(m, values[m.key]));
+/** A set without tasks has no scores: its cells show '-'. */
+function valueCells(metrics: readonly MetricInfo[], values: MetricValues, tasks: number): string[] {
+  return metrics.map((m) => (tasks ? formatValue(m, values[m.key]) : '-'));
 }
 
 function setRows(metrics: readonly MetricInfo[], s: SetSummary, level: number): string[][] {
   const name = s.name;
   const tasks = String(s.tasks);
-  if (!s.adapter || !s.delta) return [[name, tasks, ...valueCells(metrics, s.base)]];
+  if (!s.adapter || !s.delta) return [[name, tasks, ...valueCells(metrics, s.base, s.tasks)]];
   const delta = s.delta;
   return [
-    [name, tasks, 'base', ...valueCells(metrics, s.base)],
-    ['', '', 'adapter', ...valueCells(metrics, s.adapter)],
-    ['', '', 'Δ', ...metrics.map((m) => formatSigned(m, delta[m.key].value))],
+    [name, tasks, 'base', ...valueCells(metrics, s.base, s.tasks)],
+    ['', '', 'adapter', ...valueCells(metrics, s.adapter, s.tasks)],
+    ['', '', 'Δ', ...metrics.map((m) => (s.tasks ? formatSigned(m, delta[m.key].value) : '-'))],
     ['', '', `${level}% CI`, ...metrics.map((m) => formatInterval(m, delta[m.key]))],
   ];
 }

@@ -102,6 +102,7 @@ describe('codefudge fim-eval', () => {
       if (t.set === 'temporal') assert.match(t.sha ?? '', /^[0-9a-f]{40}$/);
     }
     assert.ok(first.tasks.some((t) => t.set === 'temporal'));
+    assert.ok(first.tasks.some((t) => t.adapter!.text !== t.base.text), 'the adapter changes some middle');
     const page = readFileSync(html, 'utf8');
     assert.match(page, /^<!DOCTYPE html>/);
     assert.ok(page.includes('<svg'));

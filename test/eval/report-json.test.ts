@@ -60,6 +60,13 @@ describe('terminal table', () => {
     assert.match(formatTable(single), /HEURISTIC/);
   });
 
+  it('shows a set without tasks as dashes, not zeros', () => {
+    const empty = { name: 'temporal', tasks: 0, candidates: 0, base: { ...single.sets[0].base } };
+    const lines = formatTable({ ...single, sets: [...single.sets, empty] }).split('\n');
+    const row = lines.find((l) => l.startsWith('temporal'))!.split(/\s+/);
+    assert.deepEqual(row, ['temporal', '0', ...FIM_METRICS.map(() => '-')]);
+  });
+
   it('base, adapter, difference and interval rows per set with an adapter', () => {
     const lines = formatTable(paired).split('\n');
     assert.deepEqual(lines[0].split(/\s{2,}/).slice(0, 3), ['task set', 'tasks', 'model']);
