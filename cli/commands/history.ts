@@ -1,34 +1,11 @@
 import { relative } from 'node:path';
 import { UserError } from '../../engine/index.js';
-import {
-  exportHistory, parseCutoff, parseHoldout, type HistoryProgress, type HistoryStats, type SplitSpec,
-} from '../../history/index.js';
+import { exportHistory, type HistoryProgress, type HistoryStats } from '../../history/index.js';
 import { checkFlags, flagBool, flagInt, flagString, parseArgs } from '../args.js';
 import type { Command } from '../command.js';
+import { splitSpec, takeRepeated } from '../history-flags.js';
 
 const REPEATABLE = ['include', 'exclude'];
-
-/** Pulls the repeatable glob flags out of argv (parseArgs keeps only a flag's last value). */
-function takeRepeated(argv: string[]): { rest: string[]; values: Map<string, string[]> } {
-  const values = new Map<string, string[]>(REPEATABLE.map((n) => [n, []]));
-  const rest: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (a === '--') { rest.push(...argv.slice(i)); break; }
-    const m = /^--([^=]+)(?:=(.*))?$/s.exec(a);
-    if (!m || !values.has(m[1])) { rest.push(a); continue; }
-    const v = m[2] ?? argv[++i];
-    if (v === undefined) throw new UserError(`--${m[1]} needs a value`);
-    values.get(m[1])!.push(v);
-  }
-  return { rest, values };
-}
-
-function splitSpec(cutoff: string | undefined, holdout: string | undefined): SplitSpec {
-  if (cutoff !== undefined && holdout !== undefined) throw new UserError('give --cutoff or --holdout, not both');
-  if (cutoff !== undefined) return { cutoff: parseCutoff(cutoff) };
-  return { holdoutPercent: holdout === undefined ? 10 : parseHoldout(holdout) };
-}
 
 /** A progress line on stderr: redrawn in place on a terminal, every few seconds otherwise. */
 function progressReporter(quiet: boolean): { update(p: HistoryProgress): void; end(): void } {
@@ -63,7 +40,7 @@ function summary(stats: HistoryStats, trainPath: string, heldoutPath: string): s
 }
 
 async function exportCommand(argv: string[]): Promise<void> {
-  const { rest, values } = takeRepeated(argv);
+  const { rest, values } = takeRepeated(argv, REPEATABLE);
   const args = parseArgs(rest, ['all-parents', 'quiet']);
   checkFlags(args, ['out', 'cutoff', 'holdout', 'seed', 'max-file-bytes', 'all-parents', 'context', 'fim-revisions', 'rev', 'since', 'quiet']);
   if (args.positionals.length !== 1) throw new UserError('history export takes exactly one repository path');

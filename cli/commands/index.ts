@@ -8,6 +8,7 @@ import { command as fimEval } from './fim-eval.js';
 import { command as history } from './history.js';
 import { command as serve } from './serve.js';
 import { command as pretrain } from './pretrain.js';
+import { command as adapt } from './adapt.js';
 
 // One line per subcommand module; each module exports `command`.
 export const commands: Command[] = [
@@ -20,4 +21,5 @@ export const commands: Command[] = [
   history,
   serve,
   pretrain,
+  adapt,
 ];

@@ -1,0 +1,53 @@
+// A FIM example as a training sequence: the model's own FIM prompt (what the completer sends),
+// then the middle and the end token. The middle is always learned; the rest optionally.
+import type { FimMode } from '../../engine/index.js';
+import type { TrainExample } from '../trainer/batching.js';
+import { IGNORE, supportedMode, type SequenceFormat } from './sequence-format.js';
+import { keepHead, keepTail } from './token-budget.js';
+
+/** Which tokens carry the loss: the middle (and its end token) only, or every text token. */
+export type FimLoss = 'middle' | 'all';
+
+export interface FimParts {
+  prefix: string;
+  middle: string;
+  suffix: string;
+  mode: FimMode;
+}
+
+/** Share of the context budget the suffix gets when both sides are longer than the budget. */
+const SUFFIX_SHARE = 0.25;
+
+/**
+ * `[bos] prompt(prefix, suffix) middle end`, at most `fmt.maxLen` tokens: a long middle is cut
+ * (and then has no end token: the model must not learn to stop there), a long prefix loses its
+ * start and a long suffix its end, at line boundaries. null when not even the middle fits.
+ */
+export function fimSequence(fmt: SequenceFormat, parts: FimParts, loss: FimLoss = 'middle'): TrainExample | null {
+  const tok = fmt.tokenizer;
+  const mode = supportedMode(fmt, parts.mode);
+  const maxMiddle = Math.floor(fmt.maxLen / 2);
+  let middle = tok.encode(parts.middle);
+  if (middle.length === 0) return null;
+  middle = middle.length < maxMiddle ? [...middle, fmt.endId] : middle.slice(0, maxMiddle);
+  let room = fmt.maxLen - fmt.overhead[mode] - middle.length;
+  if (room < 0) return null;
+  for (let attempt = 0; attempt < 4; attempt++) {
+    let suffix = keepHead(tok, parts.suffix, Math.floor(room * SUFFIX_SHARE));
+    const prefix = keepTail(tok, parts.prefix, room - tok.encode(suffix).length);
+    // A short prefix leaves room for more suffix.
+    suffix = keepHead(tok, parts.suffix, room - tok.encode(prefix).length);
+    const prompt = tok.encode(fmt.template.render(prefix, suffix, mode));
+    const head = fmt.bosId === undefined ? prompt : [fmt.bosId, ...prompt];
+    const over = head.length + middle.length - fmt.maxLen;
+    // Pieces can merge into other tokens at the template's seams: shrink by the excess and retry.
+    if (over > 0) { room -= over + 2; continue; }
+    const ids = [...head, ...middle];
+    const labels = ids.map((id, i) => {
+      if (i >= head.length) return id;
+      return loss === 'all' && i > 0 && !fmt.sentinelIds.has(id) && id !== fmt.bosId ? id : IGNORE;
+    });
+    return { ids, labels };
+  }
+  return null;
+}
