@@ -65,8 +65,12 @@ export async function evaluateFolder(opts: EvaluateFolderOptions): Promise<FimEv
   let temporal: TemporalSource[] = [];
   let temporalInfo: ReportSource['temporal'];
   if (sets.includes('temporal')) {
-    const history = await readTemporalSources(dir, opts.split ?? DEFAULT_SPLIT, (done, total) => opts.onProgress?.({ phase: 'history', done, total }));
-    temporal = history.sources;
+    // History is read from the repository's top folder (its paths are relative to it).
+    const history = await readTemporalSources(tree.repoRoot, opts.split ?? DEFAULT_SPLIT, (done, total) => opts.onProgress?.({ phase: 'history', done, total }));
+    // Paths as the folder's own files have them; files of the repository outside the folder are left out.
+    temporal = history.sources
+      .filter((src) => src.path.startsWith(tree.repoPrefix))
+      .map((src) => ({ ...src, path: src.path.slice(tree.repoPrefix.length) }));
     temporalInfo = { cutoffSha: history.cutoffSha, heldoutCommits: history.heldoutCommits };
   }
 

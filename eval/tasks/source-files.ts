@@ -12,17 +12,21 @@ export interface SourceTree {
   root: string;
   /** The folder is inside a git work tree (so it has history for temporal tasks). */
   git: boolean;
+  /** The top folder of the repository ('' outside git). */
+  repoRoot: string;
+  /** Where the folder is in its repository ('' at the top, else ending in '/'); '' outside git. */
+  repoPrefix: string;
   files: SourceFile[];
 }
 
-function gitFiles(dir: string): string[] | undefined {
+function gitFiles(dir: string): { paths: string[]; root: string; prefix: string } | undefined {
+  const git = (...args: string[]) =>
+    execFileSync('git', args, { cwd: dir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], maxBuffer: 256 * 1024 * 1024 });
   try {
-    const inside = execFileSync('git', ['rev-parse', '--is-inside-work-tree'], { cwd: dir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
-    if (inside.trim() !== 'true') return undefined;
-    const out = execFileSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], {
-      cwd: dir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], maxBuffer: 256 * 1024 * 1024,
-    });
-    return out.split('\0').filter(Boolean);
+    if (git('rev-parse', '--is-inside-work-tree').trim() !== 'true') return undefined;
+    const root = git('rev-parse', '--show-toplevel').replace(/\n$/, '');
+    const prefix = git('rev-parse', '--show-prefix').replace(/\n$/, '');
+    return { paths: git('ls-files', '-z', '--cached', '--others', '--exclude-standard').split('\0').filter(Boolean), root, prefix };
   } catch {
     return undefined;
   }
@@ -46,7 +50,7 @@ export function readSourceTree(dir: string): SourceTree {
   }
   if (!isDir) throw new UserError(`not a directory: ${dir}`);
   const tracked = gitFiles(dir);
-  const paths = tracked ?? [];
+  const paths = tracked?.paths ?? [];
   if (!tracked) walk(dir, dir, paths);
   const filter = new FileFilter({ codeExtensions: [...SOURCE_EXTENSIONS] });
   const noAttributes = new Map();
@@ -62,5 +66,5 @@ export function readSourceTree(dir: string): SourceTree {
     if (text.includes('\0')) continue;
     files.push({ path, text, language });
   }
-  return { root: dir, git: tracked !== undefined, files };
+  return { root: dir, git: tracked !== undefined, repoRoot: tracked?.root ?? '', repoPrefix: tracked?.prefix ?? '', files };
 }

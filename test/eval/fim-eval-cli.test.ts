@@ -129,6 +129,14 @@ describe('codefudge fim-eval', () => {
     assert.equal(report.tasks[0].stop, 'block');
   });
 
+  it('takes temporal tasks of a subfolder from that subfolder only, with its paths', () => {
+    const r = cli(join(repo, 'pkg'), '--model', model, '--tasks', 'temporal', '--holdout', '50', '--limit', '2', '--max-tokens', '2', '--json');
+    assert.equal(r.code, 0, r.err);
+    const report = JSON.parse(r.out) as FimEvalReport;
+    assert.ok(report.tasks.length >= 1);
+    assert.ok(report.tasks.every((t) => t.path === 'box.py'), JSON.stringify(report.tasks.map((t) => t.path)));
+  });
+
   it('refuses bad input with one line', () => {
     const plain = join(root, 'plain');
     write(plain, { 'README.md': '# nothing\n', 'a.py': 'x = 1\n' });

@@ -46,9 +46,14 @@ describe('source files', () => {
     git(dir, 'add', 'a.py', '.gitignore');
     git(dir, 'commit', '-qm', 'one');
     write(dir, { 'new.py': 'z = 3\n' });
+    write(dir, { 'sub/s.py': 'w = 4\n' });
     const tree = readSourceTree(dir);
     assert.equal(tree.git, true);
-    assert.deepEqual(tree.files.map((f) => f.path), ['a.py', 'new.py']);
+    assert.equal(tree.repoPrefix, '');
+    assert.deepEqual(tree.files.map((f) => f.path), ['a.py', 'new.py', 'sub/s.py']);
+    const sub = readSourceTree(join(dir, 'sub'));
+    assert.equal(sub.repoPrefix, 'sub/');
+    assert.deepEqual(sub.files.map((f) => f.path), ['s.py']);
   });
 
   it('refuses a missing folder and a file given as the folder', () => {
