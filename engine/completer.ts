@@ -1,6 +1,6 @@
 import type { CausalLM, KvCache } from './causal-lm.js';
 import { UserError } from './errors.js';
-import { detectFimTemplate, type FimTemplate } from './fim.js';
+import { detectFimTemplate, type FimMode, type FimTemplate } from './fim.js';
 import { generate, type GenerateOptions, type GenerateResult } from './generate/generate.js';
 import { loadCausalLM } from './load.js';
 import { adapterFeeds, attachAdapter, loadAdaptedCausalLM, noAdapterFeeds } from './lora/adapter-inference.js';
@@ -18,6 +18,11 @@ export interface FimRequest extends Omit<GenerateOptions, 'stopTokens'> {
   maxSuffixTokens?: number;
   /** false runs the whole prompt even when it shares a prefix with the previous one (benchmarks compare both). */
   reuseCache?: boolean;
+  /**
+   * Prompt order, one of `template.modes` (default psm). With spm the suffix comes first, so a user
+   * typing forward changes only the prompt's end and nearly all of it is reused from the cache.
+   */
+  fimMode?: FimMode;
 }
 
 export interface FimResult extends Omit<GenerateResult, 'cache' | 'cacheIds'> {
@@ -111,17 +116,17 @@ export class Completer {
     return [...ids];
   }
 
-  promptIds(prefix: string, suffix: string, maxPrefixTokens = 1024, maxSuffixTokens = 256): number[] {
+  promptIds(prefix: string, suffix: string, maxPrefixTokens = 1024, maxSuffixTokens = 256, mode: FimMode = 'psm'): number[] {
     const p = clipLines(this.tokenizer, prefix, maxPrefixTokens, true);
     const s = clipLines(this.tokenizer, suffix, maxSuffixTokens, false);
-    const ids = this.tokenizer.encode(this.template.render(p, s));
+    const ids = this.tokenizer.encode(this.template.render(p, s, mode));
     const bos = this.folder.config.bosTokenId;
     return this.template.addBos && bos !== null ? [bos, ...ids] : ids;
   }
 
   async complete(req: FimRequest): Promise<FimResult> {
     const t0 = performance.now();
-    const prompt = this.promptIds(req.prefix, req.suffix, req.maxPrefixTokens, req.maxSuffixTokens);
+    const prompt = this.promptIds(req.prefix, req.suffix, req.maxPrefixTokens, req.maxSuffixTokens, req.fimMode);
     const reuse = req.reuseCache === false ? undefined : this.last;
     const out = await generate(this.lm, this.tokenizer, prompt, { ...req, stopTokens: this.stopTokenIds() }, reuse);
     if ((req.numBeams ?? 1) <= 1) this.last = { ids: out.cacheIds, cache: out.cache };
