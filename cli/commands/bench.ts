@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { modelDirFor, UserError } from '../../engine/index.js';
 import { benchLora } from '../../finetune/index.js';
 import { benchInfer } from '../../bench/infer.js';
+import { embeddedModelReport, fimTable, writeModelCard } from '../../bench/embedded-model-report.js';
 import { checkFlags, flagInt, flagString, parseArgs } from '../args.js';
 import type { Command } from '../command.js';
 
@@ -58,16 +59,37 @@ async function lora(argv: string[]): Promise<void> {
   process.stdout.write(lines.join('\n') + '\n');
 }
 
+async function modelReport(argv: string[]): Promise<void> {
+  const args = parseArgs(argv, ['write-card']);
+  checkFlags(args, ['model', 'corpus', 'tasks', 'generations', 'write-card']);
+  const corpus = flagString(args, 'corpus');
+  if (!corpus) throw new UserError('bench model-report needs --corpus DIR (the corpus the model was pretrained on)');
+  const model = await modelDirFor(flagString(args, 'model'));
+  const rep = await embeddedModelReport({
+    model, corpus, tasksPerSet: flagInt(args, 'tasks', 50), generations: flagInt(args, 'generations', 40),
+    log: (l) => process.stderr.write(l + '\n'),
+  });
+  if (args.flags.has('write-card')) writeModelCard(model, rep);
+  process.stdout.write([
+    `validation loss: ${rep.validationLoss.toFixed(4)} nats/token; bigram baseline: ${rep.bigram.loss.toFixed(4)}`,
+    fimTable(rep),
+    `generations ending in a loop: ${(100 * rep.loops.withoutPenalty).toFixed(1)}% greedy, ${(100 * rep.loops.withPenalty).toFixed(1)}% with repetition penalty ${rep.loops.penalty} (${rep.loops.generations} generations of 64 tokens)`,
+  ].join('\n') + '\n');
+}
+
 export const command: Command = {
   name: 'bench',
   summary: 'measure inference speed (bench infer) or LoRA training speed (bench lora)',
   usage: `usage: codefudge bench infer --model DIR [--prompt 256] [--decode 32] [--threads N]
        codefudge bench lora --model DIR [--batch 4] [--seq 256] [--rank 8] [--steps 5] [--threads 2] [--no-baseline]
-         (beside the same step in PyTorch: /usr/bin/python3 with Debian's python3-torch)`,
+         (beside the same step in PyTorch: /usr/bin/python3 with Debian's python3-torch)
+       codefudge bench model-report --model DIR --corpus DIR [--tasks 50] [--generations 40] [--write-card]
+         (validation loss vs a bigram model, fim-eval vs repeat-the-previous-line, loop share)`,
   async run(argv) {
     const [what, ...rest] = argv;
     if (what === 'infer') return infer(rest);
     if (what === 'lora') return lora(rest);
-    throw new UserError(`bench: unknown benchmark "${what ?? ''}" (infer, lora)`);
+    if (what === 'model-report') return modelReport(rest);
+    throw new UserError(`bench: unknown benchmark "${what ?? ''}" (infer, lora, model-report)`);
   },
 };
