@@ -43,7 +43,7 @@ export type { GenerateOptions, GenerateResult, Generation, StopReason } from './
 export { Completer } from './completer.js';
 export type { FimRequest, FimResult } from './completer.js';
 export { embeddedModelDir, modelDirFor, EMBEDDED_MODEL } from './default-model.js';
-export { Rng } from './random.js';
+export { Rng, mulberry32, type Random } from './random.js';
 // LoRA: specs, layouts, the graph hook, PEFT adapter folders, merged and unmerged inference.
 export { LLAMA_PROJECTIONS, defaultLoraSpec, checkLoraSpec, loraScale, targetsModule, moduleRankAndScale } from './lora/lora-spec.js';
 export type { LoraSpec } from './lora/lora-spec.js';

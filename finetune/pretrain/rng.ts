@@ -1,5 +1,7 @@
+import { mulberry32, type Random } from '../../engine/index.js';
+
 /** A seeded uniform random number generator on [0, 1). */
-export type Rng = () => number;
+export type Rng = Random;
 
 /** Murmur3's 32-bit finaliser: spreads every input bit over the whole word. */
 function mix32(h: number): number {
@@ -18,13 +20,7 @@ function mix32(h: number): number {
 export function createRng(seed: number, ...stream: number[]): Rng {
   let state = mix32(seed >>> 0 ^ 0x9e3779b9);
   for (const s of stream) state = mix32(state ^ mix32((s >>> 0) + 0x632be5ab) ^ Math.floor(s / 2 ** 32));
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  return mulberry32(state);
 }
 
 /** An integer in [0, n). */

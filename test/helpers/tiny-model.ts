@@ -3,7 +3,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import {
-  bf16ToF32, expectedTensors, f16ToF32, f32ToBf16, f32ToF16, parseModelConfig, writeSafetensors,
+  bf16ToF32, expectedTensors, f16ToF32, f32ToBf16, f32ToF16, mulberry32, parseModelConfig, writeSafetensors,
   type Architecture, type ModelConfig, type TensorToWrite,
 } from '../../engine/index.js';
 import { makeTinyTokenizer } from './tiny-tokenizer.js';
@@ -40,17 +40,7 @@ export interface TinyModel {
   tensors: Map<string, Float32Array>;
 }
 
-/** Deterministic uniform [0, 1) generator (mulberry32). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { mulberry32 };
 
 const MODEL_TYPE: Record<Architecture, string> = {
   LlamaForCausalLM: 'llama', Qwen2ForCausalLM: 'qwen2', MistralForCausalLM: 'mistral',
