@@ -7,7 +7,7 @@ import { splitSpec, takeRepeated } from '../history-flags.js';
 const REPEATABLE = ['include', 'exclude'];
 const FLAGS = [
   'model', 'out', 'time', 'steps', 'rank', 'alpha', 'targets', 'dropout', 'lr', 'warmup', 'batch', 'accum', 'seq', 'cutoff',
-  'holdout', 'mix', 'replay', 'fim-loss', 'max-examples', 'from-scratch', 'seed', 'threads', 'device', 'quiet',
+  'holdout', 'mix', 'replay', 'fim-loss', 'max-examples', 'epochs', 'from-scratch', 'seed', 'threads', 'device', 'quiet',
 ];
 
 /** A flag's value when given, else undefined (so the run's defaults, or an interrupted run's settings, apply). */
@@ -89,7 +89,8 @@ export const command: Command = {
   commits to refresh the adapter with what is new.
   --model DIR|ID       base model (default: the embedded model ${EMBEDDED_MODEL})
   --out DIR            adapter folder (<repo>/.codefudge/adapter)
-  --time 20m           time budget; steps from measured speed (default 15m, at most 3 passes over the data)
+  --time 20m           time budget; steps from measured speed (default 15m)
+  --epochs N           a time budget trains at most N passes over the data (3)
   --steps N            train exactly N optimizer steps instead
   --rank N             LoRA rank (8)          --alpha N      LoRA alpha (16)
   --targets LIST       projections, comma-separated (q_proj,k_proj,v_proj,o_proj,gate_proj,up_proj,down_proj)
@@ -156,6 +157,7 @@ export const command: Command = {
         replayShare: optional(args, 'replay', share),
         fimLoss: fimLoss as FimLoss | undefined,
         maxExamples: optional(args, 'max-examples', positiveInt),
+        maxEpochs: optional(args, 'epochs', positiveNumber),
         fromScratch: flagBool(args, 'from-scratch'),
         session: { device, threads: optional(args, 'threads', positiveInt) },
         signal: controller.signal,

@@ -22,7 +22,7 @@ import { meanLosses } from './evaluate.js';
 import type { FimLoss } from './fim-sequence.js';
 import { heldoutSequences } from './heldout-sequences.js';
 import { AdaptLock } from './lock.js';
-import { batching, thisMachine, warmupFor, type Machine } from './machine.js';
+import { batching, stepsForTime, thisMachine, warmupFor, type Machine } from './machine.js';
 import { conflicts, readPlan, writePlan, type AdaptSettings, type Losses, type RunPlan, type SplitSetting } from './run-plan.js';
 import { spreadEvenly } from './sampling.js';
 import { sequenceFormat } from './sequence-format.js';
@@ -87,6 +87,8 @@ export interface AdaptOptions {
   /** A refresh's share of replayed old examples (default 0.5). */
   replayShare?: number;
   fimLoss?: FimLoss;
+  /** A time budget trains at most this many passes over the data (default 3). */
+  maxEpochs?: number;
   /** Most training examples tokenized (a seeded sample beyond that). */
   maxExamples?: number;
   /** Ignore an existing adapter and any interrupted run. */
@@ -137,6 +139,8 @@ function historyOptions(s: Pick<AdaptSettings, 'split' | 'seed' | 'include' | 'e
   return {
     split: 'cutoff' in s.split ? { cutoff: new Date(s.split.cutoff) } : s.split,
     seed: s.seed,
+    // Every file version the training commits wrote, not only the newest: more, and more varied, FIM examples.
+    fimRevisions: 'each',
     include: s.include ?? undefined,
     exclude: s.exclude,
     onProgress,
@@ -447,13 +451,11 @@ class AdaptRun {
     const budget = this.opts.timeSeconds ?? ADAPT_DEFAULTS.timeSeconds;
     this.say('measuring training speed');
     const perStep = await secondsPerStep({ target, train, batchSize: sizes.batch, gradAccum: sizes.gradAccum, lr, seed, session: this.opts.session });
-    const spent = (performance.now() - this.started) / 1000;
-    // The loss after training costs about what the loss before did.
-    const left = budget - spent - Math.min(evalSeconds, budget / 4);
-    const epochCap = Math.max(1, Math.ceil((ADAPT_DEFAULTS.maxEpochs * train.length) / (sizes.batch * sizes.gradAccum)));
-    const steps = Math.max(1, Math.min(epochCap, Math.floor(left / perStep)));
+    const maxEpochs = this.opts.maxEpochs ?? ADAPT_DEFAULTS.maxEpochs;
+    const epochCap = Math.max(1, Math.ceil((maxEpochs * train.length) / (sizes.batch * sizes.gradAccum)));
+    const steps = stepsForTime({ budget, spent: (performance.now() - this.started) / 1000, evalSeconds, secondsPerStep: perStep, cap: epochCap });
     this.say(`${formatSeconds(perStep)} per step: ${steps} steps fit in ${formatSeconds(budget)}` +
-      (steps === epochCap ? ` (capped at ${ADAPT_DEFAULTS.maxEpochs} passes over the data)` : ''));
+      (steps === epochCap ? ` (capped at ${maxEpochs} passes over the data)` : ''));
     return steps;
   }
 

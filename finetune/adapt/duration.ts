@@ -15,6 +15,7 @@ export function parseDuration(text: string): number {
 }
 
 export function formatSeconds(seconds: number): string {
+  if (seconds < 1) return `${Math.round(seconds * 1000)}ms`;
   if (seconds < 60) return `${seconds.toFixed(seconds < 10 ? 1 : 0)}s`;
   const m = Math.floor(seconds / 60);
   if (m < 60) return `${m}m${String(Math.floor(seconds % 60)).padStart(2, '0')}s`;

@@ -3,7 +3,7 @@
 import type { FimMode } from '../../engine/index.js';
 import type { TrainExample } from '../trainer/batching.js';
 import { IGNORE, supportedMode, type SequenceFormat } from './sequence-format.js';
-import { keepHead, keepTail } from './token-budget.js';
+import { headWithin, tailWithin } from './token-budget.js';
 
 /** Which tokens carry the loss: the middle (and its end token) only, or every text token. */
 export type FimLoss = 'middle' | 'all';
@@ -33,11 +33,11 @@ export function fimSequence(fmt: SequenceFormat, parts: FimParts, loss: FimLoss 
   let room = fmt.maxLen - fmt.overhead[mode] - middle.length;
   if (room < 0) return null;
   for (let attempt = 0; attempt < 4; attempt++) {
-    let suffix = keepHead(tok, parts.suffix, Math.floor(room * SUFFIX_SHARE));
-    const prefix = keepTail(tok, parts.prefix, room - tok.encode(suffix).length);
+    let suffix = headWithin(tok, parts.suffix, Math.floor(room * SUFFIX_SHARE));
+    const prefix = tailWithin(tok, parts.prefix, room - suffix.tokens);
     // A short prefix leaves room for more suffix.
-    suffix = keepHead(tok, parts.suffix, room - tok.encode(prefix).length);
-    const prompt = tok.encode(fmt.template.render(prefix, suffix, mode));
+    if (prefix.text.length === parts.prefix.length) suffix = headWithin(tok, parts.suffix, room - prefix.tokens);
+    const prompt = tok.encode(fmt.template.render(prefix.text, suffix.text, mode));
     const head = fmt.bosId === undefined ? prompt : [fmt.bosId, ...prompt];
     const over = head.length + middle.length - fmt.maxLen;
     // Pieces can merge into other tokens at the template's seams: shrink by the excess and retry.

@@ -43,3 +43,24 @@ export function batching(
 export function warmupFor(steps: number): number {
   return Math.min(50, Math.max(1, Math.round(steps * 0.05)));
 }
+
+export interface TimeBudget {
+  /** The whole budget, seconds. */
+  budget: number;
+  /** Already spent (history, tokenizing, the loss before, timing steps). */
+  spent: number;
+  /** What measuring the loss before took: measuring it after costs about the same. */
+  evalSeconds: number;
+  secondsPerStep: number;
+  /** Most steps (passes over the data times steps per pass). */
+  cap: number;
+}
+
+/** Steps are planned for this share of the time left: speed varies on a shared machine. */
+const TIME_MARGIN = 0.9;
+
+/** Steps that fit in what is left of the budget, at least 1, at most the cap. */
+export function stepsForTime(t: TimeBudget): number {
+  const left = (t.budget - t.spent - Math.min(t.evalSeconds, t.budget / 4)) * TIME_MARGIN;
+  return Math.max(1, Math.min(t.cap, Math.floor(left / t.secondsPerStep)));
+}

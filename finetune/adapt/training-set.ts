@@ -20,16 +20,23 @@ export interface MixOptions {
   seed: number;
 }
 
+/** The scarcer kind is repeated at most this many times to reach its share; beyond, the other is sampled down. */
+const MAX_REPEAT = 2;
+
 /**
  * `n` examples with commit->diff examples at `commitDiffShare` of them (only one kind when the
- * other is missing). By default every example is used and the scarcer kind is repeated to reach
- * the share; beyond `max`, a seeded sample.
+ * other is missing). By default every example is used, the scarcer kind repeated (at most twice)
+ * to reach the share; beyond `max`, a seeded sample.
  */
 export function pickMix(fim: readonly FimExample[], commitDiff: readonly CommitDiffExample[], opts: MixOptions, n?: number): ExamplePick {
   const share = Math.min(Math.max(opts.commitDiffShare, 0), 1);
   const both = fim.length > 0 && commitDiff.length > 0 && share > 0 && share < 1;
   const all = both
-    ? Math.ceil(Math.max(fim.length / (1 - share), commitDiff.length / share))
+    ? Math.min(
+      Math.ceil(Math.max(fim.length / (1 - share), commitDiff.length / share)),
+      Math.floor((MAX_REPEAT * fim.length) / (1 - share)),
+      Math.floor((MAX_REPEAT * commitDiff.length) / share),
+    )
     : share >= 1 && commitDiff.length ? commitDiff.length : fim.length || commitDiff.length;
   const count = Math.min(opts.max, n ?? all);
   const nDiff = !commitDiff.length ? 0 : !fim.length ? count : Math.round(count * share);

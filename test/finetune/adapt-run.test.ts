@@ -134,4 +134,22 @@ describe('codefudge adapt', () => {
     assert.equal(scratch.mode, 'full');
     assert.deepEqual(readJson(join(out, 'codefudge.json')).runs.map((x: { kind: string }) => x.kind), ['full']);
   });
+
+  it('with a time budget, times a few steps and trains as many as fit', async () => {
+    const said: string[] = [];
+    const budget = 4;
+    const r = await adapt({
+      repo: repo.dir, model, ...FAST, steps: undefined, timeSeconds: budget, maxEpochs: 1000, out: join(root, 'timed'),
+      onEvent: (e) => { if (e.kind === 'info') said.push(e.message); },
+    });
+    const line = said.find((m) => m.includes('per step:'));
+    const m = /^(\d+(?:\.\d+)?)(ms|s) per step: (\d+) steps fit in 4\.0s$/.exec(line ?? '');
+    assert.ok(m, said.join('\n'));
+    const perStep = Number(m[1]) / (m[2] === 'ms' ? 1000 : 1);
+    assert.equal(r.steps, Number(m[3]));
+    assert.ok(r.steps > 3 * Math.ceil(r.sequences.train / 8), 'more than the default 3 passes');
+    assert.ok(r.steps * perStep <= budget, `${r.steps} steps of ${perStep}s`);
+    assert.ok(r.seconds < 2 * budget, `took ${r.seconds}s`);
+    assert.equal(readJson(join(root, 'timed', 'training-log.json')).loss_curve.length, r.steps);
+  });
 });

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { detectFimTemplate, loadTokenizer, readModelConfig, UserError, type Tokenizer } from '../../engine/index.js';
 import {
-  batching, beforeAroundHunks, commitDiffSequence, fimSequence, heldoutMiddles, heldoutSequences, hunkLines, IGNORE, keepHead,
+  batching, stepsForTime, beforeAroundHunks, headWithin, tailWithin, commitDiffSequence, fimSequence, heldoutMiddles, heldoutSequences, hunkLines, IGNORE, keepHead,
   keepTail, parseDuration, pickMix, pickRefresh, sequenceFormat, type SequenceFormat,
 } from '../../finetune/index.js';
 import type { CommitDiffExample, FimExample, HistoryDataset, TemporalItem } from '../../history/index.js';
@@ -149,13 +149,15 @@ describe('the training mix', () => {
   const cds = [cd('c0'), cd('c1')];
   const opts = { commitDiffShare: 0.3, max: 1000, seed: 7 };
 
-  it('uses every example and repeats the scarcer kind to reach the share', () => {
-    const pick = pickMix(fims, cds, opts);
+  it('uses every example and repeats the scarcer kind (at most twice) to reach the share', () => {
+    const pick = pickMix(fims, cds, { ...opts, commitDiffShare: 0.2 });
     assert.equal(pick.fim.length, 10);
-    assert.equal(pick.commitDiff.length, 5);
+    assert.equal(pick.commitDiff.length, 3);
     assert.deepEqual(new Set(pick.fim), new Set(fims));
     assert.deepEqual(new Set(pick.commitDiff), new Set(cds));
-    assert.deepEqual(pickMix(fims, cds, opts), pick, 'seeded');
+    assert.deepEqual(pickMix(fims, cds, { ...opts, commitDiffShare: 0.2 }), pick, 'seeded');
+    const capped = pickMix(fims, cds, opts);
+    assert.deepEqual([capped.fim.length, capped.commitDiff.length], [9, 4], 'two of each commit->diff example; the FIM examples sampled');
   });
 
   it('takes one kind when the other is missing or its share is 0, and a sample beyond the maximum', () => {
@@ -178,13 +180,26 @@ describe('the training mix', () => {
 });
 
 describe('budgets and sizing', () => {
-  it('keeps whole lines within a token budget', () => {
-    const text = lines(50, (i) => `value_${i} = compute(${i})`);
-    const head = keepHead(tok, text, 40);
-    const tail = keepTail(tok, text, 40);
-    assert.ok(text.startsWith(head) && head.endsWith('\n') && tok.encode(head).length <= 40 && head.length > 20);
-    assert.ok(text.endsWith(tail) && tail.startsWith('value_') && tok.encode(tail).length <= 40 && tail.length > 20);
-    assert.equal(keepHead(tok, 'short\n', 40), 'short\n');
+  it('keeps whole lines within a token budget, close to it, and counts them', () => {
+    const text = lines(400, (i) => `value_${i} = compute(${i})`);
+    for (const budget of [40, 300]) {
+      const head = headWithin(tok, text, budget);
+      const tail = tailWithin(tok, text, budget);
+      assert.deepEqual([keepHead(tok, text, budget), keepTail(tok, text, budget)], [head.text, tail.text]);
+      assert.ok(text.startsWith(head.text) && head.text.endsWith('\n'), head.text);
+      assert.ok(text.endsWith(tail.text) && tail.text.startsWith('value_'), tail.text);
+      for (const k of [head, tail]) {
+        assert.equal(k.tokens, tok.encode(k.text).length);
+        assert.ok(k.tokens <= budget, `${k.tokens} of ${budget}`);
+      }
+      // As many whole lines as fit: one more would not.
+      const nextLine = text.indexOf('\n', head.text.length) + 1;
+      assert.ok(tok.encode(text.slice(0, nextLine)).length > budget);
+      const prevLine = text.lastIndexOf('\n', text.length - tail.text.length - 2) + 1;
+      assert.ok(tok.encode(text.slice(prevLine)).length > budget);
+    }
+    assert.deepEqual(headWithin(tok, 'short\n', 40), { text: 'short\n', tokens: tok.encode('short\n').length });
+    assert.ok(tailWithin(tok, 'one long line without a newline', 3).tokens <= 3);
   });
 
   it('parses time budgets', () => {
@@ -197,5 +212,13 @@ describe('budgets and sizing', () => {
     assert.deepEqual(batching(config, 512, { cores: 2, freeMemory: 64e9 }), { batch: 8, gradAccum: 1 });
     assert.deepEqual(batching(config, 512, { cores: 2, freeMemory: 1e6 }), { batch: 1, gradAccum: 8 });
     assert.deepEqual(batching(config, 512, { cores: 2, freeMemory: 1e6 }, { batch: 3 }), { batch: 3, gradAccum: 3 });
+  });
+
+  it('fits steps in what a time budget leaves, keeping time for the loss after, within the pass cap', () => {
+    const t = { budget: 100, spent: 20, evalSeconds: 10, secondsPerStep: 0.5, cap: 1000 };
+    assert.equal(stepsForTime(t), 126, '90 percent of (100 - 20 - 10) seconds');
+    assert.equal(stepsForTime({ ...t, cap: 50 }), 50);
+    assert.equal(stepsForTime({ ...t, evalSeconds: 60 }), 99, 'at most a quarter of the budget is kept for it');
+    assert.equal(stepsForTime({ ...t, spent: 200 }), 1);
   });
 });
