@@ -1,8 +1,7 @@
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { UserError, messageOf } from '../../engine/index.js';
-import { writeFileAtomic } from './atomic-write.js';
+import { UserError, messageOf, writeTextAtomic } from '../../engine/index.js';
 import { DEFAULT_QUALITY_LIMITS, lineStats, qualityReason, type QualityLimits, type QualityReason } from './corpus-filters.js';
 
 export type Split = 'train' | 'validation';
@@ -261,6 +260,7 @@ export function* corpusTexts(root: string, files: Iterable<CorpusFile>): Generat
 /** Writes the scan's statistics as `corpus-stats.json` in `dir` (atomically); returns the file's path. */
 export function writeCorpusStats(dir: string, stats: CorpusStats): string {
   const file = path.join(dir, 'corpus-stats.json');
-  writeFileAtomic(file, JSON.stringify(stats, null, 2) + '\n');
+  fs.mkdirSync(dir, { recursive: true });
+  writeTextAtomic(file, JSON.stringify(stats, null, 2) + '\n');
   return file;
 }

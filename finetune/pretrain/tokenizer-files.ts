@@ -1,7 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { UserError, messageOf } from '../../engine/index.js';
-import { writeFileAtomic } from './atomic-write.js';
+import { UserError, messageOf, writeTextAtomic } from '../../engine/index.js';
 import type { BpeModel } from './bpe-model.js';
 import { PRETOKENIZE_PATTERN } from './pretokenize.js';
 import { EOT } from './special-tokens.js';
@@ -77,8 +76,9 @@ export function tokenizerConfigJson(model: BpeModel): object {
 
 /** Writes `tokenizer.json` and `tokenizer_config.json` into `dir` (created if needed), each atomically. */
 export function writeTokenizer(dir: string, model: BpeModel): void {
-  writeFileAtomic(path.join(dir, 'tokenizer.json'), JSON.stringify(tokenizerJson(model), null, 2) + '\n');
-  writeFileAtomic(path.join(dir, 'tokenizer_config.json'), JSON.stringify(tokenizerConfigJson(model), null, 2) + '\n');
+  fs.mkdirSync(dir, { recursive: true });
+  writeTextAtomic(path.join(dir, 'tokenizer.json'), JSON.stringify(tokenizerJson(model), null, 2) + '\n');
+  writeTextAtomic(path.join(dir, 'tokenizer_config.json'), JSON.stringify(tokenizerConfigJson(model), null, 2) + '\n');
 }
 
 interface TokenizerJsonShape {
