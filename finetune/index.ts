@@ -52,3 +52,16 @@ export { existingAdapter, checkSameBase } from './adapt/adapter-meta.js';
 export type { AdapterMeta, AdaptRunRecord, BaseModelRef } from './adapt/adapter-meta.js';
 export { readPlan, writePlan, conflicts, PLAN_FILE } from './adapt/run-plan.js';
 export type { RunPlan, AdaptSettings, Losses, SplitSetting } from './adapt/run-plan.js';
+// Commit->diff suggestion (`codefudge suggest-diff`, the server's codefudge.suggestDiff, fim-eval's commit-diff set).
+export { commitDiffPrompt, commitDiffHeader, commitDiffInput, fitCommitDiffInput, MAX_MESSAGE_TOKENS, MAX_PATH_CHARS } from './adapt/commit-diff-prompt.js';
+export type { CommitDiffRequest } from './adapt/commit-diff-prompt.js';
+export { suggestDiff, SUGGEST_DEFAULTS } from './suggest/suggest-diff.js';
+export type { SuggestDiffOptions, DiffSuggestion } from './suggest/suggest-diff.js';
+export { checkCandidate, firstApplicable } from './suggest/pick-candidate.js';
+export type { DiffCandidate, AppliedDiff } from './suggest/pick-candidate.js';
+export { diffEnd } from './suggest/diff-stop.js';
+export { contextLength, trainedSequenceLength } from './suggest/context-length.js';
+export { readRepoFile, repositoryRoot, checkMessage } from './suggest/repo-file.js';
+export type { RepoFile } from './suggest/repo-file.js';
+export { suggestDiffInRepo, adapterFor, replaceFileText } from './suggest/suggest-in-repo.js';
+export type { RepoSuggestOptions, RepoSuggestion } from './suggest/suggest-in-repo.js';

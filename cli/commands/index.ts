@@ -9,6 +9,7 @@ import { command as history } from './history.js';
 import { command as serve } from './serve.js';
 import { command as pretrain } from './pretrain.js';
 import { command as adapt } from './adapt.js';
+import { command as suggestDiff } from './suggest-diff.js';
 
 // One line per subcommand module; each module exports `command`.
 export const commands: Command[] = [
@@ -22,4 +23,5 @@ export const commands: Command[] = [
   serve,
   pretrain,
   adapt,
+  suggestDiff,
 ];

@@ -11,6 +11,8 @@ export class DiffFormatError extends Error {
 }
 
 const HUNK_HEADER = /^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@ ?(.*)$/;
+/** What a model's mangled header still says: where the old lines start. */
+const HUNK_START = /^@@ -(\d+)/;
 const NO_NEWLINE = '\\';
 
 interface HunkHeader {
@@ -134,10 +136,16 @@ export function readGeneratedDiff(text: string, opts: { truncated: boolean }): G
   const read: { head: HunkHeader; body: DiffLine[] }[] = [];
   let ended = false;
   while (i < lines.length && !ended) {
-    const head = hunkHeader(lines[i]);
+    let head = hunkHeader(lines[i]);
     if (!head) {
-      if (lines[i].startsWith('@@')) repairs.push('stopped at a malformed hunk header');
-      break;
+      const start = HUNK_START.exec(lines[i]);
+      if (!start) {
+        if (lines[i].startsWith('@@')) repairs.push('stopped at a malformed hunk header');
+        break;
+      }
+      // The counts are recounted from the body anyway; unknown, they cannot show a cut-off hunk.
+      head = { oldStart: Number(start[1]), oldCount: NaN, newStart: Number(start[1]), newCount: NaN, section: '' };
+      repairs.push(`read the malformed header of hunk ${read.length + 1}`);
     }
     i++;
     const body: DiffLine[] = [];
@@ -165,12 +173,14 @@ export function readGeneratedDiff(text: string, opts: { truncated: boolean }): G
     // Blank lines past the header's counts at the very end are the model rambling, not context.
     let counts = countSides(body);
     if (isLast) {
-      while (body.length && (counts.old > head.oldCount || counts.new > head.newCount) && body[body.length - 1].op === ' ' && body[body.length - 1].text === '') {
+      const over = () => Number.isNaN(head.oldCount) || counts.old > head.oldCount || counts.new > head.newCount;
+      while (body.length && over() && body[body.length - 1].op === ' ' && body[body.length - 1].text === '') {
         body.pop();
         counts = countSides(body);
       }
     }
-    const short = counts.old < head.oldCount || counts.new < head.newCount;
+    const known = !Number.isNaN(head.oldCount);
+    const short = !known || counts.old < head.oldCount || counts.new < head.newCount;
     if (isLast && opts.truncated && short) {
       repairs.push(`dropped hunk ${k + 1}, cut off before its end`);
       return;
@@ -180,7 +190,7 @@ export function readGeneratedDiff(text: string, opts: { truncated: boolean }): G
       repairs.push(`dropped hunk ${k + 1}, which changes nothing`);
       return;
     }
-    if (counts.old !== head.oldCount || counts.new !== head.newCount) {
+    if (known && (counts.old !== head.oldCount || counts.new !== head.newCount)) {
       repairs.push(`recounted hunk ${k + 1} (-${head.oldCount} +${head.newCount} -> -${counts.old} +${counts.new})`);
     }
     if (hunk.oldCount > 0 && hunk.oldStart === 0) hunk.oldStart = 1;

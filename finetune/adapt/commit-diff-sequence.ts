@@ -2,6 +2,7 @@
 // unified diff and the end token, the loss on the diff only. A long file keeps the lines around
 // the hunks, which are what the diff is about.
 import type { TrainExample } from '../trainer/batching.js';
+import { commitDiffHeader, fitCommitDiffInput } from './commit-diff-prompt.js';
 import { IGNORE, type SequenceFormat } from './sequence-format.js';
 import { keepHead, type TextEncoder } from './token-budget.js';
 
@@ -12,8 +13,6 @@ export interface CommitDiffParts {
   diff: string;
 }
 
-const MAX_MESSAGE_TOKENS = 64;
-const MAX_PATH_CHARS = 200;
 /** Share of the sequence the diff may take; the rest is the message, path and file. */
 const DIFF_SHARE = 0.6;
 
@@ -75,16 +74,7 @@ export function commitDiffSequence(fmt: SequenceFormat, ex: CommitDiffParts): Tr
     const head = tok.encode(keepHead(tok, ex.diff, maxDiff));
     diff = head.length ? head : diff.slice(0, maxDiff);
   }
-  const message = keepHead(tok, ex.message.trim(), MAX_MESSAGE_TOKENS).trimEnd();
-  const header = `${message}\n${ex.path.slice(-MAX_PATH_CHARS)}\n`;
-  const bos = fmt.bosId === undefined ? [] : [fmt.bosId];
-  let budget = fmt.maxLen - bos.length - tok.encode(header).length - diff.length;
-  for (let attempt = 0; attempt < 4 && budget >= 0; attempt++) {
-    const window = beforeAroundHunks(tok, ex.before, ex.diff, budget);
-    const input = [...bos, ...tok.encode(window === '' || window.endsWith('\n') ? header + window : `${header}${window}\n`)];
-    const over = input.length + diff.length - fmt.maxLen;
-    if (over > 0) { budget -= over + 2; continue; }
-    return { ids: [...input, ...diff], labels: [...input.map(() => IGNORE), ...diff] };
-  }
-  return null;
+  const header = commitDiffHeader(tok, ex.message, ex.path);
+  const input = fitCommitDiffInput(fmt, header, diff.length, (budget) => beforeAroundHunks(tok, ex.before, ex.diff, budget));
+  return input && { ids: [...input, ...diff], labels: [...input.map(() => IGNORE), ...diff] };
 }

@@ -104,7 +104,16 @@ describe('readGeneratedDiff', () => {
   it('reads hunks without file headers, and finds nothing in text without hunks', () => {
     assert.equal(readGeneratedDiff('@@ -1 +1 @@\n-a\n+b\n', { truncated: false }).patch.hunks.length, 1);
     assert.equal(readGeneratedDiff('def f():\n    pass\n', { truncated: false }).patch.hunks.length, 0);
-    assert.deepEqual(readGeneratedDiff(`${header}@@ -1 +1 @\n-a\n`, { truncated: false }).repairs, ['stopped at a malformed hunk header']);
+    assert.deepEqual(readGeneratedDiff(`${header}@@ -x +1 @@\n-a\n`, { truncated: false }).repairs, ['stopped at a malformed hunk header']);
+  });
+
+  it('reads a mangled header for where its hunk starts, and counts its body', () => {
+    const mangled = `${header}@@ -3,3 +3,@@@ f\n b\n-c\n+C\n`;
+    const r = readGeneratedDiff(mangled, { truncated: false });
+    assert.deepEqual(r.patch.hunks.map((h) => [h.oldStart, h.oldCount, h.newCount]), [[3, 2, 2]]);
+    assert.deepEqual(r.repairs, ['read the malformed header of hunk 1']);
+    // Cut off, its end cannot be told from its counts: it is dropped.
+    assert.equal(readGeneratedDiff(mangled, { truncated: true }).patch.hunks.length, 0);
   });
 });
 

@@ -1,0 +1,71 @@
+import { UserError } from '../../engine/index.js';
+import { suggestDiffInRepo, SUGGEST_DEFAULTS } from '../../finetune/index.js';
+import { checkFlags, flagBool, flagInt, flagNumber, flagString, parseArgs, type Args } from '../args.js';
+import type { Command } from '../command.js';
+
+const FLAGS = ['repo', 'file', 'message', 'model', 'adapter', 'no-adapter', 'beams', 'max-tokens', 'context', 'length-penalty', 'apply', 'threads', 'quiet'];
+
+function positive(args: Args, name: string): number | undefined {
+  if (!args.flags.has(name)) return undefined;
+  const n = flagInt(args, name, 0);
+  if (n < 1) throw new UserError(`--${name} must be a positive integer, got "${args.flags.get(name)}"`);
+  return n;
+}
+
+export const command: Command = {
+  name: 'suggest-diff',
+  summary: 'propose the diff a commit message asks of a file (model adapted to the repository)',
+  usage: `usage: codefudge suggest-diff --file PATH --message "..." [--repo DIR] [options]
+
+Prints a unified diff (paths a/PATH and b/PATH, relative to the repository) that applies with
+\`patch -p1\` to the file as it is now. Every beam the search finishes is a candidate: the best
+one that applies is printed; when none applies, that is said and the exit status is 1.
+  --repo DIR          the git repository (default: the current folder)
+  --file PATH         the file, relative to the repository or absolute
+  --message TEXT      the commit message: what the change should do
+  --model DIR         base model folder or hub id (default: the embedded model)
+  --adapter DIR       LoRA adapter (default: <repo>/.codefudge/adapter when there is one)
+  --no-adapter        the base model alone
+  --beams N           beams searched (${SUGGEST_DEFAULTS.beams})
+  --max-tokens N      most tokens of diff (${SUGGEST_DEFAULTS.maxNewTokens}, at most 60% of the context)
+  --context N         prompt and diff together, in tokens (default: what the adapter was trained with)
+  --length-penalty L  beam scores divided by length ** L (1)
+  --apply             also write the change into the file
+  --threads N         inference threads
+  --quiet             no notes on stderr`,
+  async run(argv) {
+    const args = parseArgs(argv, ['apply', 'no-adapter', 'quiet']);
+    checkFlags(args, FLAGS);
+    if (args.positionals.length) throw new UserError(`suggest-diff takes no positional arguments (got "${args.positionals[0]}"); use --file and --message`);
+    const file = flagString(args, 'file');
+    if (!file) throw new UserError('suggest-diff needs --file PATH');
+    if (flagBool(args, 'no-adapter') && args.flags.has('adapter')) throw new UserError('give --adapter or --no-adapter, not both');
+    const quiet = flagBool(args, 'quiet');
+    const note = (line: string) => { if (!quiet) process.stderr.write(`codefudge: ${line}\n`); };
+    const options = {
+      repo: flagString(args, 'repo', '.')!,
+      model: flagString(args, 'model'),
+      file,
+      message: flagString(args, 'message') ?? '',
+      adapterDir: flagBool(args, 'no-adapter') ? null : flagString(args, 'adapter'),
+      beams: positive(args, 'beams'),
+      maxNewTokens: positive(args, 'max-tokens'),
+      contextTokens: positive(args, 'context'),
+      lengthPenalty: args.flags.has('length-penalty') ? flagNumber(args, 'length-penalty', 1) : undefined,
+      apply: flagBool(args, 'apply'),
+      session: { threads: positive(args, 'threads') },
+    };
+    const result = await suggestDiffInRepo(options);
+    const tried = result.candidates.length;
+    if (!result.applied) {
+      const why = result.candidates.map((c) => c.problem).filter(Boolean);
+      throw new UserError(`no suggested diff applies to ${result.file.path} (${tried} candidate${tried === 1 ? '' : 's'}: ${why.join('; ') || 'nothing generated'})`);
+    }
+    const { candidate } = result.applied;
+    note(`${result.adapterDir ? `adapter ${result.adapterDir}` : 'base model, no adapter'}; candidate ${candidate.rank + 1} applied`
+      + (candidate.rank > 0 ? ` (better ones did not: ${result.candidates.slice(0, -1).map((c) => c.problem).join('; ')})` : '')
+      + (candidate.repairs.length ? `; repaired: ${candidate.repairs.join(', ')}` : ''));
+    process.stdout.write(result.applied.diff);
+    if (result.written) note(`wrote ${result.file.path}`);
+  },
+};

@@ -1,0 +1,64 @@
+// suggest-diff for a file of a repository: checks the input, loads the model with the
+// repository's adapter (or the one named), suggests, and writes the change when asked.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { ADAPTER_CONFIG, Completer, modelDirFor, UserError, writeFileAtomic, type SessionOptions } from '../../engine/index.js';
+import { defaultAdapterDir } from '../adapt/adapt.js';
+import { checkMessage, readRepoFile, type RepoFile } from './repo-file.js';
+import { suggestDiff, type DiffSuggestion, type SuggestDiffOptions } from './suggest-diff.js';
+
+export interface RepoSuggestOptions extends SuggestDiffOptions {
+  repo: string;
+  /** Absolute, or relative to `repo`. */
+  file: string;
+  message: string;
+  /** The base model: a folder or a hub id; default the embedded model. */
+  model?: string;
+  /** An adapter folder; undefined: `<repo>/.codefudge/adapter` when it holds one; null: none. */
+  adapterDir?: string | null;
+  /** Write the change into the file. */
+  apply?: boolean;
+  session?: SessionOptions;
+}
+
+export interface RepoSuggestion extends DiffSuggestion {
+  file: RepoFile;
+  adapterDir: string | null;
+  written: boolean;
+}
+
+/** The adapter to use: the one named (checked), else the repository's own when it has one. */
+export function adapterFor(root: string, asked: string | null | undefined): string | null {
+  if (asked === null) return null;
+  if (asked !== undefined) {
+    if (!fs.existsSync(path.join(asked, ADAPTER_CONFIG))) throw new UserError(`adapter folder ${asked} has no ${ADAPTER_CONFIG}`);
+    return path.resolve(asked);
+  }
+  const own = defaultAdapterDir(root);
+  return fs.existsSync(path.join(own, ADAPTER_CONFIG)) ? own : null;
+}
+
+/** Writes `text` over `file` atomically, keeping its permission bits. */
+export function replaceFileText(file: string, text: string): void {
+  const mode = fs.statSync(file).mode & 0o7777;
+  writeFileAtomic(file, (fd) => {
+    fs.writeFileSync(fd, text);
+    fs.fchmodSync(fd, mode);
+  });
+}
+
+export async function suggestDiffInRepo(opts: RepoSuggestOptions): Promise<RepoSuggestion> {
+  const message = checkMessage(opts.message);
+  const file = await readRepoFile(opts.repo, opts.file);
+  const adapterDir = adapterFor(file.root, opts.adapterDir);
+  const completer = await Completer.load(await modelDirFor(opts.model), { ...opts.session, adapter: adapterDir ?? undefined });
+  let suggestion: DiffSuggestion;
+  try {
+    suggestion = await suggestDiff(completer, { message, path: file.path, before: file.text }, opts);
+  } finally {
+    await completer.release();
+  }
+  const written = !!(opts.apply && suggestion.applied);
+  if (written) replaceFileText(file.abs, suggestion.applied!.after);
+  return { ...suggestion, file, adapterDir, written };
+}
