@@ -61,7 +61,7 @@ export { checkCandidate, firstApplicable } from './suggest/pick-candidate.js';
 export type { DiffCandidate, AppliedDiff } from './suggest/pick-candidate.js';
 export { diffEnd } from './suggest/diff-stop.js';
 export { contextLength, trainedSequenceLength } from './suggest/context-length.js';
-export { readRepoFile, repositoryRoot, checkMessage } from './suggest/repo-file.js';
+export { readRepoFile, readTextFile, repositoryRoot, checkMessage } from './suggest/repo-file.js';
 export type { RepoFile } from './suggest/repo-file.js';
 export { suggestDiffInRepo, adapterFor, replaceFileText } from './suggest/suggest-in-repo.js';
 export type { RepoSuggestOptions, RepoSuggestion } from './suggest/suggest-in-repo.js';

@@ -20,11 +20,12 @@ import { postprocess, stopAtFor, type CompletionContext } from './postprocess.js
 import { delay, LatestPerDocument, Mutex, type Ticket } from './request-queue.js';
 import { DEFAULT_SETTINGS, mergeSettings, type Settings } from './settings.js';
 import { neutralizeSpecialTokens } from './special-tokens.js';
+import { SUGGEST_DIFF, suggestDiffCommand } from './suggest-diff-command.js';
 import { memoTokenCounter, type TokenCounter } from './token-counter.js';
 import { guardedTransport } from './transport.js';
 import { autoCompletionWanted } from './trigger.js';
 
-export const COMMANDS = { status: 'codefudge.status', adapt: 'codefudge.adapt' } as const;
+export const COMMANDS = { status: 'codefudge.status', adapt: 'codefudge.adapt', suggestDiff: SUGGEST_DIFF } as const;
 
 export interface ServerOptions {
   input: NodeJS.ReadableStream;
@@ -295,7 +296,7 @@ export function startServer(opts: ServerOptions): Connection {
         textDocumentSync: { openClose: true, change: TextDocumentSyncKind.Incremental },
         completionProvider: { resolveProvider: false, triggerCharacters: ['.', '(', '[', '{', ',', ':', '=', ' '] },
         inlineCompletionProvider: true,
-        executeCommandProvider: { commands: [COMMANDS.status, COMMANDS.adapt] },
+        executeCommandProvider: { commands: Object.values(COMMANDS) },
       },
       serverInfo: { name: 'codefudge', version: '0.1.0' },
     };
@@ -327,6 +328,9 @@ export function startServer(opts: ServerOptions): Connection {
   // before the handler could see whether there was one.
   connection.onRequest(ExecuteCommandRequest.type, async (params, token) => {
     if (params?.command === COMMANDS.status) return status();
+    if (params?.command === COMMANDS.suggestDiff) {
+      return suggestDiffCommand(params.arguments, { completer: () => host.completer(), exclusive: (t) => mutex.run(t), openText: (uri) => documents.get(uri)?.getText(), root, log: (l) => connection.console.log(l) }, token);
+    }
     if (params?.command === COMMANDS.adapt) {
       const clientToken = params.workDoneToken !== undefined;
       return adapt(params.arguments, token, connection.window.attachWorkDoneProgress(params.workDoneToken), clientToken);

@@ -49,16 +49,20 @@ export async function readRepoFile(repoDir: string, file: string): Promise<RepoF
     throw new UserError(`${file} is outside the repository ${root}`);
   }
   if (abs === undefined || rel === undefined || !fs.existsSync(abs)) throw new UserError(`no such file: ${file}`);
-  if (!fs.statSync(abs).isFile()) throw new UserError(`${file} is not a regular file`);
+  return { root, abs, path: rel.split(path.sep).join('/'), text: readTextFile(abs, file) };
+}
+
+/** A regular file's text; UserErrors (naming it `shown`) for a missing file, a folder, a binary file, or bytes that are not UTF-8. */
+export function readTextFile(abs: string, shown: string): string {
+  if (!fs.existsSync(abs)) throw new UserError(`no such file: ${shown}`);
+  if (!fs.statSync(abs).isFile()) throw new UserError(`${shown} is not a regular file`);
   const bytes = fs.readFileSync(abs);
-  if (looksBinary(bytes)) throw new UserError(`${file} is a binary file`);
-  let text: string;
+  if (looksBinary(bytes)) throw new UserError(`${shown} is a binary file`);
   try {
-    text = utf8.decode(bytes);
+    return utf8.decode(bytes);
   } catch {
-    throw new UserError(`${file} is not UTF-8 text`);
+    throw new UserError(`${shown} is not UTF-8 text`);
   }
-  return { root, abs, path: rel.split(path.sep).join('/'), text };
 }
 
 /** A commit message that says something, trimmed (UserError for an empty one). */

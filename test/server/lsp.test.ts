@@ -41,7 +41,7 @@ describe('codefudge serve over stdio', () => {
     assert.equal(r.capabilities.textDocumentSync.change, 2);
     assert.equal(r.capabilities.inlineCompletionProvider, true);
     assert.equal(r.capabilities.completionProvider.resolveProvider, false);
-    assert.deepEqual(r.capabilities.executeCommandProvider.commands.sort(), ['codefudge.adapt', 'codefudge.status']);
+    assert.deepEqual(r.capabilities.executeCommandProvider.commands.sort(), ['codefudge.adapt', 'codefudge.status', 'codefudge.suggestDiff']);
   });
 
   it('completes with the model\'s text as a text edit at the cursor', async () => {
