@@ -94,7 +94,7 @@ export const command: Command = {
   --steps N            train exactly N optimizer steps instead
   --rank N             LoRA rank (8)          --alpha N      LoRA alpha (16)
   --targets LIST       projections, comma-separated (q_proj,k_proj,v_proj,o_proj,gate_proj,up_proj,down_proj)
-  --dropout P          LoRA dropout (0)       --lr LR        peak learning rate (2e-4)
+  --dropout P          LoRA dropout (0)       --lr LR        peak learning rate (1e-3)
   --warmup N           warm-up steps (5 percent of the steps)
   --batch N            sequences per micro-batch, --accum N micro-batches per step (sized to memory; 8 per step)
   --seq N              longest sequence in tokens (512)
@@ -103,7 +103,7 @@ export const command: Command = {
   --include GLOB       only files matching (repeatable)   --exclude GLOB  leave files out (repeatable)
   --mix P              share of commit->diff examples (0.3)
   --replay P           refresh: share of replayed old examples (0.5)
-  --fim-loss middle|all   learn only the middle, or every token of a FIM example (middle)
+  --fim-loss all|middle   learn every text token of a FIM example, or only the middle (all)
   --max-examples N     most training examples, a seeded sample beyond (4096)
   --from-scratch       ignore the existing adapter and any interrupted run
   --seed N             (0)   --threads N   --device cpu|cuda   --quiet`,
