@@ -38,7 +38,8 @@ export function hunkLines(diff: string): { lo: number; hi: number } | null {
  */
 export function beforeAroundHunks(tok: TextEncoder, before: string, diff: string, budget: number): string {
   if (budget <= 0 || before === '') return '';
-  if (before.length <= budget * 24 && tok.encode(before).length <= budget) return before;
+  // Longer than this many characters per token is surely over the budget: go line by line.
+  if (before.length <= budget * 8 && tok.encode(before).length <= budget) return before;
   const lines = before.split(/(?<=\n)/);
   const range = hunkLines(diff) ?? { lo: 0, hi: 0 };
   const lo = Math.min(range.lo, lines.length - 1);
