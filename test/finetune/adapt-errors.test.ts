@@ -9,7 +9,7 @@ import { UserError } from '../../engine/index.js';
 import { command as adaptCommand } from '../../cli/commands/adapt.js';
 import { adapt, defaultAdapterDir, LOCK_FILE } from '../../finetune/index.js';
 import { ScriptedRepo } from '../history/scripted-repo.js';
-import { BIN, FAST, patternRepo, testRoot, tinyModel } from './adapt-fixtures.js';
+import { addPatternCommits, BIN, FAST, patternRepo, testRoot, tinyModel } from './adapt-fixtures.js';
 
 const { root, env } = testRoot('cf-adapt-err-');
 const model = tinyModel(join(root, 'model'));
@@ -84,6 +84,25 @@ describe('adapt refuses bad input', () => {
     const result = await adapt({ repo: r.dir, model, ...FAST, steps: 2 });
     assert.equal(result.status, 'trained');
     assert.ok(!fs.existsSync(lock));
+  });
+
+  it('an adapter codefudge did not write, or whose commit the history no longer has: refused, the adapter kept', async () => {
+    const r = track(patternRepo(6));
+    const out = defaultAdapterDir(r.dir);
+    await adapt({ repo: r.dir, model, ...FAST, steps: 2 });
+    const bytes = () => Object.fromEntries(fs.readdirSync(out).map((f) => [f, fs.readFileSync(join(out, f))]));
+
+    const foreign = join(root, 'foreign');
+    fs.cpSync(out, foreign, { recursive: true });
+    fs.rmSync(join(foreign, 'codefudge.json'));
+    await assert.rejects(adapt({ repo: r.dir, model, ...FAST, out: foreign }), userError(/holds an adapter that codefudge adapt did not write \(no codefudge.json\); pass --from-scratch/));
+
+    // The adapter was trained through HEAD~2; rewrite the history from HEAD~3 on.
+    r.git('reset', '-q', '--hard', 'HEAD~3');
+    addPatternCommits(r, 100, 3);
+    const was = bytes();
+    await assert.rejects(adapt({ repo: r.dir, model, ...FAST }), userError(/^cannot refresh the adapter in .*: commit [0-9a-f]+ is not in the history of .*; pass --from-scratch to retrain$/));
+    assert.deepEqual(bytes(), was);
   });
 
   it('on the command line: one line on stderr, exit 1, no stack trace', async () => {
