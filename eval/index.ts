@@ -53,3 +53,14 @@ export { renderHtmlReport, exampleLists } from './report/html-report.js';
 export { escapeHtml } from './report/escape.js';
 export { barChart, histogram, binCounts } from './report/svg-charts.js';
 export { ProgressBar, formatDuration, type ProgressBarOptions, type ProgressStream } from '../engine/index.js';
+// The commit-diff task set (fim-eval --tasks commit-diff): suggested diffs for held-out commits, base against adapter.
+export { readCommitDiffTasks, COMMIT_DIFF_SET, type CommitDiffTask, type CommitDiffTasks, type CommitDiffTaskOptions } from './commit-diff/commit-diff-tasks.js';
+export { scoreCommitDiff, hunksText, type CommitDiffScore } from './commit-diff/commit-diff-score.js';
+export {
+  runCommitDiffEval, summarizeCommitDiff, aggregateCommitDiff, COMMIT_DIFF_METRICS, type CommitDiffOutput, type CommitDiffResult,
+  type CommitDiffSummary, type CommitDiffValues, type CommitDiffMetric, type CommitDiffEvalOptions,
+} from './commit-diff/commit-diff-eval.js';
+export {
+  buildCommitDiffReport, formatCommitDiffTable, COMMIT_DIFF_REPORT_FORMAT, type CommitDiffReport,
+} from './commit-diff/commit-diff-report.js';
+export { evaluateCommitDiff, takeCommitDiffSet, type EvaluateCommitDiffOptions } from './commit-diff/evaluate-commit-diff.js';

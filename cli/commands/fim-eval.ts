@@ -1,7 +1,7 @@
 import { modelDirFor, UserError, writeTextAtomic } from '../../engine/index.js';
 import {
-  DEFAULT_LIMIT, DEFAULT_RESAMPLES, DEFAULT_TASK_SETS, evaluateFolder, formatTable, parseTaskSets, ProgressBar,
-  renderHtmlReport, TASK_SETS, type FolderProgress,
+  DEFAULT_LIMIT, DEFAULT_RESAMPLES, DEFAULT_TASK_SETS, evaluateCommitDiff, evaluateFolder, formatCommitDiffTable, formatTable,
+  parseTaskSets, ProgressBar, renderHtmlReport, takeCommitDiffSet, TASK_SETS, type FolderProgress,
 } from '../../eval/index.js';
 import { parseCutoff, parseHoldout, type SplitSpec } from '../../history/index.js';
 import { checkFlags, flagInt, flagString, parseArgs, type Args } from '../args.js';
@@ -58,7 +58,9 @@ export const command: Command = {
 Makes fill-in-the-middle tasks from the folder's Python, TypeScript and JavaScript files
 (a git repository's working files), generates each middle and scores it.
   --tasks LIST        task sets, comma-separated (default: ${DEFAULT_TASK_SETS.join(',')},
-                      and temporal for a git repository); known: ${TASK_SETS.join(', ')}
+                      and temporal for a git repository); known: ${TASK_SETS.join(', ')}, commit-diff
+                      (commit-diff: the diff suggested for each file a held-out commit modified,
+                      from its message: share that applies, chrF, exact hunks; --beams default 4)
   --limit N           most tasks per set, 0 for all (${DEFAULT_LIMIT})
   --seed N            seeds task choice, sampling and the bootstrap (0)
   --max-tokens N      token budget of every middle (default by stop rule: line 48, block 128, span 64)
@@ -81,7 +83,9 @@ indented less than their first; random spans only at the model's end-of-middle t
     if (args.positionals.length !== 1) throw new UserError('fim-eval takes exactly one folder (see codefudge fim-eval --help)');
     const json = flagString(args, 'json');
     const html = flagString(args, 'html');
-    const sets = args.flags.has('tasks') ? parseTaskSets(flagString(args, 'tasks')!) : undefined;
+    const { fimSets, commitDiff } = takeCommitDiffSet(flagString(args, 'tasks'));
+    const sets = fimSets !== undefined ? parseTaskSets(fimSets) : undefined;
+    if (commitDiff && !fimSets && html) throw new UserError('--html reports the fill-in-the-middle task sets; commit-diff alone has none');
     const maxTokens = args.flags.has('max-tokens') ? positive(args, 'max-tokens', 0, 1) : undefined;
     const limit = positive(args, 'limit', DEFAULT_LIMIT, 0);
     const resamples = positive(args, 'resamples', DEFAULT_RESAMPLES, 1);
@@ -90,7 +94,7 @@ indented less than their first; random spans only at the model's end-of-middle t
     const threads = args.flags.has('threads') ? positive(args, 'threads', 1, 1) : undefined;
     const modelDir = await modelDirFor(flagString(args, 'model'));
     const progress = progressReporter();
-    const report = await evaluateFolder({
+    const report = commitDiff && !fimSets ? undefined : await evaluateFolder({
       dir: args.positionals[0],
       modelDir,
       adapterDir: flagString(args, 'adapter'),
@@ -104,10 +108,17 @@ indented less than their first; random spans only at the model's end-of-middle t
       onProgress: progress.onProgress,
       onNote: (note) => process.stderr.write(`codefudge: note: ${note}\n`),
     });
-    progress.finish(`fim-eval: ${report.tasks.length} tasks in ${report.seconds} s`);
-    const jsonText = `${JSON.stringify(report, null, 2)}\n`;
-    if (html) writeTextAtomic(html, renderHtmlReport(report));
+    const diffReport = commitDiff ? await evaluateCommitDiff({
+      dir: args.positionals[0], modelDir, adapterDir: flagString(args, 'adapter'), limit, seed: seed ?? 0, split, resamples, threads,
+      beams: args.flags.has('beams') ? decoding.numBeams : undefined, maxNewTokens: maxTokens, onProgress: progress.onProgress,
+    }) : undefined;
+    const tasks = (report?.tasks.length ?? 0) + (diffReport?.tasks.length ?? 0);
+    progress.finish(`fim-eval: ${tasks} tasks in ${Math.round(((report?.seconds ?? 0) + (diffReport?.seconds ?? 0)) * 10) / 10} s`);
+    const full = report && diffReport ? { ...report, commitDiff: diffReport } : report ?? diffReport;
+    const jsonText = `${JSON.stringify(full, null, 2)}\n`;
+    if (html && report) writeTextAtomic(html, renderHtmlReport(report));
     if (json && json !== 'true') writeTextAtomic(json, jsonText);
-    process.stdout.write(json === 'true' ? jsonText : formatTable(report));
+    const tables = [report && formatTable(report), diffReport && formatCommitDiffTable(diffReport)].filter(Boolean);
+    process.stdout.write(json === 'true' ? jsonText : tables.join('\n'));
   },
 };
