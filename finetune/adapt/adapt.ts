@@ -327,16 +327,17 @@ class AdaptRun {
   private async train(c: TrainContext): Promise<AdaptResult> {
     const o = this.opts;
     const { folder, plan } = c;
-    const given = (key: keyof AdaptSettings) => plan?.settings[key] ?? givenSettings(o)[key];
-    const seq = Math.min((given('seq') as number | undefined) ?? ADAPT_DEFAULTS.seq, folder.config.maxPositionEmbeddings);
+    // The interrupted run's settings when resuming, else what the user gave (undefined: the default).
+    const given = <K extends keyof AdaptSettings>(key: K): AdaptSettings[K] | undefined => (plan ? plan.settings[key] : givenSettings(o)[key]);
+    const seq = Math.min(given('seq') ?? ADAPT_DEFAULTS.seq, folder.config.maxPositionEmbeddings);
     const fmt = sequenceFormat(c.tokenizer, c.template, folder.config, seq);
     const mix = {
-      commitDiffShare: (given('commitDiffShare') as number | undefined) ?? ADAPT_DEFAULTS.commitDiffShare,
-      max: (given('maxExamples') as number | undefined) ?? ADAPT_DEFAULTS.maxExamples,
+      commitDiffShare: given('commitDiffShare') ?? ADAPT_DEFAULTS.commitDiffShare,
+      max: given('maxExamples') ?? ADAPT_DEFAULTS.maxExamples,
       seed: c.data.seed,
     };
-    const replayShare = (given('replayShare') as number | undefined) ?? ADAPT_DEFAULTS.replayShare;
-    const fimLoss = (given('fimLoss') as FimLoss | undefined) ?? ADAPT_DEFAULTS.fimLoss;
+    const replayShare = given('replayShare') ?? ADAPT_DEFAULTS.replayShare;
+    const fimLoss = given('fimLoss') ?? ADAPT_DEFAULTS.fimLoss;
     let picks: { fresh: ExamplePick; replay?: ExamplePick };
     if (c.fresh) picks = pickRefresh(c.full, c.fresh, { ...mix, replayShare });
     else picks = { fresh: pickMix(c.full.train.fim, c.full.train.commitDiff, mix) };
@@ -360,16 +361,16 @@ class AdaptRun {
     if (!heldout.length) this.say('no held-out commit adds code: the held-out loss cannot be measured');
 
     const spec = c.previous?.adapter.spec ?? defaultLoraSpec({
-      r: (given('rank') as number | undefined) ?? ADAPT_DEFAULTS.rank,
-      alpha: (given('alpha') as number | undefined) ?? ADAPT_DEFAULTS.alpha,
-      dropout: (given('dropout') as number | undefined) ?? ADAPT_DEFAULTS.dropout,
-      targets: (given('targets') as string[] | undefined) ?? ADAPT_DEFAULTS.targets,
+      r: given('rank') ?? ADAPT_DEFAULTS.rank,
+      alpha: given('alpha') ?? ADAPT_DEFAULTS.alpha,
+      dropout: given('dropout') ?? ADAPT_DEFAULTS.dropout,
+      targets: given('targets') ?? ADAPT_DEFAULTS.targets,
     });
     const target = loraTarget(folder, spec, c.previous?.adapter);
     const sizes = batching(folder.config, seq, o.machine ?? thisMachine(), {
-      batch: given('batch') as number | undefined, gradAccum: given('gradAccum') as number | undefined,
+      batch: given('batch'), gradAccum: given('gradAccum'),
     });
-    const lr = (given('lr') as number | undefined) ?? ADAPT_DEFAULTS.lr;
+    const lr = given('lr') ?? ADAPT_DEFAULTS.lr;
     const seed = c.data.seed;
     if (this.stopping) return this.stoppedEarly(c, examples, train, heldout);
 
@@ -386,7 +387,7 @@ class AdaptRun {
     }
     const settings: AdaptSettings = {
       rank: spec.r, alpha: spec.alpha, targets: typeof spec.targets === 'string' ? [spec.targets] : [...spec.targets], dropout: spec.dropout,
-      lr, batch: sizes.batch, gradAccum: sizes.gradAccum, seq, steps, warmup: (given('warmup') as number | undefined) ?? warmupFor(steps), seed,
+      lr, batch: sizes.batch, gradAccum: sizes.gradAccum, seq, steps, warmup: given('warmup') ?? warmupFor(steps), seed,
       split: c.data.split, include: c.data.include, exclude: c.data.exclude, commitDiffShare: mix.commitDiffShare, replayShare, fimLoss,
       maxExamples: mix.max,
     };

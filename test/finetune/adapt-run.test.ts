@@ -147,7 +147,6 @@ describe('codefudge adapt', () => {
     assert.ok(m, said.join('\n'));
     const perStep = Number(m[1]) / (m[2] === 'ms' ? 1000 : 1);
     assert.equal(r.steps, Number(m[3]));
-    assert.ok(r.steps > 3 * Math.ceil(r.sequences.train / 8), 'more than the default 3 passes');
     assert.ok(r.steps * perStep <= budget, `${r.steps} steps of ${perStep}s`);
     assert.ok(r.seconds < 2 * budget, `took ${r.seconds}s`);
     assert.equal(readJson(join(root, 'timed', 'training-log.json')).loss_curve.length, r.steps);
