@@ -1,41 +1,29 @@
+import { ProgressBar } from '../engine/index.js';
 import type { TrainProgress } from '../finetune/index.js';
-import { formatDuration } from '../eval/index.js';
 
-/**
- * Shows a training run: on a terminal one line redrawn in place (bar, loss, tokens/s, ETA);
- * elsewhere (logs, CI) a plain line every 10 s and at each evaluation, so a background run stays readable.
- */
-export function trainingReporter(label: string, stream: NodeJS.WriteStream = process.stderr) {
-  const live = !!stream.isTTY;
-  let lastLine = 0;
-  let drawn = false;
-  const text = (p: TrainProgress) => {
-    const width = 24;
-    const filled = Math.round((width * p.step) / p.totalSteps);
-    const evalPart = p.evalLoss !== undefined ? ` eval ${p.evalLoss.toFixed(4)}` : '';
-    return `${label} [${'#'.repeat(filled)}${'-'.repeat(width - filled)}] step ${p.step}/${p.totalSteps} loss ${p.loss.toFixed(4)}${evalPart} lr ${p.lr.toExponential(2)} ${Math.round(p.tokensPerSecond)} tok/s ETA ${formatDuration(p.etaSeconds)}`;
+/** A training run on stderr: the shared progress bar with loss, eval loss, lr and tokens/s; info lines between. */
+export function trainingReporter(label: string) {
+  const bar = new ProgressBar({ unit: 'steps', logEveryMs: 10_000 });
+  let active = false;
+  const end = () => {
+    if (active) bar.finish(bar.line());
+    active = false;
   };
   return {
     progress(p: TrainProgress) {
-      if (live) {
-        stream.write(`\r${text(p)}\x1b[K`);
-        drawn = true;
-        return;
-      }
-      const now = performance.now();
-      if (p.evalLoss !== undefined || p.step === p.totalSteps || now - lastLine > 10_000) {
-        lastLine = now;
-        stream.write(text(p) + '\n');
-      }
+      if (!active) bar.start(label, p.totalSteps, p.step - 1);
+      active = true;
+      bar.update(p.step, {
+        loss: p.loss.toFixed(4),
+        ...(p.evalLoss !== undefined ? { eval: p.evalLoss.toFixed(4) } : {}),
+        lr: p.lr.toExponential(2),
+        'tok/s': p.tokensPerSecond.toFixed(0),
+      });
     },
     log(line: string) {
-      if (drawn) stream.write('\n');
-      drawn = false;
-      stream.write(line + '\n');
+      end();
+      process.stderr.write(line + '\n');
     },
-    finish() {
-      if (drawn) stream.write('\n');
-      drawn = false;
-    },
+    finish: end,
   };
 }

@@ -62,6 +62,7 @@ function initialWeights(config: ModelConfig, seed: number): WeightReader {
 function packedRows(corpus: string, stats: ReturnType<typeof scanCorpus>, split: 'train' | 'validation', encoder: BpeEncoder, r: PretrainRecipe, limit = Infinity): TrainExample[] {
   const files = selectFiles(stats.files, { split });
   const rows: TrainExample[] = [];
+  if (!files.length) return rows;
   const source = corpusSource(corpus, files);
   for (const { row } of pretrainRows(source, encoder, { rowLength: r.seqLen, seed: r.seed, fimRate: r.fimRate, spmRate: r.spmRate, shuffle: split === 'train', epochs: 1 })) {
     rows.push({ ids: Array.from(row) });
@@ -92,6 +93,8 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
   const r: PretrainRecipe = { ...DEFAULT_RECIPE, ...o.recipe };
   if (!existsSync(o.corpus)) throw new UserError(`corpus folder "${o.corpus}" does not exist`);
   const work = `${o.out}.work`;
+  const stepsFile = join(work, 'steps.json');
+  if (o.steps === undefined && !o.timeSeconds && !existsSync(stepsFile)) throw new UserError('pretrain needs --steps N or --time DURATION');
   mkdirSync(work, { recursive: true });
   const started = performance.now();
 
@@ -113,15 +116,13 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
     onProgress: o.onProgress,
   });
   let steps = o.steps;
-  const stepsFile = join(work, 'steps.json');
   // A resumed --time run keeps the step count (and so the schedule) it chose the first time.
   if (steps === undefined && existsSync(stepsFile)) steps = JSON.parse(readFileSync(stepsFile, 'utf8')).steps as number;
   if (steps === undefined) {
-    if (!o.timeSeconds) throw new UserError('pretrain needs --steps N or --time DURATION');
     const probe = await TrainLoop.create({ ...loopOptions(1000), resume: false });
     const perStep = await measureStepSeconds(probe);
     await probe.close();
-    steps = Math.max(1, Math.floor((o.timeSeconds - (performance.now() - started) / 1000) / perStep));
+    steps = Math.max(1, Math.floor((o.timeSeconds! - (performance.now() - started) / 1000) / perStep));
     log(`--time: ${perStep.toFixed(2)} s/step measured, ${steps} steps fit`);
   }
   writeTextAtomic(stepsFile, JSON.stringify({ steps }));
