@@ -15,6 +15,7 @@ import {
 import type { TrainExample } from '../trainer/batching.js';
 import { TrainLoop, type TrainProgress } from '../trainer/train-loop.js';
 import { loraTarget, type LoraTarget } from '../trainer/train-target.js';
+import { defaultAdapterDir, keepOutOfGit, missingFolders, removeCreated } from './output-folder.js';
 import { checkSameBase, existingAdapter, type AdapterMeta, type BaseModelRef } from './adapter-meta.js';
 import { baseModelFingerprint } from './base-model.js';
 import { formatSeconds } from './duration.js';
@@ -29,13 +30,10 @@ import { sequenceFormat } from './sequence-format.js';
 import { secondsPerStep } from './throughput.js';
 import { pickMix, pickRefresh, toSequences, type ExamplePick } from './training-set.js';
 
+// Other parts of finetune find the default folder here.
+export { defaultAdapterDir };
 export const CHECKPOINT_DIR = '.checkpoint';
 export const TRAINING_LOG = 'training-log.json';
-
-/** Where an adapter of `repo` goes unless told otherwise. */
-export function defaultAdapterDir(repo: string): string {
-  return path.join(repo, '.codefudge', 'adapter');
-}
 
 export const ADAPT_DEFAULTS = {
   rank: 8,
@@ -151,28 +149,6 @@ function historyOptions(s: Pick<AdaptSettings, 'split' | 'seed' | 'include' | 'e
 const short = (sha: string | null) => (sha ? sha.slice(0, 7) : '-');
 const tokensOf = (seqs: readonly TrainExample[]) => seqs.reduce((n, s) => n + s.ids.length, 0);
 
-/** The folders from `dir` up that do not exist yet, deepest first. */
-function missingFolders(dir: string): string[] {
-  const out: string[] = [];
-  for (let d = dir; !fs.existsSync(d) && path.dirname(d) !== d; d = path.dirname(d)) out.push(d);
-  return out;
-}
-
-/**
- * Takes back what a run that wrote nothing created: the output folder when it is still empty,
- * then the folders above it that this run created (with the .gitignore written there).
- */
-function removeCreated(created: string[]): void {
-  for (const dir of created) {
-    if (dir !== created[0]) fs.rmSync(path.join(dir, '.gitignore'), { force: true });
-    try {
-      fs.rmdirSync(dir);
-    } catch {
-      return; // not empty: something of value is there
-    }
-  }
-}
-
 export async function adapt(opts: AdaptOptions): Promise<AdaptResult> {
   const started = performance.now();
   const repo = await openRepository(opts.repo);
@@ -193,12 +169,6 @@ export async function adapt(opts: AdaptOptions): Promise<AdaptResult> {
   } finally {
     repo.close();
   }
-}
-
-/** `.codefudge/.gitignore` so the adapter never shows up in `git status`. */
-function keepOutOfGit(dir: string): void {
-  const file = path.join(dir, '.gitignore');
-  if (!fs.existsSync(file)) writeTextAtomic(file, '*\n');
 }
 
 class AdaptRun {
