@@ -63,3 +63,11 @@ export function parseDuration(text: string, flag: string): number {
   if (!m) throw new UserError(`--${flag} must be a duration like 90s, 20m or 1.5h, got "${text}"`);
   return Number(m[1]) * { s: 1, m: 60, h: 3600 }[(m[2] ?? 's') as 's' | 'm' | 'h'];
 }
+
+/** `--device cpu|cuda`, or undefined for the default (cpu). */
+export function deviceFlag(args: Args): 'cpu' | 'cuda' | undefined {
+  const v = args.flags.get('device');
+  if (v === undefined) return undefined;
+  if (v !== 'cpu' && v !== 'cuda') throw new UserError(`--device must be cpu or cuda, got "${v}"`);
+  return v;
+}

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Completer, modelDirFor, UserError, messageOf } from '../../engine/index.js';
-import { checkFlags, flagInt, flagString, parseArgs } from '../args.js';
+import { checkFlags, deviceFlag, flagInt, flagString, parseArgs } from '../args.js';
 import type { Command } from '../command.js';
 import { generationFlags, generationOptions } from './generation-flags.js';
 
@@ -28,10 +28,11 @@ export const command: Command = {
   usage: `usage: codefudge complete [--model DIR] [--adapter DIR] FILE:LINE:COL
   --max-tokens N      most tokens to generate (64)
   --stop line|block|none   where the middle ends (block)
+  --device cpu|cuda   execution provider (cpu; cuda needs onnxruntime-node's CUDA build, see README)
 ${generationFlags.help}`,
   async run(argv) {
     const args = parseArgs(argv);
-    checkFlags(args, ['model', 'adapter', 'max-tokens', 'stop', 'threads', ...generationFlags.names]);
+    checkFlags(args, ['model', 'adapter', 'max-tokens', 'stop', 'threads', 'device', ...generationFlags.names]);
     if (args.positionals.length !== 1) throw new UserError('complete takes exactly one FILE:LINE:COL');
     const { file, line, col } = parsePosition(args.positionals[0]);
     let text: string;
@@ -43,6 +44,7 @@ ${generationFlags.help}`,
     const at = offsetOf(text, file, line, col);
     const completer = await Completer.load(await modelDirFor(flagString(args, 'model')), {
       threads: args.flags.has('threads') ? flagInt(args, 'threads', 0) : undefined,
+      device: deviceFlag(args),
       adapter: flagString(args, 'adapter'),
     });
     const stop = flagString(args, 'stop', 'block');
