@@ -1,6 +1,6 @@
 import { EMBEDDED_MODEL, ProgressBar, UserError } from '../../engine/index.js';
 import { adapt, formatSeconds, parseDuration, type AdaptEvent, type AdaptResult, type FimLoss } from '../../finetune/index.js';
-import { checkFlags, flagBool, flagInt, flagNumber, flagString, parseArgs, type Args } from '../args.js';
+import { checkFlags, deviceFlag, flagBool, flagInt, flagNumber, flagString, parseArgs, type Args } from '../args.js';
 import type { Command } from '../command.js';
 import { splitSpec, takeRepeated } from '../history-flags.js';
 
@@ -115,8 +115,7 @@ export const command: Command = {
     if (args.flags.has('time') && args.flags.has('steps')) throw new UserError('give --time or --steps, not both');
     const fimLoss = flagString(args, 'fim-loss');
     if (fimLoss !== undefined && fimLoss !== 'middle' && fimLoss !== 'all') throw new UserError(`--fim-loss must be middle or all, got "${fimLoss}"`);
-    const device = flagString(args, 'device', 'cpu');
-    if (device !== 'cpu' && device !== 'cuda') throw new UserError(`--device must be cpu or cuda, got "${device}"`);
+    const device = deviceFlag(args) ?? 'cpu';
     const split = args.flags.has('cutoff') || args.flags.has('holdout') ? splitSpec(flagString(args, 'cutoff'), flagString(args, 'holdout')) : undefined;
     const targets = flagString(args, 'targets')?.split(',').map((t) => t.trim()).filter(Boolean);
     if (targets && !targets.length) throw new UserError('--targets needs at least one projection name');
