@@ -57,13 +57,6 @@ export function checkFlags(args: Args, known: readonly string[]): void {
   }
 }
 
-/** Parses a duration such as `90s`, `20m`, `1.5h` or a bare number of seconds, into seconds. */
-export function parseDuration(text: string, flag: string): number {
-  const m = /^(\d+(?:\.\d+)?)(s|m|h)?$/.exec(text.trim());
-  if (!m) throw new UserError(`--${flag} must be a duration like 90s, 20m or 1.5h, got "${text}"`);
-  return Number(m[1]) * { s: 1, m: 60, h: 3600 }[(m[2] ?? 's') as 's' | 'm' | 'h'];
-}
-
 /** `--device cpu|cuda`, or undefined for the default (cpu). */
 export function deviceFlag(args: Args): 'cpu' | 'cuda' | undefined {
   const v = args.flags.get('device');

@@ -1,6 +1,6 @@
-import { pretrain } from '../../finetune/index.js';
+import { parseDuration, pretrain } from '../../finetune/index.js';
 import { UserError } from '../../engine/index.js';
-import { checkFlags, flagInt, flagString, parseArgs, parseDuration } from '../args.js';
+import { checkFlags, flagInt, flagString, parseArgs } from '../args.js';
 import type { Command } from '../command.js';
 import { trainingReporter } from '../training-reporter.js';
 
@@ -33,7 +33,7 @@ Ctrl-C stops with a checkpoint; the same command resumes.`,
       const r = await pretrain({
         corpus, out, recipe,
         steps: args.flags.has('steps') ? flagInt(args, 'steps', 1) : undefined,
-        timeSeconds: time ? parseDuration(time, 'time') : undefined,
+        timeSeconds: time ? parseDuration(time) : undefined,
         evalEvery: flagInt(args, 'eval-every', 200),
         signal: stop.signal,
         log: (l) => reporter.log(l),
