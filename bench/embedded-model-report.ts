@@ -4,7 +4,7 @@
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { generate, loadCausalLM, loadTokenizer, writeTextAtomic } from '../engine/index.js';
+import { generate, loadCausalLM, loadTokenizer, openModelFolder, TrainingSession, writeTextAtomic } from '../engine/index.js';
 import {
   aggregateScores, evaluateFolder, HiddenStateJudge, scoreMiddle, type FimEvalReport, type MetricValues,
 } from '../eval/index.js';
@@ -22,7 +22,9 @@ export interface ModelReportOptions {
 }
 
 export interface ModelReport {
+  /** Over every validation row (FIM rows included), the same tokens the bigram is scored on. */
   validationLoss: number;
+  validationRows: number;
   bigram: { loss: number; lambda: number };
   fim: { model: Record<string, MetricValues>; repeatPreviousLine: Record<string, MetricValues>; tasks: number; files: number };
   loops: { withoutPenalty: number; withPenalty: number; penalty: number; generations: number };
@@ -36,6 +38,22 @@ interface TrainingLog {
   finalValidationLoss: number;
   losses: number[];
   evalLosses: { step: number; loss: number }[];
+}
+
+/** Mean next-token cross-entropy of the model over `rows` (nats/token), in batches of 8. */
+async function modelLoss(model: string, rows: readonly Int32Array[]): Promise<number> {
+  const folder = openModelFolder(model);
+  const session = await TrainingSession.open({ config: folder.config, weights: folder.weights, weightsKey: folder.weights.fingerprint(), gradients: false });
+  let sum = 0;
+  let count = 0;
+  for (let i = 0; i < rows.length; i += 8) {
+    const ids = rows.slice(i, i + 8).map((r) => Array.from(r));
+    const out = await session.run({ ids, labels: ids }, new Map());
+    sum += out.lossSum;
+    count += out.count;
+  }
+  await session.release();
+  return sum / count;
 }
 
 /** The line above the middle's line: the "repeat the previous line" guess. */
@@ -61,6 +79,8 @@ export async function embeddedModelReport(o: ModelReportOptions): Promise<ModelR
   o.log('bigram baseline over the training rows ...');
   const validationRows = rows('validation');
   const bigram = bigramBaseline(rows('train'), validationRows, encoder.vocabSize);
+  o.log(`model loss over the ${validationRows.length} validation rows ...`);
+  const validationLoss = await modelLoss(o.model, validationRows);
 
   const heldout = mkdtempSync(join(tmpdir(), 'cf-heldout-'));
   const valFiles = selectFiles(scan.files, { split: 'validation' });
@@ -98,7 +118,8 @@ export async function embeddedModelReport(o: ModelReportOptions): Promise<ModelR
   }
   await lm.release();
   return {
-    validationLoss: log.finalValidationLoss,
+    validationLoss,
+    validationRows: validationRows.length,
     bigram,
     fim: { model: bySet(report, (t) => scoreMiddle(t.base.text, t.expected, t.base.scores.cosine)), repeatPreviousLine: bySet(report, (t) => baselineScores.get(t.id)!), tasks: report.tasks.length, files: valFiles.length },
     loops: { withoutPenalty: loopShare(plain), withPenalty: loopShare(penalised), penalty, generations: prompts.length },
@@ -146,8 +167,9 @@ into fixed rows separated by \`<|endoftext|>\`.
 ${stats.kept?.files ?? ''} files kept of ${stats.seen?.files ?? ''} seen; see \`corpus-stats.json\` for the filters and split.
 
 ## Results
-Validation loss (nats/token, held-out files, FIM rows included): **${fmt(rep.validationLoss)}**;
-a bigram model over the same training tokens: ${fmt(rep.bigram.loss)} (interpolation λ=${rep.bigram.lambda}).
+Validation loss (nats/token over all ${rep.validationRows} rows of ${r.seqLen} tokens from the held-out files, FIM rows
+included): **${fmt(rep.validationLoss)}**; a bigram model counted over the same training tokens, scored on the same
+rows: ${fmt(rep.bigram.loss)} (interpolation λ=${rep.bigram.lambda}, the best of a grid on these rows).
 
 fim-eval on ${rep.fim.files} held-out Python files (${rep.fim.tasks} tasks, greedy):
 
