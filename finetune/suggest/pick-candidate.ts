@@ -35,6 +35,13 @@ export function checkCandidate(before: string, path: string, gen: Generation, ra
     candidate.problem = 'no complete hunk';
     return { candidate };
   }
+  // A hunk of added lines alone applies anywhere (patch takes it at its header's line): in a
+  // file with lines it says nothing about where the change goes, so it is no suggestion.
+  const loose = read.patch.hunks.findIndex((h) => h.lines.every((l) => l.op === '+'));
+  if (before !== '' && loose >= 0) {
+    candidate.problem = `hunk ${loose + 1} has no context or removed line to place it by`;
+    return { candidate };
+  }
   const fit = fitHunks(before, read.patch.hunks);
   if (!fit.ok) {
     candidate.problem = fit.reason;

@@ -47,13 +47,21 @@ describe('firstApplicable', () => {
       gen(`${HEAD}@@ -2,3 +2,5 @@\n line 2\n+new\n line 3\n+cut`, 'max-tokens'),
       gen(`${HEAD}@@ -2,3 +2,5 @@\n line 2\n+new\n line 3\n+cut`, 'max-tokens'),
       gen(`${HEAD}@@ -2,2 +2,3 @@\n line 2\n+new\n line 33\n`),
+      // Applies for patch (at line 3), but nothing in it says where the line belongs.
+      gen(`${HEAD}@@ -3,0 +4 @@\n+floating\n`),
     ];
     const { applied, candidates } = firstApplicable(FILE, 'src/f.py', gens);
     assert.equal(applied, undefined);
     assert.deepEqual(candidates.map((c) => [c.rank, c.problem]), [
       [0, 'no complete hunk'], [1, 'no complete hunk'], [2, 'no complete hunk'], [4, 'hunk 1 does not match the file'],
+      [5, 'hunk 1 has no context or removed line to place it by'],
     ]);
     assert.deepEqual(candidates[2].repairs, ['dropped a cut-off last line', 'dropped hunk 1, cut off before its end']);
+  });
+
+  it('takes added lines alone for an empty file', () => {
+    const { applied } = firstApplicable('', 'src/f.py', [gen(`${HEAD}@@ -0,0 +1,2 @@\n+a\n+b\n`)]);
+    assert.equal(applied?.after, 'a\nb\n');
   });
 
   it('keeps the complete hunks of a cut-off diff', () => {
