@@ -12,11 +12,24 @@ export interface AdaptProgress {
   percentage?: number;
 }
 
-/** Runs adaptation on the repository at `root`, reporting progress; rejects with the reason it failed. */
-export type AdaptRunner = (root: string, report: (p: AdaptProgress) => void, signal: AbortSignal) => Promise<void>;
+export interface AdaptRequest {
+  /** The repository to adapt to. */
+  root: string;
+  /** The base model folder the adapter is for (the one the server completes with). */
+  model?: string;
+}
+
+/** Runs adaptation, reporting progress; rejects with the reason it failed. */
+export type AdaptRunner = (request: AdaptRequest, report: (p: AdaptProgress) => void, signal: AbortSignal) => Promise<void>;
 
 const ANSI = /\u001b\[[0-9;?]*[A-Za-z]/g;
 const MAX_MESSAGE = 200;
+
+/**
+ * The phases `codefudge adapt` prints progress bars for ("history [###---] 40/120 ..." then
+ * "training [#-----] 12/300 ..."), as shares of the whole run, so the overall percentage only rises.
+ */
+const PHASES: Record<string, [number, number]> = { history: [0, 10], training: [10, 100] };
 
 /** The progress a printed line carries: "42%" or "step 12/300"; undefined for a blank line. */
 export function parseProgressLine(line: string): AdaptProgress | undefined {
@@ -26,7 +39,9 @@ export function parseProgressLine(line: string): AdaptProgress | undefined {
   if (percent) return { message, percentage: Math.min(100, Number(percent[1])) };
   const fraction = /\b(\d+)\s*\/\s*(\d+)\b/.exec(message);
   if (fraction && Number(fraction[2]) > 0) {
-    return { message, percentage: Math.min(100, (100 * Number(fraction[1])) / Number(fraction[2])) };
+    const share = Math.min(1, Number(fraction[1]) / Number(fraction[2]));
+    const [from, to] = PHASES[/^(\w+) \[/.exec(message)?.[1] ?? ''] ?? [0, 100];
+    return { message, percentage: from + share * (to - from) };
   }
   return { message };
 }
@@ -54,10 +69,11 @@ function lineSplitter(onLine: (line: string) => void) {
   };
 }
 
-/** A runner that spawns `node <command...> <root>` (by default `codefudge adapt <root>`). */
+/** A runner that spawns `node <command...> <root> [--model DIR]` (by default `codefudge adapt`). */
 export function commandAdaptRunner(command: string[] = [defaultCliPath(), 'adapt']): AdaptRunner {
-  return (root, report, signal) => new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...command, root], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  return ({ root, model }, report, signal) => new Promise((resolve, reject) => {
+    const args = [...command, root, ...(model ? ['--model', model] : [])];
+    const child = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
     // The reason of a failure is the last line on stderr (stdout and stderr interleave unpredictably).
     let lastLine = '';
     let lastError = '';

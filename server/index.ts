@@ -15,7 +15,7 @@ export { autoCompletionWanted } from './trigger.js';
 export { CompletionCache } from './completion-cache.js';
 export { workspaceAdapterDir, adapterStamp } from './adapter-watch.js';
 export { parseProgressLine, commandAdaptRunner } from './adapt-runner.js';
-export type { AdaptRunner, AdaptProgress } from './adapt-runner.js';
+export type { AdaptRunner, AdaptProgress, AdaptRequest } from './adapt-runner.js';
 
 /** stdout carries the protocol: anything a library prints goes to stderr instead. */
 function routeConsoleToStderr(): void {

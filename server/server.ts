@@ -118,6 +118,7 @@ export function startServer(opts: ServerOptions): Connection {
   let adapterWatch: AdapterWatch | undefined;
   let adapting = false;
   let last: LastCompletion | undefined;
+  let warnedFimMode = false;
   const counts = { completions: 0, cancelled: 0, failed: 0 };
 
   function refreshAdapter(): void {
@@ -158,6 +159,11 @@ export function startServer(opts: ServerOptions): Connection {
     const window = promptWindow(documentView(doc, text), { offset, line: position.line }, budget, tokenCounter(completer));
     const ctx: CompletionContext = { prefix: window.prefix, suffix: window.suffix, mode: settings.mode, languageId: doc.languageId };
     const special = completer.tokenizer.specialTokens;
+    const fimMode = completer.template.modes.includes(settings.fimMode) ? settings.fimMode : 'psm';
+    if (fimMode !== settings.fimMode && !warnedFimMode) {
+      warnedFimMode = true;
+      connection.console.warn(`fimMode "${settings.fimMode}": the ${completer.template.family} template has only ${completer.template.modes.join(', ')}; using psm`);
+    }
     const result = await completer.complete({
       prefix: neutralizeSpecialTokens(window.prefix, special),
       suffix: neutralizeSpecialTokens(window.suffix, special),
@@ -169,6 +175,7 @@ export function startServer(opts: ServerOptions): Connection {
       stopAt: stopAtFor(ctx),
       signal: ticket.signal,
       reuseCache: settings.reusePrefixCache,
+      fimMode,
     });
     return { result, text: postprocess(result.text, ctx) };
   }
@@ -252,7 +259,7 @@ export function startServer(opts: ServerOptions): Connection {
     if ('token' in progress) subscriptions.push(progress.token.onCancellationRequested(() => abort.abort()));
     progress.begin('codefudge adapt', 0, `adapting to ${target}`, true);
     try {
-      await adaptRunner(target, (p) => {
+      await adaptRunner({ root: target, model: host.status().dir ?? undefined }, (p) => {
         connection.console.log(`adapt: ${p.message}`);
         progress.report(p.percentage === undefined ? 0 : Math.round(p.percentage), p.message);
       }, abort.signal);

@@ -2,6 +2,8 @@
 // workspace/didChangeConfiguration) with a report of every value it had to ignore.
 
 export type CompletionMode = 'single-line' | 'multi-line';
+/** Prompt order: prefix-suffix-middle, or suffix-prefix-middle (where the model's FIM template has it). */
+export type FimOrder = 'psm' | 'spm';
 
 export interface Settings {
   /** A model folder or hub id; undefined: the `--model` flag, else the embedded model. */
@@ -17,6 +19,11 @@ export interface Settings {
   maxSuffixTokens: number;
   /** 0 decodes greedily. */
   temperature: number;
+  /**
+   * spm puts the suffix before the prefix, so typing forward changes only the prompt's end and nearly
+   * all of it is reused from the KV cache; for models trained on it (StarCoder-style templates).
+   */
+  fimMode: FimOrder;
   /** false re-runs the whole prompt every time (benchmarks compare both). */
   reusePrefixCache: boolean;
 }
@@ -28,6 +35,7 @@ export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
   maxPrefixTokens: 1024,
   maxSuffixTokens: 256,
   temperature: 0,
+  fimMode: 'psm',
   reusePrefixCache: true,
 });
 
@@ -46,6 +54,7 @@ const CHECKS: Record<keyof Settings, Check> = {
   maxPrefixTokens: int(0, 1 << 20),
   maxSuffixTokens: int(0, 1 << 20),
   temperature: (v) => (typeof v === 'number' && v >= 0 && v <= 10 ? { ok: true, value: v } : { ok: false, expected: 'a number in 0..10' }),
+  fimMode: (v) => (v === 'psm' || v === 'spm' ? { ok: true, value: v } : { ok: false, expected: '"psm" or "spm"' }),
   reusePrefixCache: (v) => (typeof v === 'boolean' ? { ok: true, value: v } : { ok: false, expected: 'true or false' }),
 };
 

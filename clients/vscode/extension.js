@@ -5,7 +5,7 @@ const vscode = require('vscode');
 const { LanguageClient, TransportKind } = require('vscode-languageclient/node');
 
 /** Settings the server knows; the executable and language list stay on this side. */
-const SERVER_SETTINGS = ['model', 'adapter', 'maxTokens', 'mode', 'debounceMs', 'maxPrefixTokens', 'maxSuffixTokens', 'temperature'];
+const SERVER_SETTINGS = ['model', 'adapter', 'maxTokens', 'mode', 'debounceMs', 'maxPrefixTokens', 'maxSuffixTokens', 'temperature', 'fimMode'];
 
 let client;
 
@@ -28,6 +28,21 @@ async function activate(context) {
   context.subscriptions.push(vscode.workspace.onDidChangeConfiguration((e) => {
     if (e.affectsConfiguration('codefudge') && client) {
       client.sendNotification('workspace/didChangeConfiguration', { settings: serverSettings() });
+    }
+  }));
+  // codefudge.suggestDiff needs arguments, so the palette gets a command that asks for them.
+  context.subscriptions.push(vscode.commands.registerCommand('codefudge.suggestDiffForFile', async () => {
+    const editor = vscode.window.activeTextEditor;
+    if (!editor || !client) return;
+    const message = await vscode.window.showInputBox({ prompt: 'Commit message describing the change' });
+    if (!message) return;
+    try {
+      const edit = await client.sendRequest('workspace/executeCommand', {
+        command: 'codefudge.suggestDiff', arguments: [editor.document.uri.toString(), message],
+      });
+      await vscode.workspace.applyEdit(await client.protocol2CodeConverter.asWorkspaceEdit(edit));
+    } catch (e) {
+      vscode.window.showErrorMessage(`codefudge: ${e.message}`);
     }
   }));
   await client.start();

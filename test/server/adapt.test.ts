@@ -14,6 +14,10 @@ describe('adapt progress', () => {
     assert.deepEqual(parseProgressLine('  training 42.5% done '), { message: 'training 42.5% done', percentage: 42.5 });
     assert.deepEqual(parseProgressLine('step 30/120 loss 1.23'), { message: 'step 30/120 loss 1.23', percentage: 25 });
     assert.deepEqual(parseProgressLine('\u001b[32mreading history\u001b[0m'), { message: 'reading history' });
+    // codefudge adapt's two bars are two phases of one rising percentage.
+    assert.equal(parseProgressLine('history [####------] 60/120 40.0 commits/s ETA 0:01')?.percentage, 5);
+    assert.equal(parseProgressLine('training [#---------] 0/300 loss 2.1 0.50 steps/s ETA 10:00')?.percentage, 10);
+    assert.equal(parseProgressLine('training [##########] 300/300 loss 1.2 0.50 steps/s ETA 0:00')?.percentage, 100);
     assert.equal(parseProgressLine('   '), undefined);
   });
 
@@ -21,6 +25,7 @@ describe('adapt progress', () => {
     const script = join(root, 'fake-adapt.mjs');
     writeFileSync(script, [
       'const root = process.argv[2];',
+      'if (process.argv[3] !== "--model" || process.argv[4] !== "/models/base") process.exit(3);',
       'process.stdout.write(`reading ${root}\\n`);',
       'process.stderr.write("step 1/4\\rstep 2/4\\r");',
       'process.stdout.write("50%\\n");',
@@ -28,13 +33,13 @@ describe('adapt progress', () => {
     ].join('\n'));
     const runner = commandAdaptRunner([script]);
     const seen: AdaptProgress[] = [];
-    await runner(root, (p) => seen.push(p), new AbortController().signal);
+    await runner({ root, model: '/models/base' }, (p) => seen.push(p), new AbortController().signal);
     assert.ok(seen.some((p) => p.message === `reading ${root}`));
     assert.ok(seen.some((p) => p.percentage === 50));
     assert.ok(seen.some((p) => p.message === 'step 2/4'));
     const bad = join(root, 'bad');
     mkdirSync(bad);
-    await assert.rejects(runner(bad, () => undefined, new AbortController().signal), /codefudge adapt failed \(exit 1\): codefudge: no git repository/);
+    await assert.rejects(runner({ root: bad, model: '/models/base' }, () => undefined, new AbortController().signal), /codefudge adapt failed \(exit 1\): codefudge: no git repository/);
   });
 
   it('kills the child when cancelled', async () => {
@@ -42,7 +47,7 @@ describe('adapt progress', () => {
     writeFileSync(script, 'console.log("started"); setTimeout(() => {}, 60000);');
     const c = new AbortController();
     const t0 = performance.now();
-    const run = commandAdaptRunner([script])(root, () => c.abort(), c.signal);
+    const run = commandAdaptRunner([script])({ root }, () => c.abort(), c.signal);
     await assert.rejects(run, /cancelled/);
     assert.ok(performance.now() - t0 < 10_000);
   });

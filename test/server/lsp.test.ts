@@ -88,8 +88,7 @@ describe('codefudge serve over stdio', () => {
     assert.equal(s.model.state, 'ready');
     assert.equal(s.workspace, workspace);
     assert.equal(s.model.adapter, join(workspace, '.codefudge', 'adapter'));
-    // "unsupported" until the engine's Completer can swap adapters; "active" once it can.
-    assert.ok(['active', 'unsupported'].includes(s.model.adapterState), s.model.adapterState);
+    assert.equal(s.model.adapterState, 'active', s.model.adapterError);
     assert.equal(s.lastCompletion.source, 'model');
     assert.ok(s.lastCompletion.promptTokens > 10);
     assert.equal(s.settings.debounceMs, 0);
@@ -160,6 +159,24 @@ describe('codefudge serve over stdio', () => {
     assert.ok(firstEdit(n.r)?.startsWith('abab'));
     assert.ok(o.ms < n.ms, 'the older one answered first');
     assert.equal((await server.command('codefudge.status')).requests.superseded, before + 1);
+  });
+
+  it('drops the workspace adapter when it goes away and loads it again when it comes back', async () => {
+    const dir = join(workspace, '.codefudge', 'adapter');
+    const until = async (test: (model: any) => boolean) => {
+      const t0 = Date.now();
+      for (;;) {
+        const { model } = await server.command('codefudge.status');
+        if (test(model)) return model;
+        if (Date.now() - t0 > 15_000) throw new Error(`adapter state stuck at ${JSON.stringify(model)}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    };
+    rmSync(dir, { recursive: true });
+    await until((m) => m.adapter === null && m.adapterState === 'none');
+    writeNoOpAdapter(dir, models.returnX);
+    await until((m) => m.adapter === dir && m.adapterState === 'active');
+    assert.ok(firstEdit(await server.completion('file:///work/e.py', { line: 0, character: 4 }))?.startsWith('abab'));
   });
 
   it('runs codefudge.adapt with work-done progress and reports its failure', async () => {

@@ -101,6 +101,23 @@ function M.complete()
   end, bufnr)
 end
 
+--- Asks for the change a commit `message` describes in the current file and applies it.
+function M.suggest_diff(message)
+  local client = M.client()
+  if not client then
+    vim.notify('codefudge: not attached to this buffer', vim.log.levels.WARN)
+    return
+  end
+  local params = { command = 'codefudge.suggestDiff', arguments = { vim.uri_from_bufnr(0), message } }
+  request(client, 'workspace/executeCommand', params, function(err, edit)
+    if err then
+      vim.notify('codefudge: ' .. err.message, vim.log.levels.ERROR)
+    elseif edit then
+      vim.lsp.util.apply_workspace_edit(edit, client.offset_encoding or 'utf-16')
+    end
+  end, vim.api.nvim_get_current_buf())
+end
+
 local function command(name, args)
   local client = M.client()
   if not client then
@@ -127,6 +144,7 @@ function M.setup(opts)
   })
   vim.api.nvim_create_user_command('CodefudgeStatus', function() command('codefudge.status') end, {})
   vim.api.nvim_create_user_command('CodefudgeAdapt', function() command('codefudge.adapt') end, {})
+  vim.api.nvim_create_user_command('CodefudgeSuggestDiff', function(o) M.suggest_diff(o.args) end, { nargs = '+' })
 end
 
 return M

@@ -1,0 +1,285 @@
+// A scripted typing session through the real server over stdio: a Python file is opened with a
+// stretch of it missing, the stretch is typed back one character per edit, and a completion is
+// requested (and awaited) after each edit, as an editor asking at every keystroke would. Reports
+// p50/p95 completion latency with the prefix KV-cache reuse on, and again with it off.
+//
+//   node dist/bench/typing-session.js --model DIR [--edits 200] [--max-tokens 8] [--threads N] [--spm]
+import { spawn } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { createMessageConnection, StreamMessageReader, StreamMessageWriter } from 'vscode-languageserver/node';
+import { quantile } from '../eval/index.js';
+
+export interface TypingBenchOptions {
+  model: string;
+  /** Edits (typed characters), each followed by a completion request; at least 200 for a report. */
+  edits: number;
+  maxTokens: number;
+  threads?: number;
+  mode?: 'single-line' | 'multi-line';
+  maxPrefixTokens?: number;
+  maxSuffixTokens?: number;
+  /** Also run a session with the spm prompt order (suffix first), reuse on. */
+  spm?: boolean;
+  log?: (line: string) => void;
+}
+
+export interface SessionKind {
+  reuse: boolean;
+  fimMode: 'psm' | 'spm';
+}
+
+export interface LatencySummary {
+  p50: number;
+  p95: number;
+  mean: number;
+  max: number;
+}
+
+export interface SessionResult extends SessionKind {
+  /** Milliseconds from sending each request to its answer, as the client sees it. */
+  latency: LatencySummary;
+  /** Means over the requests the model answered. */
+  promptTokens: number;
+  reusedTokens: number;
+  /** Requests the completion cache answered (the user typed what had been suggested). */
+  cacheAnswers: number;
+  requests: number;
+  modelLoadMilliseconds: number | null;
+}
+
+/** The file typed into: the body of `summarize` is missing and typed back. */
+const SOURCE = `"""Order book statistics for the reporting job."""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Iterable
+
+
+@dataclass
+class Order:
+    order_id: str
+    customer: str
+    quantity: int
+    unit_price: float
+    tags: list[str] = field(default_factory=list)
+
+    @property
+    def total(self) -> float:
+        return self.quantity * self.unit_price
+
+
+def parse_order(line: str) -> Order:
+    parts = line.strip().split(",")
+    if len(parts) < 4:
+        raise ValueError(f"bad order line: {line!r}")
+    order_id, customer, quantity, price = parts[:4]
+    return Order(order_id, customer, int(quantity), float(price), parts[4:])
+
+
+def read_orders(lines: Iterable[str]) -> list[Order]:
+    orders = []
+    for line in lines:
+        if not line.strip() or line.startswith("#"):
+            continue
+        orders.append(parse_order(line))
+    return orders
+
+
+def mean(values: list[float]) -> float:
+    return sum(values) / len(values) if values else 0.0
+
+
+def stddev(values: list[float]) -> float:
+    if len(values) < 2:
+        return 0.0
+    m = mean(values)
+    return math.sqrt(sum((v - m) ** 2 for v in values) / (len(values) - 1))
+
+
+def by_customer(orders: list[Order]) -> dict[str, list[Order]]:
+    groups: dict[str, list[Order]] = {}
+    for order in orders:
+        groups.setdefault(order.customer, []).append(order)
+    return groups
+
+
+def summarize(orders: list[Order]) -> dict[str, float]:
+    totals = [order.total for order in orders]
+    quantities = [order.quantity for order in orders]
+    largest = max(orders, key=lambda order: order.total, default=None)
+    summary = {
+        "orders": float(len(orders)),
+        "revenue": sum(totals),
+        "mean_total": mean(totals),
+        "stddev_total": stddev(totals),
+        "mean_quantity": mean([float(q) for q in quantities]),
+    }
+    if largest is not None:
+        summary["largest_total"] = largest.total
+    return summary
+
+
+def report(orders: list[Order]) -> str:
+    lines = []
+    for customer, group in sorted(by_customer(orders).items()):
+        stats = summarize(group)
+        lines.append(f"{customer}: {stats['orders']:.0f} orders, {stats['revenue']:.2f} revenue")
+    return "\\n".join(lines)
+
+
+if __name__ == "__main__":
+    import sys
+
+    print(report(read_orders(sys.stdin)))
+`;
+
+const TYPED_FROM = SOURCE.indexOf('    totals = [order.total');
+
+export interface TypingScript {
+  /** The document as opened: SOURCE without the stretch to type. */
+  initial: string;
+  /** Where the stretch starts. */
+  line: number;
+  character: number;
+  /** One character per edit. */
+  typed: string;
+}
+
+export function typingScript(edits: number): TypingScript {
+  const typed = SOURCE.slice(TYPED_FROM, TYPED_FROM + edits);
+  if (typed.length < edits) throw new Error(`the typing script has only ${SOURCE.length - TYPED_FROM} characters to type`);
+  const before = SOURCE.slice(0, TYPED_FROM);
+  const line = before.split('\n').length - 1;
+  return { initial: before + SOURCE.slice(TYPED_FROM + edits), line, character: TYPED_FROM - (before.lastIndexOf('\n') + 1), typed };
+}
+
+function summary(values: number[]): LatencySummary {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mean = values.reduce((a, b) => a + b, 0) / Math.max(1, values.length);
+  return { p50: quantile(sorted, 0.5), p95: quantile(sorted, 0.95), mean, max: sorted[sorted.length - 1] ?? NaN };
+}
+
+const CLI = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'codefudge.js');
+
+/** One session against a fresh server process. */
+export async function runSession(o: TypingBenchOptions, { reuse, fimMode }: SessionKind): Promise<SessionResult> {
+  const log = o.log ?? (() => undefined);
+  const args = [CLI, 'serve', '--model', o.model, ...(o.threads ? ['--threads', String(o.threads)] : [])];
+  const child = spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'inherit'] });
+  const rpc = createMessageConnection(new StreamMessageReader(child.stdout), new StreamMessageWriter(child.stdin));
+  rpc.listen();
+  try {
+    await rpc.sendRequest('initialize', {
+      processId: process.pid, rootUri: null, capabilities: {},
+      initializationOptions: {
+        reusePrefixCache: reuse, fimMode, debounceMs: 0, maxTokens: o.maxTokens, mode: o.mode ?? 'single-line',
+        ...(o.maxPrefixTokens !== undefined ? { maxPrefixTokens: o.maxPrefixTokens } : {}),
+        ...(o.maxSuffixTokens !== undefined ? { maxSuffixTokens: o.maxSuffixTokens } : {}),
+      },
+    });
+    rpc.sendNotification('initialized', {});
+    const status = () => rpc.sendRequest('workspace/executeCommand', { command: 'codefudge.status' }) as Promise<any>;
+    const script = typingScript(o.edits);
+    const uri = 'file:///bench/orders.py';
+    rpc.sendNotification('textDocument/didOpen', { textDocument: { uri, languageId: 'python', version: 1, text: script.initial } });
+    let pos = { line: script.line, character: script.character };
+    const complete = () => rpc.sendRequest('textDocument/completion', { textDocument: { uri }, position: pos, context: { triggerKind: 1 } });
+    // Warm-up, not measured: loads (and on first use compiles) the model, and fills the KV cache.
+    log(`${fimMode}, ${reuse ? 'with' : 'without'} prefix-cache reuse: loading ${o.model} ...`);
+    await complete();
+    const loaded = await status();
+    if (loaded.model.state !== 'ready') throw new Error(`the model did not load: ${loaded.model.error}`);
+    const latencies: number[] = [];
+    const prompt: number[] = [];
+    const reused: number[] = [];
+    let cacheAnswers = 0;
+    for (let i = 0; i < script.typed.length; i++) {
+      const c = script.typed[i];
+      rpc.sendNotification('textDocument/didChange', {
+        textDocument: { uri, version: i + 2 },
+        contentChanges: [{ range: { start: pos, end: pos }, text: c }],
+      });
+      pos = c === '\n' ? { line: pos.line + 1, character: 0 } : { line: pos.line, character: pos.character + 1 };
+      const t0 = performance.now();
+      await complete();
+      latencies.push(performance.now() - t0);
+      const last = (await status()).lastCompletion;
+      if (last?.source === 'cache') cacheAnswers++;
+      else if (last) {
+        prompt.push(last.promptTokens);
+        reused.push(last.reusedTokens);
+      }
+      if ((i + 1) % 50 === 0) log(`  ${i + 1}/${script.typed.length} edits, p50 so far ${summary(latencies).p50.toFixed(1)} ms`);
+    }
+    const avg = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
+    return {
+      reuse, fimMode, latency: summary(latencies), promptTokens: avg(prompt), reusedTokens: avg(reused), cacheAnswers,
+      requests: latencies.length, modelLoadMilliseconds: loaded.model.loadMilliseconds,
+    };
+  } finally {
+    await rpc.sendRequest('shutdown').catch(() => undefined);
+    rpc.sendNotification('exit');
+    rpc.dispose();
+    setTimeout(() => child.kill('SIGKILL'), 2000).unref();
+  }
+}
+
+export async function benchTypingSession(o: TypingBenchOptions): Promise<SessionResult[]> {
+  const kinds: SessionKind[] = [{ reuse: true, fimMode: 'psm' }, { reuse: false, fimMode: 'psm' }];
+  if (o.spm) kinds.push({ reuse: true, fimMode: 'spm' });
+  const results: SessionResult[] = [];
+  for (const kind of kinds) results.push(await runSession(o, kind));
+  return results;
+}
+
+export function formatTypingResults(model: string, o: TypingBenchOptions, results: SessionResult[]): string {
+  const rows = results.map((r) => [
+    `${r.fimMode}, ${r.reuse ? 'with reuse' : 'without reuse'}`,
+    r.latency.p50.toFixed(1), r.latency.p95.toFixed(1), r.latency.mean.toFixed(1), r.latency.max.toFixed(1),
+    r.promptTokens.toFixed(0), r.reusedTokens.toFixed(0), String(r.cacheAnswers),
+  ]);
+  const head = ['prefix cache', 'p50 ms', 'p95 ms', 'mean ms', 'max ms', 'prompt tok', 'reused tok', 'cache answers'];
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+  return [
+    `typing session: ${o.edits} edits, a completion after each (max ${o.maxTokens} tokens, ${o.mode ?? 'single-line'}, `
+      + `window ${o.maxPrefixTokens ?? 1024}+${o.maxSuffixTokens ?? 256} tokens), model ${model}`,
+    line(head),
+    ...rows.map(line),
+  ].join('\n');
+}
+
+/** `node dist/bench/typing-session.js --model DIR [--edits N] [--max-tokens N] [--threads N] [--spm] [--json]` */
+async function main(argv: string[]): Promise<void> {
+  const flag = (name: string) => {
+    const i = argv.indexOf(`--${name}`);
+    return i >= 0 ? argv[i + 1] : undefined;
+  };
+  const model = flag('model');
+  if (!model) {
+    throw new Error('usage: typing-session --model DIR [--edits 200] [--max-tokens 8] [--threads N] '
+      + '[--max-prefix-tokens 1024] [--max-suffix-tokens 256] [--spm] [--json]');
+  }
+  const o: TypingBenchOptions = {
+    model,
+    edits: Number(flag('edits') ?? 200),
+    maxTokens: Number(flag('max-tokens') ?? 8),
+    threads: flag('threads') ? Number(flag('threads')) : undefined,
+    mode: (flag('mode') as TypingBenchOptions['mode']) ?? 'single-line',
+    spm: argv.includes('--spm'),
+    maxPrefixTokens: flag('max-prefix-tokens') ? Number(flag('max-prefix-tokens')) : undefined,
+    maxSuffixTokens: flag('max-suffix-tokens') ? Number(flag('max-suffix-tokens')) : undefined,
+    log: (l) => process.stderr.write(l + '\n'),
+  };
+  const results = await benchTypingSession(o);
+  process.stdout.write((argv.includes('--json') ? JSON.stringify({ options: { ...o, log: undefined }, results }, null, 2) : formatTypingResults(model, o, results)) + '\n');
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  main(process.argv.slice(2)).catch((e) => {
+    process.stderr.write(`typing-session: ${e instanceof Error ? e.message : e}\n`);
+    process.exitCode = 1;
+  });
+}
