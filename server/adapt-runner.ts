@@ -17,6 +17,25 @@ export interface AdaptRequest {
   root: string;
   /** The base model folder the adapter is for (the one the server completes with). */
   model?: string;
+  /** More `codefudge adapt` flags, e.g. ["--time", "5m"]. */
+  flags?: string[];
+}
+
+/**
+ * `codefudge.adapt`'s optional second argument, {"time": "5m", "rank": 4, "from-scratch": true},
+ * as command-line flags; throws a one-line reason for anything else.
+ */
+export function adaptFlags(options: unknown): string[] {
+  if (options === undefined || options === null) return [];
+  if (typeof options !== 'object' || Array.isArray(options)) throw new Error('the options argument must be an object of codefudge adapt flags');
+  const flags: string[] = [];
+  for (const [name, value] of Object.entries(options)) {
+    if (!/^[a-z][a-z-]*$/.test(name) || name === 'model') throw new Error(`"${name}" is not an adapt flag this command passes on`);
+    if (value === true) flags.push(`--${name}`);
+    else if (typeof value === 'string' || (typeof value === 'number' && Number.isFinite(value))) flags.push(`--${name}`, String(value));
+    else throw new Error(`adapt flag "${name}" must be a string, a number or true`);
+  }
+  return flags;
 }
 
 /** Runs adaptation, reporting progress; rejects with the reason it failed. */
@@ -71,8 +90,8 @@ function lineSplitter(onLine: (line: string) => void) {
 
 /** A runner that spawns `node <command...> <root> [--model DIR]` (by default `codefudge adapt`). */
 export function commandAdaptRunner(command: string[] = [defaultCliPath(), 'adapt']): AdaptRunner {
-  return ({ root, model }, report, signal) => new Promise((resolve, reject) => {
-    const args = [...command, root, ...(model ? ['--model', model] : [])];
+  return ({ root, model, flags = [] }, report, signal) => new Promise((resolve, reject) => {
+    const args = [...command, root, ...(model ? ['--model', model] : []), ...flags];
     const child = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
     // The reason of a failure is the last line on stderr (stdout and stderr interleave unpredictably).
     let lastLine = '';

@@ -10,7 +10,7 @@ import {
 } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import type { Completer, Device } from '../engine/index.js';
-import { commandAdaptRunner, type AdaptRunner } from './adapt-runner.js';
+import { adaptFlags, commandAdaptRunner, type AdaptRunner } from './adapt-runner.js';
 import { watchAdapter, workspaceAdapterDir, type AdapterWatch } from './adapter-watch.js';
 import { CompletionCache } from './completion-cache.js';
 import { fitBudget, promptWindow, type TextView } from './context-window.js';
@@ -250,6 +250,12 @@ export function startServer(opts: ServerOptions): Connection {
     const arg = args?.[0];
     const target = typeof arg === 'string' ? (arg.startsWith('file:') ? fileURLToPath(arg) : arg) : root;
     if (!target) throw new ResponseError(ErrorCodes.InvalidParams, 'codefudge.adapt: no workspace folder to adapt (pass its path as the argument)');
+    let flags: string[];
+    try {
+      flags = adaptFlags(args?.[1]);
+    } catch (e) {
+      throw new ResponseError(ErrorCodes.InvalidParams, `codefudge.adapt: ${(e as Error).message}`);
+    }
     if (adapting) throw new ResponseError(ErrorCodes.InvalidRequest, 'codefudge.adapt: an adaptation is already running');
     adapting = true;
     let progress: WorkDoneProgressReporter | WorkDoneProgressServerReporter = workDone;
@@ -259,9 +265,10 @@ export function startServer(opts: ServerOptions): Connection {
     if ('token' in progress) subscriptions.push(progress.token.onCancellationRequested(() => abort.abort()));
     progress.begin('codefudge adapt', 0, `adapting to ${target}`, true);
     try {
-      await adaptRunner({ root: target, model: host.status().dir ?? undefined }, (p) => {
+      await adaptRunner({ root: target, model: host.status().dir ?? undefined, flags }, (p) => {
         connection.console.log(`adapt: ${p.message}`);
-        progress.report(p.percentage === undefined ? 0 : Math.round(p.percentage), p.message);
+        if (p.percentage === undefined) progress.report(p.message);
+        else progress.report(Math.round(p.percentage), p.message);
       }, abort.signal);
       adapterWatch?.check();
       connection.console.info(`adapt: finished for ${target}`);
