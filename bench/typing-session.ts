@@ -6,7 +6,7 @@
 //   node dist/bench/typing-session.js --model DIR [--edits 200] [--max-tokens 8] [--threads N] [--spm]
 import { spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { createMessageConnection, StreamMessageReader, StreamMessageWriter } from 'vscode-languageserver/node';
 import { quantile } from '../eval/index.js';
 
@@ -252,34 +252,3 @@ export function formatTypingResults(model: string, o: TypingBenchOptions, result
 }
 
 /** `node dist/bench/typing-session.js --model DIR [--edits N] [--max-tokens N] [--threads N] [--spm] [--json]` */
-async function main(argv: string[]): Promise<void> {
-  const flag = (name: string) => {
-    const i = argv.indexOf(`--${name}`);
-    return i >= 0 ? argv[i + 1] : undefined;
-  };
-  const model = flag('model');
-  if (!model) {
-    throw new Error('usage: typing-session --model DIR [--edits 200] [--max-tokens 8] [--threads N] '
-      + '[--max-prefix-tokens 1024] [--max-suffix-tokens 256] [--spm] [--json]');
-  }
-  const o: TypingBenchOptions = {
-    model,
-    edits: Number(flag('edits') ?? 200),
-    maxTokens: Number(flag('max-tokens') ?? 8),
-    threads: flag('threads') ? Number(flag('threads')) : undefined,
-    mode: (flag('mode') as TypingBenchOptions['mode']) ?? 'single-line',
-    spm: argv.includes('--spm'),
-    maxPrefixTokens: flag('max-prefix-tokens') ? Number(flag('max-prefix-tokens')) : undefined,
-    maxSuffixTokens: flag('max-suffix-tokens') ? Number(flag('max-suffix-tokens')) : undefined,
-    log: (l) => process.stderr.write(l + '\n'),
-  };
-  const results = await benchTypingSession(o);
-  process.stdout.write((argv.includes('--json') ? JSON.stringify({ options: { ...o, log: undefined }, results }, null, 2) : formatTypingResults(model, o, results)) + '\n');
-}
-
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  main(process.argv.slice(2)).catch((e) => {
-    process.stderr.write(`typing-session: ${e instanceof Error ? e.message : e}\n`);
-    process.exitCode = 1;
-  });
-}

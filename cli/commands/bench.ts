@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { modelDirFor, UserError } from '../../engine/index.js';
 import { benchLora } from '../../finetune/index.js';
 import { benchInfer } from '../../bench/infer.js';
+import { benchTypingSession, formatTypingResults, type TypingBenchOptions } from '../../bench/typing-session.js';
 import { embeddedModelReport, fimTable, writeModelCard } from '../../bench/embedded-model-report.js';
 import { checkFlags, flagInt, flagString, parseArgs } from '../args.js';
 import type { Command } from '../command.js';
@@ -77,6 +78,27 @@ async function modelReport(argv: string[]): Promise<void> {
   ].join('\n') + '\n');
 }
 
+async function typing(argv: string[]): Promise<void> {
+  const args = parseArgs(argv, ['spm', 'json']);
+  checkFlags(args, ['model', 'edits', 'max-tokens', 'threads', 'mode', 'max-prefix-tokens', 'max-suffix-tokens', 'spm', 'json']);
+  const mode = flagString(args, 'mode', 'single-line');
+  if (mode !== 'single-line' && mode !== 'multi-line') throw new UserError(`--mode must be single-line or multi-line, got "${mode}"`);
+  const optional = (name: string) => (args.flags.has(name) ? flagInt(args, name, 0) : undefined);
+  const o: TypingBenchOptions = {
+    model: await modelDirFor(flagString(args, 'model')),
+    edits: flagInt(args, 'edits', 200),
+    maxTokens: flagInt(args, 'max-tokens', 8),
+    threads: optional('threads'),
+    mode,
+    spm: args.flags.has('spm'),
+    maxPrefixTokens: optional('max-prefix-tokens'),
+    maxSuffixTokens: optional('max-suffix-tokens'),
+    log: (l) => process.stderr.write(l + '\n'),
+  };
+  const results = await benchTypingSession(o);
+  process.stdout.write((args.flags.has('json') ? JSON.stringify({ options: { ...o, log: undefined }, results }, null, 2) : formatTypingResults(o.model, o, results)) + '\n');
+}
+
 export const command: Command = {
   name: 'bench',
   summary: 'measure inference speed (bench infer) or LoRA training speed (bench lora)',
@@ -84,12 +106,15 @@ export const command: Command = {
        codefudge bench lora --model DIR [--batch 4] [--seq 256] [--rank 8] [--steps 5] [--threads 2] [--no-baseline]
          (beside the same step in PyTorch: /usr/bin/python3 with Debian's python3-torch)
        codefudge bench model-report --model DIR --corpus DIR [--tasks 50] [--generations 40] [--write-card]
-         (validation loss vs a bigram model, fim-eval vs repeat-the-previous-line, loop share)`,
+         (validation loss vs a bigram model, fim-eval vs repeat-the-previous-line, loop share)
+       codefudge bench typing --model DIR [--edits 200] [--max-tokens 8] [--mode single-line|multi-line] [--spm] [--json]
+         (a scripted typing session through the LSP server: p50/p95 latency with and without prefix-cache reuse)`,
   async run(argv) {
     const [what, ...rest] = argv;
     if (what === 'infer') return infer(rest);
     if (what === 'lora') return lora(rest);
     if (what === 'model-report') return modelReport(rest);
-    throw new UserError(`bench: unknown benchmark "${what ?? ''}" (infer, lora, model-report)`);
+    if (what === 'typing') return typing(rest);
+    throw new UserError(`bench: unknown benchmark "${what ?? ''}" (infer, lora, model-report, typing)`);
   },
 };
