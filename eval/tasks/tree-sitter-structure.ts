@@ -105,7 +105,7 @@ function functionShape(node: Node, language: Language): FunctionShape {
 export class TreeSitterStructure {
   private readonly parser = new Parser();
 
-  constructor(private readonly grammar: Grammar, private readonly language: Language) {
+  constructor(grammar: Grammar, private readonly language: Language) {
     this.parser.setLanguage(grammar);
   }
 

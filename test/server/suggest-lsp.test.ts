@@ -3,7 +3,6 @@
 // so the suggestion for that message and file is known; the WorkspaceEdit must turn the file
 // into exactly what the suggested diff makes of it.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
