@@ -1,6 +1,6 @@
 import { parseDuration, pretrain } from '../../finetune/index.js';
 import { UserError } from '../../engine/index.js';
-import { checkFlags, flagInt, flagString, parseArgs } from '../args.js';
+import { checkFlags, flagInt, flagNumber, flagString, parseArgs } from '../args.js';
 import type { Command } from '../command.js';
 import { trainingReporter } from '../training-reporter.js';
 
@@ -13,11 +13,13 @@ export const command: Command = {
   --time D         training budget (90s, 20m, 2h): steps are picked from the measured step time
   --steps N        optimizer steps instead of a time budget
   --hidden N --layers N --heads N --kv-heads N --ffn N --vocab N --seq N --batch N   model and batch shape
+  --from DIR       grow an existing model: continue from its weights, shape and tokenizer
+  --lr X           peak learning rate (2e-3)
   --eval-every N   validation loss every N steps (200)
 Ctrl-C stops with a checkpoint; the same command resumes.`,
   async run(argv) {
     const args = parseArgs(argv);
-    checkFlags(args, ['corpus', 'out', 'time', 'steps', 'hidden', 'layers', 'heads', 'kv-heads', 'ffn', 'vocab', 'seq', 'batch', 'eval-every', 'seed']);
+    checkFlags(args, ['corpus', 'out', 'from', 'time', 'steps', 'hidden', 'layers', 'heads', 'kv-heads', 'ffn', 'vocab', 'seq', 'batch', 'lr', 'eval-every', 'seed']);
     const corpus = flagString(args, 'corpus');
     const out = flagString(args, 'out');
     if (!corpus || !out) throw new UserError('pretrain needs --corpus DIR and --out DIR');
@@ -25,13 +27,14 @@ Ctrl-C stops with a checkpoint; the same command resumes.`,
     const recipe: Record<string, number> = {};
     const shape: [string, string][] = [['hidden', 'hiddenSize'], ['layers', 'layers'], ['heads', 'heads'], ['kv-heads', 'kvHeads'], ['ffn', 'intermediateSize'], ['vocab', 'vocabSize'], ['seq', 'seqLen'], ['batch', 'batchSize'], ['seed', 'seed']];
     for (const [flag, field] of shape) if (args.flags.has(flag)) recipe[field] = flagInt(args, flag, 0);
+    if (args.flags.has('lr')) recipe.lr = flagNumber(args, 'lr', 0);
     const reporter = trainingReporter('pretrain');
     const stop = new AbortController();
     const onSigint = () => { process.stderr.write('\nstopping at the end of this step (Ctrl-C again to abort)...\n'); stop.abort(); process.once('SIGINT', () => process.exit(130)); };
     process.once('SIGINT', onSigint);
     try {
       const r = await pretrain({
-        corpus, out, recipe,
+        corpus, out, recipe, from: flagString(args, 'from'),
         steps: args.flags.has('steps') ? flagInt(args, 'steps', 1) : undefined,
         timeSeconds: time ? parseDuration(time) : undefined,
         evalEvery: flagInt(args, 'eval-every', 200),

@@ -4,7 +4,7 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  expectedTensors, parseModelConfig, Rng, UserError, writeSafetensors, writeTextAtomic,
+  expectedTensors, openModelFolder, parseModelConfig, Rng, UserError, writeSafetensors, writeTextAtomic,
   type ModelConfig, type WeightReader,
 } from '../../engine/index.js';
 import { fullTarget } from '../trainer/train-target.js';
@@ -22,6 +22,8 @@ export interface PretrainOptions {
   corpus: string;
   out: string;
   recipe?: Partial<PretrainRecipe>;
+  /** Continue from this model folder (its weights, shape and tokenizer) instead of a random init. */
+  from?: string;
   /** Optimizer steps; when absent, `timeSeconds` picks them from the measured step time. */
   steps?: number;
   timeSeconds?: number;
@@ -71,14 +73,15 @@ function packedRows(corpus: string, stats: ReturnType<typeof scanCorpus>, split:
   return rows;
 }
 
-function tokenizerFor(work: string, corpus: string, r: PretrainRecipe, log: (l: string) => void): BpeEncoder {
+function tokenizerFor(work: string, corpus: string, r: PretrainRecipe, log: (l: string) => void, from?: string): BpeEncoder {
+  if (from && !existsSync(join(work, 'tokenizer.json'))) writeTokenizer(work, readTokenizer(from));
   if (!existsSync(join(work, 'tokenizer.json'))) {
     const res = trainTokenizerFromCorpus({
       corpus, out: work, vocabSize: r.vocabSize, maxBytes: r.tokenizerBytes,
       corpusOptions: { validationFraction: r.validationFraction }, log,
     });
     log(`tokenizer: ${res.model.vocab.length} tokens trained on ${(res.trainBytes / 1e6).toFixed(1)} MB in ${res.trainSeconds.toFixed(1)} s`);
-  } else log('tokenizer: reusing the one trained by the interrupted run');
+  } else log(from ? `tokenizer: the one of ${from}` : 'tokenizer: reusing the one trained by the interrupted run');
   return new BpeEncoder(readTokenizer(work));
 }
 
@@ -100,8 +103,11 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
 
   const scan = scanCorpus(o.corpus, { validationFraction: r.validationFraction });
   writeCorpusStats(work, scan.stats);
-  const encoder = tokenizerFor(work, o.corpus, r, log);
-  const config = parseModelConfig(recipeConfig({ ...r, vocabSize: encoder.vocabSize }, { eot: encoder.specialId(EOT)! }));
+  const encoder = tokenizerFor(work, o.corpus, r, log, o.from);
+  const base = o.from ? openModelFolder(o.from) : undefined;
+  const config = base?.config ?? parseModelConfig(recipeConfig({ ...r, vocabSize: encoder.vocabSize }, { eot: encoder.specialId(EOT)! }));
+  if (base && config.vocabSize !== encoder.vocabSize) throw new UserError(`--from ${o.from}: its config has ${config.vocabSize} tokens but its tokenizer ${encoder.vocabSize}`);
+  const previous = o.from ? previousTraining(o.from) : undefined;
   const train = packedRows(o.corpus, scan, 'train', encoder, r);
   const evalRows = packedRows(o.corpus, scan, 'validation', encoder, r, o.evalRows ?? 32);
   if (!train.length) throw new UserError(`corpus "${o.corpus}" has too little text for one ${r.seqLen}-token row`);
@@ -109,7 +115,7 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
   log(`data: ${train.length} training rows (${(train.length * r.seqLen / 1e6).toFixed(2)}M tokens), ${evalRows.length} validation rows`);
 
   const loopOptions = (steps: number, checkpointDir?: string) => ({
-    target: fullTarget(config, initialWeights(config, r.seed)),
+    target: fullTarget(config, base?.weights ?? initialWeights(config, r.seed)),
     train, eval: evalRows, steps, batchSize: r.batchSize, lr: r.lr,
     warmupSteps: Math.min(r.warmupSteps, Math.floor(steps / 10)), minLrRatio: r.minLrRatio, weightDecay: r.weightDecay,
     seed: r.seed, evalEvery: o.evalEvery ?? 200, checkpointDir, checkpointEvery: o.checkpointEvery ?? 50,
@@ -139,11 +145,21 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
   const validationLoss = await loop.evaluate();
   const values = loop.values;
   await loop.close();
-  writeModelFolder(o.out, work, config, values, { recipe: r, steps, result, validationLoss, stats: scan.stats, trainRows: train.length });
+  writeModelFolder(o.out, work, config, values, { recipe: r, steps, result, validationLoss, stats: scan.stats, trainRows: train.length, previous });
   return { out: o.out, steps, stopped: false, trainTokens: steps * r.batchSize * r.seqLen, validationLoss, seconds: (performance.now() - started) / 1000 };
 }
 
+/** What the model continued from had been trained on (its training-log.json), for the lineage. */
+function previousTraining(dir: string): TrainingRecord['previous'] {
+  const file = join(dir, 'training-log.json');
+  if (!existsSync(file)) return { from: dir, steps: 0, tokensSeen: 0 };
+  const log = JSON.parse(readFileSync(file, 'utf8'));
+  return { from: dir, steps: (log.previous?.steps ?? 0) + log.steps, tokensSeen: log.tokensSeen, stages: [...(log.previous?.stages ?? []), log.recipe] };
+}
+
 interface TrainingRecord {
+  /** Earlier training the weights went through (continued with --from). */
+  previous?: { from: string; steps: number; tokensSeen: number; stages?: PretrainRecipe[] };
   recipe: PretrainRecipe;
   steps: number;
   result: { losses: number[]; evalLosses: { step: number; loss: number }[] };
@@ -164,8 +180,8 @@ function writeModelFolder(out: string, work: string, config: ModelConfig, values
   writeTokenizer(tmp, readTokenizer(work));
   writeCorpusStats(tmp, rec.stats);
   writeFileSync(join(tmp, 'training-log.json'), JSON.stringify({
-    recipe: rec.recipe, steps: rec.steps, trainRows: rec.trainRows,
-    tokensSeen: rec.steps * rec.recipe.batchSize * rec.recipe.seqLen,
+    recipe: rec.recipe, steps: rec.steps, trainRows: rec.trainRows, previous: rec.previous,
+    tokensSeen: (rec.previous?.tokensSeen ?? 0) + rec.steps * rec.recipe.batchSize * rec.recipe.seqLen,
     finalValidationLoss: rec.validationLoss, losses: rec.result.losses, evalLosses: rec.result.evalLosses,
   }) + '\n');
   rmSync(out, { recursive: true, force: true });

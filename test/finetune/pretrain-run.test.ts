@@ -48,6 +48,16 @@ describe('codefudge pretrain', () => {
     assert.equal(typeof done.text, 'string');
     await c.release();
     assert.ok(!existsSync(`${out}.tmp-${process.pid}`));
+
+    // Growing it: continue from its weights with a new schedule; the lineage is kept.
+    const grown = join(root, 'grown');
+    const g = await pretrain({ corpus, out: grown, from: out, recipe: { ...tinyRecipe, seed: 1 }, steps: 10 });
+    const glog = JSON.parse(readFileSync(join(grown, 'training-log.json'), 'utf8'));
+    assert.equal(glog.previous.steps, 30);
+    assert.equal(glog.tokensSeen, 30 * 2 * 64 + 10 * 2 * 64);
+    assert.ok(glog.losses[0] < log.losses[0] - 1, 'continued training must start from the trained weights, not a fresh init');
+    assert.equal(readFileSync(join(grown, 'tokenizer.json'), 'utf8'), readFileSync(join(out, 'tokenizer.json'), 'utf8'));
+    assert.ok(Number.isFinite(g.validationLoss));
   });
 
   it('--time picks the steps; Ctrl-C stops with a checkpoint and the same command resumes to the end', async () => {
