@@ -32,6 +32,7 @@ export interface ModelReport {
 }
 
 interface TrainingLog {
+  previous?: { steps: number; tokensSeen: number; stages?: PretrainRecipe[] };
   recipe: PretrainRecipe;
   steps: number;
   tokensSeen: number;
@@ -137,6 +138,17 @@ export function fimTable(rep: ModelReport): string {
   return [head, '|' + ' --- |'.repeat(10), ...rows].join('\n');
 }
 
+/** The commands that rebuild the model: one pretrain per stage (later stages grow the previous with --from). */
+function reproduce(log: TrainingLog): string {
+  const stages = [...(log.previous?.stages ?? []), log.recipe];
+  const steps = (i: number) => (i === stages.length - 1 ? log.steps : undefined);
+  return stages.map((s, i) => {
+    const from = i === 0 ? '' : ` --from stage${i}`;
+    const n = steps(i) ?? (i === 0 && log.previous ? log.previous.steps : '?');
+    return `    codefudge pretrain --corpus PYTHON_STDLIB --out ${i === stages.length - 1 ? 'codefudge-py-small' : `stage${i + 1}`}${from} --steps ${n} --lr ${s.lr} --seed ${s.seed}`;
+  }).join('\n');
+}
+
 /** The model card: recipe, data, loss curve, baselines, samples. */
 export function modelCard(model: string, rep: ModelReport): string {
   const log: TrainingLog = JSON.parse(readFileSync(join(model, 'training-log.json'), 'utf8'));
@@ -151,14 +163,15 @@ ${r.vocabSize}-token byte-level BPE), trained from scratch by \`codefudge pretra
 It knows fill-in-the-middle with StarCoder-style tokens (\`<fim_prefix>\`, \`<fim_suffix>\`, \`<fim_middle>\`).
 
 ## Reproduce
-    codefudge pretrain --corpus PYTHON_STDLIB --out codefudge-py-small --steps ${log.steps}
-with the Python 3.11 standard library (\`lib/python3.11\` without \`site-packages\`) as the corpus.
+With the Python 3.11 standard library (\`lib/python3.11\` without \`site-packages\`) as the corpus:
+
+${reproduce(log)}
 
 ## Recipe
 \`\`\`json
 ${JSON.stringify(r, null, 2)}
 \`\`\`
-${log.steps} steps of ${r.batchSize}×${r.seqLen} tokens (${(log.tokensSeen / 1e6).toFixed(2)}M tokens), AdamW (β 0.9/0.999,
+${log.previous ? `${log.previous.steps} + ` : ''}${log.steps} steps of ${r.batchSize}×${r.seqLen} tokens (${(log.tokensSeen / 1e6).toFixed(2)}M tokens in all), AdamW (β 0.9/0.999,
 weight decay ${r.weightDecay}, not on norms), warm-up then cosine to ${r.minLrRatio}× the peak learning rate ${r.lr},
 gradient norm clipped at 1. FIM rate ${r.fimRate} (PSM and SPM half each), character-level spans; documents packed
 into fixed rows separated by \`<|endoftext|>\`.
