@@ -1,0 +1,66 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { Builder, OPSET, openSession, ort, writeOnnxModel } from '../../engine/index.js';
+
+// The onnx-proto package's generated decoder reads our hand-written protobuf independently.
+const { onnx } = createRequire(import.meta.url)('onnx-proto') as typeof import('onnx-proto');
+
+const root = mkdtempSync(join(tmpdir(), 'cf-onnx-writer-'));
+after(() => rmSync(root, { recursive: true, force: true }));
+
+function sampleGraph(): Builder {
+  const b = new Builder('float32');
+  const x = b.input('x', 'float32', ['batch', 3]);
+  const big = b.initializer('w', 'float32', [3, 4096], Float32Array.from({ length: 3 * 4096 }, (_, i) => (i % 11) - 5));
+  const bias = b.initializer('bias', 'float32', [4096], new Float32Array(4096).fill(0.5));
+  const y = b.add(b.gemm(x, big), bias);
+  b.output(b.softmax(y, -1), 'probs');
+  b.output(b.reduce('ReduceMax', y, [1], false), 'top');
+  return b;
+}
+
+describe('ONNX writer', () => {
+  it('writes a model that onnx-proto decodes to the graph we built', () => {
+    const path = writeOnnxModel(sampleGraph(), join(root, 'm'));
+    const model = onnx.ModelProto.decode(readFileSync(path));
+    assert.equal(Number(model.irVersion), 8);
+    assert.deepEqual(model.opsetImport.map((o) => [o.domain, Number(o.version)]), [['', OPSET], ['com.microsoft', 1]]);
+    const g = model.graph as InstanceType<typeof onnx.GraphProto>;
+    // Outputs named apart from their value get an Identity.
+    assert.deepEqual(g.node.map((n) => n.opType), ['Gemm', 'Add', 'Softmax', 'Identity', 'ReduceMax', 'Identity']);
+    assert.deepEqual(g.input.map((i) => i.name), ['x']);
+    assert.deepEqual(g.output.map((o) => o.name), ['probs', 'top']);
+    const x = g.input[0].type!.tensorType!;
+    assert.equal(x.elemType, 1);
+    assert.deepEqual(x.shape!.dim!.map((d) => d.dimParam || Number(d.dimValue)), ['batch', 3]);
+    const softmax = g.node[2];
+    assert.equal(softmax.attribute![0].name, 'axis');
+    assert.equal(Number(softmax.attribute![0].i), 1);
+    // Large tensors live in the external data file, page-aligned; small ones inline.
+    const byName = new Map(g.initializer!.map((t) => [t.name, t]));
+    assert.equal(byName.get('w')!.rawData!.length, 0);
+    assert.deepEqual(byName.get('w')!.dims!.map(Number), [3, 4096]);
+    assert.equal(byName.get('bias')!.rawData!.length, 0);
+    assert.ok(statSync(join(root, 'm', 'model.onnx.data')).size >= 4 * (3 * 4096 + 4096));
+    const axes = [...byName.values()].find((t) => t.dataType === 7)!;
+    assert.ok(axes.rawData!.length > 0, 'small int64 constants are stored inline');
+  });
+
+  it('runs in onnxruntime with the values numpy-style arithmetic gives', async () => {
+    const path = writeOnnxModel(sampleGraph(), join(root, 'm2'));
+    const s = await openSession(path, { threads: 1 });
+    const out = await s.run({ x: new ort.Tensor('float32', Float32Array.of(1, 0, 0, 0, 0, 2), [2, 3]) });
+    const top = out.top.data as Float32Array;
+    // Row 0 picks w[0, :] + 0.5, max of ((i % 11) - 5) is 5; row 1 is 2 * w[2, :] + 0.5.
+    assert.deepEqual(Array.from(top), [5.5, 10.5]);
+    const probs = out.probs.data as Float32Array;
+    let sum = 0;
+    for (let i = 0; i < 4096; i++) sum += probs[i];
+    assert.ok(Math.abs(sum - 1) < 1e-4);
+    await s.release();
+  });
+});
