@@ -9,15 +9,17 @@ import { openSession, ort } from '../engine/session.js';
  */
 export async function measureReadBandwidth(bytes = 1 << 30, repeats = 5): Promise<number> {
   const n = bytes / 4;
-  const path = compiledGraph({ kind: 'bandwidth-probe' }, () => {
+  // Row sums of a [rows, n/rows] matrix: the rows are split over the threads, as a decode's GEMVs are.
+  const rows = 256;
+  const path = compiledGraph({ kind: 'bandwidth-probe', rows }, () => {
     const b = new Builder('float32');
-    const x = b.input('x', 'float32', ['n']);
-    b.output(b.sum(x, [0], false), 'sum');
+    const x = b.input('x', 'float32', [rows, 'n']);
+    b.output(b.sum(x, [1], false), 'sum');
     return b;
   });
   const session = await openSession(path);
   const data = new Float32Array(n).fill(1);
-  const feeds = { x: new ort.Tensor('float32', data, [n]) };
+  const feeds = { x: new ort.Tensor('float32', data, [rows, n / rows]) };
   await session.run(feeds);
   let best = Infinity;
   for (let i = 0; i < repeats; i++) {
