@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { makeTinyModel } from '../helpers/tiny-model.js';
+import { assertOneLineError, runCli } from '../helpers/cli.js';
 import { referenceLogits } from '../helpers/reference-llama.js';
 
 const root = mkdtempSync(join(tmpdir(), 'cf-cli-'));
@@ -14,23 +14,7 @@ const tiny = makeTinyModel(model, { architecture: 'Qwen2ForCausalLM', layers: 1,
 const source = join(root, 'hello.py');
 writeFileSync(source, 'def greet(name):\n    return "hi " + name\n');
 
-function cli(...args: string[]) {
-  const r = spawnSync(process.execPath, ['bin/codefudge.js', ...args], {
-    encoding: 'utf8',
-    env: { ...process.env, CODEFUDGE_CACHE: join(root, 'cache') },
-  });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
-
-/** A failing command prints exactly one line, prefixed, with no stack trace. */
-function assertOneLineError(r: ReturnType<typeof cli>, pattern: RegExp) {
-  assert.equal(r.code, 1, r.err);
-  const lines = r.err.trim().split('\n');
-  assert.equal(lines.length, 1, `expected one line, got:\n${r.err}`);
-  assert.match(lines[0], /^codefudge: /);
-  assert.match(lines[0], pattern);
-  assert.equal(r.out, '');
-}
+const cli = (...args: string[]) => runCli(args, { ...process.env, CODEFUDGE_CACHE: join(root, 'cache') });
 
 function brokenModel(name: string, breakIt: (dir: string) => void): string {
   const dir = join(root, name);

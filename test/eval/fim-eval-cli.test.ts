@@ -1,6 +1,6 @@
 // `codefudge fim-eval` end to end through the built CLI, on a real git repository and a tiny model.
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -10,6 +10,7 @@ import {
 } from '../../engine/index.js';
 import { FIM_METRICS, type FimEvalReport } from '../../eval/index.js';
 import { makeTinyModel } from '../helpers/tiny-model.js';
+import { assertOneLineError, runCli } from '../helpers/cli.js';
 import { PYTHON, TYPESCRIPT } from './tasks-fixtures.js';
 
 const root = mkdtempSync(join(tmpdir(), 'cf-fim-eval-'));
@@ -50,22 +51,7 @@ write(repo, { 'pkg/box.py': PYTHON, 'src/greet.ts': TYPESCRIPT, 'README.md': '# 
 git(repo, 'add', '.');
 git(repo, 'commit', '-qm', 'second');
 
-function cli(...args: string[]) {
-  const r = spawnSync(process.execPath, ['bin/codefudge.js', 'fim-eval', ...args], {
-    encoding: 'utf8',
-    env: { ...process.env, CODEFUDGE_CACHE: join(root, 'cache') },
-  });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
-
-function assertOneLineError(r: ReturnType<typeof cli>, pattern: RegExp) {
-  assert.equal(r.code, 1, r.err);
-  const lines = r.err.trim().split('\n');
-  assert.equal(lines.length, 1, `expected one line, got:\n${r.err}`);
-  assert.match(lines[0], /^codefudge: /);
-  assert.match(lines[0], pattern);
-  assert.equal(r.out, '');
-}
+const cli = (...args: string[]) => runCli(['fim-eval', ...args], { ...process.env, CODEFUDGE_CACHE: join(root, 'cache') });
 
 /** What must not change between runs with the same seed. */
 function outcome(report: FimEvalReport) {

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { BpeEncoder, readTokenizer } from '../../finetune/pretrain/index.js';
 import { pythonModule } from './pretrain-code-samples.js';
+import { assertOneLineError, runCli } from '../helpers/cli.js';
 
 const root = mkdtempSync(join(tmpdir(), 'cf-tokcli-'));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -17,18 +17,7 @@ for (let i = 0; i < 30; i++) {
 }
 writeFileSync(join(corpus, 'tiny.py'), 'x = 1\n');
 
-function cli(...args: string[]) {
-  const r = spawnSync(process.execPath, ['bin/codefudge.js', ...args], { encoding: 'utf8' });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
-
-function assertOneLineError(r: ReturnType<typeof cli>, pattern: RegExp) {
-  assert.equal(r.code, 1, r.err);
-  const lines = r.err.trim().split('\n');
-  assert.equal(lines.length, 1, `expected one line, got:\n${r.err}`);
-  assert.match(lines[0], /^codefudge: /);
-  assert.match(lines[0], pattern);
-}
+const cli = (...args: string[]) => runCli(args);
 
 describe('codefudge tokenizer train', () => {
   it('writes tokenizer files and corpus statistics, with progress on stderr', () => {
