@@ -9,10 +9,16 @@ import {
 } from './tasks-fixtures.js';
 
 const heuristic = await loadStructureParser(['python', 'typescript'], { treeSitter: false });
-const loaded = await loadStructureParser(['python', 'typescript']);
-const treeSitter = loaded.source('python') === 'tree-sitter' && loaded.source('typescript') === 'tree-sitter' ? loaded : undefined;
-const PARSERS: Array<[string, StructureParser | undefined]> = [['heuristic', heuristic], ['tree-sitter', treeSitter]];
-const SKIP_TS = 'no tree-sitter grammar loadable by web-tree-sitter here (see loadGrammar)';
+// The grammars ship with @repomix/tree-sitter-wasms, so tree-sitter must load here (a fallback is a failure).
+const treeSitter = await loadStructureParser(['python', 'typescript']);
+const PARSERS: Array<[string, StructureParser]> = [['heuristic', heuristic], ['tree-sitter', treeSitter]];
+
+describe('tree-sitter grammars', () => {
+  it('load for Python and TypeScript', () => {
+    assert.equal(treeSitter.source('python'), 'tree-sitter');
+    assert.equal(treeSitter.source('typescript'), 'tree-sitter');
+  });
+});
 
 function build(parser: StructureParser, sets: TaskSetName[], seed = 0, limit = 0) {
   return buildTaskSets(files(), parser, { sets, seed, limit });
@@ -38,22 +44,19 @@ const blockKeys = (s: ReturnType<StructureParser['parse']>) => [...new Set(s.blo
 
 for (const [kind, parser] of PARSERS) {
   describe(`function and block boundaries (${kind})`, () => {
-    it('finds each function with a body: its signature rows and body rows', (t) => {
-      if (!parser) return t.skip(SKIP_TS);
+    it('finds each function with a body: its signature rows and body rows', () => {
       assert.deepEqual(functionRows(parser.parse(PYTHON, 'python')), PYTHON_FUNCTIONS);
       assert.deepEqual(functionRows(parser.parse(TYPESCRIPT, 'typescript')), TYPESCRIPT_FUNCTIONS);
     });
 
-    it('finds the statement blocks that own their lines', (t) => {
-      if (!parser) return t.skip(SKIP_TS);
+    it('finds the statement blocks that own their lines', () => {
       assert.deepEqual(blockKeys(parser.parse(PYTHON, 'python')), ['14-17', '15-17', '16-16', '6-7']);
       assert.deepEqual(blockKeys(parser.parse(TYPESCRIPT, 'typescript')), ['1-2', '14-17', '15-15', '6-6']);
     });
   });
 
   describe(`task sets (${kind})`, () => {
-    it('function-line: one body line per function, never a signature, over many seeds', (t) => {
-      if (!parser) return t.skip(SKIP_TS);
+    it('function-line: one body line per function, never a signature, over many seeds', () => {
       const chosen = new Map<string, Set<number>>();
       for (let seed = 0; seed < 40; seed++) {
         const [set] = build(parser, ['function-line'], seed);
@@ -78,8 +81,7 @@ for (const [kind, parser] of PARSERS) {
       assert.deepEqual([...chosen.get('src/greet.ts')!].sort((a, b) => a - b), [1, 2, 6, 14, 15, 17]);
     });
 
-    it('single-line: every line holding a word, whole', (t) => {
-      if (!parser) return t.skip(SKIP_TS);
+    it('single-line: every line holding a word, whole', () => {
       const [set] = build(parser, ['single-line']);
       assertReassembles(set.tasks);
       const rows = (path: string) => set.tasks.filter((x) => x.path === path).map((x) => rowOf(textOf(x), x.start));
@@ -87,8 +89,7 @@ for (const [kind, parser] of PARSERS) {
       assert.deepEqual(rows('src/greet.ts'), [0, 1, 2, 5, 6, 9, 11, 12, 13, 14, 15, 17]);
     });
 
-    it('multi-line: whole blocks of two or more lines, exactly', (t) => {
-      if (!parser) return t.skip(SKIP_TS);
+    it('multi-line: whole blocks of two or more lines, exactly', () => {
       const [set] = build(parser, ['multi-line']);
       assertReassembles(set.tasks);
       const py = PYTHON.split('\n');
