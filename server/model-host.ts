@@ -15,15 +15,7 @@ export interface ModelHostOptions {
 }
 
 export type ModelState = 'loading' | 'ready' | 'failed';
-export type AdapterState = 'none' | 'active' | 'unsupported' | 'failed';
-
-/** The Completer method another part of the engine is adding: swap adapters without reloading the base model. */
-type AdapterSwap = (dir: string | undefined) => Promise<void>;
-
-function adapterSwapOf(completer: Completer): AdapterSwap | undefined {
-  const swap = (completer as unknown as { setAdapter?: AdapterSwap }).setAdapter;
-  return typeof swap === 'function' ? swap.bind(completer) : undefined;
-}
+export type AdapterState = 'none' | 'active' | 'failed';
 
 export interface ModelStatus {
   spec: string | null;
@@ -102,18 +94,9 @@ export class ModelHost {
     const wanted = this.wantedAdapter;
     const key = wanted ? `${wanted.dir}#${wanted.stamp}` : undefined;
     if (key === this.appliedAdapter) return;
-    const swap = adapterSwapOf(completer);
-    if (!swap) {
-      this.adapterState = wanted ? 'unsupported' : 'none';
-      if (wanted) {
-        this.adapterError = 'this engine cannot swap adapters yet (Completer.setAdapter is missing); completing with the base model';
-        this.opts.log(`adapter ${wanted.dir}: ${this.adapterError}`);
-      }
-      this.appliedAdapter = key;
-      return;
-    }
     try {
-      await swap(wanted?.dir);
+      // Adapters are graph inputs: the swap keeps the base model and its compiled graph.
+      await completer.setAdapter(wanted?.dir);
       this.adapterState = wanted ? 'active' : 'none';
       this.adapterError = undefined;
       this.opts.log(wanted ? `adapter ${wanted.dir} loaded` : 'adapter removed');
