@@ -116,9 +116,16 @@ export class Completer {
     return [...ids];
   }
 
-  promptIds(prefix: string, suffix: string, maxPrefixTokens = 1024, maxSuffixTokens = 256, mode: FimMode = 'psm'): number[] {
-    const p = clipLines(this.tokenizer, prefix, maxPrefixTokens, true);
-    const s = clipLines(this.tokenizer, suffix, maxSuffixTokens, false);
+  /**
+   * The FIM prompt, its prefix and suffix cut to their budgets; the budgets shrink so prompt plus
+   * `reserve` generated tokens stay within the positions the model was trained on.
+   */
+  promptIds(prefix: string, suffix: string, maxPrefixTokens = 1024, maxSuffixTokens = 256, mode: FimMode = 'psm', reserve = 0): number[] {
+    const room = this.folder.config.maxPositionEmbeddings - reserve - 8;
+    const suffixBudget = Math.max(0, Math.min(maxSuffixTokens, Math.floor(room / 4)));
+    const prefixBudget = Math.max(0, Math.min(maxPrefixTokens, room - suffixBudget));
+    const p = clipLines(this.tokenizer, prefix, prefixBudget, true);
+    const s = clipLines(this.tokenizer, suffix, suffixBudget, false);
     const ids = this.tokenizer.encode(this.template.render(p, s, mode));
     const bos = this.folder.config.bosTokenId;
     return this.template.addBos && bos !== null ? [bos, ...ids] : ids;
@@ -126,7 +133,7 @@ export class Completer {
 
   async complete(req: FimRequest): Promise<FimResult> {
     const t0 = performance.now();
-    const prompt = this.promptIds(req.prefix, req.suffix, req.maxPrefixTokens, req.maxSuffixTokens, req.fimMode);
+    const prompt = this.promptIds(req.prefix, req.suffix, req.maxPrefixTokens, req.maxSuffixTokens, req.fimMode, req.maxNewTokens);
     const reuse = req.reuseCache === false ? undefined : this.last;
     const out = await generate(this.lm, this.tokenizer, prompt, { ...req, stopTokens: this.stopTokenIds() }, reuse);
     if ((req.numBeams ?? 1) <= 1) this.last = { ids: out.cacheIds, cache: out.cache };

@@ -60,7 +60,8 @@ export function recipeConfig(r: PretrainRecipe, specialIds: { eot: number }): Re
     num_hidden_layers: r.layers,
     num_attention_heads: r.heads,
     num_key_value_heads: r.kvHeads,
-    max_position_embeddings: 4096,
+    // The rows it is trained on: longer prompts would put rotary positions it has never seen.
+    max_position_embeddings: r.seqLen,
     rms_norm_eps: 1e-5,
     rope_theta: r.ropeTheta,
     tie_word_embeddings: true,
