@@ -74,6 +74,15 @@ export class Completer {
     return c;
   }
 
+  /**
+   * The prompt order the model completes best with: `codefudge.fim_mode` in its config.json when the
+   * template supports it (our pretraining's SPM rows make SPM far better for the embedded model), else PSM.
+   */
+  get preferredFimMode(): FimMode {
+    const wanted = (this.folder.config.raw.codefudge as { fim_mode?: unknown } | undefined)?.fim_mode;
+    return (wanted === 'psm' || wanted === 'spm') && this.template.modes.includes(wanted) ? wanted : 'psm';
+  }
+
   get model(): CausalLM {
     return this.lm;
   }
@@ -120,7 +129,7 @@ export class Completer {
    * The FIM prompt, its prefix and suffix cut to their budgets; the budgets shrink so prompt plus
    * `reserve` generated tokens stay within the positions the model was trained on.
    */
-  promptIds(prefix: string, suffix: string, maxPrefixTokens = 1024, maxSuffixTokens = 256, mode: FimMode = 'psm', reserve = 0): number[] {
+  promptIds(prefix: string, suffix: string, maxPrefixTokens = 1024, maxSuffixTokens = 256, mode: FimMode = this.preferredFimMode, reserve = 0): number[] {
     const room = this.folder.config.maxPositionEmbeddings - reserve - 8;
     const suffixBudget = Math.max(0, Math.min(maxSuffixTokens, Math.floor(room / 4)));
     const prefixBudget = Math.max(0, Math.min(maxPrefixTokens, room - suffixBudget));
@@ -133,7 +142,7 @@ export class Completer {
 
   async complete(req: FimRequest): Promise<FimResult> {
     const t0 = performance.now();
-    const prompt = this.promptIds(req.prefix, req.suffix, req.maxPrefixTokens, req.maxSuffixTokens, req.fimMode, req.maxNewTokens);
+    const prompt = this.promptIds(req.prefix, req.suffix, req.maxPrefixTokens, req.maxSuffixTokens, req.fimMode ?? this.preferredFimMode, req.maxNewTokens);
     const reuse = req.reuseCache === false ? undefined : this.last;
     const out = await generate(this.lm, this.tokenizer, prompt, { ...req, stopTokens: this.stopTokenIds() }, reuse);
     if ((req.numBeams ?? 1) <= 1) this.last = { ids: out.cacheIds, cache: out.cache };

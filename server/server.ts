@@ -159,8 +159,9 @@ export function startServer(opts: ServerOptions): Connection {
     const window = promptWindow(documentView(doc, text), { offset, line: position.line }, budget, tokenCounter(completer));
     const ctx: CompletionContext = { prefix: window.prefix, suffix: window.suffix, mode: settings.mode, languageId: doc.languageId };
     const special = completer.tokenizer.specialTokens;
-    const fimMode = completer.template.modes.includes(settings.fimMode) ? settings.fimMode : 'psm';
-    if (fimMode !== settings.fimMode && !warnedFimMode) {
+    const asked = settings.fimMode === 'auto' ? completer.preferredFimMode : settings.fimMode;
+    const fimMode = completer.template.modes.includes(asked) ? asked : 'psm';
+    if (fimMode !== asked && !warnedFimMode) {
       warnedFimMode = true;
       connection.console.warn(`fimMode "${settings.fimMode}": the ${completer.template.family} template has only ${completer.template.modes.join(', ')}; using psm`);
     }

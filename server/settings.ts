@@ -23,7 +23,7 @@ export interface Settings {
    * spm puts the suffix before the prefix, so typing forward changes only the prompt's end and nearly
    * all of it is reused from the KV cache; for models trained on it (StarCoder-style templates).
    */
-  fimMode: FimOrder;
+  fimMode: FimOrder | 'auto';
   /** false re-runs the whole prompt every time (benchmarks compare both). */
   reusePrefixCache: boolean;
 }
@@ -35,7 +35,7 @@ export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
   maxPrefixTokens: 1024,
   maxSuffixTokens: 256,
   temperature: 0,
-  fimMode: 'psm',
+  fimMode: 'auto',
   reusePrefixCache: true,
 });
 
@@ -54,7 +54,7 @@ const CHECKS: Record<keyof Settings, Check> = {
   maxPrefixTokens: int(0, 1 << 20),
   maxSuffixTokens: int(0, 1 << 20),
   temperature: (v) => (typeof v === 'number' && v >= 0 && v <= 10 ? { ok: true, value: v } : { ok: false, expected: 'a number in 0..10' }),
-  fimMode: (v) => (v === 'psm' || v === 'spm' ? { ok: true, value: v } : { ok: false, expected: '"psm" or "spm"' }),
+  fimMode: (v) => (v === 'psm' || v === 'spm' || v === 'auto' ? { ok: true, value: v } : { ok: false, expected: '"psm", "spm" or "auto"' }),
   reusePrefixCache: (v) => (typeof v === 'boolean' ? { ok: true, value: v } : { ok: false, expected: 'true or false' }),
 };
 

@@ -71,5 +71,8 @@ export function recipeConfig(r: PretrainRecipe, specialIds: { eot: number }): Re
     bos_token_id: specialIds.eot,
     eos_token_id: specialIds.eot,
     torch_dtype: 'float16',
+    // Documents are FIM-transformed whole and packed into short rows, so a row rarely holds a whole
+    // PSM example, while SPM puts the prefix right before the middle: completions read SPM best.
+    codefudge: { fim_mode: 'spm' },
   };
 }
