@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -112,6 +112,24 @@ describe('generation', () => {
 });
 
 describe('Completer (fill-in-the-middle)', () => {
+  it('orders the prompt as the model prefers (codefudge.fim_mode), PSM otherwise, and fits it to the trained positions', async () => {
+    const spmDir = join(root, 'spm-model');
+    makeTinyModel(spmDir, { architecture: 'LlamaForCausalLM', layers: 1, seed: 4, maxPositionEmbeddings: 64 });
+    const cfgPath = join(spmDir, 'config.json');
+    writeFileSync(cfgPath, JSON.stringify({ ...JSON.parse(readFileSync(cfgPath, 'utf8')), codefudge: { fim_mode: 'spm' } }));
+    const c = await Completer.load(spmDir, { threads: 1 });
+    assert.equal(c.preferredFimMode, 'spm');
+    assert.equal(tok.decode(c.promptIds('a = 1\n', '\nb = 2\n')), '<fim_prefix><fim_suffix>\nb = 2\n<fim_middle>a = 1\n');
+    const long = Array.from({ length: 200 }, (_, i) => `x${i} = ${i}\n`).join('');
+    const ids = c.promptIds(long, long, 1024, 256, 'psm', 16);
+    assert.ok(ids.length + 16 <= 64, `prompt of ${ids.length} tokens does not leave 16 of 64 positions`);
+    assert.ok(tok.decode(ids).includes('x199 = 199\n<fim_suffix>x0 = 0'), 'the prefix keeps its end and the suffix its start');
+    await c.release();
+    const plain = await Completer.load(dir, { threads: 1 });
+    assert.equal(plain.preferredFimMode, 'psm');
+    await plain.release();
+  });
+
   it('renders the FIM prompt, stops at a stop string, and reuses the prefix on typing forward', async () => {
     const c = await Completer.load(dir, { threads: 1 });
     const prefix = 'def add(a, b):\n    return a + b\n\n\ndef mul(a, b):\n    ';
