@@ -177,7 +177,7 @@ gradient norm clipped at 1. FIM rate ${r.fimRate} (PSM and SPM half each), chara
 into fixed rows separated by \`<|endoftext|>\`.
 
 ## Data
-${stats.kept?.files ?? ''} files kept of ${stats.seen?.files ?? ''} seen; see \`corpus-stats.json\` for the filters and split.
+${stats.filesKept} Python files kept (${(stats.bytesKept / 1e6).toFixed(1)} MB) of ${stats.filesSeen} seen; see \`corpus-stats.json\` for the filters, the reasons files were dropped and the train/validation split.
 
 ## Results
 Validation loss (nats/token over all ${rep.validationRows} rows of ${r.seqLen} tokens from the held-out files, FIM rows
@@ -191,7 +191,7 @@ ${fimTable(rep)}
 Generations of 64 tokens from ${rep.loops.generations} held-out prompts that end in a repeated n-gram cycle
 (period ≤ 16, ≥ 3 repeats): ${fmt(100 * rep.loops.withoutPenalty, 1)}% greedy, ${fmt(100 * rep.loops.withPenalty, 1)}% with repetition penalty ${rep.loops.penalty}.
 
-## Validation loss during training
+## Validation loss during training${log.previous ? ' (last stage)' : ''}
 | step | loss |
 | --- | --- |
 ${curve}
