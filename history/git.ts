@@ -17,10 +17,16 @@ const SAFE_ENV_VARS: Record<string, string> = {
   GIT_NO_LAZY_FETCH: '1',
 };
 
+/**
+ * Variables naming programs git could run (an editor, a pager, a password prompt): plumbing never
+ * needs them, and simple-git refuses to start with them set (npm sets EDITOR for its scripts).
+ */
+const PROGRAM_VARS = /^(GIT_.*|EDITOR|VISUAL|PAGER|.*ASKPASS)$/;
+
 function safeEnv(): Record<string, string> {
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) {
-    if (v !== undefined && !k.toUpperCase().startsWith('GIT_')) env[k] = v;
+    if (v !== undefined && !PROGRAM_VARS.test(k.toUpperCase())) env[k] = v;
   }
   return { ...env, ...SAFE_ENV_VARS };
 }
