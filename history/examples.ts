@@ -27,18 +27,10 @@ export interface CommitDiffExample {
  * temporal FIM tasks, with `after` as their context. It carries the commit->diff fields too,
  * so it is also a held-out commit->diff task ({@link toCommitDiffExample}).
  */
-export interface TemporalItem {
+export interface TemporalItem extends Omit<CommitDiffExample, 'kind' | 'split'> {
   kind: 'temporal';
   split: 'heldout';
-  sha: string;
-  date: string;
-  message: string;
-  path: string;
-  oldPath: string | null;
-  status: ChangeStatus;
-  before: string;
   after: string;
-  diff: string;
   addedLines: number[];
 }
 

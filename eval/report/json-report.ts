@@ -7,7 +7,7 @@ import type { SetSummary } from '../set-summary.js';
 import type { TaskSet } from '../tasks/build.js';
 import type { Language } from '../tasks/languages.js';
 import type { StructureSource } from '../tasks/structure.js';
-import type { StopRule, TaskSetName } from '../tasks/task.js';
+import type { FimTask, TaskSetName } from '../tasks/task.js';
 
 export const REPORT_FORMAT = 'codefudge-fim-eval';
 export const REPORT_VERSION = 1;
@@ -23,16 +23,8 @@ export interface OutputRecord {
   scores: MetricValues;
 }
 
-export interface TaskRecord {
-  id: string;
-  set: TaskSetName;
-  path: string;
-  language: Language;
-  sha?: string;
-  line: number;
-  start: number;
-  end: number;
-  stop: StopRule;
+/** A task as reported: where its middle is (the file's text is not repeated), the expected text and both outputs. */
+export interface TaskRecord extends Pick<FimTask, 'id' | 'set' | 'path' | 'language' | 'sha' | 'line' | 'start' | 'end' | 'stop'> {
   expected: string;
   context: { before: string; after: string };
   base: OutputRecord;
