@@ -102,7 +102,7 @@ export async function generate(
   for (let step = 0; step < opts.maxNewTokens; step++) {
     if (opts.signal?.aborted) { reason = 'aborted'; break; }
     const logits = lastRow(out.logits, 0, out.positions, vocab);
-    applyRepetitionPenalty(logits, [...prompt, ...ids], opts.repetitionPenalty ?? 1);
+    if (opts.repetitionPenalty && opts.repetitionPenalty !== 1) applyRepetitionPenalty(logits, [...prompt, ...ids], opts.repetitionPenalty);
     const next = pick(logits, opts, rng);
     logprob += logSoftmax(logits)[next];
     if (stopTokens.has(next)) { reason = 'stop-token'; break; }
@@ -160,7 +160,7 @@ async function beamSearch(lm: CausalLM, tok: Decoder, prompt: number[], opts: Ge
     const candidates: { beam: number; token: number; score: number }[] = [];
     beams.forEach((beam, row) => {
       const logits = lastRow(out.logits, row, out.positions, vocab);
-      applyRepetitionPenalty(logits, [...prompt, ...beam.ids], opts.repetitionPenalty ?? 1);
+      if (opts.repetitionPenalty && opts.repetitionPenalty !== 1) applyRepetitionPenalty(logits, [...prompt, ...beam.ids], opts.repetitionPenalty);
       const lp = logSoftmax(logits);
       // Only the 2*numBeams best tokens of a beam can survive the global cut below.
       const top = Array.from(lp.keys()).sort((a, b) => lp[b] - lp[a]).slice(0, 2 * numBeams);
