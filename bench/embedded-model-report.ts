@@ -32,7 +32,7 @@ export interface ModelReport {
 }
 
 interface TrainingLog {
-  previous?: { steps: number; tokensSeen: number; stages?: PretrainRecipe[] };
+  previous?: { steps: number; tokensSeen: number; stages?: PretrainRecipe[]; stepsPerStage?: number[] };
   recipe: PretrainRecipe;
   steps: number;
   tokensSeen: number;
@@ -76,7 +76,7 @@ export async function embeddedModelReport(o: ModelReportOptions): Promise<ModelR
   const scan = scanCorpus(o.corpus, { validationFraction: r.validationFraction });
   const encoder = new BpeEncoder(readTokenizer(o.model));
   const rows = (split: 'train' | 'validation') =>
-    [...pretrainRows(corpusSource(o.corpus, selectFiles(scan.files, { split })), encoder, { rowLength: r.seqLen, seed: r.seed, fimRate: r.fimRate, spmRate: r.spmRate, shuffle: false, epochs: 1 })].map((x) => x.row);
+    [...pretrainRows(corpusSource(o.corpus, selectFiles(scan.files, { split })), encoder, { rowLength: r.seqLen, seed: r.seed, fimRate: r.fimRate, spmRate: r.spmRate, fimChunkChars: r.fimChunkChars, shuffle: false, epochs: 1 })].map((x) => x.row);
   o.log('bigram baseline over the training rows ...');
   const validationRows = rows('validation');
   const bigram = bigramBaseline(rows('train'), validationRows, encoder.vocabSize);
@@ -141,11 +141,11 @@ export function fimTable(rep: ModelReport): string {
 /** The commands that rebuild the model: one pretrain per stage (later stages grow the previous with --from). */
 function reproduce(log: TrainingLog): string {
   const stages = [...(log.previous?.stages ?? []), log.recipe];
-  const steps = (i: number) => (i === stages.length - 1 ? log.steps : undefined);
+  const steps = [...(log.previous?.stepsPerStage ?? (log.previous ? [log.previous.steps] : [])), log.steps];
   return stages.map((s, i) => {
     const from = i === 0 ? '' : ` --from stage${i}`;
-    const n = steps(i) ?? (i === 0 && log.previous ? log.previous.steps : '?');
-    return `    codefudge pretrain --corpus PYTHON_STDLIB --out ${i === stages.length - 1 ? 'codefudge-py-small' : `stage${i + 1}`}${from} --steps ${n} --lr ${s.lr} --seed ${s.seed}`;
+    const chunk = s.fimChunkChars ? ` --fim-chunk ${s.fimChunkChars}` : '';
+    return `    codefudge pretrain --corpus PYTHON_STDLIB --out ${i === stages.length - 1 ? 'codefudge-py-small' : `stage${i + 1}`}${from} --steps ${steps[i]} --lr ${s.lr} --seed ${s.seed}${chunk}`;
   }).join('\n');
 }
 

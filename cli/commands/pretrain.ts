@@ -15,17 +15,18 @@ export const command: Command = {
   --hidden N --layers N --heads N --kv-heads N --ffn N --vocab N --seq N --batch N   model and batch shape
   --from DIR       grow an existing model: continue from its weights, shape and tokenizer
   --lr X           peak learning rate (2e-3)
+  --fim-chunk N    FIM-transform pieces of at most N characters, so short rows hold whole examples (0: whole files)
   --eval-every N   validation loss every N steps (200)
 Ctrl-C stops with a checkpoint; the same command resumes.`,
   async run(argv) {
     const args = parseArgs(argv);
-    checkFlags(args, ['corpus', 'out', 'from', 'time', 'steps', 'hidden', 'layers', 'heads', 'kv-heads', 'ffn', 'vocab', 'seq', 'batch', 'lr', 'eval-every', 'seed']);
+    checkFlags(args, ['corpus', 'out', 'from', 'time', 'steps', 'hidden', 'layers', 'heads', 'kv-heads', 'ffn', 'vocab', 'seq', 'batch', 'lr', 'eval-every', 'seed', 'fim-chunk']);
     const corpus = flagString(args, 'corpus');
     const out = flagString(args, 'out');
     if (!corpus || !out) throw new UserError('pretrain needs --corpus DIR and --out DIR');
     const time = flagString(args, 'time');
     const recipe: Record<string, number> = {};
-    const shape: [string, string][] = [['hidden', 'hiddenSize'], ['layers', 'layers'], ['heads', 'heads'], ['kv-heads', 'kvHeads'], ['ffn', 'intermediateSize'], ['vocab', 'vocabSize'], ['seq', 'seqLen'], ['batch', 'batchSize'], ['seed', 'seed']];
+    const shape: [string, string][] = [['hidden', 'hiddenSize'], ['layers', 'layers'], ['heads', 'heads'], ['kv-heads', 'kvHeads'], ['ffn', 'intermediateSize'], ['vocab', 'vocabSize'], ['seq', 'seqLen'], ['batch', 'batchSize'], ['seed', 'seed'], ['fim-chunk', 'fimChunkChars']];
     for (const [flag, field] of shape) if (args.flags.has(flag)) recipe[field] = flagInt(args, flag, 0);
     if (args.flags.has('lr')) recipe.lr = flagNumber(args, 'lr', 0);
     const reporter = trainingReporter('pretrain');

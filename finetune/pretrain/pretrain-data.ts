@@ -25,6 +25,26 @@ export interface PretrainDataOptions extends FimOptions {
   shuffle?: boolean;
   /** Passes over the source (default: endless). */
   epochs?: number;
+  /**
+   * Cut documents into pieces of at most this many characters (at line ends) and FIM-transform each
+   * piece on its own, so a short training row holds whole FIM examples; 0 or absent: whole documents.
+   */
+  fimChunkChars?: number;
+}
+
+/** `text` cut at line ends into pieces of at most `max` characters (a longer line is a piece of its own). */
+export function chunkLines(text: string, max: number): string[] {
+  const chunks: string[] = [];
+  let current = '';
+  for (const line of text.split(/(?<=\n)/)) {
+    if (current && current.length + line.length > max) {
+      chunks.push(current);
+      current = '';
+    }
+    current += line;
+  }
+  if (current) chunks.push(current);
+  return chunks;
 }
 
 const SHUFFLE_STREAM = 1;
@@ -54,8 +74,18 @@ export function* pretrainDocuments(
       orderEpoch = epoch;
     }
     const text = source.read(options.shuffle === false ? k : order![k]);
-    const parts = fimTransform(text, createRng(options.seed, FIM_STREAM, epoch, k), options);
-    yield fimTokens(parts, encoder);
+    if (!options.fimChunkChars) {
+      yield fimTokens(fimTransform(text, createRng(options.seed, FIM_STREAM, epoch, k), options), encoder);
+      continue;
+    }
+    // Pieces are separate examples: each ends with <|endoftext|> (the last one gets it from packing).
+    const eot = encoder.specialId(EOT)!;
+    const tokens: number[] = [];
+    chunkLines(text, options.fimChunkChars).forEach((piece, i) => {
+      if (i > 0) tokens.push(eot);
+      tokens.push(...fimTokens(fimTransform(piece, createRng(options.seed, FIM_STREAM, epoch, k, i), options), encoder));
+    });
+    yield tokens;
   }
 }
 

@@ -18,6 +18,8 @@ export interface PretrainRecipe {
   weightDecay: number;
   fimRate: number;
   spmRate: number;
+  /** FIM-transform pieces of at most this many characters instead of whole files (0: whole files). */
+  fimChunkChars: number;
   validationFraction: number;
   /** Bytes of the training split the BPE tokenizer is trained on. */
   tokenizerBytes: number;
@@ -44,6 +46,7 @@ export const DEFAULT_RECIPE: PretrainRecipe = {
   weightDecay: 0.1,
   fimRate: 0.5,
   spmRate: 0.5,
+  fimChunkChars: 0,
   validationFraction: 0.04,
   tokenizerBytes: 20_000_000,
   seed: 0,

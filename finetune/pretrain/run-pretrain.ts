@@ -66,7 +66,7 @@ function packedRows(corpus: string, stats: ReturnType<typeof scanCorpus>, split:
   const rows: TrainExample[] = [];
   if (!files.length) return rows;
   const source = corpusSource(corpus, files);
-  for (const { row } of pretrainRows(source, encoder, { rowLength: r.seqLen, seed: r.seed, fimRate: r.fimRate, spmRate: r.spmRate, shuffle: split === 'train', epochs: 1 })) {
+  for (const { row } of pretrainRows(source, encoder, { rowLength: r.seqLen, seed: r.seed, fimRate: r.fimRate, spmRate: r.spmRate, fimChunkChars: r.fimChunkChars, shuffle: split === 'train', epochs: 1 })) {
     rows.push({ ids: Array.from(row) });
     if (rows.length >= limit) break;
   }
@@ -154,12 +154,16 @@ function previousTraining(dir: string): TrainingRecord['previous'] {
   const file = join(dir, 'training-log.json');
   if (!existsSync(file)) return { from: dir, steps: 0, tokensSeen: 0 };
   const log = JSON.parse(readFileSync(file, 'utf8'));
-  return { from: dir, steps: (log.previous?.steps ?? 0) + log.steps, tokensSeen: log.tokensSeen, stages: [...(log.previous?.stages ?? []), log.recipe] };
+  const earlierSteps: number[] = log.previous?.stepsPerStage ?? (log.previous ? [log.previous.steps] : []);
+  return {
+    from: dir, steps: (log.previous?.steps ?? 0) + log.steps, tokensSeen: log.tokensSeen,
+    stages: [...(log.previous?.stages ?? []), log.recipe], stepsPerStage: [...earlierSteps, log.steps],
+  };
 }
 
 interface TrainingRecord {
   /** Earlier training the weights went through (continued with --from). */
-  previous?: { from: string; steps: number; tokensSeen: number; stages?: PretrainRecipe[] };
+  previous?: { from: string; steps: number; tokensSeen: number; stages?: PretrainRecipe[]; stepsPerStage?: number[] };
   recipe: PretrainRecipe;
   steps: number;
   result: { losses: number[]; evalLosses: { step: number; loss: number }[] };
