@@ -74,8 +74,8 @@ export function recipeConfig(r: PretrainRecipe, specialIds: { eot: number }): Re
     bos_token_id: specialIds.eot,
     eos_token_id: specialIds.eot,
     torch_dtype: 'float16',
-    // Documents are FIM-transformed whole and packed into short rows, so a row rarely holds a whole
-    // PSM example, while SPM puts the prefix right before the middle: completions read SPM best.
-    codefudge: { fim_mode: 'spm' },
+    // FIM-transformed whole files packed into short rows rarely give a row a whole PSM example, while
+    // SPM puts the prefix right before the middle: such a model completes best in SPM order.
+    codefudge: { fim_mode: r.fimChunkChars ? 'psm' : 'spm' },
   };
 }
