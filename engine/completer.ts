@@ -30,9 +30,10 @@ export interface FimResult extends Omit<GenerateResult, 'cache' | 'cacheIds'> {
   milliseconds: number;
 }
 
-/** Keeps the last `budget` tokens' worth of lines of `text` (or its first, for `fromEnd` false). */
+/** Keeps the last `budget` tokens' worth of whole lines of `text` (its first ones when `keepEnd` is false). */
 function clipLines(tok: Tokenizer, text: string, budget: number, keepEnd: boolean): string {
-  if (tok.encode(text).length <= budget) return text;
+  // A byte-level token covers at least one UTF-8 byte, so text this short needs no tokenizing (this runs per request).
+  if (Buffer.byteLength(text) <= budget || tok.encode(text).length <= budget) return text;
   const lines = text.split(/(?<=\n)/);
   const kept: string[] = [];
   let used = 0;
