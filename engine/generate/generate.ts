@@ -1,7 +1,7 @@
 import { CausalLM, type KvCache } from '../causal-lm.js';
 import { Rng } from '../random.js';
 import {
-  applyRepetitionPenalty, applyTemperature, applyTopK, applyTopP, argmax, logSoftmax, softmax,
+  applyRepetitionPenalty, applyTemperature, applyTopK, applyTopP, argmax, logProbOf, logSoftmax, softmax,
 } from './logits-processors.js';
 
 export interface GenerateOptions {
@@ -104,7 +104,7 @@ export async function generate(
     const logits = lastRow(out.logits, 0, out.positions, vocab);
     if (opts.repetitionPenalty && opts.repetitionPenalty !== 1) applyRepetitionPenalty(logits, [...prompt, ...ids], opts.repetitionPenalty);
     const next = pick(logits, opts, rng);
-    logprob += logSoftmax(logits)[next];
+    logprob += logProbOf(logits, next);
     if (stopTokens.has(next)) { reason = 'stop-token'; break; }
     ids.push(next);
     text = tok.decode(ids);

@@ -45,13 +45,23 @@ export function softmax(logits: Float32Array): Float64Array {
   return out;
 }
 
-export function logSoftmax(logits: Float32Array): Float64Array {
+/** log Σ exp(logits), computed stably. */
+export function logSumExp(logits: Float32Array): number {
   let max = -Infinity;
   for (const l of logits) if (l > max) max = l;
   let sum = 0;
   for (const l of logits) sum += Math.exp(l - max);
-  const lse = max + Math.log(sum);
+  return max + Math.log(sum);
+}
+
+export function logSoftmax(logits: Float32Array): Float64Array {
+  const lse = logSumExp(logits);
   return Float64Array.from(logits, (l) => l - lse);
+}
+
+/** log p(id) under softmax(logits), without building the whole distribution. */
+export function logProbOf(logits: Float32Array, id: number): number {
+  return logits[id] - logSumExp(logits);
 }
 
 export function argmax(logits: ArrayLike<number>): number {
