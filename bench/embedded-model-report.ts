@@ -4,12 +4,14 @@
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { generate, loadCausalLM, loadTokenizer, openModelFolder, TrainingSession, writeTextAtomic } from '../engine/index.js';
+import {
+  generate, loadCausalLM, loadTokenizer, loopShare, openModelFolder, TrainingSession, writeTextAtomic,
+} from '../engine/index.js';
 import {
   aggregateScores, evaluateFolder, HiddenStateJudge, scoreMiddle, type FimEvalReport, type MetricValues,
 } from '../eval/index.js';
 import {
-  bigramBaseline, BpeEncoder, corpusSource, DEFAULT_RECIPE, loopShare, pretrainRows, readTokenizer, scanCorpus,
+  bigramBaseline, BpeEncoder, corpusSource, DEFAULT_RECIPE, pretrainRows, readTokenizer, scanCorpus,
   selectFiles, type PretrainRecipe,
 } from '../finetune/index.js';
 

@@ -39,6 +39,7 @@ export type { KvCache, ForwardResult, CausalLMOptions } from './causal-lm.js';
 export { loadCausalLM } from './load.js';
 export type { LoadOptions } from './load.js';
 export { generate } from './generate/generate.js';
+export { endsInCycle, loopShare, trailingCyclePeriod } from './generate/repetition-loops.js';
 export type { GenerateOptions, GenerateResult, Generation, StopReason } from './generate/generate.js';
 export { Completer } from './completer.js';
 export type { FimRequest, FimResult } from './completer.js';

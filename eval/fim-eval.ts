@@ -80,6 +80,8 @@ async function generateAll(
       suffix: task.suffix,
       maxNewTokens: maxNewTokens ?? DEFAULT_MAX_TOKENS[task.stop],
       stopAt: (text) => stopIndex(text, task.stop),
+      // As `serve` does: a completion that loops ends at its first copy.
+      stopOnLoop: true,
     });
     out.push({ text: applyStopRule(r.text, task.stop), reason: r.reason, tokens: r.ids.length, milliseconds: r.milliseconds });
     tick();

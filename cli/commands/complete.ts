@@ -53,6 +53,7 @@ ${generationFlags.help}`,
       suffix: text.slice(at),
       maxNewTokens: flagInt(args, 'max-tokens', 64),
       stopStrings: stop === 'line' ? ['\n'] : stop === 'block' ? ['\n\n'] : [],
+      stopOnLoop: true,
       ...generationOptions(args),
     });
     await completer.release();

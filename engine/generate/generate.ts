@@ -1,5 +1,6 @@
 import { CausalLM, type KvCache } from '../causal-lm.js';
 import { Rng } from '../random.js';
+import { trailingCyclePeriod } from './repetition-loops.js';
 import {
   applyRepetitionPenalty, applyTemperature, applyTopK, applyTopP, argmax, logProbOf, logSoftmax, softmax,
 } from './logits-processors.js';
@@ -21,10 +22,16 @@ export interface GenerateOptions {
   stopStrings?: string[];
   /** Generation ends when this returns a length: the text is cut there (e.g. the end of a code block). */
   stopAt?: (text: string) => number | undefined;
+  /**
+   * Generation ends when its tokens end in a loop (one n-gram of up to 16 tokens three times back
+   * to back); the copies after the first are dropped. Greedy decoding of a small model loops
+   * often, and an editor should show the first copy, not a wall of repeats or a timeout.
+   */
+  stopOnLoop?: boolean;
   signal?: AbortSignal;
 }
 
-export type StopReason = 'stop-token' | 'stop-string' | 'max-tokens' | 'aborted';
+export type StopReason = 'stop-token' | 'stop-string' | 'max-tokens' | 'aborted' | 'loop';
 
 export interface Generation {
   ids: number[];
@@ -55,6 +62,10 @@ function lastRow(logits: Float32Array, row: number, positions: number, vocab: nu
   const start = (row * positions + positions - 1) * vocab;
   return logits.slice(start, start + vocab);
 }
+
+/** stopOnLoop: a cycle of at most this many tokens, repeated this many times. */
+const LOOP_MAX_PERIOD = 16;
+const LOOP_REPEATS = 3;
 
 /** Prompts sharing fewer tokens than this with the cached one are run from scratch (copying the cache costs more). */
 const MIN_REUSE = 8;
@@ -110,6 +121,13 @@ export async function generate(
     text = tok.decode(ids);
     const cut = cutAtStop(text, opts);
     if (cut !== undefined) { text = cut; reason = 'stop-string'; break; }
+    const period = opts.stopOnLoop ? trailingCyclePeriod(ids, LOOP_MAX_PERIOD, LOOP_REPEATS) : 0;
+    if (period) {
+      ids.length -= period * (LOOP_REPEATS - 1);
+      text = tok.decode(ids);
+      reason = 'loop';
+      break;
+    }
     if (step + 1 < opts.maxNewTokens) out = await lm.forward([[next]], out.cache);
   }
   const cacheIds = [...prompt, ...ids].slice(0, out.cache.length);

@@ -27,7 +27,7 @@ import { batching, stepsForTime, thisMachine, warmupFor, type Machine } from './
 import { conflicts, readPlan, writePlan, type AdaptSettings, type Losses, type RunPlan, type SplitSetting } from './run-plan.js';
 import { spreadEvenly } from './sampling.js';
 import { sequenceFormat } from './sequence-format.js';
-import { secondsPerStep } from './throughput.js';
+import { secondsPerStep } from '../trainer/step-time.js';
 import { pickMix, pickRefresh, toSequences, type ExamplePick } from './training-set.js';
 
 // Other parts of finetune find the default folder here.

@@ -27,4 +27,3 @@ export { pretrainRows, pretrainDocuments, corpusSource, chunkLines, type Documen
 export { createRng, type Rng } from './rng.js';
 export { trainTokenizerFromCorpus, type TrainTokenizerOptions, type TrainTokenizerResult } from './train-tokenizer.js';
 export { bigramBaseline, type BigramResult } from './bigram-baseline.js';
-export { endsInCycle, loopShare } from './repetition-loops.js';

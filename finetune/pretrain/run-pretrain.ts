@@ -9,6 +9,7 @@ import {
 } from '../../engine/index.js';
 import { fullTarget } from '../trainer/train-target.js';
 import { TrainLoop, type TrainProgress } from '../trainer/train-loop.js';
+import { secondsPerStep } from '../trainer/step-time.js';
 import type { TrainExample } from '../trainer/batching.js';
 import { BpeEncoder } from './bpe-encoder.js';
 import { scanCorpus, selectFiles, writeCorpusStats, type CorpusStats } from './corpus.js';
@@ -85,12 +86,6 @@ function tokenizerFor(work: string, corpus: string, r: PretrainRecipe, log: (l: 
   return new BpeEncoder(readTokenizer(work));
 }
 
-async function measureStepSeconds(loop: TrainLoop): Promise<number> {
-  const t0 = performance.now();
-  await loop.run({ untilStep: loop.step + 2 });
-  return (performance.now() - t0) / 2000;
-}
-
 export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
   const log = o.log ?? (() => {});
   const r: PretrainRecipe = { ...DEFAULT_RECIPE, ...o.recipe };
@@ -125,9 +120,8 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
   // A resumed --time run keeps the step count (and so the schedule) it chose the first time.
   if (steps === undefined && existsSync(stepsFile)) steps = JSON.parse(readFileSync(stepsFile, 'utf8')).steps as number;
   if (steps === undefined) {
-    const probe = await TrainLoop.create({ ...loopOptions(1000), resume: false });
-    const perStep = await measureStepSeconds(probe);
-    await probe.close();
+    const probe = loopOptions(1000);
+    const perStep = await secondsPerStep({ target: probe.target, train, batchSize: r.batchSize, gradAccum: 1, lr: r.lr, seed: r.seed });
     steps = Math.max(1, Math.floor((o.timeSeconds! - (performance.now() - started) / 1000) / perStep));
     log(`--time: ${perStep.toFixed(2)} s/step measured, ${steps} steps fit`);
   }

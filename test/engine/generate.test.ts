@@ -3,7 +3,9 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { CausalLM, Completer, generate, loadCausalLM, loadTokenizer, type Tokenizer } from '../../engine/index.js';
+import {
+  CausalLM, Completer, endsInCycle, generate, loadCausalLM, loadTokenizer, trailingCyclePeriod, type Tokenizer,
+} from '../../engine/index.js';
 import { makeTinyModel } from '../helpers/tiny-model.js';
 import { referenceLogits } from '../helpers/reference-llama.js';
 
@@ -89,6 +91,26 @@ describe('generation', () => {
     assert.equal(byString.reason, 'stop-string');
     assert.ok(!byString.text.includes(piece));
     assert.ok(free.text.startsWith(byString.text));
+  });
+
+  it('stopOnLoop ends a looping generation at the first copy of its cycle and changes nothing before', async () => {
+    // A random tiny model loops under greedy decoding for most prompts; take the first that does.
+    let looped: { prompt: number[]; plain: number[]; at: number; period: number } | undefined;
+    for (let i = 1; i < 40 && !looped; i++) {
+      const p = [i * 7, i * 7 + 1];
+      const plain = (await generate(lm, tok, p, { maxNewTokens: 48 })).ids;
+      const at = plain.findIndex((_, k) => endsInCycle(plain.slice(0, k + 1)));
+      if (at >= 0) looped = { prompt: p, plain, at: at + 1, period: trailingCyclePeriod(plain.slice(0, at + 1)) };
+    }
+    assert.ok(looped, 'no prompt of the random model loops');
+    const guarded = await generate(lm, tok, looped.prompt, { maxNewTokens: 48, stopOnLoop: true });
+    assert.equal(guarded.reason, 'loop');
+    assert.deepEqual(guarded.ids, looped.plain.slice(0, looped.at - 2 * looped.period));
+    assert.equal(guarded.text, tok.decode(guarded.ids));
+    assert.ok(!endsInCycle(guarded.ids));
+    const short = await generate(lm, tok, looped.prompt, { maxNewTokens: looped.at - 1, stopOnLoop: true });
+    assert.deepEqual(short.ids, looped.plain.slice(0, looped.at - 1));
+    assert.equal(short.reason, 'max-tokens');
   });
 
   it('an aborted signal stops generation', async () => {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { bigramBaseline, endsInCycle, loopShare } from '../../finetune/index.js';
+import { endsInCycle, loopShare } from '../../engine/index.js';
+import { bigramBaseline } from '../../finetune/index.js';
 
 describe('bigram baseline', () => {
   it('computes the interpolated bigram cross-entropy by hand', () => {

@@ -1,18 +1,22 @@
 // Degenerate generations: text that ends by repeating the same n-gram over and over.
 
 /**
- * True when the last tokens of `ids` are one n-gram (period 1..maxPeriod) repeated at least
- * `minRepeats` times back to back, i.e. the generation is stuck in a loop.
+ * The shortest period p (1..maxPeriod) such that the last tokens of `ids` are one p-gram repeated
+ * at least `minRepeats` times back to back (the generation is stuck in a loop), or 0.
  */
-export function endsInCycle(ids: readonly number[], maxPeriod = 16, minRepeats = 3): boolean {
+export function trailingCyclePeriod(ids: readonly number[], maxPeriod = 16, minRepeats = 3): number {
   for (let p = 1; p <= maxPeriod; p++) {
     const span = p * minRepeats;
     if (span > ids.length) break;
     let periodic = true;
     for (let i = ids.length - span; i < ids.length - p && periodic; i++) periodic = ids[i] === ids[i + p];
-    if (periodic) return true;
+    if (periodic) return p;
   }
-  return false;
+  return 0;
+}
+
+export function endsInCycle(ids: readonly number[], maxPeriod = 16, minRepeats = 3): boolean {
+  return trailingCyclePeriod(ids, maxPeriod, minRepeats) > 0;
 }
 
 /** Share of generations that end in a loop. */

@@ -1,9 +1,9 @@
 // Seconds per optimizer step, measured by running a few real steps (on a throw-away copy of the
 // run's set-up), so a time budget becomes a number of steps.
 import type { SessionOptions } from '../../engine/index.js';
-import type { TrainExample } from '../trainer/batching.js';
-import { TrainLoop } from '../trainer/train-loop.js';
-import type { TrainTarget } from '../trainer/train-target.js';
+import type { TrainExample } from './batching.js';
+import { TrainLoop } from './train-loop.js';
+import type { TrainTarget } from './train-target.js';
 
 export interface ProbeOptions {
   target: TrainTarget;
