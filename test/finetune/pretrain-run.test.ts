@@ -83,6 +83,7 @@ describe('codefudge pretrain', () => {
     const again = spawnSync(process.execPath, args, { env, encoding: 'utf8' });
     assert.equal(again.status, 0, again.stderr);
     assert.match(again.stderr, /resuming at step \d+ of 400/);
+    assert.match(again.stderr, /eval \d+\.\d{4}@\d+ /, 'the latest validation loss stays on the progress line');
     assert.match(again.stdout, /model written to .*: 400 steps/);
     const timed = spawnSync(process.execPath, [...args.slice(0, 6), '--out', join(root, 'model3'), '--time', '4s', ...args.slice(8).filter((_, i, a) => a[i - 1] !== '--steps' && a[i] !== '--steps')], { env, encoding: 'utf8' });
     assert.equal(timed.status, 0, timed.stderr);
