@@ -171,7 +171,9 @@ function writeModelFolder(out: string, work: string, config: ModelConfig, values
   const tmp = `${out}.tmp-${process.pid}`;
   rmSync(tmp, { recursive: true, force: true });
   mkdirSync(tmp, { recursive: true });
-  writeFileSync(join(tmp, 'config.json'), JSON.stringify(config.raw, null, 2) + '\n');
+  // A --fim-chunk stage teaches PSM even to a model grown (--from) out of one that preferred SPM.
+  const raw = rec.recipe.fimChunkChars ? { ...config.raw, codefudge: { ...(config.raw.codefudge as object | undefined), fim_mode: 'psm' } } : config.raw;
+  writeFileSync(join(tmp, 'config.json'), JSON.stringify(raw, null, 2) + '\n');
   writeSafetensors(join(tmp, 'model.safetensors'), expectedTensors(config).map(({ name, shape }) => ({
     name, shape, dtype: 'F16' as const, data: values.get(name)!,
   })), { format: 'pt' });

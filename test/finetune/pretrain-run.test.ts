@@ -51,7 +51,10 @@ describe('codefudge pretrain', () => {
 
     // Growing it: continue from its weights with a new schedule; the lineage is kept.
     const grown = join(root, 'grown');
-    const g = await pretrain({ corpus, out: grown, from: out, recipe: { ...tinyRecipe, seed: 1 }, steps: 10 });
+    const g = await pretrain({ corpus, out: grown, from: out, recipe: { ...tinyRecipe, seed: 1, fimChunkChars: 200 }, steps: 10 });
+    const fimMode = (dir: string) => JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')).codefudge.fim_mode;
+    assert.equal(fimMode(out), 'spm', 'whole-file FIM rows: SPM');
+    assert.equal(fimMode(grown), 'psm', 'a --fim-chunk stage makes PSM the preferred order');
     const glog = JSON.parse(readFileSync(join(grown, 'training-log.json'), 'utf8'));
     assert.equal(glog.previous.steps, 30);
     assert.equal(glog.tokensSeen, 30 * 2 * 64 + 10 * 2 * 64);
