@@ -186,12 +186,13 @@ Validation loss (nats/token over all ${rep.validationRows} rows of ${r.seqLen} t
 included): **${fmt(rep.validationLoss)}**; a bigram model counted over the same training tokens, scored on the same
 rows: ${fmt(rep.bigram.loss)} (interpolation λ=${rep.bigram.lambda}, the best of a grid on these rows).
 
-fim-eval on ${rep.fim.files} held-out Python files (${rep.fim.tasks} tasks, greedy):
+fim-eval on ${rep.fim.files} held-out Python files (${rep.fim.tasks} tasks, greedy; as in `serve`, a completion that
+loops ends at the first copy of its cycle):
 
 ${fimTable(rep)}
 
 Generations of 64 tokens from ${rep.loops.generations} held-out prompts that end in a repeated n-gram cycle
-(period ≤ 16, ≥ 3 repeats): ${fmt(100 * rep.loops.withoutPenalty, 1)}% greedy, ${fmt(100 * rep.loops.withPenalty, 1)}% with repetition penalty ${rep.loops.penalty}.
+(period ≤ 16, ≥ 3 repeats; no loop stop here): ${fmt(100 * rep.loops.withoutPenalty, 1)}% greedy, ${fmt(100 * rep.loops.withPenalty, 1)}% with repetition penalty ${rep.loops.penalty}.
 
 ## Validation loss during training${log.previous ? ' (last stage)' : ''}
 | step | loss |
