@@ -186,7 +186,7 @@ Validation loss (nats/token over all ${rep.validationRows} rows of ${r.seqLen} t
 included): **${fmt(rep.validationLoss)}**; a bigram model counted over the same training tokens, scored on the same
 rows: ${fmt(rep.bigram.loss)} (interpolation λ=${rep.bigram.lambda}, the best of a grid on these rows).
 
-fim-eval on ${rep.fim.files} held-out Python files (${rep.fim.tasks} tasks, greedy; as in `serve`, a completion that
+fim-eval on ${rep.fim.files} held-out Python files (${rep.fim.tasks} tasks, greedy; as in \`serve\`, a completion that
 loops ends at the first copy of its cycle):
 
 ${fimTable(rep)}
