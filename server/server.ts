@@ -174,7 +174,7 @@ export function startServer(opts: ServerOptions): Connection {
       maxNewTokens: settings.maxTokens,
       temperature: settings.temperature,
       stopAt: stopAtFor(ctx),
-      stopOnLoop: true,
+      stopOnLoop: settings.stopOnLoop,
       signal: ticket.signal,
       reuseCache: settings.reusePrefixCache,
       fimMode,

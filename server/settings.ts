@@ -26,6 +26,8 @@ export interface Settings {
   fimMode: FimOrder | 'auto';
   /** false re-runs the whole prompt every time (benchmarks compare both). */
   reusePrefixCache: boolean;
+  /** A completion whose tokens start repeating one n-gram (≤16 tokens, 3 times) ends at its first copy. */
+  stopOnLoop: boolean;
 }
 
 export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
@@ -37,12 +39,15 @@ export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
   temperature: 0,
   fimMode: 'auto',
   reusePrefixCache: true,
+  stopOnLoop: true,
 });
 
 type Check = (value: unknown) => { ok: true; value: unknown } | { ok: false; expected: string };
 
 const int = (min: number, max: number): Check => (v) =>
   typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max ? { ok: true, value: v } : { ok: false, expected: `an integer in ${min}..${max}` };
+
+const bool: Check = (v) => (typeof v === 'boolean' ? { ok: true, value: v } : { ok: false, expected: 'true or false' });
 
 const CHECKS: Record<keyof Settings, Check> = {
   model: (v) => (v === null || v === '' ? { ok: true, value: undefined } : typeof v === 'string' ? { ok: true, value: v } : { ok: false, expected: 'a string' }),
@@ -55,7 +60,8 @@ const CHECKS: Record<keyof Settings, Check> = {
   maxSuffixTokens: int(0, 1 << 20),
   temperature: (v) => (typeof v === 'number' && v >= 0 && v <= 10 ? { ok: true, value: v } : { ok: false, expected: 'a number in 0..10' }),
   fimMode: (v) => (v === 'psm' || v === 'spm' || v === 'auto' ? { ok: true, value: v } : { ok: false, expected: '"psm", "spm" or "auto"' }),
-  reusePrefixCache: (v) => (typeof v === 'boolean' ? { ok: true, value: v } : { ok: false, expected: 'true or false' }),
+  reusePrefixCache: bool,
+  stopOnLoop: bool,
 };
 
 /** Clients send settings bare or under a "codefudge" key (the VS Code convention). */

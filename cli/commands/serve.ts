@@ -14,7 +14,7 @@ export const command: Command = {
   --stdio          accepted and ignored (editors often pass it)
 Settings (initializationOptions or workspace/didChangeConfiguration, bare or under "codefudge"):
   model, adapter (folder or false), maxTokens, mode (single-line|multi-line), debounceMs,
-  maxPrefixTokens, maxSuffixTokens, temperature, fimMode (psm|spm), reusePrefixCache
+  maxPrefixTokens, maxSuffixTokens, temperature, fimMode (psm|spm), stopOnLoop, reusePrefixCache
 Commands: codefudge.status, codefudge.adapt [ROOT]`,
   async run(argv) {
     const args = parseArgs(argv, ['stdio']);

@@ -5,7 +5,7 @@ const vscode = require('vscode');
 const { LanguageClient, TransportKind } = require('vscode-languageclient/node');
 
 /** Settings the server knows; the executable and language list stay on this side. */
-const SERVER_SETTINGS = ['model', 'adapter', 'maxTokens', 'mode', 'debounceMs', 'maxPrefixTokens', 'maxSuffixTokens', 'temperature', 'fimMode'];
+const SERVER_SETTINGS = ['model', 'adapter', 'maxTokens', 'mode', 'debounceMs', 'maxPrefixTokens', 'maxSuffixTokens', 'temperature', 'fimMode', 'stopOnLoop'];
 
 let client;
 

@@ -131,6 +131,9 @@ describe('codefudge serve over stdio', () => {
     await server.waitForModel('ready', models.loop);
     const uri = 'file:///work/e.py';
     server.open(uri, 'x = \n');
+    assert.equal(firstEdit(await server.completion(uri, { line: 0, character: 4 })), 'ab', 'a looping completion ends at its first copy');
+    // Without the loop stop the scripted model runs to maxTokens: a long generation to cancel.
+    server.configure({ stopOnLoop: false });
     const t0 = performance.now();
     const full = firstEdit(await server.completion(uri, { line: 0, character: 4 }));
     const fullMs = performance.now() - t0;
