@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { endsInCycle, loopShare } from '../../engine/index.js';
+import { endsInCycle, loopShare, trailingCyclePeriod } from '../../engine/index.js';
 import { bigramBaseline } from '../../finetune/index.js';
 
 describe('bigram baseline', () => {
@@ -30,6 +30,14 @@ describe('repetition loops', () => {
     assert.equal(endsInCycle([1, 2, 1, 2]), false, 'two repeats are not a loop');
     assert.equal(endsInCycle([3, 1, 2, 3, 4, 1, 2, 3, 4, 1, 2, 3, 4], 4), true);
     assert.equal(endsInCycle([3, 1, 2, 3, 4, 1, 2, 3, 4, 1, 2, 3, 4], 3), false, 'period above maxPeriod');
+  });
+
+  it('gives the shortest period of the cycle', () => {
+    assert.equal(trailingCyclePeriod([5, 1, 2, 1, 2, 1, 2]), 2);
+    assert.equal(trailingCyclePeriod([7, 7, 7, 7, 7, 7]), 1, 'period 1 before 2 or 3');
+    assert.equal(trailingCyclePeriod([1, 2, 3, 1, 2, 3, 1, 2, 3]), 3);
+    assert.equal(trailingCyclePeriod([1, 2, 3]), 0);
+    assert.equal(trailingCyclePeriod([1, 2, 1, 2, 1, 2], 16, 4), 0, 'three repeats when four are asked');
   });
 
   it('reports the share of looping generations', () => {
