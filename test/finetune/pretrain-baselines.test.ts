@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { endsInCycle, loopShare, trailingCyclePeriod } from '../../engine/index.js';
 import { bigramBaseline } from '../../finetune/index.js';
 
 describe('bigram baseline', () => {
@@ -19,29 +18,5 @@ describe('bigram baseline', () => {
     const r = bigramBaseline([[0, 0, 0]], [[1, 0]], 2);
     // Context 1 never seen: p(0) = unigram (1+3)/(2+3).
     assert.ok(Math.abs(r.loss + Math.log(4 / 5)) < 1e-12);
-  });
-});
-
-describe('repetition loops', () => {
-  it('finds a generation that ends repeating an n-gram', () => {
-    assert.equal(endsInCycle([5, 6, 7, 1, 2, 1, 2, 1, 2]), true);
-    assert.equal(endsInCycle([9, 9, 9]), true);
-    assert.equal(endsInCycle([1, 2, 3, 1, 2, 3, 1, 2, 4]), false);
-    assert.equal(endsInCycle([1, 2, 1, 2]), false, 'two repeats are not a loop');
-    assert.equal(endsInCycle([3, 1, 2, 3, 4, 1, 2, 3, 4, 1, 2, 3, 4], 4), true);
-    assert.equal(endsInCycle([3, 1, 2, 3, 4, 1, 2, 3, 4, 1, 2, 3, 4], 3), false, 'period above maxPeriod');
-  });
-
-  it('gives the shortest period of the cycle', () => {
-    assert.equal(trailingCyclePeriod([5, 1, 2, 1, 2, 1, 2]), 2);
-    assert.equal(trailingCyclePeriod([7, 7, 7, 7, 7, 7]), 1, 'period 1 before 2 or 3');
-    assert.equal(trailingCyclePeriod([1, 2, 3, 1, 2, 3, 1, 2, 3]), 3);
-    assert.equal(trailingCyclePeriod([1, 2, 3]), 0);
-    assert.equal(trailingCyclePeriod([1, 2, 1, 2, 1, 2], 16, 4), 0, 'three repeats when four are asked');
-  });
-
-  it('reports the share of looping generations', () => {
-    assert.equal(loopShare([[1, 1, 1], [1, 2, 3], [4, 5, 4, 5, 4, 5], [7]]), 0.5);
-    assert.equal(loopShare([]), 0);
   });
 });
