@@ -11,7 +11,7 @@ import {
   aggregateScores, evaluateFolder, HiddenStateJudge, scoreMiddle, type FimEvalReport, type MetricValues,
 } from '../eval/index.js';
 import {
-  bigramBaseline, BpeEncoder, corpusSource, DEFAULT_RECIPE, pretrainRows, readTokenizer, scanCorpus,
+  bigramBaseline, BpeEncoder, corpusSource, DEFAULT_RECIPE, pretrainRows, recipeRowOptions, readTokenizer, scanCorpus,
   selectFiles, type PretrainRecipe,
 } from '../finetune/index.js';
 
@@ -78,7 +78,7 @@ export async function embeddedModelReport(o: ModelReportOptions): Promise<ModelR
   const scan = scanCorpus(o.corpus, { validationFraction: r.validationFraction });
   const encoder = new BpeEncoder(readTokenizer(o.model));
   const rows = (split: 'train' | 'validation') =>
-    [...pretrainRows(corpusSource(o.corpus, selectFiles(scan.files, { split })), encoder, { rowLength: r.seqLen, seed: r.seed, fimRate: r.fimRate, spmRate: r.spmRate, fimChunkChars: r.fimChunkChars, shuffle: false, epochs: 1 })].map((x) => x.row);
+    [...pretrainRows(corpusSource(o.corpus, selectFiles(scan.files, { split })), encoder, { ...recipeRowOptions(r), shuffle: false, epochs: 1 })].map((x) => x.row);
   o.log('bigram baseline over the training rows ...');
   const validationRows = rows('validation');
   const bigram = bigramBaseline(rows('train'), validationRows, encoder.vocabSize);
@@ -146,7 +146,7 @@ function reproduce(log: TrainingLog): string {
   const steps = [...(log.previous?.stepsPerStage ?? (log.previous ? [log.previous.steps] : [])), log.steps];
   return stages.map((s, i) => {
     const from = i === 0 ? '' : ` --from stage${i}`;
-    const chunk = s.fimChunkChars ? ` --fim-chunk ${s.fimChunkChars}` : '';
+    const chunk = (s.fimChunkChars ? ` --fim-chunk ${s.fimChunkChars}` : '') + (s.fimLineRate ? ` --fim-line-rate ${s.fimLineRate}` : '');
     return `    codefudge pretrain --corpus PYTHON_STDLIB --out ${i === stages.length - 1 ? 'codefudge-py-small' : `stage${i + 1}`}${from} --steps ${steps[i]} --lr ${s.lr} --seed ${s.seed}${chunk}`;
   }).join('\n');
 }

@@ -22,7 +22,7 @@ export type { BenchLoraOptions, BenchLoraResult } from './trainer/bench-lora.js'
 export * from './pretrain/index.js';
 export { pretrain } from './pretrain/run-pretrain.js';
 export type { PretrainOptions, PretrainResult } from './pretrain/run-pretrain.js';
-export { DEFAULT_RECIPE, recipeConfig } from './pretrain/recipe.js';
+export { DEFAULT_RECIPE, recipeConfig, recipeRowOptions } from './pretrain/recipe.js';
 export type { PretrainRecipe } from './pretrain/recipe.js';
 // `codefudge adapt`: history -> sequences -> a LoRA adapter, resumable and refreshable.
 export { adapt, defaultAdapterDir, ADAPT_DEFAULTS, CHECKPOINT_DIR, TRAINING_LOG } from './adapt/adapt.js';

@@ -16,11 +16,12 @@ export const command: Command = {
   --from DIR       grow an existing model: continue from its weights, shape and tokenizer
   --lr X           peak learning rate (2e-3)
   --fim-chunk N    FIM-transform pieces of at most N characters, so short rows hold whole examples (0: whole files)
+  --fim-line-rate X   share of FIM examples cut at line starts, as an editor asks on a new line (0)
   --eval-every N   validation loss every N steps (200)
 Ctrl-C stops with a checkpoint; the same command resumes.`,
   async run(argv) {
     const args = parseArgs(argv);
-    checkFlags(args, ['corpus', 'out', 'from', 'time', 'steps', 'hidden', 'layers', 'heads', 'kv-heads', 'ffn', 'vocab', 'seq', 'batch', 'lr', 'eval-every', 'seed', 'fim-chunk']);
+    checkFlags(args, ['corpus', 'out', 'from', 'time', 'steps', 'hidden', 'layers', 'heads', 'kv-heads', 'ffn', 'vocab', 'seq', 'batch', 'lr', 'eval-every', 'seed', 'fim-chunk', 'fim-line-rate']);
     const corpus = flagString(args, 'corpus');
     const out = flagString(args, 'out');
     if (!corpus || !out) throw new UserError('pretrain needs --corpus DIR and --out DIR');
@@ -29,6 +30,10 @@ Ctrl-C stops with a checkpoint; the same command resumes.`,
     const shape: [string, string][] = [['hidden', 'hiddenSize'], ['layers', 'layers'], ['heads', 'heads'], ['kv-heads', 'kvHeads'], ['ffn', 'intermediateSize'], ['vocab', 'vocabSize'], ['seq', 'seqLen'], ['batch', 'batchSize'], ['seed', 'seed'], ['fim-chunk', 'fimChunkChars']];
     for (const [flag, field] of shape) if (args.flags.has(flag)) recipe[field] = flagInt(args, flag, 0);
     if (args.flags.has('lr')) recipe.lr = flagNumber(args, 'lr', 0);
+    if (args.flags.has('fim-line-rate')) {
+      recipe.fimLineRate = flagNumber(args, 'fim-line-rate', 0);
+      if (!(recipe.fimLineRate >= 0 && recipe.fimLineRate <= 1)) throw new UserError(`--fim-line-rate must be in 0..1, got ${recipe.fimLineRate}`);
+    }
     const reporter = trainingReporter('pretrain');
     const stop = new AbortController();
     const onSigint = () => { process.stderr.write('\nstopping at the end of this step (Ctrl-C again to abort)...\n'); stop.abort(); process.once('SIGINT', () => process.exit(130)); };

@@ -16,6 +16,12 @@ export interface FimOptions {
   fimRate?: number;
   /** Share of FIM examples in SPM rather than PSM order (default 0.5). */
   spmRate?: number;
+  /**
+   * Share of FIM examples cut at line starts, so the middle is whole lines: where an editor asks on a
+   * new line. Uniform character cuts almost never fall there, and a model trained only on them
+   * starts its middles mid-word (default 0: character cuts only).
+   */
+  lineRate?: number;
 }
 
 /** A document cut in three; with mode 'none' the whole text is the prefix. */
@@ -39,11 +45,24 @@ export function splitAtRandom(text: string, rng: Rng): [string, string, string] 
   return [text.slice(0, a), text.slice(a, b), text.slice(b)];
 }
 
+/** Cuts `text` at two line starts (or its ends) drawn uniformly: the middle is whole lines (or empty). */
+export function splitAtLines(text: string, rng: Rng): [string, string, string] {
+  const starts = [0];
+  for (let i = text.indexOf('\n'); i >= 0 && i + 1 < text.length; i = text.indexOf('\n', i + 1)) starts.push(i + 1);
+  starts.push(text.length);
+  let a = starts[randomInt(rng, starts.length)];
+  let b = starts[randomInt(rng, starts.length)];
+  if (a > b) [a, b] = [b, a];
+  return [text.slice(0, a), text.slice(a, b), text.slice(b)];
+}
+
 /** Decides, with `rng`, whether and how a document becomes a FIM example. */
 export function fimTransform(text: string, rng: Rng, options: FimOptions = {}): FimParts {
   if (!(rng() < (options.fimRate ?? 0.5))) return { mode: 'none', prefix: text, middle: '', suffix: '' };
   const mode = rng() < (options.spmRate ?? 0.5) ? 'spm' : 'psm';
-  const [prefix, middle, suffix] = splitAtRandom(text, rng);
+  // No draw at all when lineRate is 0, so recipes without it keep their exact random stream.
+  const byLine = (options.lineRate ?? 0) > 0 && rng() < options.lineRate!;
+  const [prefix, middle, suffix] = byLine ? splitAtLines(text, rng) : splitAtRandom(text, rng);
   return { mode, prefix, middle, suffix };
 }
 

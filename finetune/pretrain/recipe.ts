@@ -20,6 +20,8 @@ export interface PretrainRecipe {
   spmRate: number;
   /** FIM-transform pieces of at most this many characters instead of whole files (0: whole files). */
   fimChunkChars: number;
+  /** Share of FIM examples cut at line starts (see FimOptions.lineRate). */
+  fimLineRate: number;
   validationFraction: number;
   /** Bytes of the training split the BPE tokenizer is trained on. */
   tokenizerBytes: number;
@@ -47,10 +49,16 @@ export const DEFAULT_RECIPE: PretrainRecipe = {
   fimRate: 0.5,
   spmRate: 0.5,
   fimChunkChars: 0,
+  fimLineRate: 0,
   validationFraction: 0.04,
   tokenizerBytes: 20_000_000,
   seed: 0,
 };
+
+/** How the recipe turns documents into rows: FIM rates, chunking, row length and seed. */
+export function recipeRowOptions(r: PretrainRecipe) {
+  return { rowLength: r.seqLen, seed: r.seed, fimRate: r.fimRate, spmRate: r.spmRate, fimChunkChars: r.fimChunkChars, lineRate: r.fimLineRate };
+}
 
 /** The Hugging Face config.json of a recipe's model (a Llama with tied embeddings). */
 export function recipeConfig(r: PretrainRecipe, specialIds: { eot: number }): Record<string, unknown> {

@@ -14,7 +14,7 @@ import type { TrainExample } from '../trainer/batching.js';
 import { BpeEncoder } from './bpe-encoder.js';
 import { scanCorpus, selectFiles, writeCorpusStats, type CorpusStats } from './corpus.js';
 import { corpusSource, pretrainRows } from './pretrain-data.js';
-import { DEFAULT_RECIPE, recipeConfig, type PretrainRecipe } from './recipe.js';
+import { DEFAULT_RECIPE, recipeConfig, recipeRowOptions, type PretrainRecipe } from './recipe.js';
 import { EOT } from './special-tokens.js';
 import { readTokenizer, writeTokenizer } from './tokenizer-files.js';
 import { trainTokenizerFromCorpus } from './train-tokenizer.js';
@@ -61,13 +61,16 @@ function initialWeights(config: ModelConfig, seed: number): WeightReader {
   };
 }
 
+/** Passes over the training split drawn with fresh FIM cuts; longer runs cycle through them (memory). */
+const MAX_PASSES = 8;
+
 /** Rows of `seqLen` tokens from the given split, FIM-transformed and packed; at most `limit` rows. */
-function packedRows(corpus: string, stats: ReturnType<typeof scanCorpus>, split: 'train' | 'validation', encoder: BpeEncoder, r: PretrainRecipe, limit = Infinity): TrainExample[] {
+function packedRows(corpus: string, stats: ReturnType<typeof scanCorpus>, split: 'train' | 'validation', encoder: BpeEncoder, r: PretrainRecipe, limit = Infinity, epochs = 1): TrainExample[] {
   const files = selectFiles(stats.files, { split });
   const rows: TrainExample[] = [];
   if (!files.length) return rows;
   const source = corpusSource(corpus, files);
-  for (const { row } of pretrainRows(source, encoder, { rowLength: r.seqLen, seed: r.seed, fimRate: r.fimRate, spmRate: r.spmRate, fimChunkChars: r.fimChunkChars, shuffle: split === 'train', epochs: 1 })) {
+  for (const { row } of pretrainRows(source, encoder, { ...recipeRowOptions(r), shuffle: split === 'train', epochs })) {
     rows.push({ ids: Array.from(row) });
     if (rows.length >= limit) break;
   }
@@ -103,7 +106,7 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
   const config = base?.config ?? parseModelConfig(recipeConfig({ ...r, vocabSize: encoder.vocabSize }, { eot: encoder.specialId(EOT)! }));
   if (base && config.vocabSize !== encoder.vocabSize) throw new UserError(`--from ${o.from}: its config has ${config.vocabSize} tokens but its tokenizer ${encoder.vocabSize}`);
   const previous = o.from ? previousTraining(o.from) : undefined;
-  const train = packedRows(o.corpus, scan, 'train', encoder, r);
+  let train = packedRows(o.corpus, scan, 'train', encoder, r);
   const evalRows = packedRows(o.corpus, scan, 'validation', encoder, r, o.evalRows ?? 32);
   if (!train.length) throw new UserError(`corpus "${o.corpus}" has too little text for one ${r.seqLen}-token row`);
   if (!evalRows.length) evalRows.push(train[train.length - 1]);
@@ -126,6 +129,12 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
     log(`--time: ${perStep.toFixed(2)} s/step measured, ${steps} steps fit`);
   }
   writeTextAtomic(stepsFile, JSON.stringify({ steps }));
+  const passes = Math.min(MAX_PASSES, Math.ceil((steps * r.batchSize) / train.length));
+  if (passes > 1) {
+    // Each pass over the corpus gets its own FIM cuts and order: rows repeated verbatim pass after pass overfit.
+    train = packedRows(o.corpus, scan, 'train', encoder, r, Infinity, passes);
+    log(`data: ${passes} passes with fresh FIM cuts, ${train.length} rows`);
+  }
 
   const loop = await TrainLoop.create(loopOptions(steps, join(work, 'checkpoint')));
   if (loop.step > 0) log(`resuming at step ${loop.step} of ${steps}`);

@@ -86,6 +86,7 @@ describe('codefudge pretrain', () => {
     const again = spawnSync(process.execPath, args, { env, encoding: 'utf8' });
     assert.equal(again.status, 0, again.stderr);
     assert.match(again.stderr, /resuming at step \d+ of 400/);
+    assert.match(again.stderr, /data: \d+ passes with fresh FIM cuts, \d+ rows/, '800 rows asked of a small corpus: several passes, each cut anew');
     assert.match(again.stderr, /eval \d+\.\d{4}@\d+ /, 'the latest validation loss stays on the progress line');
     assert.match(again.stdout, /model written to .*: 400 steps/);
     const timed = spawnSync(process.execPath, [...args.slice(0, 6), '--out', join(root, 'model3'), '--time', '4s', ...args.slice(8).filter((_, i, a) => a[i - 1] !== '--steps' && a[i] !== '--steps')], { env, encoding: 'utf8' });
@@ -101,5 +102,8 @@ describe('codefudge pretrain', () => {
     const b = spawnSync(process.execPath, ['bin/codefudge.js', 'pretrain', '--corpus', corpus, '--out', join(root, 'y')], { encoding: 'utf8', env: process.env });
     assert.equal(b.status, 1);
     assert.match(b.stderr.trim(), /^codefudge: pretrain needs --steps N or --time DURATION$/);
+    const c = spawnSync(process.execPath, ['bin/codefudge.js', 'pretrain', '--corpus', corpus, '--out', join(root, 'z'), '--steps', '1', '--fim-line-rate', '2'], { encoding: 'utf8' });
+    assert.equal(c.status, 1);
+    assert.equal(c.stderr.trim(), 'codefudge: --fim-line-rate must be in 0..1, got 2');
   });
 });
