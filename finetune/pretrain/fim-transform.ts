@@ -45,14 +45,20 @@ export function splitAtRandom(text: string, rng: Rng): [string, string, string] 
   return [text.slice(0, a), text.slice(a, b), text.slice(b)];
 }
 
-/** Cuts `text` at two line starts (or its ends) drawn uniformly: the middle is whole lines (or empty). */
+/**
+ * Cuts `text` around whole lines i..j drawn uniformly: the middle runs from line i's start to line
+ * j's end, its last newline left to the suffix — what an editor has when the cursor sits on a line
+ * of its own (the prefix ends with a newline, the suffix starts with one).
+ */
 export function splitAtLines(text: string, rng: Rng): [string, string, string] {
   const starts = [0];
-  for (let i = text.indexOf('\n'); i >= 0 && i + 1 < text.length; i = text.indexOf('\n', i + 1)) starts.push(i + 1);
-  starts.push(text.length);
-  let a = starts[randomInt(rng, starts.length)];
-  let b = starts[randomInt(rng, starts.length)];
-  if (a > b) [a, b] = [b, a];
+  for (let k = text.indexOf('\n'); k >= 0 && k + 1 < text.length; k = text.indexOf('\n', k + 1)) starts.push(k + 1);
+  let i = randomInt(rng, starts.length);
+  let j = randomInt(rng, starts.length);
+  if (i > j) [i, j] = [j, i];
+  const a = starts[i];
+  const next = j + 1 < starts.length ? starts[j + 1] - 1 : text.length;
+  const b = text[next - 1] === '\n' && next === text.length ? next - 1 : next;
   return [text.slice(0, a), text.slice(a, b), text.slice(b)];
 }
 
