@@ -175,7 +175,7 @@ ${JSON.stringify(r, null, 2)}
 \`\`\`
 ${log.previous ? `${log.previous.steps} + ` : ''}${log.steps} steps of ${r.batchSize}×${r.seqLen} tokens (${(log.tokensSeen / 1e6).toFixed(2)}M tokens in all), AdamW (β 0.9/0.999,
 weight decay ${r.weightDecay}, not on norms), warm-up then cosine to ${r.minLrRatio}× the peak learning rate ${r.lr},
-gradient norm clipped at 1. FIM rate ${r.fimRate} (PSM and SPM half each), ${r.fimLineRate ? `${r.fimLineRate * 100}% of the spans cut at line starts, the rest at characters` : 'character-level spans'}; documents packed
+gradient norm clipped at 1. FIM rate ${r.fimRate} (PSM and SPM half each), ${r.fimLineRate ? `${r.fimLineRate * 100}% of the spans whole lines, the rest cut at characters` : 'character-level spans'}; documents packed
 into fixed rows separated by \`<|endoftext|>\`.
 
 ## Data

@@ -16,7 +16,7 @@ export const command: Command = {
   --from DIR       grow an existing model: continue from its weights, shape and tokenizer
   --lr X           peak learning rate (2e-3)
   --fim-chunk N    FIM-transform pieces of at most N characters, so short rows hold whole examples (0: whole files)
-  --fim-line-rate X   share of FIM examples cut at line starts, as an editor asks on a new line (0)
+  --fim-line-rate X   share of FIM examples whose middle is whole lines, as on an editor's own line (0)
   --eval-every N   validation loss every N steps (200)
 Ctrl-C stops with a checkpoint; the same command resumes.`,
   async run(argv) {

@@ -26,6 +26,7 @@ export interface GenerateOptions {
    * Generation ends when its tokens end in a loop (one n-gram of up to 16 tokens three times back
    * to back); the copies after the first are dropped. Greedy decoding of a small model loops
    * often, and an editor should show the first copy, not a wall of repeats or a timeout.
+   * Greedy and sampled decoding only (beam search scores whole hypotheses instead).
    */
   stopOnLoop?: boolean;
   signal?: AbortSignal;

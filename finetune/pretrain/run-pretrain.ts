@@ -14,6 +14,7 @@ import type { TrainExample } from '../trainer/batching.js';
 import { BpeEncoder } from './bpe-encoder.js';
 import { scanCorpus, selectFiles, writeCorpusStats, type CorpusStats } from './corpus.js';
 import { corpusSource, pretrainRows } from './pretrain-data.js';
+import type { PackPosition } from './packing.js';
 import { DEFAULT_RECIPE, recipeConfig, recipeRowOptions, type PretrainRecipe } from './recipe.js';
 import { EOT } from './special-tokens.js';
 import { readTokenizer, writeTokenizer } from './tokenizer-files.js';
@@ -64,17 +65,27 @@ function initialWeights(config: ModelConfig, seed: number): WeightReader {
 /** Passes over the training split drawn with fresh FIM cuts; longer runs cycle through them (memory). */
 const MAX_PASSES = 8;
 
+interface RowsOptions {
+  limit?: number;
+  /** Passes over the split, each with its own order and FIM cuts. */
+  epochs?: number;
+  /** Where an earlier call's rows ended (its `next`): later passes without re-reading the first. */
+  start?: PackPosition;
+}
+
 /** Rows of `seqLen` tokens from the given split, FIM-transformed and packed; at most `limit` rows. */
-function packedRows(corpus: string, stats: ReturnType<typeof scanCorpus>, split: 'train' | 'validation', encoder: BpeEncoder, r: PretrainRecipe, limit = Infinity, epochs = 1): TrainExample[] {
+function packedRows(corpus: string, stats: ReturnType<typeof scanCorpus>, split: 'train' | 'validation', encoder: BpeEncoder, r: PretrainRecipe, o: RowsOptions = {}): { rows: TrainExample[]; next?: PackPosition } {
   const files = selectFiles(stats.files, { split });
   const rows: TrainExample[] = [];
-  if (!files.length) return rows;
+  let next: PackPosition | undefined;
+  if (!files.length) return { rows };
   const source = corpusSource(corpus, files);
-  for (const { row } of pretrainRows(source, encoder, { ...recipeRowOptions(r), shuffle: split === 'train', epochs })) {
-    rows.push({ ids: Array.from(row) });
-    if (rows.length >= limit) break;
+  for (const packed of pretrainRows(source, encoder, { ...recipeRowOptions(r), shuffle: split === 'train', epochs: o.epochs ?? 1 }, o.start)) {
+    rows.push({ ids: Array.from(packed.row) });
+    next = packed.next;
+    if (rows.length >= (o.limit ?? Infinity)) break;
   }
-  return rows;
+  return { rows, next };
 }
 
 function tokenizerFor(work: string, corpus: string, r: PretrainRecipe, log: (l: string) => void, from?: string): BpeEncoder {
@@ -106,14 +117,16 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
   const config = base?.config ?? parseModelConfig(recipeConfig({ ...r, vocabSize: encoder.vocabSize }, { eot: encoder.specialId(EOT)! }));
   if (base && config.vocabSize !== encoder.vocabSize) throw new UserError(`--from ${o.from}: its config has ${config.vocabSize} tokens but its tokenizer ${encoder.vocabSize}`);
   const previous = o.from ? previousTraining(o.from) : undefined;
-  let train = packedRows(o.corpus, scan, 'train', encoder, r);
-  const evalRows = packedRows(o.corpus, scan, 'validation', encoder, r, o.evalRows ?? 32);
+  const firstPass = packedRows(o.corpus, scan, 'train', encoder, r);
+  let train = firstPass.rows;
+  const evalRows = packedRows(o.corpus, scan, 'validation', encoder, r, { limit: o.evalRows ?? 32 }).rows;
   if (!train.length) throw new UserError(`corpus "${o.corpus}" has too little text for one ${r.seqLen}-token row`);
   if (!evalRows.length) evalRows.push(train[train.length - 1]);
   log(`data: ${train.length} training rows (${(train.length * r.seqLen / 1e6).toFixed(2)}M tokens), ${evalRows.length} validation rows`);
 
+  const target = () => fullTarget(config, base?.weights ?? initialWeights(config, r.seed));
   const loopOptions = (steps: number, checkpointDir?: string) => ({
-    target: fullTarget(config, base?.weights ?? initialWeights(config, r.seed)),
+    target: target(),
     train, eval: evalRows, steps, batchSize: r.batchSize, lr: r.lr,
     warmupSteps: Math.min(r.warmupSteps, Math.floor(steps / 10)), minLrRatio: r.minLrRatio, weightDecay: r.weightDecay,
     seed: r.seed, evalEvery: o.evalEvery ?? 200, checkpointDir, checkpointEvery: o.checkpointEvery ?? 50,
@@ -123,8 +136,7 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
   // A resumed --time run keeps the step count (and so the schedule) it chose the first time.
   if (steps === undefined && existsSync(stepsFile)) steps = JSON.parse(readFileSync(stepsFile, 'utf8')).steps as number;
   if (steps === undefined) {
-    const probe = loopOptions(1000);
-    const perStep = await secondsPerStep({ target: probe.target, train, batchSize: r.batchSize, gradAccum: 1, lr: r.lr, seed: r.seed });
+    const perStep = await secondsPerStep({ target: target(), train, batchSize: r.batchSize, gradAccum: 1, lr: r.lr, seed: r.seed });
     steps = Math.max(1, Math.floor((o.timeSeconds! - (performance.now() - started) / 1000) / perStep));
     log(`--time: ${perStep.toFixed(2)} s/step measured, ${steps} steps fit`);
   }
@@ -132,7 +144,7 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
   const passes = Math.min(MAX_PASSES, Math.ceil((steps * r.batchSize) / train.length));
   if (passes > 1) {
     // Each pass over the corpus gets its own FIM cuts and order: rows repeated verbatim pass after pass overfit.
-    train = packedRows(o.corpus, scan, 'train', encoder, r, Infinity, passes);
+    train = train.concat(packedRows(o.corpus, scan, 'train', encoder, r, { epochs: passes, start: firstPass.next }).rows);
     log(`data: ${passes} passes with fresh FIM cuts, ${train.length} rows`);
   }
 
