@@ -13,6 +13,8 @@ export { expectedTensors, layerPrefix } from './weight-layout.js';
 export type { ExpectedTensor } from './weight-layout.js';
 export { openModelFolder, openWeights, checkWeights } from './model-folder.js';
 export type { ModelFolder, WeightSource } from './model-folder.js';
+export type { QuantizedWeight } from './quant/quantized-weight.js';
+export { blocksPerRow } from './quant/quantized-weight.js';
 export { resolveModel, defaultHubCacheDir } from './resolve-model.js';
 export type { ResolveModelOptions } from './resolve-model.js';
 export { loadTokenizer } from './tokenizer.js';

@@ -6,6 +6,7 @@ import { readModelConfig, type ModelConfig } from './config.js';
 import { UserError } from './errors.js';
 import { SafetensorsFile, type Dtype } from './safetensors.js';
 import { expectedTensors } from './weight-layout.js';
+import type { QuantizedWeight } from './quant/quantized-weight.js';
 
 export const INDEX_FILE = 'model.safetensors.index.json';
 export const SINGLE_FILE = 'model.safetensors';
@@ -20,6 +21,8 @@ export interface WeightSource {
   dtype(name: string): Dtype;
   /** Reads the tensor now, converted to float32. */
   float32(name: string): Float32Array;
+  /** The tensor as stored quantized blocks (GGUF Q4_0/Q8_0), when the storage holds it that way; else undefined. */
+  quantized?(name: string): QuantizedWeight | undefined;
   /** Changes when any weight file is replaced, resized or touched (for caches keyed by weights). */
   fingerprint(): string;
   close(): void;
