@@ -4,9 +4,8 @@
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import {
-  generate, loadCausalLM, loadTokenizer, loopShare, openModelFolder, TrainingSession, writeTextAtomic,
-} from '../engine/index.js';
+import { generate, loadCausalLM, loadTokenizer, loopShare, openModelFolder, TrainingSession } from '../engine/index.js';
+import { writeTextAtomic } from '../common/index.js';
 import {
   aggregateScores, evaluateFolder, HiddenStateJudge, scoreMiddle, type FimEvalReport, type MetricValues,
 } from '../eval/index.js';

@@ -1,6 +1,6 @@
 import { loadCausalLM } from '../engine/load.js';
 import { openModelFolder } from '../engine/model-folder.js';
-import { Rng } from '../engine/random.js';
+import { Rng } from '../common/index.js';
 import { measureReadBandwidth } from './memory-bandwidth.js';
 
 export interface InferBenchOptions {

@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseModelConfig, type ModelConfig } from '../engine/config.js';
-import { Rng } from '../engine/random.js';
+import { Rng } from '../common/index.js';
 import { writeSafetensors } from '../engine/safetensors.js';
 import { expectedTensors } from '../engine/weight-layout.js';
 

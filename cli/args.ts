@@ -1,4 +1,4 @@
-import { UserError } from '../engine/index.js';
+import { UserError } from '../common/index.js';
 
 /** Parsed command line: positionals and --flag values (a bare --flag is "true"). */
 export interface Args {

@@ -1,5 +1,5 @@
 // Flags shared by the commands that read a repository's history (history export, adapt).
-import { UserError } from '../engine/index.js';
+import { UserError } from '../common/index.js';
 import { parseCutoff, parseHoldout, type SplitSpec } from '../history/index.js';
 
 /** Pulls repeatable flags (--include, --exclude) out of argv; parseArgs keeps only a flag's last value. */

@@ -1,4 +1,4 @@
-import { ProgressBar } from '../engine/index.js';
+import { ProgressBar } from './progress-bar.js';
 import type { TrainProgress } from '../finetune/index.js';
 
 /** A training run on stderr: the shared progress bar with loss, the latest eval loss (and its step), lr and tokens/s; info lines between. */

@@ -1,5 +1,5 @@
 import type { CausalLM, KvCache } from './causal-lm.js';
-import { UserError } from './errors.js';
+import { UserError } from '../common/index.js';
 import { detectFimTemplate, type FimMode, type FimTemplate } from './fim.js';
 import { generate, type GenerateOptions, type GenerateResult } from './generate/generate.js';
 import { loadCausalLM } from './load.js';

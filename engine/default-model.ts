@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { UserError } from './errors.js';
+import { UserError } from '../common/index.js';
 import { resolveModel } from './resolve-model.js';
 
 /** The embedded model shipped in the package's `models/` folder (the default of every command). */

@@ -1,6 +1,6 @@
 // Fill-in-the-middle prompt templates, one per model family, picked from the tokenizer's special tokens.
 // Each renders the exact string its family was trained on (model cards / reference code of each family).
-import { UserError } from './errors.js';
+import { UserError } from '../common/index.js';
 
 export type FimMode = 'psm' | 'spm';
 export type FimFamily = 'starcoder' | 'qwen' | 'deepseek' | 'codellama';

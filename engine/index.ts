@@ -1,9 +1,5 @@
 // The engine's public surface: other parts import only from here.
-export { UserError, messageOf } from './errors.js';
 // Model folder I/O: safetensors, config, weights, tokenizer, FIM templates.
-export { writeFileAtomic, writeTextAtomic } from './atomic-write.js';
-export { ProgressBar, formatDuration } from './progress-bar.js';
-export type { ProgressBarOptions, ProgressStream } from './progress-bar.js';
 export { f32ToF16, f16ToF32, f32ToBf16, bf16ToF32 } from './float-convert.js';
 export { SafetensorsFile, writeSafetensors, elementCount, DTYPE_SIZE, MAX_HEADER_BYTES } from './safetensors.js';
 export type { Dtype, TensorInfo, TensorData, TensorToWrite } from './safetensors.js';
@@ -46,7 +42,6 @@ export type { GenerateOptions, GenerateResult, Generation, StopReason } from './
 export { Completer } from './completer.js';
 export type { FimRequest, FimResult } from './completer.js';
 export { embeddedModelDir, modelDirFor, EMBEDDED_MODEL } from './default-model.js';
-export { Rng, mulberry32, type Random } from './random.js';
 // LoRA: specs, layouts, the graph hook, PEFT adapter folders, merged and unmerged inference.
 export { LLAMA_PROJECTIONS, defaultLoraSpec, checkLoraSpec, loraScale, targetsModule, moduleRankAndScale } from './lora/lora-spec.js';
 export type { LoraSpec } from './lora/lora-spec.js';

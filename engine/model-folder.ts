@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { readModelConfig, type ModelConfig } from './config.js';
-import { UserError } from './errors.js';
+import { UserError } from '../common/index.js';
 import { SafetensorsFile, type Dtype } from './safetensors.js';
 import { expectedTensors } from './weight-layout.js';
 import type { QuantizedWeight } from './quant/quantized-weight.js';

@@ -3,8 +3,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { writeTextAtomic } from './atomic-write.js';
-import { UserError, messageOf } from './errors.js';
+import { writeTextAtomic, UserError, messageOf } from '../common/index.js';
 
 export interface ResolveModelOptions {
   /** The hub cache folder; default $HF_HUB_CACHE, else $HF_HOME/hub, else ~/.cache/huggingface/hub. */

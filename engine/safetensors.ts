@@ -2,9 +2,8 @@
 // Format: u64 little-endian header length N, N bytes of JSON header, then the data section.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { UserError } from './errors.js';
+import { UserError, writeFileAtomic } from '../common/index.js';
 import { bf16ToF32, f16ToF32, f32ToBf16, f32ToF16 } from './float-convert.js';
-import { writeFileAtomic } from './atomic-write.js';
 
 export type Dtype = 'F64' | 'F32' | 'F16' | 'BF16' | 'I64' | 'I32' | 'I16' | 'I8' | 'U8' | 'BOOL';
 

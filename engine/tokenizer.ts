@@ -2,7 +2,7 @@
 // built straight from the local files so it can never reach for the network.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { UserError } from './errors.js';
+import { UserError } from '../common/index.js';
 
 export interface Tokenizer {
   /** Token ids of `text`; adds no BOS/EOS (special-token strings in the text become their ids). */

@@ -1,6 +1,6 @@
 // Paired bootstrap over tasks: resample task indices with replacement, recompute the statistic
 // (for base and adapter on the same indices), and read the interval off the percentiles.
-import { Rng } from '../engine/index.js';
+import { Rng } from '../common/index.js';
 
 export interface BootstrapOptions {
   /** Default 1000. */

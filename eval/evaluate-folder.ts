@@ -1,6 +1,7 @@
 // fim-eval end to end: source files (and held-out history) -> task sets -> generations -> report.
 import { resolve } from 'node:path';
-import { UserError, type Device } from '../engine/index.js';
+import { UserError } from '../common/index.js';
+import { type Device } from '../engine/index.js';
 import { DEFAULT_SPLIT, type SplitSpec } from '../history/index.js';
 import type { BootstrapOptions } from './bootstrap.js';
 import { checkAdapterDir, runFimEval, type DecodingOptions, type EvalProgress } from './fim-eval.js';

@@ -2,9 +2,8 @@
 // summarises each set with base-vs-adapter differences and bootstrap intervals.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import {
-  ADAPTER_CONFIG, Completer, UserError, type Device, type GenerateOptions, type StopReason,
-} from '../engine/index.js';
+import { ADAPTER_CONFIG, Completer, type Device, type GenerateOptions, type StopReason } from '../engine/index.js';
+import { UserError } from '../common/index.js';
 import type { BootstrapOptions } from './bootstrap.js';
 import { HiddenStateJudge } from './hidden-cosine.js';
 import { summarizeSet, type SetSummary } from './set-summary.js';

@@ -52,7 +52,6 @@ export { formatTable } from './report/table.js';
 export { renderHtmlReport, exampleLists } from './report/html-report.js';
 export { escapeHtml } from './report/escape.js';
 export { barChart, histogram, binCounts } from './report/svg-charts.js';
-export { ProgressBar, formatDuration, type ProgressBarOptions, type ProgressStream } from '../engine/index.js';
 // The commit-diff task set (fim-eval --tasks commit-diff): suggested diffs for held-out commits, base against adapter.
 export { readCommitDiffTasks, COMMIT_DIFF_SET, type CommitDiffTask, type CommitDiffTasks, type CommitDiffTaskOptions } from './commit-diff/commit-diff-tasks.js';
 export { scoreCommitDiff, hunksText, type CommitDiffScore } from './commit-diff/commit-diff-score.js';

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { messageOf, UserError } from '../engine/index.js';
+import { messageOf, UserError } from '../common/index.js';
 
 /** One line of a pairs file: the generated text and the expected one. */
 export interface TextPair {

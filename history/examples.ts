@@ -1,4 +1,4 @@
-import { UserError } from '../engine/index.js';
+import { UserError } from '../common/index.js';
 import { readChanges, type ChangeOptions, type ChangeStatus, type CommitChanges } from './changes.js';
 import { listCommits, type CommitInfo } from './commits.js';
 import { fimExamples, type FimExample, type FimOptions } from './fim.js';

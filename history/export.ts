@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { generateExamples, emptyStats, type CommitDiffExample, type HistoryOptions, type HistoryStats, type TemporalItem } from './examples.js';
 import type { FimExample } from './fim.js';
-import { AtomicJsonlWriter } from './jsonl-writer.js';
+import { AtomicJsonlWriter } from '../common/index.js';
 import { openRepository } from './repository.js';
 
 /*

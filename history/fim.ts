@@ -1,4 +1,4 @@
-import { hash32, mulberry32, randInt, type Random } from './prng.js';
+import { hash32, mulberry32, randInt, type Random } from '../common/index.js';
 import type { SnapshotFile } from './snapshot.js';
 
 /** prefix-suffix-middle or suffix-prefix-middle order; the prompt template is the engine's business. */

@@ -32,4 +32,3 @@ export {
   type HeldoutRow,
 } from './export.js';
 export { decodeText, looksBinary, type TextEncodingName } from './decode.js';
-export { mulberry32, hash32, type Random } from './prng.js';

@@ -1,6 +1,6 @@
 import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { UserError } from '../engine/index.js';
+import { UserError } from '../common/index.js';
 import { AttributeReader } from './attributes.js';
 import { CatFile } from './cat-file.js';
 import { GitCommandError, GitRunner } from './git.js';

@@ -1,4 +1,4 @@
-import { UserError } from '../engine/index.js';
+import { UserError } from '../common/index.js';
 import type { CommitInfo } from './commits.js';
 
 /**

@@ -1,7 +1,8 @@
 // The model the server completes with: loaded in the background, replaced when the `model`
 // setting changes, and given the adapter the workspace asks for. A model that fails to load is
 // reported once and leaves the server answering empty results.
-import { Completer, messageOf, modelDirFor, type Device } from '../engine/index.js';
+import { Completer, modelDirFor, type Device } from '../engine/index.js';
+import { messageOf } from '../common/index.js';
 import type { Mutex } from './request-queue.js';
 
 export interface ModelHostOptions {

@@ -5,7 +5,8 @@ import { dirname, isAbsolute, relative, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { ErrorCodes, LSPErrorCodes, ResponseError, type CancellationToken, type TextEdit, type WorkspaceEdit } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
-import { messageOf, splitLines, UserError, type Completer, type LineEdit } from '../engine/index.js';
+import { messageOf, UserError } from '../common/index.js';
+import { splitLines, type Completer, type LineEdit } from '../engine/index.js';
 import { checkMessage, readTextFile, repositoryRoot, suggestDiff, type SuggestDiffOptions } from '../finetune/index.js';
 
 export const SUGGEST_DIFF = 'codefudge.suggestDiff';

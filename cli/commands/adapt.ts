@@ -1,4 +1,6 @@
-import { EMBEDDED_MODEL, ProgressBar, UserError } from '../../engine/index.js';
+import { EMBEDDED_MODEL } from '../../engine/index.js';
+import { ProgressBar } from '../progress-bar.js';
+import { UserError } from '../../common/index.js';
 import { adapt, formatSeconds, parseDuration, type AdaptEvent, type AdaptResult, type FimLoss } from '../../finetune/index.js';
 import { checkFlags, deviceFlag, flagBool, flagInt, flagNumber, flagString, parseArgs, type Args } from '../args.js';
 import type { Command } from '../command.js';

@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
-import { modelDirFor, UserError } from '../../engine/index.js';
+import { modelDirFor } from '../../engine/index.js';
+import { UserError } from '../../common/index.js';
 import { benchLora } from '../../finetune/index.js';
 import { benchInfer } from '../../bench/infer.js';
 import { benchTypingSession, formatTypingResults, type TypingBenchOptions } from '../../bench/typing-session.js';

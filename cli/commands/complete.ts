@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { Completer, modelDirFor, UserError, messageOf } from '../../engine/index.js';
+import { Completer, modelDirFor } from '../../engine/index.js';
+import { UserError, messageOf } from '../../common/index.js';
 import { checkFlags, deviceFlag, flagInt, flagString, parseArgs } from '../args.js';
 import type { Command } from '../command.js';
 import { generationFlags, generationOptions } from './generation-flags.js';

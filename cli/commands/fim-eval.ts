@@ -1,8 +1,7 @@
-import { modelDirFor, UserError, writeTextAtomic } from '../../engine/index.js';
-import {
-  DEFAULT_LIMIT, DEFAULT_RESAMPLES, DEFAULT_TASK_SETS, evaluateCommitDiff, evaluateFolder, formatCommitDiffTable, formatTable,
-  parseTaskSets, ProgressBar, renderHtmlReport, takeCommitDiffSet, TASK_SETS, type FolderProgress,
-} from '../../eval/index.js';
+import { modelDirFor } from '../../engine/index.js';
+import { UserError, writeTextAtomic } from '../../common/index.js';
+import { DEFAULT_LIMIT, DEFAULT_RESAMPLES, DEFAULT_TASK_SETS, evaluateCommitDiff, evaluateFolder, formatCommitDiffTable, formatTable, parseTaskSets, renderHtmlReport, takeCommitDiffSet, TASK_SETS, type FolderProgress } from '../../eval/index.js';
+import { ProgressBar } from '../progress-bar.js';
 import { parseCutoff, parseHoldout, type SplitSpec } from '../../history/index.js';
 import { checkFlags, flagInt, flagString, parseArgs, type Args } from '../args.js';
 import type { Command } from '../command.js';

@@ -1,5 +1,5 @@
 import { relative } from 'node:path';
-import { UserError } from '../../engine/index.js';
+import { UserError } from '../../common/index.js';
 import { exportHistory, type HistoryProgress, type HistoryStats } from '../../history/index.js';
 import { checkFlags, flagBool, flagInt, flagString, parseArgs } from '../args.js';
 import type { Command } from '../command.js';

@@ -1,4 +1,5 @@
-import { loadAdaptedCausalLM, loadCausalLM, modelDirFor, UserError } from '../../engine/index.js';
+import { loadAdaptedCausalLM, loadCausalLM, modelDirFor } from '../../engine/index.js';
+import { UserError } from '../../common/index.js';
 import { loraGrads } from '../../finetune/index.js';
 import { checkFlags, flagString, parseArgs } from '../args.js';
 import type { Command } from '../command.js';

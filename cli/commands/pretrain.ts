@@ -1,5 +1,5 @@
 import { parseDuration, pretrain } from '../../finetune/index.js';
-import { UserError } from '../../engine/index.js';
+import { UserError } from '../../common/index.js';
 import { checkFlags, flagInt, flagNumber, flagString, parseArgs } from '../args.js';
 import type { Command } from '../command.js';
 import { trainingReporter } from '../training-reporter.js';

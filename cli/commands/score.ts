@@ -1,5 +1,5 @@
 import { readPairsFile, ScoreAccumulator } from '../../eval/index.js';
-import { UserError } from '../../engine/index.js';
+import { UserError } from '../../common/index.js';
 import { checkFlags, parseArgs } from '../args.js';
 import type { Command } from '../command.js';
 

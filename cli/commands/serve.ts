@@ -1,5 +1,5 @@
 import type { Device } from '../../engine/index.js';
-import { UserError } from '../../engine/index.js';
+import { UserError } from '../../common/index.js';
 import { serveStdio } from '../../server/index.js';
 import { checkFlags, flagInt, flagString, parseArgs } from '../args.js';
 import type { Command } from '../command.js';

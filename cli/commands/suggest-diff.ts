@@ -1,4 +1,4 @@
-import { UserError } from '../../engine/index.js';
+import { UserError } from '../../common/index.js';
 import { suggestDiffInRepo, SUGGEST_DEFAULTS } from '../../finetune/index.js';
 import { checkFlags, flagBool, flagInt, flagNumber, flagString, parseArgs, type Args } from '../args.js';
 import type { Command } from '../command.js';

@@ -1,4 +1,4 @@
-import { UserError } from '../../engine/index.js';
+import { UserError } from '../../common/index.js';
 import { trainTokenizerFromCorpus } from '../../finetune/pretrain/index.js';
 import { checkFlags, flagInt, flagNumber, flagString, parseArgs } from '../args.js';
 import type { Command } from '../command.js';

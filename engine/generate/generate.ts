@@ -1,5 +1,5 @@
 import { CausalLM, type KvCache } from '../causal-lm.js';
-import { Rng } from '../random.js';
+import { Rng } from '../../common/index.js';
 import { trailingCyclePeriod } from './repetition-loops.js';
 import {
   applyRepetitionPenalty, applyTemperature, applyTopK, applyTopP, argmax, logProbOf, logSoftmax, softmax,

@@ -1,7 +1,7 @@
 // Causal-LM cross-entropy over the labelled positions only, as graph ops, plus the JS side
 // that turns Hugging Face style labels into the graph's inputs.
 import type { ModelConfig } from '../config.js';
-import { UserError } from '../errors.js';
+import { UserError } from '../../common/index.js';
 import type { Builder } from '../graph/builder.js';
 import type { Value } from '../graph/graph.js';
 import { ort } from '../session.js';

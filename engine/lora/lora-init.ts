@@ -1,6 +1,6 @@
 // Fresh LoRA matrices as PEFT initialises them: A ~ kaiming_uniform(a=√5), B = 0, so training
 // starts from exactly the base model.
-import type { Rng } from '../random.js';
+import type { Rng } from '../../common/index.js';
 import type { LoraLayout } from './lora-layout.js';
 
 /** torch's kaiming_uniform_(a=√5) bound for fan-in n: gain √(2/(1+5)) · √(3/n) = 1/√n. */

@@ -1,6 +1,6 @@
 // Which projections of a model carry LoRA, with their sizes, ranks and scales.
 import type { ModelConfig } from '../config.js';
-import { UserError } from '../errors.js';
+import { UserError } from '../../common/index.js';
 import { expectedTensors } from '../weight-layout.js';
 import { checkLoraSpec, loraScale, moduleRankAndScale, patternValue, targetsModule, type LoraSpec } from './lora-spec.js';
 

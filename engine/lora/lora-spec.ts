@@ -1,5 +1,5 @@
 // What a LoRA adapter is made of, in PEFT's terms: rank, alpha, dropout, which projections.
-import { UserError } from '../errors.js';
+import { UserError } from '../../common/index.js';
 
 /** The seven projections of a Llama-family layer, by the module's last name (PEFT's `target_modules`). */
 export const LLAMA_PROJECTIONS = ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'] as const;

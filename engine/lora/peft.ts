@@ -4,8 +4,7 @@
 // releases before 0.14 refuse an adapter_config.json with keys they do not know.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { writeTextAtomic } from '../atomic-write.js';
-import { UserError } from '../errors.js';
+import { writeTextAtomic, UserError } from '../../common/index.js';
 import { bf16ToF32, f16ToF32 } from '../float-convert.js';
 import { SafetensorsFile, writeSafetensors, type Dtype } from '../safetensors.js';
 import { checkLoraSpec, type LoraSpec } from './lora-spec.js';

@@ -1,5 +1,6 @@
 // fim-eval's commit-diff task set end to end: held-out commits -> suggestions -> report.
-import { UserError, type Device } from '../../engine/index.js';
+import { UserError } from '../../common/index.js';
+import { type Device } from '../../engine/index.js';
 import type { SplitSpec } from '../../history/index.js';
 import { checkAdapterDir } from '../fim-eval.js';
 import { runCommitDiffEval } from './commit-diff-eval.js';

@@ -1,7 +1,6 @@
 // Task sets from source files: candidates per file (seeded per file, so one file's choices do not
 // depend on the others), then a seeded shuffle per set and the first `limit`.
-import { Rng } from '../../engine/index.js';
-import { hash32 } from '../../history/index.js';
+import { Rng, hash32, shuffleInPlace } from '../../common/index.js';
 import { languageOf } from './languages.js';
 import { functionLineSpans, multiLineSpans, rowRunSpans, singleLineSpans, MAX_BLOCK_LINES } from './line-tasks.js';
 import { Lines } from './lines.js';
@@ -40,13 +39,6 @@ export interface TaskSet {
 /** A generator seeded by the run's seed and the given parts. */
 export function seededRng(seed: number, ...parts: string[]): Rng {
   return new Rng(hash32([String(seed), ...parts].join('\0')));
-}
-
-function shuffleInPlace<T>(items: T[], rng: Rng): void {
-  for (let i = items.length - 1; i > 0; i--) {
-    const j = rng.int(i + 1);
-    [items[i], items[j]] = [items[j], items[i]];
-  }
 }
 
 export function temporalFiles(sources: readonly TemporalSource[]): Array<{ file: SourceFile; rows: number[] }> {
@@ -95,7 +87,7 @@ export function buildTaskSets(
       }
     }
     const order = candidates.map((_, i) => i);
-    shuffleInPlace(order, seededRng(seed, name));
+    shuffleInPlace(order, seededRng(seed, name).next);
     const limit = opts.limit && opts.limit > 0 ? opts.limit : order.length;
     const tasks = order.slice(0, limit).sort((a, b) => a - b).map((i) => {
       const { file, lines, span } = candidates[i];

@@ -1,5 +1,5 @@
 // Candidate middles of whole lines: a body line per function, any line, a whole block.
-import type { Rng } from '../../engine/index.js';
+import type { Rng } from '../../common/index.js';
 import { Lines, hasWord, indentWidth, isBlank } from './lines.js';
 import type { CodeStructure, RowRange } from './structure.js';
 import type { TaskSpan } from './task.js';

@@ -1,4 +1,4 @@
-import type { Rng } from '../../engine/index.js';
+import type { Rng } from '../../common/index.js';
 import type { TaskSpan } from './task.js';
 
 /** One random span per this many lines of a file, at least one. */

@@ -3,7 +3,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
-import { UserError } from '../../engine/index.js';
+import { UserError } from '../../common/index.js';
 import { DEFAULT_MAX_FILE_BYTES, FileFilter } from '../../history/index.js';
 import { SOURCE_EXTENSIONS, languageOf } from './languages.js';
 import type { SourceFile } from './task.js';

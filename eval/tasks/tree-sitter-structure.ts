@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Language as Grammar, Parser, type Node } from 'web-tree-sitter';
-import { messageOf } from '../../engine/index.js';
+import { messageOf } from '../../common/index.js';
 import type { Language } from './languages.js';
 import { Lines, isBlank } from './lines.js';
 import type { CodeStructure, FunctionShape, RowRange } from './structure.js';

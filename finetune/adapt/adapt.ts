@@ -5,10 +5,8 @@
 // resumes; an adapter from an earlier run is refreshed with what is new since its commit.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import {
-  defaultLoraSpec, detectFimTemplate, EMBEDDED_MODEL, LLAMA_PROJECTIONS, loadTokenizer, modelDirFor, openModelFolder, UserError, writePeftAdapter,
-  writeTextAtomic, type LoraAdapter, type ModelFolder, type SessionOptions,
-} from '../../engine/index.js';
+import { defaultLoraSpec, detectFimTemplate, EMBEDDED_MODEL, LLAMA_PROJECTIONS, loadTokenizer, modelDirFor, openModelFolder, writePeftAdapter, type LoraAdapter, type ModelFolder, type SessionOptions } from '../../engine/index.js';
+import { UserError, writeTextAtomic } from '../../common/index.js';
 import {
   collectExamples, openRepository, type HistoryDataset, type HistoryOptions, type HistoryProgress, type HistoryRepository,
 } from '../../history/index.js';

@@ -2,7 +2,8 @@
 // the commit it was trained through, so `adapt` can refresh it and refuse it for another model.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { ADAPTER_CONFIG, readPeftAdapter, UserError, type LoraAdapter } from '../../engine/index.js';
+import { ADAPTER_CONFIG, readPeftAdapter, type LoraAdapter } from '../../engine/index.js';
+import { UserError } from '../../common/index.js';
 
 export interface BaseModelRef {
   /** Content fingerprint (config, tokenizer, weight files), the same wherever the folder is. */

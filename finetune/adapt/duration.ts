@@ -1,4 +1,4 @@
-import { UserError } from '../../engine/index.js';
+import { UserError } from '../../common/index.js';
 
 const UNIT_SECONDS: Record<string, number> = { h: 3600, m: 60, s: 1 };
 

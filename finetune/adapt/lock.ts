@@ -3,7 +3,7 @@
 import * as fs from 'node:fs';
 import { hostname } from 'node:os';
 import * as path from 'node:path';
-import { UserError } from '../../engine/index.js';
+import { UserError } from '../../common/index.js';
 
 export const LOCK_FILE = 'adapt.lock';
 

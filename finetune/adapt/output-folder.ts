@@ -2,7 +2,7 @@
 // run that created it wrote nothing there.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { writeTextAtomic } from '../../engine/index.js';
+import { writeTextAtomic } from '../../common/index.js';
 
 /** Where an adapter of `repo` goes unless told otherwise. */
 export function defaultAdapterDir(repo: string): string {

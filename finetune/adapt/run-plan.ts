@@ -3,7 +3,7 @@
 // training. Running `adapt` again rebuilds the same data and resumes the same run.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { UserError, writeTextAtomic } from '../../engine/index.js';
+import { UserError, writeTextAtomic } from '../../common/index.js';
 import type { BaseModelRef } from './adapter-meta.js';
 import type { FimLoss } from './fim-sequence.js';
 

@@ -1,6 +1,7 @@
 // How examples become token sequences for one model: its tokenizer, FIM template, the tokens that
 // open a prompt and end a completion, and the longest sequence trained on.
-import { UserError, type FimMode, type FimTemplate, type ModelConfig, type Tokenizer } from '../../engine/index.js';
+import { UserError } from '../../common/index.js';
+import { type FimMode, type FimTemplate, type ModelConfig, type Tokenizer } from '../../engine/index.js';
 
 /** Labels of positions that are not predicted (Hugging Face's ignore index). */
 export const IGNORE = -100;

@@ -1,6 +1,7 @@
 // Which examples train, and as what sequences: FIM and commit->diff examples in a chosen ratio,
 // and for a refresh, what is new since the adapter's commit plus a replayed sample of the old.
-import { mulberry32, type CommitDiffExample, type FimExample, type HistoryDataset } from '../../history/index.js';
+import { mulberry32 } from '../../common/index.js';
+import { type CommitDiffExample, type FimExample, type HistoryDataset } from '../../history/index.js';
 import type { TrainExample } from '../trainer/batching.js';
 import { commitDiffSequence } from './commit-diff-sequence.js';
 import { fimSequence, type FimLoss } from './fim-sequence.js';

@@ -1,4 +1,4 @@
-import { UserError } from '../../engine/index.js';
+import { UserError } from '../../common/index.js';
 import { BYTE_TO_CHAR, CHAR_TO_BYTE } from './byte-level.js';
 import type { BpeModel } from './bpe-model.js';
 import { forEachPreToken } from './pretokenize.js';

@@ -1,4 +1,4 @@
-import { UserError } from '../../engine/index.js';
+import { UserError } from '../../common/index.js';
 import { BYTE_TO_CHAR } from './byte-level.js';
 import type { BpeModel } from './bpe-model.js';
 import { PairHeap } from './pair-heap.js';

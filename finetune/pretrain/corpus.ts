@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { UserError, messageOf, writeTextAtomic } from '../../engine/index.js';
+import { UserError, messageOf, writeTextAtomic } from '../../common/index.js';
 import { DEFAULT_QUALITY_LIMITS, lineStats, qualityReason, type QualityLimits, type QualityReason } from './corpus-filters.js';
 
 export type Split = 'train' | 'validation';

@@ -6,7 +6,7 @@
 //   SPM: <fim_prefix><fim_suffix>{suffix}<fim_middle>{prefix}{middle}<|endoftext|>
 // (SPM is the SantaCoder/StarCoder variant: both sentinels first, the prefix after <fim_middle>.)
 import type { BpeEncoder } from './bpe-encoder.js';
-import { randomInt, type Rng } from './rng.js';
+import { randomInt, type Random } from '../../common/index.js';
 import { EOT, FIM_MIDDLE, FIM_PREFIX, FIM_SUFFIX } from './special-tokens.js';
 
 export type FimMode = 'psm' | 'spm' | 'none';
@@ -35,7 +35,7 @@ export interface FimParts {
 const SURROGATE = /[\uD800-\uDFFF]/;
 
 /** Cuts `text` at two code-point positions drawn uniformly from [0, length] (parts may be empty). */
-export function splitAtRandom(text: string, rng: Rng): [string, string, string] {
+export function splitAtRandom(text: string, rng: Random): [string, string, string] {
   const chars = SURROGATE.test(text) ? Array.from(text) : null;
   const length = chars ? chars.length : text.length;
   let a = randomInt(rng, length + 1);
@@ -50,7 +50,7 @@ export function splitAtRandom(text: string, rng: Rng): [string, string, string] 
  * j's end, its last newline left to the suffix — what an editor has when the cursor sits on a line
  * of its own (the prefix ends with a newline, the suffix starts with one).
  */
-export function splitAtLines(text: string, rng: Rng): [string, string, string] {
+export function splitAtLines(text: string, rng: Random): [string, string, string] {
   const starts = [0];
   for (let k = text.indexOf('\n'); k >= 0 && k + 1 < text.length; k = text.indexOf('\n', k + 1)) starts.push(k + 1);
   let i = randomInt(rng, starts.length);
@@ -63,7 +63,7 @@ export function splitAtLines(text: string, rng: Rng): [string, string, string] {
 }
 
 /** Decides, with `rng`, whether and how a document becomes a FIM example. */
-export function fimTransform(text: string, rng: Rng, options: FimOptions = {}): FimParts {
+export function fimTransform(text: string, rng: Random, options: FimOptions = {}): FimParts {
   if (!(rng() < (options.fimRate ?? 0.5))) return { mode: 'none', prefix: text, middle: '', suffix: '' };
   const mode = rng() < (options.spmRate ?? 0.5) ? 'spm' : 'psm';
   // No draw at all when lineRate is 0, so recipes without it keep their exact random stream.

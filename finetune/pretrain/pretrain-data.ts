@@ -1,9 +1,8 @@
-import { UserError } from '../../engine/index.js';
+import { UserError, createRng, shuffledIndices } from '../../common/index.js';
 import type { BpeEncoder } from './bpe-encoder.js';
 import { readCorpusFile, type CorpusFile } from './corpus.js';
 import { fimTokens, fimTransform, type FimOptions } from './fim-transform.js';
 import { packRows, type PackedRow, type PackPosition } from './packing.js';
-import { createRng, shuffledIndices } from './rng.js';
 import { EOT } from './special-tokens.js';
 
 /** Documents by index, read on demand. */
@@ -65,7 +64,7 @@ export function* pretrainDocuments(
   if (n === 0) throw new UserError('no documents to train on (the corpus split is empty)');
   const end = options.epochs === undefined ? Infinity : options.epochs * n;
   let orderEpoch = -1;
-  let order: Int32Array | null = null;
+  let order: Uint32Array | null = null;
   for (let d = fromDoc; d < end; d++) {
     const epoch = Math.floor(d / n);
     const k = d - epoch * n;

@@ -3,10 +3,8 @@
 // interrupted run resumes where it stopped; the model folder appears only when training is done.
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import {
-  expectedTensors, openModelFolder, parseModelConfig, Rng, UserError, writeSafetensors, writeTextAtomic,
-  type ModelConfig, type WeightReader,
-} from '../../engine/index.js';
+import { expectedTensors, openModelFolder, parseModelConfig, writeSafetensors, type ModelConfig, type WeightReader } from '../../engine/index.js';
+import { Rng, UserError, writeTextAtomic } from '../../common/index.js';
 import { fullTarget } from '../trainer/train-target.js';
 import { TrainLoop, type TrainProgress } from '../trainer/train-loop.js';
 import { secondsPerStep } from '../trainer/step-time.js';

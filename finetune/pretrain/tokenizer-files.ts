@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { UserError, messageOf, writeTextAtomic } from '../../engine/index.js';
+import { UserError, messageOf, writeTextAtomic } from '../../common/index.js';
 import type { BpeModel } from './bpe-model.js';
 import { PRETOKENIZE_PATTERN } from './pretokenize.js';
 import { EOT } from './special-tokens.js';

@@ -1,4 +1,4 @@
-import { UserError } from '../../engine/index.js';
+import { UserError } from '../../common/index.js';
 import { checkVocabSize, trainBpe, type TrainBpeProgress } from './bpe-train.js';
 import type { BpeModel } from './bpe-model.js';
 import { corpusTexts, scanCorpus, selectFiles, writeCorpusStats, type CorpusOptions, type CorpusStats } from './corpus.js';

@@ -1,7 +1,8 @@
 // Suggesting the diff a commit message asks of a file: the commit->diff prompt the adapter was
 // trained on, the file's header forced (`--- a/PATH`, `+++ b/PATH`), beam search, and the first
 // beam whose diff applies to the file.
-import { generate, UserError, type Completer, type Tokenizer } from '../../engine/index.js';
+import { generate, type Completer, type Tokenizer } from '../../engine/index.js';
+import { UserError } from '../../common/index.js';
 import { commitDiffPrompt, type CommitDiffRequest } from '../adapt/commit-diff-prompt.js';
 import { sequenceFormat } from '../adapt/sequence-format.js';
 import { contextLength } from './context-length.js';

@@ -2,7 +2,8 @@
 // repository's adapter (or the one named), suggests, and writes the change when asked.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { ADAPTER_CONFIG, Completer, modelDirFor, UserError, writeFileAtomic, type SessionOptions } from '../../engine/index.js';
+import { ADAPTER_CONFIG, Completer, modelDirFor, type SessionOptions } from '../../engine/index.js';
+import { UserError, writeFileAtomic } from '../../common/index.js';
 import { defaultAdapterDir } from '../adapt/adapt.js';
 import { checkMessage, readRepoFile, type RepoFile } from './repo-file.js';
 import { suggestDiff, type DiffSuggestion, type SuggestDiffOptions } from './suggest-diff.js';

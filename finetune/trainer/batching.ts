@@ -1,5 +1,6 @@
 // Examples to micro-batches: right-padded rows, padding masked out of attention and labels.
-import { UserError, type TrainingBatch } from '../../engine/index.js';
+import { UserError } from '../../common/index.js';
+import { type TrainingBatch } from '../../engine/index.js';
 
 const IGNORE = -100;
 

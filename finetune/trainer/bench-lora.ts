@@ -1,5 +1,6 @@
 // `bench lora`: LoRA training throughput on random tokens, all seven projections, and peak memory.
-import { defaultLoraSpec, openModelFolder, Rng } from '../../engine/index.js';
+import { defaultLoraSpec, openModelFolder } from '../../engine/index.js';
+import { Rng } from '../../common/index.js';
 import { TrainLoop } from './train-loop.js';
 import { loraTarget } from './train-target.js';
 

@@ -3,7 +3,8 @@
 // the tensor file, so a kill at any moment leaves the previous checkpoint whole.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { SafetensorsFile, UserError, writeSafetensors, writeTextAtomic, type TensorToWrite } from '../../engine/index.js';
+import { SafetensorsFile, writeSafetensors, type TensorToWrite } from '../../engine/index.js';
+import { UserError, writeTextAtomic } from '../../common/index.js';
 import type { AdamMoments } from './adamw.js';
 import type { DataPosition } from './data-order.js';
 

@@ -1,6 +1,6 @@
 // Seeded example order: each epoch is a permutation that depends only on (seed, epoch), so the
 // position in the data is two numbers and a resumed run reads exactly what it would have read.
-import { Rng } from '../../engine/index.js';
+import { mulberry32, shuffledIndices } from '../../common/index.js';
 
 export interface DataPosition {
   epoch: number;
@@ -18,15 +18,7 @@ function epochSeed(seed: number, epoch: number): number {
 
 /** Fisher-Yates over 0..size-1 with a generator seeded for this epoch. */
 export function epochPermutation(size: number, seed: number, epoch: number): Uint32Array {
-  const order = Uint32Array.from({ length: size }, (_, i) => i);
-  const rng = new Rng(epochSeed(seed, epoch));
-  for (let i = size - 1; i > 0; i--) {
-    const j = rng.int(i + 1);
-    const t = order[i];
-    order[i] = order[j];
-    order[j] = t;
-  }
-  return order;
+  return shuffledIndices(size, mulberry32(epochSeed(seed, epoch)));
 }
 
 export class DataOrder {

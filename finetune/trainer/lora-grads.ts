@@ -1,5 +1,6 @@
 // `inspect lora-grads`: the loss and LoRA gradients of one sequence, for checking against PyTorch/PEFT.
-import { attachAdapter, openModelFolder, readPeftAdapter, TrainingSession, UserError } from '../../engine/index.js';
+import { attachAdapter, openModelFolder, readPeftAdapter, TrainingSession } from '../../engine/index.js';
+import { UserError } from '../../common/index.js';
 
 export interface LoraGrads {
   /** Mean next-token cross-entropy over positions 1..n-1. */

@@ -2,7 +2,8 @@
 // gradient accumulation, global-norm clipping, AdamW under a warm-up + cosine schedule, periodic
 // evaluation, and checkpoints that resume to the same losses bit for bit.
 import { createHash } from 'node:crypto';
-import { TrainingSession, UserError, type SessionOptions } from '../../engine/index.js';
+import { TrainingSession, type SessionOptions } from '../../engine/index.js';
+import { UserError } from '../../common/index.js';
 import { AdamW } from './adamw.js';
 import { checkExamples, collate, type TrainExample } from './batching.js';
 import { loadCheckpoint, saveCheckpoint, type TrainState } from './checkpoint.js';

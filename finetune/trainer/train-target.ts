@@ -1,8 +1,6 @@
 // What a training run trains: LoRA matrices on a frozen model (adapt), or every weight (pretrain).
-import {
-  attachAdapter, expectedTensors, initLoraMatrices, layoutForSpec, makeLoraAdapter, Rng,
-  type LoraAdapter, type LoraLayout, type LoraSpec, type ModelConfig, type ModelFolder, type TrainingGraphSpec, type WeightReader,
-} from '../../engine/index.js';
+import { attachAdapter, expectedTensors, initLoraMatrices, layoutForSpec, makeLoraAdapter, type LoraAdapter, type LoraLayout, type LoraSpec, type ModelConfig, type ModelFolder, type TrainingGraphSpec, type WeightReader } from '../../engine/index.js';
+import { Rng } from '../../common/index.js';
 
 export interface TrainTarget {
   /** The training graph without its `gradients` switch (the loop compiles a loss-only one too). */

@@ -8,7 +8,7 @@ import { Builder } from '../../engine/graph/builder.js';
 import type { DType } from '../../engine/graph/dtype.js';
 import type { Dim, Value } from '../../engine/graph/graph.js';
 import { writeOnnxModel } from '../../engine/graph/onnx-writer.js';
-import { Rng } from '../../engine/random.js';
+import { Rng } from '../../common/index.js';
 import { openSession, ort } from '../../engine/session.js';
 
 export interface Operand {

@@ -3,10 +3,8 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import {
-  Completer, defaultLoraSpec, generate, initLoraMatrices, layoutForSpec, loadAdaptedCausalLM, loadTokenizer,
-  makeLoraAdapter, Rng, writePeftAdapter, type ModelConfig,
-} from '../../engine/index.js';
+import { Completer, defaultLoraSpec, generate, initLoraMatrices, layoutForSpec, loadAdaptedCausalLM, loadTokenizer, makeLoraAdapter, writePeftAdapter, type ModelConfig } from '../../engine/index.js';
+import { Rng } from '../../common/index.js';
 import { makeTinyModel } from '../helpers/tiny-model.js';
 
 const root = mkdtempSync(join(tmpdir(), 'cf-completer-adapter-'));

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { configKey, parseModelConfig, readModelConfig, UserError } from '../../engine/index.js';
+import { configKey, parseModelConfig, readModelConfig } from '../../engine/index.js';
+import { UserError } from '../../common/index.js';
 
 // The config.json of Qwen2.5-Coder-0.5B (fields as published).
 const qwenCoder = {

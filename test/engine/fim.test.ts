@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { detectFimTemplate, loadTokenizer, UserError } from '../../engine/index.js';
+import { detectFimTemplate, loadTokenizer } from '../../engine/index.js';
+import { UserError } from '../../common/index.js';
 import { makeTinyModel } from '../helpers/tiny-model.js';
 
 /** A vocabulary of exactly these tokens (what detection sees of a tokenizer). */

@@ -3,9 +3,8 @@ import * as fs from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import {
-  defaultLoraSpec, expectedTensors, layoutForSpec, openModelFolder, Rng, TrainingSession, type LoraModule, type ModelConfig,
-} from '../../engine/index.js';
+import { defaultLoraSpec, expectedTensors, layoutForSpec, openModelFolder, TrainingSession, type LoraModule, type ModelConfig } from '../../engine/index.js';
+import { Rng } from '../../common/index.js';
 import { makeTinyModel } from '../helpers/tiny-model.js';
 import { referenceLogits } from '../helpers/reference-llama.js';
 

@@ -3,10 +3,8 @@ import * as fs from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import {
-  adapterFeeds, attachAdapter, defaultLoraSpec, layoutForSpec, loadAdaptedCausalLM, loadCausalLM, makeLoraAdapter,
-  noAdapterFeeds, openModelFolder, Rng, writePeftAdapter, type LoraAdapter, type ModelConfig,
-} from '../../engine/index.js';
+import { adapterFeeds, attachAdapter, defaultLoraSpec, layoutForSpec, loadAdaptedCausalLM, loadCausalLM, makeLoraAdapter, noAdapterFeeds, openModelFolder, writePeftAdapter, type LoraAdapter, type ModelConfig } from '../../engine/index.js';
+import { Rng } from '../../common/index.js';
 import { makeTinyModel } from '../helpers/tiny-model.js';
 import { referenceLogits } from '../helpers/reference-llama.js';
 

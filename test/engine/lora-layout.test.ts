@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import {
-  defaultLoraSpec, initLoraMatrices, layoutForSpec, loraScale, parseModelConfig, parsePeftKey, peftKey, Rng, targetsModule, UserError,
-} from '../../engine/index.js';
+import { defaultLoraSpec, initLoraMatrices, layoutForSpec, loraScale, parseModelConfig, parsePeftKey, peftKey, targetsModule } from '../../engine/index.js';
+import { Rng, UserError } from '../../common/index.js';
 
 const cfg = parseModelConfig({
   architectures: ['Qwen2ForCausalLM'], vocab_size: 32, hidden_size: 16, intermediate_size: 40,

@@ -3,10 +3,8 @@ import * as fs from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import {
-  UserError, attachAdapter, defaultLoraSpec, f32ToF16, layoutForSpec, makeLoraAdapter, parseModelConfig,
-  pythonFloat, pythonJson, readPeftAdapter, writePeftAdapter, initLoraMatrices, Rng,
-} from '../../engine/index.js';
+import { UserError, Rng } from '../../common/index.js';
+import { attachAdapter, defaultLoraSpec, f32ToF16, layoutForSpec, makeLoraAdapter, parseModelConfig, pythonFloat, pythonJson, readPeftAdapter, writePeftAdapter, initLoraMatrices } from '../../engine/index.js';
 
 const root = fs.mkdtempSync(join(tmpdir(), 'cf-lora-peft-'));
 after(() => fs.rmSync(root, { recursive: true, force: true }));

@@ -4,12 +4,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { grad } from '../../engine/autodiff/grad.js';
 import { parseModelConfig, type ModelConfig } from '../../engine/config.js';
-import { UserError } from '../../engine/errors.js';
+import { UserError, Rng } from '../../common/index.js';
 import { Builder } from '../../engine/graph/builder.js';
 import type { Value } from '../../engine/graph/graph.js';
 import { buildDecoder, lmHead, type ModelParams } from '../../engine/llama/decoder.js';
 import { buildCausalLmLoss, causalLmTargets, lossFeeds, nextTokenTargets, type LossTargets } from '../../engine/llama/loss.js';
-import { Rng } from '../../engine/random.js';
 import { ort } from '../../engine/session.js';
 import { assertClose, openGraph } from './autodiff-fd.js';
 

@@ -4,7 +4,8 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { expectedTensors, openModelFolder, resolveModel, SafetensorsFile, UserError, writeSafetensors } from '../../engine/index.js';
+import { expectedTensors, openModelFolder, resolveModel, SafetensorsFile, writeSafetensors } from '../../engine/index.js';
+import { UserError } from '../../common/index.js';
 import { makeTinyModel } from '../helpers/tiny-model.js';
 
 function tempDir(t: { after(fn: () => void): void }): string {

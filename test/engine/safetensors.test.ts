@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { SafetensorsFile, UserError, writeSafetensors, type TensorToWrite } from '../../engine/index.js';
+import { SafetensorsFile, writeSafetensors, type TensorToWrite } from '../../engine/index.js';
+import { UserError } from '../../common/index.js';
 
 function tempDir(t: { after(fn: () => void): void }): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cf-safetensors-'));

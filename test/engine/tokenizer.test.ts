@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { loadTokenizer, UserError, type Tokenizer } from '../../engine/index.js';
+import { loadTokenizer, type Tokenizer } from '../../engine/index.js';
+import { UserError } from '../../common/index.js';
 import { makeTinyModel } from '../helpers/tiny-model.js';
 import { TINY_SPECIAL_TOKENS } from '../helpers/tiny-tokenizer.js';
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { Rng } from '../../engine/index.js';
+import { Rng } from '../../common/index.js';
 import {
   aggregateScores, pairedBootstrap, percentileInterval, quantile, ScoreAccumulator, scoreMiddle, summarizeSet,
 } from '../../eval/index.js';

@@ -5,9 +5,8 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import {
-  defaultLoraSpec, layoutForSpec, makeLoraAdapter, readModelConfig, Rng, writePeftAdapter,
-} from '../../engine/index.js';
+import { defaultLoraSpec, layoutForSpec, makeLoraAdapter, readModelConfig, writePeftAdapter } from '../../engine/index.js';
+import { Rng } from '../../common/index.js';
 import { FIM_METRICS, type FimEvalReport } from '../../eval/index.js';
 import { makeTinyModel } from '../helpers/tiny-model.js';
 import { assertOneLineError, runCli } from '../helpers/cli.js';

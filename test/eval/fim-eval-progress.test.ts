@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { formatDuration, ProgressBar } from '../../eval/index.js';
+import { formatDuration, ProgressBar } from '../../cli/progress-bar.js';
 
 function fakeStream(isTTY: boolean) {
   const writes: string[] = [];

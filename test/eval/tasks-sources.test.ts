@@ -7,7 +7,7 @@ import { after, describe, it } from 'node:test';
 import {
   applyStopRule, buildTaskSets, loadGrammar, loadStructureParser, readSourceTree, readTemporalSources, stopIndex,
 } from '../../eval/index.js';
-import { UserError } from '../../engine/index.js';
+import { UserError } from '../../common/index.js';
 
 const root = mkdtempSync(join(tmpdir(), 'cf-tasks-'));
 after(() => rmSync(root, { recursive: true, force: true }));

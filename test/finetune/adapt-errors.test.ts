@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { UserError } from '../../engine/index.js';
+import { UserError } from '../../common/index.js';
 import { command as adaptCommand } from '../../cli/commands/adapt.js';
 import { adapt, defaultAdapterDir, LOCK_FILE } from '../../finetune/index.js';
 import { ScriptedRepo } from '../history/scripted-repo.js';

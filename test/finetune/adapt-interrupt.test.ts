@@ -6,7 +6,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { UserError } from '../../engine/index.js';
+import { UserError } from '../../common/index.js';
 import { adapt, CHECKPOINT_DIR, defaultAdapterDir, LOCK_FILE, type AdaptEvent } from '../../finetune/index.js';
 import { BIN, FAST, FAST_FLAGS, patternRepo, testRoot, tinyModel } from './adapt-fixtures.js';
 

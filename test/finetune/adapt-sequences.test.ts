@@ -5,7 +5,8 @@ import * as fs from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { detectFimTemplate, loadTokenizer, readModelConfig, UserError, type Tokenizer } from '../../engine/index.js';
+import { detectFimTemplate, loadTokenizer, readModelConfig, type Tokenizer } from '../../engine/index.js';
+import { UserError } from '../../common/index.js';
 import {
   batching, stepsForTime, beforeAroundHunks, headWithin, tailWithin, commitDiffSequence, fimSequence, heldoutMiddles, heldoutSequences, hunkLines, IGNORE, keepHead,
   keepTail, parseDuration, pickMix, pickRefresh, sequenceFormat, type SequenceFormat,

@@ -1,15 +1,15 @@
 // Synthetic but varied Python for the pretrain tests: seeded, so every run sees the same code.
-import { createRng, type Rng } from '../../finetune/pretrain/index.js';
+import { createRng, type Random } from '../../common/index.js';
 
 const NAMES = ['value', 'items', 'result', 'count', 'path', 'name', 'config', 'data', 'index', 'total', 'parser', 'node'];
 const CALLS = ['len', 'print', 'sorted', 'isinstance', 'range', 'enumerate', 'str', 'int', 'open'];
 const WORDS = ['Return', 'the', 'number', 'of', 'items', 'in', 'a', 'list', 'résumé', 'naïve', '日本語', 'data 🙂'];
 
-function pick<T>(rng: Rng, xs: readonly T[]): T {
+function pick<T>(rng: Random, xs: readonly T[]): T {
   return xs[Math.floor(rng() * xs.length)];
 }
 
-function statement(rng: Rng): string {
+function statement(rng: Random): string {
   const a = pick(rng, NAMES);
   const b = pick(rng, NAMES);
   switch (Math.floor(rng() * 6)) {
@@ -22,7 +22,7 @@ function statement(rng: Rng): string {
   }
 }
 
-function block(rng: Rng, depth: number, indent: string, lines: string[]): void {
+function block(rng: Random, depth: number, indent: string, lines: string[]): void {
   const n = 1 + Math.floor(rng() * 4);
   for (let i = 0; i < n; i++) {
     const pad = indent.repeat(depth);

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { AutoTokenizer, PreTrainedTokenizer } from '@huggingface/transformers';
 import { BpeEncoder, readTokenizer, trainBpe, writeTokenizer, type BpeModel } from '../../finetune/pretrain/index.js';
-import { createRng } from '../../finetune/pretrain/rng.js';
+import { createRng } from '../../common/index.js';
 import { pythonModules } from './pretrain-code-samples.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'cf-tok-'));

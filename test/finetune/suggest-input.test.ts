@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { UserError } from '../../engine/index.js';
+import { UserError } from '../../common/index.js';
 import { suggestDiffInRepo } from '../../finetune/index.js';
 import { ScriptedRepo } from '../history/scripted-repo.js';
 import { BIN, testRoot, tinyModel } from './adapt-fixtures.js';

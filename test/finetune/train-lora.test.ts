@@ -3,9 +3,8 @@ import * as fs from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import {
-  UserError, defaultLoraSpec, loadAdaptedCausalLM, openModelFolder, readPeftAdapter, writePeftAdapter, Rng,
-} from '../../engine/index.js';
+import { UserError, Rng } from '../../common/index.js';
+import { defaultLoraSpec, loadAdaptedCausalLM, openModelFolder, readPeftAdapter, writePeftAdapter } from '../../engine/index.js';
 import { CHECKPOINT_FILE, TrainLoop, fullTarget, loraTarget, type TrainExample, type TrainLoopOptions } from '../../finetune/index.js';
 import { makeTinyModel } from '../helpers/tiny-model.js';
 

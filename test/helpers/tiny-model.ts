@@ -2,10 +2,8 @@
 // with an index), tokenizer.json and tokenizer_config.json, all deterministic from a seed.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import {
-  bf16ToF32, expectedTensors, f16ToF32, f32ToBf16, f32ToF16, mulberry32, parseModelConfig, writeSafetensors,
-  type Architecture, type ModelConfig, type TensorToWrite,
-} from '../../engine/index.js';
+import { bf16ToF32, expectedTensors, f16ToF32, f32ToBf16, f32ToF16, parseModelConfig, writeSafetensors, type Architecture, type ModelConfig, type TensorToWrite } from '../../engine/index.js';
+import { mulberry32 } from '../../common/index.js';
 import { makeTinyTokenizer } from './tiny-tokenizer.js';
 
 export interface TinyModelOptions {

@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { UserError } from '../../engine/index.js';
+import { UserError } from '../../common/index.js';
 import { command as history } from '../../cli/commands/history.js';
 import { ScriptedRepo } from './scripted-repo.js';
 

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { blockSpans, charSpan, fimExamples, mulberry32, type SnapshotFile } from '../../history/index.js';
+import { blockSpans, charSpan, fimExamples, type SnapshotFile } from '../../history/index.js';
+import { mulberry32 } from '../../common/index.js';
 
 const PY = [
   'import os',

@@ -1,6 +1,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { UserError } from '../../engine/index.js';
+import { UserError } from '../../common/index.js';
 import {
   collectExamples, openRepository, parseCutoff, parseHoldout, splitCommits,
   type CommitInfo, type HistoryDataset, type HistoryOptions,

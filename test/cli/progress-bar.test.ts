@@ -2,7 +2,7 @@
 // now and then when the stream is not a terminal.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { formatDuration, ProgressBar } from '../../engine/index.js';
+import { formatDuration, ProgressBar } from '../../cli/progress-bar.js';
 
 function stream(isTTY: boolean) {
   const writes: string[] = [];
