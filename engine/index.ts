@@ -54,7 +54,7 @@ export { initLoraMatrices, kaimingUniformBound } from './lora/lora-init.js';
 export { mergedWeight, mergedWeights, adapterFingerprint } from './lora/merge.js';
 export {
   readPeftAdapter, writePeftAdapter, makeLoraAdapter, peftConfigJson, specFromPeftConfig, adapterFloat32,
-  ADAPTER_CONFIG, ADAPTER_WEIGHTS, CODEFUDGE_META,
+  ADAPTER_CONFIG, ADAPTER_WEIGHTS, CODEFUDGE_META, workspaceAdapterDir,
 } from './lora/peft.js';
 export type { LoraAdapter, AdapterTensor, AdapterDtype } from './lora/peft.js';
 export { pythonJson, pythonFloat } from './lora/python-json.js';
@@ -76,15 +76,3 @@ export {
   buildCausalLmLoss, causalLmTargets, nextTokenTargets, lossFeeds, IGNORE_INDEX, LOSS_INPUTS,
 } from './llama/loss.js';
 export type { CausalLmLoss, CausalLmLossOptions, LossTargets } from './llama/loss.js';
-// Unified diffs: parse (strict, or a model's output with repairs), apply as `patch -F0` does, render.
-export { splitLines, usesCrlf } from './diff/file-lines.js';
-export { lineText, countSides, hasChange } from './diff/hunk.js';
-export type { DiffOp, DiffLine, Hunk, FilePatch, LineEdit } from './diff/hunk.js';
-export { parseUnifiedDiff, readGeneratedDiff, DiffFormatError } from './diff/parse-diff.js';
-export type { GeneratedDiff } from './diff/parse-diff.js';
-export { applyHunks } from './diff/apply-diff.js';
-export type { ApplyResult, PlacedHunk } from './diff/apply-diff.js';
-export { fitHunks } from './diff/fit-diff.js';
-export type { FitResult } from './diff/fit-diff.js';
-export { renderUnifiedDiff } from './diff/render-diff.js';
-export type { RenderOptions } from './diff/render-diff.js';

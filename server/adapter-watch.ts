@@ -3,13 +3,12 @@
 // exist yet, and file watchers on missing folders differ from one platform to the next).
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
+import { ADAPTER_CONFIG, ADAPTER_WEIGHTS, workspaceAdapterDir } from '../engine/index.js';
 
 /** The files of a PEFT adapter folder; it counts as present only when both are there. */
-export const ADAPTER_FILES = ['adapter_config.json', 'adapter_model.safetensors'] as const;
+export const ADAPTER_FILES = [ADAPTER_CONFIG, ADAPTER_WEIGHTS] as const;
 
-export function workspaceAdapterDir(root: string): string {
-  return join(root, '.codefudge', 'adapter');
-}
+export { workspaceAdapterDir };
 
 /** A fingerprint of the adapter's files (sizes and modification times), or undefined when incomplete. */
 export function adapterStamp(dir: string): string | undefined {

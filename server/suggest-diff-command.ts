@@ -6,8 +6,8 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { ErrorCodes, LSPErrorCodes, ResponseError, type CancellationToken, type TextEdit, type WorkspaceEdit } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { messageOf, UserError } from '../common/index.js';
-import { splitLines, type Completer, type LineEdit } from '../engine/index.js';
-import { checkMessage, readTextFile, repositoryRoot, suggestDiff, type SuggestDiffOptions } from '../finetune/index.js';
+import { splitLines, type LineEdit, checkMessage, readTextFile, repositoryRoot, suggestDiff, type SuggestDiffOptions } from '../suggest/index.js';
+import { type Completer } from '../engine/index.js';
 
 export const SUGGEST_DIFF = 'codefudge.suggestDiff';
 

@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { modelDirFor } from '../../engine/index.js';
 import { UserError } from '../../common/index.js';
-import { benchLora } from '../../finetune/index.js';
+import { benchLora } from '../../bench/lora.js';
 import { benchInfer } from '../../bench/infer.js';
 import { benchTypingSession, formatTypingResults, type TypingBenchOptions } from '../../bench/typing-session.js';
 import { embeddedModelReport, fimTable, writeModelCard } from '../../bench/embedded-model-report.js';

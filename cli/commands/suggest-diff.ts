@@ -1,5 +1,5 @@
 import { UserError } from '../../common/index.js';
-import { suggestDiffInRepo, SUGGEST_DEFAULTS } from '../../finetune/index.js';
+import { suggestDiffInRepo, SUGGEST_DEFAULTS } from '../../suggest/index.js';
 import { checkFlags, flagBool, flagInt, flagNumber, flagString, parseArgs, type Args } from '../args.js';
 import type { Command } from '../command.js';
 

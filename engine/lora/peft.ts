@@ -15,6 +15,11 @@ export const ADAPTER_CONFIG = 'adapter_config.json';
 export const ADAPTER_WEIGHTS = 'adapter_model.safetensors';
 export const CODEFUDGE_META = 'codefudge.json';
 
+/** Where a workspace keeps the adapter `codefudge adapt` trained on it, and where the editor looks for one. */
+export function workspaceAdapterDir(root: string): string {
+  return path.join(root, '.codefudge', 'adapter');
+}
+
 export type AdapterDtype = 'F32' | 'F16' | 'BF16' | 'F64';
 
 /** A stored LoRA matrix: its bits exactly as in the file (F16/BF16 as raw Uint16Array bits). */

@@ -1,7 +1,7 @@
 // Runs the commit-diff tasks through the model (and the model with an adapter, switched on after
 // the base run), scores every suggestion, and summarises both with paired bootstrap intervals.
 import { Completer, type Device } from '../../engine/index.js';
-import { suggestDiff, trainedSequenceLength, type SuggestDiffOptions } from '../../finetune/index.js';
+import { suggestDiff, trainedSequenceLength, type SuggestDiffOptions } from '../../suggest/index.js';
 import { pairedBootstrap, type BootstrapOptions, type Interval } from '../bootstrap.js';
 import { chrfFromStats, emptyChrfStats } from '../metrics/chrf.js';
 import { scoreCommitDiff, type CommitDiffScore } from './commit-diff-score.js';

@@ -1,6 +1,6 @@
 // Scores of one suggested diff against the commit's real one: does it apply, chrF of its hunks
 // against the real hunks, and how many real hunks it has exactly (same lines, same place).
-import { parseUnifiedDiff, type Hunk } from '../../engine/index.js';
+import { parseUnifiedDiff, type Hunk } from '../../suggest/index.js';
 import { chrfStats, type ChrfStats } from '../metrics/chrf.js';
 
 export interface CommitDiffScore {

@@ -24,7 +24,7 @@ import { AdaptLock } from './lock.js';
 import { batching, stepsForTime, thisMachine, warmupFor, type Machine } from './machine.js';
 import { conflicts, readPlan, writePlan, type AdaptSettings, type Losses, type RunPlan, type SplitSetting } from './run-plan.js';
 import { spreadEvenly } from './sampling.js';
-import { sequenceFormat } from './sequence-format.js';
+import { DEFAULT_SEQUENCE_LENGTH, sequenceFormat } from '../../suggest/index.js';
 import { secondsPerStep } from '../trainer/step-time.js';
 import { pickMix, pickRefresh, toSequences, type ExamplePick } from './training-set.js';
 
@@ -39,7 +39,7 @@ export const ADAPT_DEFAULTS = {
   targets: [...LLAMA_PROJECTIONS] as string[],
   dropout: 0,
   lr: 1e-3,
-  seq: 512,
+  seq: DEFAULT_SEQUENCE_LENGTH,
   seed: 0,
   split: { holdoutPercent: 10 } as SplitSetting,
   commitDiffShare: 0.3,

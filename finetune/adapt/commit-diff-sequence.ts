@@ -2,9 +2,7 @@
 // unified diff and the end token, the loss on the diff only. A long file keeps the lines around
 // the hunks, which are what the diff is about.
 import type { TrainExample } from '../trainer/batching.js';
-import { commitDiffHeader, fitCommitDiffInput } from './commit-diff-prompt.js';
-import { IGNORE, type SequenceFormat } from './sequence-format.js';
-import { keepHead, type TextEncoder } from './token-budget.js';
+import { commitDiffHeader, fitCommitDiffInput, IGNORE, type SequenceFormat, keepHead, type TextEncoder } from '../../suggest/index.js';
 
 export interface CommitDiffParts {
   message: string;

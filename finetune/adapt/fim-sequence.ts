@@ -2,8 +2,7 @@
 // then the middle and the end token. The middle is always learned; the rest optionally.
 import type { FimMode } from '../../engine/index.js';
 import type { TrainExample } from '../trainer/batching.js';
-import { IGNORE, supportedMode, type SequenceFormat } from './sequence-format.js';
-import { headWithin, tailWithin } from './token-budget.js';
+import { IGNORE, supportedMode, type SequenceFormat, headWithin, tailWithin } from '../../suggest/index.js';
 
 /** Which tokens carry the loss: the middle (and its end token) only, or every text token. */
 export type FimLoss = 'middle' | 'all';

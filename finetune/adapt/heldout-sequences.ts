@@ -4,7 +4,7 @@ import type { TemporalItem } from '../../history/index.js';
 import type { TrainExample } from '../trainer/batching.js';
 import { fimSequence } from './fim-sequence.js';
 import { spreadEvenly } from './sampling.js';
-import type { SequenceFormat } from './sequence-format.js';
+import type { SequenceFormat } from '../../suggest/index.js';
 
 export interface HeldoutOptions {
   /** Most sequences (spread evenly over the candidates). Default 64. */

@@ -3,10 +3,11 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { writeTextAtomic } from '../../common/index.js';
+import { workspaceAdapterDir } from '../../engine/index.js';
 
 /** Where an adapter of `repo` goes unless told otherwise. */
 export function defaultAdapterDir(repo: string): string {
-  return path.join(repo, '.codefudge', 'adapter');
+  return workspaceAdapterDir(repo);
 }
 
 /** The folders from `dir` up that do not exist yet, deepest first. */

@@ -6,7 +6,7 @@ import type { TrainExample } from '../trainer/batching.js';
 import { commitDiffSequence } from './commit-diff-sequence.js';
 import { fimSequence, type FimLoss } from './fim-sequence.js';
 import { take } from './sampling.js';
-import type { SequenceFormat } from './sequence-format.js';
+import type { SequenceFormat } from '../../suggest/index.js';
 
 export interface ExamplePick {
   fim: FimExample[];

@@ -11,7 +11,8 @@ import {
   aggregateCommitDiff, readCommitDiffTasks, scoreCommitDiff, summarizeCommitDiff, takeCommitDiffSet, type CommitDiffOutput,
   type CommitDiffReport, type CommitDiffTask,
 } from '../../eval/index.js';
-import { commitDiffSequence, loraTarget, sequenceFormat, TrainLoop } from '../../finetune/index.js';
+import { commitDiffSequence, loraTarget, TrainLoop } from '../../finetune/index.js';
+import { sequenceFormat } from '../../suggest/index.js';
 import { BIN, testRoot, tinyModel } from '../finetune/adapt-fixtures.js';
 import { ScriptedRepo } from '../history/scripted-repo.js';
 

@@ -7,10 +7,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { detectFimTemplate, loadTokenizer, readModelConfig, type Tokenizer } from '../../engine/index.js';
 import { UserError } from '../../common/index.js';
-import {
-  batching, stepsForTime, beforeAroundHunks, headWithin, tailWithin, commitDiffSequence, fimSequence, heldoutMiddles, heldoutSequences, hunkLines, IGNORE, keepHead,
-  keepTail, parseDuration, pickMix, pickRefresh, sequenceFormat, type SequenceFormat,
-} from '../../finetune/index.js';
+import { batching, stepsForTime, beforeAroundHunks, commitDiffSequence, fimSequence, heldoutMiddles, heldoutSequences, hunkLines, parseDuration, pickMix, pickRefresh } from '../../finetune/index.js';
+import { headWithin, tailWithin, IGNORE, keepHead, keepTail, sequenceFormat, type SequenceFormat } from '../../suggest/index.js';
 import type { CommitDiffExample, FimExample, HistoryDataset, TemporalItem } from '../../history/index.js';
 import { tinyModel } from './adapt-fixtures.js';
 

@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { attachAdapter, defaultLoraSpec, layoutForSpec, makeLoraAdapter, readPeftAdapter, writePeftAdapter } from '../../engine/index.js';
 import { Rng, UserError } from '../../common/index.js';
-import { benchLora, loraGrads } from '../../finetune/index.js';
+import { loraGrads } from '../../finetune/index.js';
+import { benchLora } from '../../bench/lora.js';
 import { makeTinyModel } from '../helpers/tiny-model.js';
 import { referenceLogits } from '../helpers/reference-llama.js';
 

@@ -7,11 +7,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { detectFimTemplate, loadTokenizer, readModelConfig, type Generation, type Tokenizer } from '../../engine/index.js';
-import {
-  commitDiffPrompt, commitDiffSequence, diffEnd, firstApplicable, IGNORE, sequenceFormat, type SequenceFormat,
-} from '../../finetune/index.js';
-import { gnuPatch } from '../engine/diff-tools.js';
-import { tinyModel } from './adapt-fixtures.js';
+import { commitDiffPrompt, diffEnd, firstApplicable, IGNORE, sequenceFormat, type SequenceFormat } from '../../suggest/index.js';
+import { commitDiffSequence } from '../../finetune/index.js';
+import { gnuPatch } from './diff-tools.js';
+import { tinyModel } from '../finetune/adapt-fixtures.js';
 
 const root = fs.mkdtempSync(join(tmpdir(), 'cf-suggest-cand-'));
 after(() => fs.rmSync(root, { recursive: true, force: true }));

@@ -7,10 +7,11 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { adapt, defaultAdapterDir, suggestDiffInRepo, type AdaptResult, type RepoSuggestion } from '../../finetune/index.js';
-import { gnuPatch } from '../engine/diff-tools.js';
+import { adapt, defaultAdapterDir, type AdaptResult } from '../../finetune/index.js';
+import { suggestDiffInRepo, type RepoSuggestion } from '../../suggest/index.js';
+import { gnuPatch } from './diff-tools.js';
 import { ScriptedRepo } from '../history/scripted-repo.js';
-import { BIN, testRoot, tinyModel } from './adapt-fixtures.js';
+import { BIN, testRoot, tinyModel } from '../finetune/adapt-fixtures.js';
 
 const NAMES = [
   'alpha', 'beta', 'gamma', 'delta', 'eps', 'zeta', 'eta', 'theta', 'iota', 'kappa', 'lamda', 'mu', 'nu', 'xi', 'omicron',

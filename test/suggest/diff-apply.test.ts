@@ -2,7 +2,7 @@
 // seeded random ones (edited, then the target file shifted so hunks need offsets or fail).
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import { applyHunks, parseUnifiedDiff, renderUnifiedDiff, splitLines } from '../../engine/index.js';
+import { applyHunks, parseUnifiedDiff, renderUnifiedDiff, splitLines } from '../../suggest/index.js';
 import { Rng } from '../../common/index.js';
 import { gitDiff, gnuPatch, tempDir } from './diff-tools.js';
 

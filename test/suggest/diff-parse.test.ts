@@ -2,9 +2,7 @@
 // that a file-independent reading can make; then the repairs that need the file (fitHunks).
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import {
-  DiffFormatError, fitHunks, parseUnifiedDiff, readGeneratedDiff, renderUnifiedDiff, splitLines,
-} from '../../engine/index.js';
+import { DiffFormatError, fitHunks, parseUnifiedDiff, readGeneratedDiff, renderUnifiedDiff, splitLines } from '../../suggest/index.js';
 import { gitDiff, gnuPatch, tempDir } from './diff-tools.js';
 
 const tmp = tempDir('cf-diff-parse-');

@@ -2,8 +2,8 @@
 // one-line UserError naming the bad thing.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { UserError } from '../../common/index.js';
-import { looksBinary, openRepository } from '../../history/index.js';
+import { UserError } from '../common/index.js';
+import { looksBinary, openRepository } from '../history/index.js';
 
 export interface RepoFile {
   /** The repository's top folder (real path). */

@@ -1,9 +1,8 @@
 // From the model's generations (best first) to the first diff that applies to the file: each is
 // read as a diff with repairs, fitted to the file, and rendered again with exact line numbers, so
 // what is shown applies with `patch -p1` as it stands.
-import {
-  fitHunks, readGeneratedDiff, renderUnifiedDiff, splitLines, type Generation, type LineEdit, type StopReason,
-} from '../../engine/index.js';
+import { fitHunks, readGeneratedDiff, renderUnifiedDiff, splitLines, type LineEdit } from './index.js';
+import { type Generation, type StopReason } from '../engine/index.js';
 
 export interface DiffCandidate {
   /** 0-based place among the generations, best first. */

@@ -1,10 +1,10 @@
 // Suggesting the diff a commit message asks of a file: the commit->diff prompt the adapter was
 // trained on, the file's header forced (`--- a/PATH`, `+++ b/PATH`), beam search, and the first
 // beam whose diff applies to the file.
-import { generate, type Completer, type Tokenizer } from '../../engine/index.js';
-import { UserError } from '../../common/index.js';
-import { commitDiffPrompt, type CommitDiffRequest } from '../adapt/commit-diff-prompt.js';
-import { sequenceFormat } from '../adapt/sequence-format.js';
+import { generate, type Completer, type Tokenizer } from '../engine/index.js';
+import { UserError } from '../common/index.js';
+import { commitDiffPrompt, type CommitDiffRequest } from './commit-diff-prompt.js';
+import { sequenceFormat } from './sequence-format.js';
 import { contextLength } from './context-length.js';
 import { diffEnd } from './diff-stop.js';
 import { firstApplicable, type AppliedDiff, type DiffCandidate } from './pick-candidate.js';

@@ -1,9 +1,9 @@
 // How long a commit->diff prompt and its diff may be together: the sequence length the adapter
-// was trained with (codefudge.json), else adapt's default; never past the model's positions.
+// was trained with (codefudge.json), else the default adapt trains with; never past the model's positions.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { CODEFUDGE_META } from '../../engine/index.js';
-import { ADAPT_DEFAULTS } from '../adapt/adapt.js';
+import { CODEFUDGE_META } from '../engine/index.js';
+import { DEFAULT_SEQUENCE_LENGTH } from './sequence-format.js';
 
 /** The `seq` an adapter written by `codefudge adapt` was trained with, or undefined. */
 export function trainedSequenceLength(adapterDir: string | undefined): number | undefined {
@@ -18,5 +18,5 @@ export function trainedSequenceLength(adapterDir: string | undefined): number | 
 }
 
 export function contextLength(maxPositions: number, adapterDir: string | undefined, asked?: number): number {
-  return Math.min(asked ?? trainedSequenceLength(adapterDir) ?? ADAPT_DEFAULTS.seq, maxPositions);
+  return Math.min(asked ?? trainedSequenceLength(adapterDir) ?? DEFAULT_SEQUENCE_LENGTH, maxPositions);
 }

@@ -1,7 +1,10 @@
 // How examples become token sequences for one model: its tokenizer, FIM template, the tokens that
 // open a prompt and end a completion, and the longest sequence trained on.
-import { UserError } from '../../common/index.js';
-import { type FimMode, type FimTemplate, type ModelConfig, type Tokenizer } from '../../engine/index.js';
+import { UserError } from '../common/index.js';
+import { type FimMode, type FimTemplate, type ModelConfig, type Tokenizer } from '../engine/index.js';
+
+/** The sequence length `codefudge adapt` trains with unless told otherwise. */
+export const DEFAULT_SEQUENCE_LENGTH = 512;
 
 /** Labels of positions that are not predicted (Hugging Face's ignore index). */
 export const IGNORE = -100;

@@ -6,9 +6,9 @@ import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { UserError } from '../../common/index.js';
-import { suggestDiffInRepo } from '../../finetune/index.js';
+import { suggestDiffInRepo } from '../../suggest/index.js';
 import { ScriptedRepo } from '../history/scripted-repo.js';
-import { BIN, testRoot, tinyModel } from './adapt-fixtures.js';
+import { BIN, testRoot, tinyModel } from '../finetune/adapt-fixtures.js';
 
 const { root, env } = testRoot('cf-suggest-input-');
 const model = tinyModel(join(root, 'model'));

@@ -2,9 +2,8 @@
 // repository's adapter (or the one named), suggests, and writes the change when asked.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { ADAPTER_CONFIG, Completer, modelDirFor, type SessionOptions } from '../../engine/index.js';
-import { UserError, writeFileAtomic } from '../../common/index.js';
-import { defaultAdapterDir } from '../adapt/adapt.js';
+import { ADAPTER_CONFIG, Completer, modelDirFor, workspaceAdapterDir, type SessionOptions } from '../engine/index.js';
+import { UserError, writeFileAtomic } from '../common/index.js';
 import { checkMessage, readRepoFile, type RepoFile } from './repo-file.js';
 import { suggestDiff, type DiffSuggestion, type SuggestDiffOptions } from './suggest-diff.js';
 
@@ -35,7 +34,7 @@ export function adapterFor(root: string, asked: string | null | undefined): stri
     if (!fs.existsSync(path.join(asked, ADAPTER_CONFIG))) throw new UserError(`adapter folder ${asked} has no ${ADAPTER_CONFIG}`);
     return path.resolve(asked);
   }
-  const own = defaultAdapterDir(root);
+  const own = workspaceAdapterDir(root);
   return fs.existsSync(path.join(own, ADAPTER_CONFIG)) ? own : null;
 }
 

@@ -1,8 +1,7 @@
 // `bench lora`: LoRA training throughput on random tokens, all seven projections, and peak memory.
-import { defaultLoraSpec, openModelFolder } from '../../engine/index.js';
-import { Rng } from '../../common/index.js';
-import { TrainLoop } from './train-loop.js';
-import { loraTarget } from './train-target.js';
+import { defaultLoraSpec, openModelFolder } from '../engine/index.js';
+import { Rng } from '../common/index.js';
+import { loraTarget, TrainLoop } from '../finetune/index.js';
 
 export interface BenchLoraOptions {
   model: string;
