@@ -1,5 +1,8 @@
 // Reading a one-file unified diff: strictly (what `git diff` and `diff -u` write), or leniently
 // from a model's output, repairing what can be repaired without guessing at the file.
+// Ours, not jsdiff's parsePatch: that one takes a header without its closing @@ as a hunk at no
+// line and names the hunk, not the line, that is wrong (test/suggest/diff-parse.test.ts), and has
+// no lenient mode for a model's output. jsdiff renders (render-diff.ts).
 import { countSides, hasChange, type DiffLine, type DiffOp, type FilePatch, type Hunk } from './hunk.js';
 
 /** A diff that is not well-formed; `line` is 1-based. */

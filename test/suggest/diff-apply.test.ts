@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { applyHunks, parseUnifiedDiff, renderUnifiedDiff, splitLines } from '../../suggest/index.js';
+import { applyPatch } from 'diff';
 import { Rng } from '../../common/index.js';
 import { gitDiff, gnuPatch, tempDir } from './diff-tools.js';
 
@@ -127,6 +128,7 @@ describe('applyHunks agrees with GNU patch -F0', () => {
     const join = (ls: string[], eol: string, finalNewline: boolean) => (ls.length ? ls.join(eol) + (finalNewline ? eol : '') : '');
     let applied = 0;
     let failed = 0;
+    let jsdiffDiffers = 0;
     for (let t = 0; t < 80; t++) {
       const eol = rng.int(6) === 0 ? '\r\n' : '\n';
       const old = randomLines(rng.int(25));
@@ -150,10 +152,15 @@ describe('applyHunks agrees with GNU patch -F0', () => {
         else target.splice(at, 0, pick(words));
       }
       const r = bothApply(join(target, eol, oldEnd), diff);
+      const jsdiff = applyPatch(join(target, eol, oldEnd), diff, { fuzzFactor: 0 });
+      if ((jsdiff === false ? null : jsdiff) !== r) jsdiffDiffers++;
       if (r === null) failed++;
       else applied++;
     }
     // Both outcomes are exercised.
     assert.ok(applied > 30 && failed > 10, `applied ${applied}, failed ${failed}`);
+    // Why applyHunks is ours and not jsdiff's applyPatch: on the same cases jsdiff places hunks
+    // where GNU patch -F0 (what a user applies a suggestion with) would not, or refuses ones it takes.
+    assert.ok(jsdiffDiffers > 0, 'jsdiff applyPatch agrees with GNU patch on every case: switch to it');
   });
 });

@@ -1,5 +1,6 @@
 // Reading unified diffs: strictly (git's output), and leniently from a model's output with repairs
 // that a file-independent reading can make; then the repairs that need the file (fitHunks).
+import { parsePatch } from 'diff';
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { DiffFormatError, fitHunks, parseUnifiedDiff, readGeneratedDiff, renderUnifiedDiff, splitLines } from '../../suggest/index.js';
@@ -52,6 +53,14 @@ describe('parseUnifiedDiff', () => {
       ['--- a/x\n+++ b/x\n@@ -1,2 +1,2 @@\n a\n?b\n', /line 5: hunk at line 3 ends early/],
     ];
     for (const [text, why] of bad) assert.throws(() => parseUnifiedDiff(text), (e: unknown) => e instanceof DiffFormatError && why.test(e.message), text);
+  });
+
+  it('is stricter than jsdiff, which is why the strict reader is ours', () => {
+    // jsdiff's parsePatch takes a header without its closing @@ as a hunk starting at no line (NaN),
+    // and a second file's headers as an empty patch; both must be refused for a one-file suggestion.
+    const [malformed] = parsePatch('--- a/x\n+++ b/x\n@@ -1 +1\n-a\n+b\n');
+    assert.ok(!Number.isFinite(malformed.hunks[0].oldStart));
+    assert.equal(parsePatch('--- a/x\n+++ b/x\n@@ -1 +1 @@\n-a\n+b\n--- a/y\n+++ b/y\n').length, 2);
   });
 });
 
