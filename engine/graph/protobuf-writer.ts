@@ -1,7 +1,9 @@
 /**
  * A minimal protobuf wire-format writer. ONNX needs only varints, fixed32 floats and
- * length-delimited fields; writing them ourselves lets tensors point at external data
- * (fields the `onnx-proto` package's schema predates) and keeps multi-GB weights out of memory.
+ * length-delimited fields. onnx-proto's `ModelProto.encode` could write the same messages (its
+ * schema has `externalData`), but it would make protobufjs 6 a runtime dependency of every
+ * command for what is ~100 lines here; onnx-proto stays a dev dependency and decodes what we
+ * write in test/engine/onnx-writer.test.ts.
  */
 export class ProtoWriter {
   private buf = new Uint8Array(256);
