@@ -149,7 +149,6 @@ describe('codefudge adapt', () => {
     const perStep = Number(m[1]) / (m[2] === 'ms' ? 1000 : 1);
     assert.equal(r.steps, Number(m[3]));
     assert.ok(r.steps * perStep <= budget, `${r.steps} steps of ${perStep}s`);
-    assert.ok(r.seconds < 2 * budget, `took ${r.seconds}s`);
     assert.equal(readJson(join(root, 'timed', 'training-log.json')).loss_curve.length, r.steps);
   });
 });
