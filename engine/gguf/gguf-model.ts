@@ -9,7 +9,7 @@ import { UserError } from '../errors.js';
 import { checkWeights, type ModelFolder, type WeightSource } from '../model-folder.js';
 import type { QuantizedWeight } from '../quant/quantized-weight.js';
 import type { Dtype } from '../safetensors.js';
-import { GgmlType, KEY } from './gguf-format.js';
+import { GgmlType, GgufValueType, KEY } from './gguf-format.js';
 import { permutedHeads, permuteRows, hfName } from './gguf-names.js';
 import { dequantize, toMatMulNBits } from './gguf-quants.js';
 import { GgufFile, type GgufTensorInfo, type GgufValue } from './gguf-reader.js';
@@ -57,7 +57,7 @@ class MetadataReader {
       return first;
     }
     if (typeof v !== 'number') this.fail(`"${key}" must be a number, got ${String(v)}`);
-    return v;
+    return this.gguf.metadata.get(key)?.type === GgufValueType.FLOAT32 ? shortestFloat32(v) : v;
   }
 
   required(key: string): number {
@@ -71,6 +71,18 @@ class MetadataReader {
     if (v !== undefined && typeof v !== 'string') this.fail(`"${key}" must be a string`);
     return v;
   }
+}
+
+/**
+ * The shortest decimal that rounds to the same float32 (1e-6, not 9.999999974752427e-7): config.json held
+ * that decimal before the converter narrowed it, and the engine keys compiled graphs by the config.
+ */
+export function shortestFloat32(v: number): number {
+  for (let p = 1; p <= 9; p++) {
+    const d = Number(v.toPrecision(p));
+    if (Math.fround(d) === v) return d;
+  }
+  return v;
 }
 
 /** The Hugging Face config.json a GGUF model's metadata describes. */
