@@ -15,7 +15,7 @@ import { FILE_TYPE, GGUF_DEFAULT_ALIGNMENT, GgmlType, KEY } from './gguf-format.
 import { CODEFUDGE_FIM_MODE } from './gguf-model.js';
 import { ggufName, permutedHeads, permuteRows } from './gguf-names.js';
 import { QK, quantizeQ4_0, quantizeQ8_0 } from './gguf-quants.js';
-import { writeTokenizerMetadata } from './gguf-tokenizer.js';
+import { placeholderTokenizer, writeTokenizerMetadata } from './gguf-tokenizer.js';
 import { GgufMetadata, writeGguf, type GgufTensorToWrite } from './gguf-writer.js';
 
 export type GgufQuant = 'f32' | 'f16' | 'q8_0' | 'q4_0';
@@ -28,6 +28,8 @@ export interface GgufExportResult {
   /** The tokenizer.ggml.pre written, and whether llama.cpp splits text exactly like the tokenizer.json. */
   pre: string;
   preExact: boolean;
+  /** The folder had no tokenizer.json: the GGUF carries a placeholder byte-level vocabulary. */
+  placeholderTokenizer: boolean;
 }
 
 function ggufArch(config: ModelConfig): 'llama' | 'qwen2' {
@@ -94,7 +96,7 @@ function readJsonIfAny(file: string): Record<string, unknown> {
 }
 
 /** Writes `folder` (safetensors or GGUF) as a GGUF model at `out`, atomically. */
-export function exportModelGguf(folder: ModelFolder, tokenizer: { json: Record<string, unknown>; config: Record<string, unknown> }, out: string, quant: GgufQuant = 'f16'): GgufExportResult {
+export function exportModelGguf(folder: ModelFolder, tokenizer: { json: Record<string, unknown>; config: Record<string, unknown>; placeholder?: boolean }, out: string, quant: GgufQuant = 'f16'): GgufExportResult {
   const { config, weights } = folder;
   const meta = new GgufMetadata();
   modelMetadata(meta, config, path.basename(folder.dir).replace(/\.gguf$/, ''));
@@ -134,17 +136,22 @@ export function exportModelGguf(folder: ModelFolder, tokenizer: { json: Record<s
     };
   });
   writeGguf(out, meta, tensors);
-  return { file: out, tensors: tensors.length, bytes: fs.statSync(out).size, pre, preExact: exact };
+  return { file: out, tensors: tensors.length, bytes: fs.statSync(out).size, pre, preExact: exact, placeholderTokenizer: tokenizer.placeholder === true };
 }
 
-/** The tokenizer files of a model folder (or, for a GGUF model, those its metadata describes). */
-export function tokenizerFilesOf(dir: string, fromGguf: (file: string) => { tokenizerJson: Record<string, unknown>; tokenizerConfig: Record<string, unknown> }): { json: Record<string, unknown>; config: Record<string, unknown> } {
+/**
+ * The tokenizer files of a model folder (or, for a GGUF model, those its metadata describes); a folder
+ * without tokenizer.json (a random benchmark model) gets a placeholder byte-level vocabulary, flagged.
+ */
+export function tokenizerFilesOf(
+  dir: string, vocabSize: number, fromGguf: (file: string) => { tokenizerJson: Record<string, unknown>; tokenizerConfig: Record<string, unknown> },
+): { json: Record<string, unknown>; config: Record<string, unknown>; placeholder?: boolean } {
   if (fs.statSync(dir).isFile()) {
     const t = fromGguf(dir);
     return { json: t.tokenizerJson, config: t.tokenizerConfig };
   }
   const tokPath = path.join(dir, 'tokenizer.json');
-  if (!fs.existsSync(tokPath)) throw new UserError(`model folder "${dir}" has no tokenizer.json (GGUF needs the tokenizer)`);
+  if (!fs.existsSync(tokPath)) return { ...placeholderTokenizer(vocabSize), placeholder: true };
   return { json: readJsonIfAny(tokPath), config: readJsonIfAny(path.join(dir, 'tokenizer_config.json')) };
 }
 

@@ -20,7 +20,7 @@ export function ggufTokenizerFiles(file: string): TokenizerFiles {
 export function exportModelToGguf(modelDir: string, out: string, quant: GgufQuant): GgufExportResult {
   const folder = openModelFolder(modelDir);
   try {
-    return exportModelGguf(folder, tokenizerFilesOf(modelDir, ggufTokenizerFiles), out, quant);
+    return exportModelGguf(folder, tokenizerFilesOf(modelDir, folder.config.vocabSize, ggufTokenizerFiles), out, quant);
   } finally {
     folder.weights.close();
   }

@@ -205,3 +205,36 @@ export function writeTokenizerMetadata(meta: GgufMetadata, tokenizerJson: Json, 
   meta.string(KEY.hfJson, JSON.stringify(tokenizerJson));
   return { pre, exact: detected !== undefined };
 }
+
+/** GPT-2's reversible byte → printable character map (the byte-level BPE alphabet). */
+function byteAlphabet(): string[] {
+  const map: string[] = [];
+  let extra = 0;
+  for (let b = 0; b < 256; b++) {
+    const printable = (b >= 0x21 && b <= 0x7e) || (b >= 0xa1 && b <= 0xac) || (b >= 0xae && b <= 0xff);
+    map.push(String.fromCodePoint(printable ? b : 256 + extra++));
+  }
+  return map;
+}
+
+/**
+ * A byte-level tokenizer.json with no merges (256 byte tokens and <|endoftext|>), for model folders that
+ * have no tokenizer (random benchmark models): llama.cpp refuses a GGUF without a vocabulary.
+ */
+export function placeholderTokenizer(vocabSize: number): { json: Json; config: Json } {
+  const alphabet = byteAlphabet();
+  if (vocabSize < alphabet.length + 1) throw new UserError(`the model's vocab size ${vocabSize} is too small for a placeholder byte-level vocabulary (257)`);
+  const vocab: Record<string, number> = {};
+  alphabet.forEach((c, i) => { vocab[c] = i; });
+  const eos = '<|endoftext|>';
+  const byteLevelRegex = { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true };
+  return {
+    json: {
+      version: '1.0', truncation: null, padding: null,
+      added_tokens: [{ id: 256, content: eos, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true }],
+      normalizer: null, pre_tokenizer: byteLevelRegex, post_processor: null, decoder: byteLevelRegex,
+      model: { type: 'BPE', dropout: null, unk_token: null, continuing_subword_prefix: null, end_of_word_suffix: null, fuse_unk: false, byte_fallback: false, ignore_merges: false, vocab, merges: [] },
+    },
+    config: { bos_token: eos, eos_token: eos, add_bos_token: false },
+  };
+}
