@@ -12,7 +12,7 @@ import { adapterFloat32, type LoraAdapter } from '../lora/peft.js';
 import type { ModelFolder } from '../model-folder.js';
 import { expectedTensors } from '../weight-layout.js';
 import { FILE_TYPE, GGUF_DEFAULT_ALIGNMENT, GgmlType, KEY } from './gguf-format.js';
-import { CODEFUDGE_FIM_MODE } from './gguf-model.js';
+import { CODEFUDGE_FIM_MODE, GgufWeights } from './gguf-model.js';
 import { ggufName, permutedHeads, permuteRows } from './gguf-names.js';
 import { QK, quantizeQ4_0, quantizeQ8_0 } from './gguf-quants.js';
 import { placeholderTokenizer, writeTokenizerMetadata } from './gguf-tokenizer.js';
@@ -124,6 +124,8 @@ export function exportModelGguf(folder: ModelFolder, tokenizer: { json: Record<s
       dims: [...shape].reverse(),
       type,
       bytes: () => {
+        // A GGUF source already holding this type: copy its blocks (requantizing Q4_0 values is not lossless).
+        if (weights instanceof GgufWeights && weights.ggmlType(name) === type) return weights.storedBytes(name);
         let values: Float32Array = weights.float32(name);
         const heads = arch === 'llama' ? permutedHeads(name, config.numHeads, config.numKvHeads) : undefined;
         if (heads !== undefined) {

@@ -162,7 +162,7 @@ function ropeScaling(m: MetadataReader, a: (k: string) => string): Record<string
 export class GgufWeights implements WeightSource {
   private readonly byHf = new Map<string, GgufTensorInfo>();
 
-  constructor(readonly gguf: GgufFile, private readonly config: ModelConfig) {
+  constructor(readonly gguf: GgufFile, readonly config: ModelConfig) {
     for (const t of gguf.tensors()) {
       const hf = hfName(t.name);
       if (hf) this.byHf.set(hf, t);
@@ -206,6 +206,11 @@ export class GgufWeights implements WeightSource {
     const t = this.info(name);
     if (t.dims.length !== 2 || (t.type !== GgmlType.Q4_0 && t.type !== GgmlType.Q8_0)) return undefined;
     return toMatMulNBits(t.type, this.hfOrderBytes(name, t), t.dims[1], t.dims[0]);
+  }
+
+  /** The tensor's bytes exactly as stored (GGUF row order, q/k still permuted for llama). */
+  storedBytes(name: string): Buffer {
+    return this.gguf.bytes(this.info(name).name);
   }
 
   fingerprint(): string {

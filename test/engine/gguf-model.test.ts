@@ -145,6 +145,27 @@ describe('a model exported to GGUF and loaded back', () => {
   });
 });
 
+describe('re-exporting a GGUF', () => {
+  it('copies Q4_0 blocks unchanged (no requantization loss) and round-trips metadata that matters', () => {
+    const dir = join(root, 're');
+    makeTinyModel(dir, { architecture: 'LlamaForCausalLM', layers: 1, heads: 4, kvHeads: 2, seed: 8 });
+    const first = exportModelToGguf(dir, join(root, 're-1.gguf'), 'q4_0').file;
+    const second = exportModelToGguf(first, join(root, 're-2.gguf'), 'q4_0').file;
+    const a = GgufFile.open(first);
+    const b = GgufFile.open(second);
+    try {
+      assert.deepEqual(b.tensors().map((t) => [t.name, t.type, t.dims]), a.tensors().map((t) => [t.name, t.type, t.dims]));
+      for (const t of a.tensors()) assert.ok(a.bytes(t.name).equals(b.bytes(t.name)), t.name);
+      for (const key of ['llama.rope.freq_base', 'llama.attention.head_count_kv', GGUF_KEY.tokens, GGUF_KEY.merges, GGUF_KEY.eosId]) {
+        assert.deepEqual(b.metadata.get(key), a.metadata.get(key), key);
+      }
+    } finally {
+      a.close();
+      b.close();
+    }
+  });
+});
+
 describe('the tokenizer of a GGUF', () => {
   const dir = join(root, 'tok');
   makeTinyModel(dir, { layers: 1, seed: 3 });
