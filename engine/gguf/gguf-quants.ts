@@ -12,7 +12,7 @@ export const Q4_0_BYTES = 18; // f16 d, 16 bytes of nibbles
 export const Q8_0_BYTES = 34; // f16 d, 32 int8
 
 /** Types whose values we can reproduce exactly as float32. */
-export const DEQUANTIZABLE: readonly GgmlType[] = [GgmlType.F32, GgmlType.F16, GgmlType.BF16, GgmlType.Q8_0, GgmlType.Q4_0];
+export const DEQUANTIZABLE: readonly GgmlType[] = [GgmlType.F32, GgmlType.F16, GgmlType.BF16, GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q4_K, GgmlType.Q6_K];
 
 const fr = Math.fround;
 
@@ -42,10 +42,10 @@ export function dequantize(type: GgmlType, raw: Buffer, count: number, what: str
       }
       return out;
     }
+    case GgmlType.Q4_K: return dequantizeQ4K(raw, count);
+    case GgmlType.Q6_K: return dequantizeQ6K(raw, count);
     default:
-      // Q4_K/Q6_K etc. use 6-bit sub-block scales and mins (Q4_K: w = d·sc·q − dmin·m) that no integer zero
-      // point over blocks of 32 reproduces, so they cannot reach MatMulNBits without a lossy requantization.
-      throw new UserError(`${what} is stored as ${ggmlTypeName(type)}, which codefudge cannot load exactly (supported: F32, F16, BF16, Q8_0, Q4_0); requantize the GGUF to Q8_0 or Q4_0 with llama-quantize`);
+      throw new UserError(`${what} is stored as ${ggmlTypeName(type)}, which codefudge cannot load exactly (supported: F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q6_K); requantize the GGUF to Q8_0 or Q4_0 with llama-quantize`);
   }
 }
 
@@ -119,4 +119,68 @@ export function toMatMulNBits(type: GgmlType, raw: Buffer, rows: number, cols: n
     return { bits: 4, blockSize: QK, rows, cols, data, scales, zeroPoints: new Uint8Array(rows * Math.ceil(blocks / 2)).fill(0x88) };
   }
   return undefined;
+}
+
+const QK_K = 256;
+
+/**
+ * Q4_K (144-byte super-blocks of 256): f16 d and dmin, twelve bytes of 6-bit scales and mins for eight
+ * sub-blocks of 32, then 4-bit quants; w = d·sc·q − dmin·m, rounded to float32 step by step as
+ * dequantize_row_q4_K does. Exact as float32 only: the per-sub-block offset dmin·m is not an integer number
+ * of steps d·sc, so no MatMulNBits zero point reproduces it, and quantized() serves none.
+ */
+function dequantizeQ4K(raw: Buffer, count: number): Float32Array {
+  const out = new Float32Array(count);
+  const scaleMin = (sc: number, j: number): [number, number] => (j < 4
+    ? [raw[sc + j] & 63, raw[sc + j + 4] & 63]
+    : [(raw[sc + j + 4] & 15) | ((raw[sc + j - 4] >> 6) << 4), (raw[sc + j + 4] >> 4) | ((raw[sc + j] >> 6) << 4)]);
+  for (let b = 0, o = 0; o < count; b += 144, o += QK_K) {
+    const d = f16BitsToF32(raw[b] | (raw[b + 1] << 8));
+    const dmin = f16BitsToF32(raw[b + 2] | (raw[b + 3] << 8));
+    for (let j = 0; j < 4; j++) {
+      const [s1, m1] = scaleMin(b + 4, 2 * j);
+      const [s2, m2] = scaleMin(b + 4, 2 * j + 1);
+      const d1 = fr(d * s1);
+      const min1 = fr(dmin * m1);
+      const d2 = fr(d * s2);
+      const min2 = fr(dmin * m2);
+      const q = b + 16 + 32 * j;
+      for (let l = 0; l < 32; l++) {
+        out[o + 64 * j + l] = fr(fr(d1 * (raw[q + l] & 15)) - min1);
+        out[o + 64 * j + 32 + l] = fr(fr(d2 * (raw[q + l] >> 4)) - min2);
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * Q6_K (210-byte super-blocks of 256): 4 low bits (ql), 2 high bits (qh), int8 scales for sixteen
+ * sub-blocks of 16, f16 d last; w = d·sc·(q − 32) as dequantize_row_q6_K computes it. Exact as float32;
+ * its sub-blocks of 16 do not fit the engine's MatMulNBits blocks of 32, so quantized() serves none.
+ */
+function dequantizeQ6K(raw: Buffer, count: number): Float32Array {
+  const out = new Float32Array(count);
+  for (let b = 0, o = 0; o < count; b += 210, o += QK_K) {
+    const d = f16BitsToF32(raw[b + 208] | (raw[b + 209] << 8));
+    for (let h = 0; h < 2; h++) {
+      const ql = b + 64 * h;
+      const qh = b + 128 + 32 * h;
+      const sc = b + 192 + 8 * h;
+      const y = o + 128 * h;
+      const scale = (i: number) => fr(d * ((raw[sc + i] << 24) >> 24));
+      for (let l = 0; l < 32; l++) {
+        const is = l >> 4;
+        const q1 = ((raw[ql + l] & 15) | ((raw[qh + l] & 3) << 4)) - 32;
+        const q2 = ((raw[ql + l + 32] & 15) | (((raw[qh + l] >> 2) & 3) << 4)) - 32;
+        const q3 = ((raw[ql + l] >> 4) | (((raw[qh + l] >> 4) & 3) << 4)) - 32;
+        const q4 = ((raw[ql + l + 32] >> 4) | (((raw[qh + l] >> 6) & 3) << 4)) - 32;
+        out[y + l] = fr(scale(is) * q1);
+        out[y + l + 32] = fr(scale(is + 2) * q2);
+        out[y + l + 64] = fr(scale(is + 4) * q3);
+        out[y + l + 96] = fr(scale(is + 6) * q4);
+      }
+    }
+  }
+  return out;
 }

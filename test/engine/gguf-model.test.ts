@@ -258,23 +258,29 @@ describe('GGUF model errors', () => {
     assert.throws(() => openModelFolder(rewrite('adapter.gguf', (m) => m.string('general.type', 'adapter'))), /is a LoRA adapter, not a model/);
   });
 
-  it('a tensor stored as Q4_K opens, then names its type in one line when read', () => {
+  it('a Q4_K tensor reads as exact float32 (not as MatMulNBits blocks); a Q5_K tensor names its type in one line', () => {
     const wide = join(root, 'wide');
     makeTinyModel(wide, { layers: 1, hidden: 256, heads: 4, ffn: 256, seed: 6 });
     const src = exportModelToGguf(wide, join(root, 'wide.gguf'), 'f32').file;
     const g = GgufFile.open(src);
     const meta = new GgufMetadata();
     for (const [k, kv] of g.metadata) meta.set(k, kv.type, kv.value);
-    const out = join(root, 'q4k.gguf');
+    const out = join(root, 'kquants.gguf');
+    // All-zero super-blocks: d = dmin = 0, so every value is 0.
     writeGguf(out, meta, g.tensors().map((t) => (t.name === 'blk.0.ffn_up.weight'
       ? { name: t.name, dims: t.dims, type: GgmlType.Q4_K, bytes: () => new Uint8Array(t.dims[1] * 144) }
-      : { name: t.name, dims: t.dims, type: t.type, bytes: () => g.bytes(t.name) })));
+      : t.name === 'blk.0.ffn_gate.weight'
+        ? { name: t.name, dims: t.dims, type: GgmlType.Q5_K, bytes: () => new Uint8Array(t.dims[1] * 176) }
+        : { name: t.name, dims: t.dims, type: t.type, bytes: () => g.bytes(t.name) })));
     g.close();
     const f = openModelFolder(out);
     try {
-      assert.throws(() => f.weights.float32('model.layers.0.mlp.up_proj.weight'), (e: Error) => e instanceof UserError
-        && /blk\.0\.ffn_up\.weight.* is stored as Q4_K, which codefudge cannot load exactly/.test(e.message) && !e.message.includes('\n'));
+      const up = f.weights.float32('model.layers.0.mlp.up_proj.weight');
+      assert.equal(up.length, 256 * 256);
+      assert.ok(up.every((v) => v === 0));
       assert.equal(f.weights.quantized?.('model.layers.0.mlp.up_proj.weight'), undefined);
+      assert.throws(() => f.weights.float32('model.layers.0.mlp.gate_proj.weight'), (e: Error) => e instanceof UserError
+        && /blk\.0\.ffn_gate\.weight.* is stored as Q5_K, which codefudge cannot load exactly/.test(e.message) && !e.message.includes('\n'));
     } finally {
       f.weights.close();
     }

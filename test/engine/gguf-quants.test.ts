@@ -38,6 +38,18 @@ describe('quantization the way llama.cpp does it', () => {
   });
 });
 
+describe('K-quant dequantization (float32 only)', () => {
+  const k = JSON.parse(readFileSync(new URL('../../../test/engine/fixtures/gguf-kquants-reference.json', import.meta.url), 'utf8')) as Record<string, string>;
+  const f32 = (hex: string) => { const b = Buffer.from(hex, 'hex'); return new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.length)); };
+  for (const [name, type] of [['q4_k', GgmlType.Q4_K], ['q6_k', GgmlType.Q6_K]] as const) {
+    it(`${name.toUpperCase()} values equal llama.cpp gguf-py's dequantization bit for bit`, () => {
+      const want = f32(k[`${name}_f32_hex`]);
+      const got = dequantize(type, Buffer.from(k[`${name}_hex`], 'hex'), want.length, name);
+      assert.deepEqual(got, want);
+    });
+  }
+});
+
 describe("llama.cpp's q/k row permutation", () => {
   /** convert_hf_to_gguf's permute written with reshape/swapaxes index arithmetic: w.reshape(h, 2, d/2, k).swapaxes(1, 2). */
   function numpyPermute(w: Float32Array, rows: number, cols: number, heads: number): Float32Array {

@@ -231,12 +231,12 @@ describe('GGUF reader rejects bad files with one clear line', () => {
   });
 
   it('an unsupported block type is named when read, not when opened', () => {
-    const h = new HandBuilt().u32(0x46554747).u32(3).u64(1).u64(0).str('k').u32(1).u64(256).u32(GgmlType.Q4_K).u64(0).padTo(32).raw(Buffer.alloc(144));
+    const h = new HandBuilt().u32(0x46554747).u32(3).u64(1).u64(0).str('k').u32(1).u64(256).u32(GgmlType.Q5_K).u64(0).padTo(32).raw(Buffer.alloc(176));
     const f = join(root, 'q4k.gguf');
     writeFileSync(f, h.bytes());
     const g = GgufFile.open(f);
     try {
-      assert.throws(() => dequantize(GgmlType.Q4_K, g.bytes('k'), 256, 'tensor "k"'), /stored as Q4_K, which codefudge cannot load exactly/);
+      assert.throws(() => dequantize(GgmlType.Q5_K, g.bytes('k'), 256, 'tensor "k"'), /stored as Q5_K, which codefudge cannot load exactly/);
     } finally {
       g.close();
     }
