@@ -53,24 +53,32 @@ export function cachedGguf(model: string, quant: GgufQuant, log: (l: string) => 
   return file;
 }
 
-async function codefudgeGreedy(model: string, prompts: number[][], n: number, threads: number): Promise<number[][]> {
+/** Greedy tokens, and at each step the gap between the best and second-best logit (a near-tie flips easily). */
+async function codefudgeGreedy(model: string, prompts: number[][], n: number, threads: number): Promise<{ tokens: number[][]; margins: number[][] }> {
   const lm = await loadCausalLM(model, { logits: 'last', threads });
   try {
     const V = lm.config.vocabSize;
-    const out: number[][] = [];
+    const tokens: number[][] = [];
+    const margins: number[][] = [];
     for (const prompt of prompts) {
       let r = await lm.forward([prompt], lm.emptyCache(1));
-      const tokens: number[] = [];
+      const seq: number[] = [];
+      const gaps: number[] = [];
       for (let i = 0; i < n; i++) {
         const l = r.logits.subarray(0, V);
         let best = 0;
-        for (let j = 1; j < V; j++) if (l[j] > l[best]) best = j;
-        tokens.push(best);
+        let second = -1;
+        for (let j = 1; j < V; j++) {
+          if (l[j] > l[best]) { second = best; best = j; } else if (second < 0 || l[j] > l[second]) second = j;
+        }
+        seq.push(best);
+        gaps.push(l[best] - l[second]);
         if (i < n - 1) r = await lm.forward([[best]], r.cache);
       }
-      out.push(tokens);
+      tokens.push(seq);
+      margins.push(gaps);
     }
-    return out;
+    return { tokens, margins };
   } finally {
     await lm.release();
   }
@@ -102,17 +110,19 @@ export async function benchAgainstLlamaCpp(o: {
     const prompts = await agreementPrompts(o.model, vocab);
     o.log(`greedy agreement: ${prompts.length} prompts x ${n} tokens, codefudge and llama.cpp both on ${path.basename(gguf)} ...`);
     const theirs = await llamaCppGreedy(nlc.llama, { model: gguf, threads: o.threads }, prompts, n);
-    const ours = await codefudgeGreedy(gguf, prompts, n, o.threads);
+    const { tokens: ours, margins } = await codefudgeGreedy(gguf, prompts, n, o.threads);
     let matching = 0;
     let identicalPrompts = 0;
     let firstDifference: string | undefined;
     ours.forEach((seq, p) => {
       // Tokens after the first difference continue different texts, so agreement counts the common prefix.
+      // llama.cpp multiplies Q8_0/Q4_0 weights by activations it quantizes to Q8_0 (codefudge keeps them
+      // float), so at a near-tie the two may pick different tokens; the gap printed says how near.
       let k = 0;
       while (k < n && seq[k] === theirs[p][k]) k++;
       matching += k;
       if (k === n) identicalPrompts++;
-      else firstDifference ??= `prompt ${p + 1}, token ${k + 1}: codefudge ${seq[k]}, llama.cpp ${theirs[p][k]}`;
+      else firstDifference ??= `prompt ${p + 1}, token ${k + 1}: codefudge ${seq[k]}, llama.cpp ${theirs[p][k]} (codefudge's top-2 logit gap there: ${margins[p][k].toFixed(3)})`;
     });
     return { gguf, quant: o.quant, llamaCpp, agreement: { matching, total: n * prompts.length, identicalPrompts, prompts: prompts.length, firstDifference } };
   } finally {
