@@ -166,7 +166,8 @@ export function writeTokenizerMetadata(meta: GgufMetadata, tokenizerJson: Json, 
     byId.set(t.id as number, t.content as string);
     added.set(t.id as number, t);
   }
-  const maxId = Math.max(-1, ...byId.keys());
+  let maxId = -1; // a loop, not Math.max(...ids): a real vocabulary is too many arguments for one call
+  for (const id of byId.keys()) if (id > maxId) maxId = id;
   if (maxId >= vocabSize) throw new UserError(`tokenizer.json has token id ${maxId}, beyond the model's vocab size ${vocabSize}`);
   const tokens: string[] = [];
   const types: number[] = [];

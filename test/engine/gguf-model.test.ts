@@ -222,6 +222,27 @@ describe('the tokenizer of a GGUF', () => {
     await sameAsFolder(bare, qdir);
   });
 
+  it('a real-sized vocabulary (151936 ids, some unused) round-trips through tokenizer.ggml.*', async () => {
+    const bdir = join(root, 'tok-big');
+    makeTinyModel(bdir, { architecture: 'Qwen2ForCausalLM', layers: 1, hidden: 32, vocabSize: 151936, tied: true, seed: 9 });
+    const tj = JSON.parse(readFileSync(join(bdir, 'tokenizer.json'), 'utf8'));
+    const vocab = tj.model.vocab as Record<string, number>;
+    const used = Object.keys(vocab).length;
+    for (let id = used; id < 151000; id++) vocab[`tok${id}`] = id; // unreachable by merges, but in the vocabulary
+    writeFileSync(join(bdir, 'tokenizer.json'), JSON.stringify(tj));
+    const big = exportModelToGguf(bdir, join(root, 'tok-big.gguf'), 'f32').file;
+    const bare = withoutKeys(big, join(root, 'tok-big-bare.gguf'), [GGUF_KEY.hfJson]);
+    const g = GgufFile.open(bare);
+    const tokens = (g.get(GGUF_KEY.tokens) as { items: string[] }).items;
+    g.close();
+    assert.equal(tokens.length, 151936);
+    assert.equal(tokens[151935], '[PAD151935]');
+    await sameAsFolder(bare, bdir);
+    const tok = await loadTokenizer(bare);
+    assert.equal(tok.tokenToId('tok150999'), 150999);
+    assert.equal(tok.vocabSize, 151000);
+  });
+
   it('a GGUF without tokenizer metadata, or with an unknown pre-tokenizer, is a one-line UserError', async () => {
     const noTok = withoutKeys(file, join(root, 'no-tok.gguf'), [GGUF_KEY.hfJson, GGUF_KEY.tokens]);
     await assert.rejects(loadTokenizer(noTok), (e: Error) => e instanceof UserError && /missing metadata "tokenizer.ggml.tokens"/.test(e.message));
