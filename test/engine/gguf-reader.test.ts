@@ -155,6 +155,13 @@ describe('GGUF writer → reader', () => {
     }
     const info = await nlc.readGgufFileInfo(file, { readTensorInfo: true, logWarnings: false });
     assert.equal(info.version, 3);
+    const t = info.metadata.t as Record<string, unknown>;
+    assert.equal((info.metadata.general as Record<string, unknown>).architecture, 'llama');
+    assert.equal(t.u32, 4e9);
+    assert.equal(t.i16, -300);
+    assert.equal(t.f64, Math.PI);
+    assert.equal(t.bool, true);
+    assert.deepEqual(t.strs, ['a', 'β', '']);
     const g2 = GgufFile.open(file);
     try {
       for (const t of info.tensorInfo!) assert.equal(Number(t.fileOffset), g2.tensor(t.name).offset);
