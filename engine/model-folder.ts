@@ -7,6 +7,7 @@ import { UserError } from '../common/index.js';
 import { SafetensorsFile, type Dtype } from './safetensors.js';
 import { expectedTensors } from './weight-layout.js';
 import type { QuantizedWeight } from './quant/quantized-weight.js';
+import { isGgufFile, openGgufModel } from './gguf/gguf-model.js';
 
 export const INDEX_FILE = 'model.safetensors.index.json';
 export const SINGLE_FILE = 'model.safetensors';
@@ -166,7 +167,9 @@ export function checkWeights(config: ModelConfig, weights: WeightSource): void {
   }
 }
 
+/** Opens a model folder, or a GGUF model file (`dir` is then the file's path). */
 export function openModelFolder(dir: string): ModelFolder {
+  if (isGgufFile(dir)) return openGgufModel(dir);
   let stat: fs.Stats;
   try {
     stat = fs.statSync(dir);

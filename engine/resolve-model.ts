@@ -4,6 +4,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { writeTextAtomic, UserError, messageOf } from '../common/index.js';
+import { isGgufFile } from './gguf/gguf-model.js';
 
 export interface ResolveModelOptions {
   /** The hub cache folder; default $HF_HUB_CACHE, else $HF_HOME/hub, else ~/.cache/huggingface/hub. */
@@ -65,7 +66,8 @@ async function download(id: string, cacheDir: string, revision: string, hubUrl: 
 /** A local model folder for `spec`: the folder itself, or the cached download of a hub id. */
 export async function resolveModel(spec: string, options: ResolveModelOptions = {}): Promise<string> {
   if (fs.existsSync(spec)) {
-    if (!fs.statSync(spec).isDirectory()) throw new UserError(`model folder "${spec}" is not a folder`);
+    if (isGgufFile(spec)) return path.resolve(spec);
+    if (!fs.statSync(spec).isDirectory()) throw new UserError(`model folder "${spec}" is not a folder (nor a GGUF file)`);
     return path.resolve(spec);
   }
   const looksLikePath = /^[./~]/.test(spec) || path.isAbsolute(spec);

@@ -3,6 +3,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { UserError } from '../common/index.js';
+import { ggufTokenizerFiles } from './gguf/gguf-open.js';
+import { isGgufFile } from './gguf/gguf-model.js';
 
 export interface Tokenizer {
   /** Token ids of `text`; adds no BOS/EOS (special-token strings in the text become their ids). */
@@ -53,12 +55,23 @@ async function tokenizerClass(config: Record<string, unknown>): Promise<HfTokeni
   return typeof cls === 'function' && (cls === base || cls.prototype instanceof base) ? (cls as HfTokenizerClass) : base;
 }
 
+/** The tokenizer of a model folder, or of a GGUF file (built from its metadata, no tokenizer.json needed). */
 export async function loadTokenizer(dir: string): Promise<Tokenizer> {
+  if (isGgufFile(dir)) {
+    const { tokenizerJson, tokenizerConfig } = ggufTokenizerFiles(dir);
+    return tokenizerFromJson(tokenizerJson, tokenizerConfig, dir);
+  }
   const tokenizerPath = path.join(dir, 'tokenizer.json');
   if (!fs.existsSync(tokenizerPath)) throw new UserError(`model folder "${dir}" has no tokenizer.json`);
   const tokenizerJson = readJson(tokenizerPath);
   const configPath = path.join(dir, 'tokenizer_config.json');
   const tokenizerConfig = fs.existsSync(configPath) ? readJson(configPath) : {};
+  return tokenizerFromJson(tokenizerJson, tokenizerConfig, tokenizerPath);
+}
+
+/** A tokenizer from the parsed tokenizer.json and tokenizer_config.json; `label` names the source in errors. */
+export async function tokenizerFromJson(tokenizerJson: Record<string, unknown>, tokenizerConfig: Record<string, unknown>, label: string): Promise<Tokenizer> {
+  const tokenizerPath = label;
   let hf: HfTokenizer;
   try {
     hf = new (await tokenizerClass(tokenizerConfig))(tokenizerJson, tokenizerConfig);

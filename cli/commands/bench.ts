@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
-import { modelDirFor } from '../../engine/index.js';
-import { UserError } from '../../common/index.js';
+import { UserError, Rng } from '../../common/index.js';
+import { modelDirFor, openModelFolder } from '../../engine/index.js';
+import { benchAgainstLlamaCpp, formatAgainst, ggufQuantFor } from '../../bench/against-llama-cpp.js';
 import { benchLora } from '../../bench/lora.js';
 import { benchInfer } from '../../bench/infer.js';
 import { benchTypingSession, formatTypingResults, type TypingBenchOptions } from '../../bench/typing-session.js';
@@ -10,12 +11,16 @@ import type { Command } from '../command.js';
 
 async function infer(argv: string[]): Promise<void> {
   const args = parseArgs(argv);
-  checkFlags(args, ['model', 'prompt', 'decode', 'threads']);
+  checkFlags(args, ['model', 'prompt', 'decode', 'threads', 'against', 'quant']);
+  const against = againstFlag(args);
+  const model = await modelDirFor(flagString(args, 'model'));
+  // Side by side, both engines get the same thread count: 2 unless --threads says otherwise.
+  const threads = args.flags.has('threads') ? flagInt(args, 'threads', 1) : against ? 2 : undefined;
   const r = await benchInfer({
-    model: await modelDirFor(flagString(args, 'model')),
+    model,
     promptTokens: flagInt(args, 'prompt', 256),
     decodeTokens: flagInt(args, 'decode', 32),
-    threads: args.flags.has('threads') ? flagInt(args, 'threads', 1) : undefined,
+    threads,
     log: (l) => process.stderr.write(l + '\n'),
   });
   const gb = (x: number) => (x / 1e9).toFixed(2);
@@ -27,6 +32,34 @@ async function infer(argv: string[]): Promise<void> {
       `decode bound: ${r.decodeBoundTokensPerSecond.toFixed(2)} tokens/s; decode reaches ${(100 * r.decodeShareOfBound).toFixed(0)}% of it`,
     ].join('\n') + '\n',
   );
+  if (against) await inferAgainstLlamaCpp(args, model, r, threads ?? 2);
+}
+
+function againstFlag(args: ReturnType<typeof parseArgs>): boolean {
+  const v = flagString(args, 'against');
+  if (v === undefined) {
+    if (args.flags.has('quant')) throw new UserError('bench infer: --quant needs --against llama.cpp');
+    return false;
+  }
+  if (v !== 'llama.cpp') throw new UserError(`--against must be llama.cpp, got "${v}"`);
+  ggufQuantFor(flagString(args, 'quant')); // reject a bad --quant before the long run
+  return true;
+}
+
+/** Below our lines: llama.cpp's on the same weights as GGUF, the ratios, and the greedy agreement. */
+async function inferAgainstLlamaCpp(args: ReturnType<typeof parseArgs>, model: string, ours: Awaited<ReturnType<typeof benchInfer>>, threads: number): Promise<void> {
+  const promptTokens = flagInt(args, 'prompt', 256);
+  // The same prompt benchInfer drew (its Rng(1), first promptTokens draws).
+  const rng = new Rng(1);
+  const vocab = openModelFolder(model);
+  const prompt = Array.from({ length: promptTokens }, () => rng.int(vocab.config.vocabSize));
+  vocab.weights.close();
+  const r = await benchAgainstLlamaCpp({
+    model, quant: ggufQuantFor(flagString(args, 'quant')), prompt, decodeTokens: flagInt(args, 'decode', 32), threads,
+    log: (l) => process.stderr.write(l + '\n'),
+  });
+  if ('missing' in r) throw new UserError(`--against llama.cpp: ${r.missing}`);
+  process.stdout.write(formatAgainst(r, ours, threads).join('\n') + '\n');
 }
 
 /** The same LoRA step in PyTorch (Debian's python3-torch), run beside ours so the ratio is taken under one machine state. */
@@ -103,7 +136,8 @@ async function typing(argv: string[]): Promise<void> {
 export const command: Command = {
   name: 'bench',
   summary: 'measure inference speed (bench infer) or LoRA training speed (bench lora)',
-  usage: `usage: codefudge bench infer --model DIR [--prompt 256] [--decode 32] [--threads N]
+  usage: `usage: codefudge bench infer --model DIR [--prompt 256] [--decode 32] [--threads N] [--against llama.cpp [--quant q4_0|q8_0|f32]]
+         (--against: the same weights as GGUF run by llama.cpp via node-llama-cpp, ratios, greedy agreement on that GGUF)
        codefudge bench lora --model DIR [--batch 4] [--seq 256] [--rank 8] [--steps 5] [--threads 2] [--no-baseline]
          (beside the same step in PyTorch: /usr/bin/python3 with Debian's python3-torch)
        codefudge bench model-report --model DIR --corpus DIR [--tasks 50] [--generations 40] [--write-card]

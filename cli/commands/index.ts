@@ -10,6 +10,7 @@ import { command as serve } from './serve.js';
 import { command as pretrain } from './pretrain.js';
 import { command as adapt } from './adapt.js';
 import { command as suggestDiff } from './suggest-diff.js';
+import { command as exportCommand } from './export.js';
 
 // One line per subcommand module; each module exports `command`.
 export const commands: Command[] = [
@@ -24,4 +25,5 @@ export const commands: Command[] = [
   pretrain,
   adapt,
   suggestDiff,
+  exportCommand,
 ];
