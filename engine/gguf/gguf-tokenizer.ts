@@ -42,7 +42,7 @@ const PRE_TOKENIZERS: Readonly<Record<string, PreTokenizer>> = {
     },
   },
 };
-const PRE_ALIASES: Readonly<Record<string, string>> = { llama3: 'llama-bpe', 'llama-v3': 'llama-bpe', 'deepseek-llm': 'deepseek-coder' };
+const PRE_ALIASES: Readonly<Record<string, string>> = { llama3: 'llama-bpe', 'llama-v3': 'llama-bpe' };
 
 export interface TokenizerFiles {
   tokenizerJson: Json;
