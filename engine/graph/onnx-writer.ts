@@ -1,4 +1,4 @@
-import { closeSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { onnxTypeCode, type TypedArray } from './dtype.js';
 import type { Attr, Graph, Initializer, Node, Value } from './graph.js';
@@ -100,6 +100,27 @@ function writeInitializer(w: ProtoWriter, init: Initializer, ext: ExternalData):
  * Writes `graph` as `<dir>/model.onnx` plus `<dir>/model.onnx.data`. The folder is built under
  * a temporary name and renamed into place, so a kill never leaves a half-written model.
  */
+/**
+ * Renames the finished `tmp` folder to `dir`. Another process may have published the same graph
+ * first (two editors starting at once): its folder is complete and may be open in a session, so
+ * it is kept and ours dropped. Only a folder without a model (left by a crash) is replaced.
+ */
+function publish(tmp: string, dir: string): void {
+  try {
+    renameSync(tmp, dir);
+    return;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw e;
+  }
+  if (existsSync(join(dir, 'model.onnx'))) {
+    rmSync(tmp, { recursive: true, force: true });
+    return;
+  }
+  rmSync(dir, { recursive: true, force: true });
+  renameSync(tmp, dir);
+}
+
 export function writeOnnxModel(graph: Graph, dir: string, opts: { producer?: string } = {}): string {
   const tmp = `${dir}.tmp-${process.pid}-${Date.now()}`;
   mkdirSync(tmp, { recursive: true });
@@ -129,8 +150,7 @@ export function writeOnnxModel(graph: Graph, dir: string, opts: { producer?: str
     } finally {
       closeSync(mfd);
     }
-    rmSync(dir, { recursive: true, force: true });
-    renameSync(tmp, dir);
+    publish(tmp, dir);
   } catch (e) {
     rmSync(tmp, { recursive: true, force: true });
     throw e;

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -48,6 +48,20 @@ describe('ONNX writer', () => {
     assert.ok(statSync(join(root, 'm', 'model.onnx.data')).size >= 4 * (3 * 4096 + 4096));
     const axes = [...byName.values()].find((t) => t.dataType === 7)!;
     assert.ok(axes.rawData!.length > 0, 'small int64 constants are stored inline');
+  });
+
+  it('keeps a graph another process published first (it may be open), and replaces one left without a model', async () => {
+    const dir = join(root, 'shared');
+    const first = writeOnnxModel(sampleGraph(), dir);
+    const session = await openSession(first, { threads: 1 });
+    const inode = statSync(join(dir, 'model.onnx.data')).ino;
+    assert.equal(writeOnnxModel(sampleGraph(), dir), first);
+    assert.equal(statSync(join(dir, 'model.onnx.data')).ino, inode, 'the published folder was replaced');
+    assert.deepEqual(readdirSync(root).filter((n) => n.startsWith('shared.tmp')), [], 'the second writer left its folder behind');
+    await session.release();
+    rmSync(join(dir, 'model.onnx'));
+    writeOnnxModel(sampleGraph(), dir);
+    assert.ok(statSync(join(dir, 'model.onnx')).size > 0);
   });
 
   it('runs in onnxruntime with the values numpy-style arithmetic gives', async () => {
