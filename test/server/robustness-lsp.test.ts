@@ -116,9 +116,13 @@ describe('protocol robustness', () => {
   it('serves a completion and an inline completion at the same position with one generation', async () => {
     const uri = 'file:///w/both.py';
     server.open(uri, 'def g(x):\n    \n');
+    // A debounce keeps the first generation in flight while the second request arrives (the scripted
+    // model is too quick otherwise: the second would be answered from the completion cache).
+    server.configure({ debounceMs: 300 });
     const before = await server.command('codefudge.status');
-    // As VS Code does: both requests at once, the list one Invoked, the inline one Automatic.
-    const [list, inline] = await Promise.all([server.completion(uri, { line: 1, character: 4 }, 1), server.inline(uri, { line: 1, character: 4 }, 2)]);
+    // As VS Code does: both requests at once, automatic ones (a trigger character; inline Automatic).
+    const [list, inline] = await Promise.all([server.completion(uri, { line: 1, character: 4 }, 2), server.inline(uri, { line: 1, character: 4 }, 2)]);
+    server.configure({ debounceMs: 0 });
     assert.equal(firstEdit(list), 'return x');
     assert.equal(inline.items[0].insertText, 'return x');
     const s = await server.command('codefudge.status');
