@@ -45,8 +45,14 @@ function isAbort(e: unknown): boolean {
   return e instanceof Error && (e.name === 'AbortError' || e.name === 'TimeoutError');
 }
 
+/** The template's sentinels (what it renders around an empty prefix and suffix) and its stop tokens. */
+function templateTokens(template: FimTemplate): string[] {
+  const sentinels = template.render('', '').match(/<[^<>\s]{1,40}>/g) ?? [];
+  return [...new Set([...sentinels, ...template.stopTokens])];
+}
+
 export function remoteGenerator(backend: CompletionBackend, model: RemoteModel): Generator {
-  const special = model.specialTokens ?? model.template.stopTokens;
+  const special = model.specialTokens ?? templateTokens(model.template);
   return {
     countTokens: model.countTokens ?? estimateTokens,
     contextTokens: model.contextTokens,
