@@ -54,6 +54,21 @@ export function repeatedStart(text: string, lineBefore: string): { skip: number;
   return { skip: i, dedent };
 }
 
+/**
+ * Length of the start of `text` that restarts the cursor's line, when the line has code before the
+ * cursor: a model trained on whole-line middles may begin at the line's start, writing its
+ * indentation (and the code already typed) again: "    def " + "    def __init__(self):". After
+ * whitespace or an opening bracket the completion's leading whitespace is never wanted; the typed
+ * code is dropped when it follows that whitespace.
+ */
+export function restartedLine(text: string, lineBefore: string): number {
+  if (lineBefore.trim() === '' || !/[\s([{.]$/.test(lineBefore)) return 0;
+  const lead = /^[ \t]*/.exec(text)![0].length;
+  if (lead === 0) return 0;
+  const typed = lineBefore.trimStart();
+  return text.startsWith(typed, lead) ? lead + typed.length : lead;
+}
+
 /** The end of the line or block in a text that starts at the cursor (its repeated start removed). */
 function endCut(ctx: CompletionContext): (text: string) => number | undefined {
   if (effectiveMode(ctx) === 'single-line') return lineEndCut;
@@ -90,6 +105,7 @@ export function postprocess(raw: string, ctx: CompletionContext): string {
   const start = repeatedStart(text, a.lineBefore);
   if (start.dedent) return '';
   text = text.slice(start.skip);
+  text = text.slice(restartedLine(text, a.lineBefore));
   const end = endCut(ctx)(text);
   if (end !== undefined) text = text.slice(0, end);
   // No line ends in spaces (a blank line inside stays, empty), and no blank lines trail.

@@ -204,3 +204,16 @@ describe('postprocess: what the line already has', () => {
     assert.equal(postprocess(raw, ctx), 'y = 1\n    return y');
   });
 });
+
+describe('postprocess: a completion that restarts the line', () => {
+  it('drops the indentation and the code typed so far when the model writes the line again', () => {
+    assert.equal(postprocess('    def __init__(self):', at('class A:\n    def |\n', 'single-line')), '__init__(self):');
+    assert.equal(postprocess('        self._check(algorithms)', at('    def f(self):\n        self._algorithms = |\n', 'single-line')), 'self._check(algorithms)');
+    assert.equal(postprocess('  x, y', at('print(|)\n')), 'x, y', 'after an opening bracket');
+  });
+
+  it('keeps a space the line needs after code that ends without one', () => {
+    assert.equal(postprocess(' 1', at('x =|\n')), ' 1');
+    assert.equal(postprocess(' in range(3):', at('for i|\n')), ' in range(3):');
+  });
+});
