@@ -1,7 +1,6 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { Completer, modelDirFor, UserError, messageOf } from '../../engine/index.js';
-import { CompletionService, DEFAULT_SETTINGS, localGenerator, textView, workspaceAdapterDir, type Settings } from '../../server/index.js';
+import { CompletionService, DEFAULT_SETTINGS, localGenerator, textView, type Settings } from '../../server/index.js';
 import { checkFlags, deviceFlag, flagInt, flagString, parseArgs } from '../args.js';
 import type { Command } from '../command.js';
 import { generationFlags, generationOptions } from './generation-flags.js';
@@ -24,18 +23,6 @@ export function offsetOf(text: string, file: string, line: number, col: number):
   return offset + col - 1;
 }
 
-/**
- * The adapter the editor would use for `file`: `.codefudge/adapter/` of the nearest folder above it
- * that has one, up to its repository's root (the LSP server takes the workspace root's).
- */
-export function adapterFor(file: string): string | undefined {
-  for (let dir = dirname(resolve(file)); ; dir = dirname(dir)) {
-    const adapter = workspaceAdapterDir(dir);
-    if (existsSync(join(adapter, 'adapter_config.json')) && existsSync(join(adapter, 'adapter_model.safetensors'))) return adapter;
-    if (existsSync(join(dir, '.git')) || dirname(dir) === dir) return undefined;
-  }
-}
-
 /** The language id the editor would give the file (it only changes bracket and comment rules). */
 function languageOf(file: string): string {
   const ext = /\.([^./\\]+)$/.exec(file)?.[1]?.toLowerCase() ?? '';
@@ -49,20 +36,21 @@ function languageOf(file: string): string {
 export const command: Command = {
   name: 'complete',
   summary: 'print the text the editor would insert at FILE:LINE:COL (fill-in-the-middle, the LSP server\'s clean-up)',
-  usage: `usage: codefudge complete [--model DIR] [--adapter DIR|none] FILE:LINE:COL
+  usage: `usage: codefudge complete [--model DIR] [--adapter DIR] FILE:LINE:COL
   The same completion service as \`codefudge serve\` with its default settings: the same prompt
-  window, stop and clean-up, so the text is what the editor would insert at that position.
+  window, stop and clean-up, so the text is what the editor would insert at that position (the
+  editor also uses a workspace's .codefudge/adapter/ by itself; here pass it with --adapter).
   --model DIR         model folder or hub id (default: the embedded model)
-  --adapter DIR|none  adapter folder (default: .codefudge/adapter/ of the file's repository, when present)
+  --adapter DIR       adapter folder (default: none)
   --max-tokens N      most tokens to generate (${DEFAULT_SETTINGS.maxTokens})
-  --stop line|block   where the completion ends: the end of the line, or of the block (block)
-  --raw               print the model's text before the clean-up (still stopped at the line or block)
+  --stop line|block|none   where the completion ends: the end of the line, or of the block (block);
+                      none: the model's raw middle over the whole file, without the editor's clean-up
   --threads N         CPU threads (default: all cores)
   --device cpu|cuda   execution provider (cpu; cuda needs onnxruntime-node's CUDA build, see README)
 ${generationFlags.help}`,
   async run(argv) {
-    const args = parseArgs(argv, ['raw']);
-    checkFlags(args, ['model', 'adapter', 'max-tokens', 'stop', 'threads', 'device', 'raw', ...generationFlags.names]);
+    const args = parseArgs(argv);
+    checkFlags(args, ['model', 'adapter', 'max-tokens', 'stop', 'threads', 'device', ...generationFlags.names]);
     if (args.positionals.length !== 1) throw new UserError('complete takes exactly one FILE:LINE:COL');
     const { file, line, col } = parsePosition(args.positionals[0]);
     let text: string;
@@ -73,14 +61,25 @@ ${generationFlags.help}`,
     }
     const offset = offsetOf(text, file, line, col);
     const stop = flagString(args, 'stop', 'block');
-    if (stop !== 'line' && stop !== 'block') throw new UserError(`--stop must be line or block, got "${stop}"`);
-    const adapterFlag = flagString(args, 'adapter');
-    const adapter = adapterFlag === 'none' ? undefined : adapterFlag ?? adapterFor(file);
+    if (stop !== 'line' && stop !== 'block' && stop !== 'none') throw new UserError(`--stop must be line, block or none, got "${stop}"`);
     const completer = await Completer.load(await modelDirFor(flagString(args, 'model')), {
       threads: args.flags.has('threads') ? flagInt(args, 'threads', 0) : undefined,
       device: deviceFlag(args),
-      adapter,
+      adapter: flagString(args, 'adapter'),
     });
+    if (stop === 'none') {
+      // The model alone (its own prompt cut, no end of line or block): for scripts and experiments.
+      try {
+        const result = await completer.complete({
+          prefix: text.slice(0, offset), suffix: text.slice(offset), maxNewTokens: flagInt(args, 'max-tokens', DEFAULT_SETTINGS.maxTokens),
+          stopOnLoop: true, ...generationOptions(args),
+        });
+        process.stdout.write(result.text + (result.text.endsWith('\n') ? '' : '\n'));
+      } finally {
+        await completer.release();
+      }
+      return;
+    }
     const { temperature, ...decoding } = generationOptions(args);
     const settings: Settings = {
       ...DEFAULT_SETTINGS,
@@ -91,7 +90,7 @@ ${generationFlags.help}`,
     const service = new CompletionService({ settings: () => settings, generator: async () => localGenerator(completer, (l) => process.stderr.write(`codefudge: ${l}\n`)) });
     try {
       const c = await service.complete({ view: textView(text), offset, line: line - 1, languageId: languageOf(file), decoding });
-      const out = args.flags.has('raw') ? c?.raw ?? '' : c?.text ?? '';
+      const out = c?.text ?? '';
       process.stdout.write(out + (out.endsWith('\n') ? '' : '\n'));
     } finally {
       await completer.release();

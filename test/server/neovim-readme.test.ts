@@ -99,4 +99,60 @@ end })
     assert.ok(!text.includes('\u0000'), 'no NUL characters');
     assert.equal(text, 'def f(x):\n    y=x*2\n    return\n\n\ndef g(x):\n    y=x*2\n    return\n');
   });
+
+  it(':CodefudgeAdapt shows its progress in the command line and a failure\'s one-line reason', async () => {
+    // The workspace (Neovim's working folder) is no git repository: adapt fails, after its progress began.
+    const bin = join(root, 'bin');
+    const work = join(root, 'not-a-repo');
+    mkdirSync(work, { recursive: true });
+    const file = join(work, 'a.py');
+    writeFileSync(file, 'x = 1\n');
+    const result = join(root, 'adapt.json');
+    const init = join(root, 'adapt.lua');
+    writeFileSync(init, `
+dofile(${lua(join(root, 'snippet.lua'))})
+local codefudge = require('codefudge')
+local echoed, notified = {}, {}
+local echo = vim.api.nvim_echo
+vim.api.nvim_echo = function(chunks, history, opts)
+  table.insert(echoed, chunks[1][1])
+  return echo(chunks, history, opts)
+end
+vim.notify = function(msg) table.insert(notified, msg) end
+local function finish(data)
+  local f = io.open(${lua(result)}, 'w')
+  f:write(vim.fn.json_encode(data))
+  f:close()
+  vim.cmd('qall!')
+end
+vim.api.nvim_create_autocmd('VimEnter', { nested = true, callback = function()
+  vim.cmd('edit ' .. ${lua(file)})
+  if not vim.wait(30000, function() return codefudge.client() ~= nil end, 50) then return finish({ error = 'not attached' }) end
+  vim.cmd('CodefudgeAdapt')
+  local tries = 0
+  local function poll()
+    for _, m in ipairs(notified) do
+      if m:match('adapt failed') then return finish({ echoed = echoed, notified = notified }) end
+    end
+    tries = tries + 1
+    if tries > 1200 then return finish({ error = 'no failure shown', echoed = echoed, notified = notified }) end
+    vim.defer_fn(poll, 50)
+  end
+  vim.defer_fn(poll, 50)
+end })
+`);
+    const r = spawnSync(nvim!, ['--headless', '--clean', '-u', init], {
+      encoding: 'utf8', timeout: 90_000, cwd: work,
+      env: { ...process.env, PATH: `${bin}${delimiter}${process.env.PATH}`, CODEFUDGE_CACHE: join(root, 'cache') },
+    });
+    assert.ok(existsSync(result), `nvim wrote no result (status ${r.status}): ${r.stderr}`);
+    const out = JSON.parse(readFileSync(result, 'utf8'));
+    assert.equal(out.error, undefined, JSON.stringify(out));
+    assert.ok(out.echoed.some((l: string) => l.startsWith(`codefudge adapt: adapting to ${work}`)), JSON.stringify(out.echoed));
+    assert.ok(out.echoed.includes('codefudge adapt: ended'), JSON.stringify(out.echoed));
+    // The command's answer, and the server's window/showMessage (Neovim prefixes it "LSP[codefudge]").
+    const failures = out.notified.filter((m: string) => /adapt failed/.test(m));
+    assert.ok(failures.some((m: string) => /^codefudge: codefudge adapt failed \(exit 1\): \S/.test(m)), JSON.stringify(failures));
+    for (const m of failures) assert.doesNotMatch(m, /Node\.js v\d|\n/, 'one line, not the end of a stack trace');
+  });
 });

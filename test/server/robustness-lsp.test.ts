@@ -42,6 +42,9 @@ describe('protocol robustness', () => {
   before(async () => {
     server = new ServerProcess(['--model', models.returnX, '--threads', '1'], env);
     await server.initialize({ debounceMs: 0 });
+    // The model loads on the first request: load it here, so the timings below are the requests'.
+    server.open('file:///w/warm-up.py', 'x = \n');
+    assert.equal(firstEdit(await server.completion('file:///w/warm-up.py', { line: 0, character: 4 })), 'return x');
   });
   after(() => server.kill());
 

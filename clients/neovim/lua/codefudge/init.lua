@@ -109,16 +109,24 @@ local function completion_handler(err, result, ctx)
   show_menu(result, row, ok and col or #line)
 end
 
--- $/progress in the command line (Neovim 0.7 shows none at all).
+-- $/progress in the command line (Neovim 0.7 shows none at all). The end carries no outcome: the
+-- command's own answer (or error) is shown after it.
+local progress_titles = {}
 local function progress_handler(err, result, ctx, cfg)
   local default = vim.lsp.handlers['$/progress']
   if default then pcall(default, err, result, ctx, cfg) end
   local value = result and result.value
   if not config.progress or type(value) ~= 'table' then return end
-  local text = value.message or value.title or ''
-  if value.kind == 'end' then text = 'done' .. (value.message and (': ' .. value.message) or '') end
+  local token = tostring(result.token)
+  if value.kind == 'begin' then progress_titles[token] = value.title end
+  local title = progress_titles[token] or 'codefudge'
+  local text = value.message or ''
   if value.percentage then text = string.format('%s (%d%%)', text, value.percentage) end
-  vim.api.nvim_echo({ { 'codefudge: ' .. text } }, false, {})
+  if value.kind == 'end' then
+    progress_titles[token] = nil
+    text = 'ended'
+  end
+  vim.api.nvim_echo({ { title .. ': ' .. text } }, false, {})
 end
 
 local function client_config(bufnr)
