@@ -72,7 +72,7 @@ const KINDS: { kind: string; count: number; make: (lines: string[], i: number) =
 
 function pythonFiles(repo: string): string[] {
   try {
-    return execFileSync('git', ['-C', repo, 'ls-files', '*.py'], { encoding: 'utf8' }).split('\n').filter(Boolean).map((f) => join(repo, f)).sort();
+    return execFileSync('git', ['-C', repo, 'ls-files', '*.py'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).split('\n').filter(Boolean).map((f) => join(repo, f)).sort();
   } catch {
     const out: string[] = [];
     const walk = (dir: string) => {
