@@ -3,7 +3,7 @@
 // requested (and awaited) after each edit, as an editor asking at every keystroke would. Reports
 // p50/p95 completion latency with the prefix KV-cache reuse on, and again with it off.
 //
-//   node dist/bench/typing-session.js --model DIR [--edits 200] [--max-tokens 8] [--threads N] [--spm]
+//   node dist/bench/typing-session.js [--model DIR] [--edits 200] [--max-tokens 8] [--threads N] [--spm]
 import { spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -245,7 +245,8 @@ export function formatTypingResults(model: string, o: TypingBenchOptions, result
   const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
   return [
     `typing session: ${o.edits} edits, a completion after each (max ${o.maxTokens} tokens, ${o.mode ?? 'single-line'}, `
-      + `window ${o.maxPrefixTokens ?? 1024}+${o.maxSuffixTokens ?? 256} tokens), model ${model}`,
+      + `window budgets ${o.maxPrefixTokens ?? 1024}+${o.maxSuffixTokens ?? 256} tokens, shrunk to fit the model's context: `
+      + `"prompt tok" is the prompt that ran), model ${model}`,
     line(head),
     ...rows.map(line),
   ].join('\n');

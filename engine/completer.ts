@@ -23,6 +23,11 @@ export interface FimRequest extends Omit<GenerateOptions, 'stopTokens'> {
    * typing forward changes only the prompt's end and nearly all of it is reused from the cache.
    */
   fimMode?: FimMode;
+  /**
+   * false: `prefix` and `suffix` are already the window to use (the LSP server cuts its own, with
+   * budgets that fit the model), so they are not cut again here; the budgets are then ignored.
+   */
+  cut?: boolean;
 }
 
 export interface FimResult extends Omit<GenerateResult, 'cache' | 'cacheIds'> {
@@ -130,12 +135,18 @@ export class Completer {
    * The FIM prompt, its prefix and suffix cut to their budgets; the budgets shrink so prompt plus
    * `reserve` generated tokens stay within the positions the model was trained on.
    */
-  promptIds(prefix: string, suffix: string, maxPrefixTokens = 1024, maxSuffixTokens = 256, mode: FimMode = this.preferredFimMode, reserve = 0): number[] {
-    const room = this.folder.config.maxPositionEmbeddings - reserve - 8;
-    const suffixBudget = Math.max(0, Math.min(maxSuffixTokens, Math.floor(room / 4)));
-    const prefixBudget = Math.max(0, Math.min(maxPrefixTokens, room - suffixBudget));
-    const p = clipLines(this.tokenizer, prefix, prefixBudget, true);
-    const s = clipLines(this.tokenizer, suffix, suffixBudget, false);
+  promptIds(
+    prefix: string, suffix: string, maxPrefixTokens = 1024, maxSuffixTokens = 256, mode: FimMode = this.preferredFimMode, reserve = 0, cut = true,
+  ): number[] {
+    let p = prefix;
+    let s = suffix;
+    if (cut) {
+      const room = this.folder.config.maxPositionEmbeddings - reserve - 8;
+      const suffixBudget = Math.max(0, Math.min(maxSuffixTokens, Math.floor(room / 4)));
+      const prefixBudget = Math.max(0, Math.min(maxPrefixTokens, room - suffixBudget));
+      p = clipLines(this.tokenizer, prefix, prefixBudget, true);
+      s = clipLines(this.tokenizer, suffix, suffixBudget, false);
+    }
     const ids = this.tokenizer.encode(this.template.render(p, s, mode));
     const bos = this.folder.config.bosTokenId;
     return this.template.addBos && bos !== null ? [bos, ...ids] : ids;
@@ -143,7 +154,9 @@ export class Completer {
 
   async complete(req: FimRequest): Promise<FimResult> {
     const t0 = performance.now();
-    const prompt = this.promptIds(req.prefix, req.suffix, req.maxPrefixTokens, req.maxSuffixTokens, req.fimMode ?? this.preferredFimMode, req.maxNewTokens);
+    const prompt = this.promptIds(
+      req.prefix, req.suffix, req.maxPrefixTokens, req.maxSuffixTokens, req.fimMode ?? this.preferredFimMode, req.maxNewTokens, req.cut ?? true,
+    );
     const reuse = req.reuseCache === false ? undefined : this.last;
     const out = await generate(this.lm, this.tokenizer, prompt, { ...req, stopTokens: this.stopTokenIds() }, reuse);
     if ((req.numBeams ?? 1) <= 1) this.last = { ids: out.cacheIds, cache: out.cache };

@@ -65,6 +65,20 @@ export function parseProgressLine(line: string): AdaptProgress | undefined {
   return { message };
 }
 
+/**
+ * The one line that says why a `codefudge adapt` child failed, from its stderr lines: its own
+ * "codefudge: ..." message, else the "Error: ..." line of an uncaught exception (Node prints the
+ * stack after it and "Node.js v20..." last, which says nothing), else the last line.
+ */
+export function failureLine(stderrLines: readonly string[]): string {
+  const own = [...stderrLines].reverse().find((l) => /^codefudge: /.test(l));
+  if (own) return own;
+  const thrown = stderrLines.find((l) => /^(?:[A-Z]\w*)?Error(?: \[[\w-]+\])?: /.test(l) || /^Uncaught /.test(l));
+  if (thrown) return thrown;
+  const useful = stderrLines.filter((l) => !/^Node\.js v\d/.test(l) && !/^\s*at /.test(l) && !/^\s*\^+\s*$/.test(l) && l.trim() !== '');
+  return useful[useful.length - 1] ?? '';
+}
+
 /** bin/codefudge.js of this package. */
 export function defaultCliPath(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
@@ -93,14 +107,18 @@ export function commandAdaptRunner(command: string[] = [defaultCliPath(), 'adapt
   return ({ root, model, flags = [] }, report, signal) => new Promise((resolve, reject) => {
     const args = [...command, root, ...(model ? ['--model', model] : []), ...flags];
     const child = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
-    // The reason of a failure is the last line on stderr (stdout and stderr interleave unpredictably).
+    // The reason of a failure comes from stderr (stdout and stderr interleave unpredictably).
     let lastLine = '';
-    let lastError = '';
+    const errorLines: string[] = [];
     const onLine = (isError: boolean) => (line: string) => {
       const p = parseProgressLine(line);
       if (!p) return;
       lastLine = p.message;
-      if (isError) lastError = p.message;
+      if (isError) {
+        errorLines.push(p.message);
+        // A stack trace is not progress: keep it out of the editor's progress line.
+        if (/^\s*at |^Node\.js v\d/.test(line)) return;
+      }
       report(p);
     };
     const outLines = lineSplitter(onLine(false));
@@ -121,7 +139,7 @@ export function commandAdaptRunner(command: string[] = [defaultCliPath(), 'adapt
       if (signal.aborted) reject(new Error('codefudge adapt was cancelled'));
       else if (code === 0) resolve();
       else {
-        const reason = lastError || lastLine;
+        const reason = failureLine(errorLines) || lastLine;
         reject(new Error(`codefudge adapt failed (${sig ?? `exit ${code}`})${reason ? `: ${reason}` : ''}`));
       }
     });

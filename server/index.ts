@@ -37,3 +37,9 @@ export function serveStdio(opts: Omit<ServerOptions, 'input' | 'output'>): Conne
   process.stdin.on('end', () => process.exit(0));
   return connection;
 }
+export { CompletionService } from './completion-service.js';
+export type { CompletionInput, Completion, CompletionServiceOptions } from './completion-service.js';
+export { localGenerator, resolveFimMode } from './generator.js';
+export type { Generator, GenerationRequest, Generation } from './generator.js';
+export { remoteGenerator } from './remote-generator.js';
+export type { CompletionBackend, BackendRequest, BackendResult, RemoteModel } from './remote-generator.js';

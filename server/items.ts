@@ -32,11 +32,13 @@ export function wordBefore(lineBefore: string): string {
 /**
  * The item inserts `text` at `position` through a text edit (a range, so Helix applies it too).
  * Editors filter items against the word typed before the cursor, so the filter text starts with it.
+ * The kind is Text, never Snippet: Helix expands any Snippet item as a snippet whatever
+ * insertTextFormat says, which would mangle `\\`, `$1` and `${x}` in the completion.
  */
 export function completionItem(text: string, position: Position, languageId: string, lineBefore: string): CompletionItem {
   return {
     label: completionLabel(text),
-    kind: CompletionItemKind.Snippet,
+    kind: CompletionItemKind.Text,
     detail: 'codefudge',
     documentation: { kind: MarkupKind.Markdown, value: codeBlock(text, languageId) },
     insertTextFormat: InsertTextFormat.PlainText,

@@ -28,6 +28,11 @@ export interface Settings {
   reusePrefixCache: boolean;
   /** A completion whose tokens start repeating one n-gram (≤16 tokens, 3 times) ends at its first copy. */
   stopOnLoop: boolean;
+  /**
+   * Treat Invoked completion requests as automatic (debounced, skipped mid-word): Helix sends its
+   * automatic completions as Invoked. Undefined: true for Helix (its clientInfo), false otherwise.
+   */
+  invokedIsAutomatic?: boolean;
 }
 
 export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
@@ -62,6 +67,7 @@ const CHECKS: Record<keyof Settings, Check> = {
   fimMode: (v) => (v === 'psm' || v === 'spm' || v === 'auto' ? { ok: true, value: v } : { ok: false, expected: '"psm", "spm" or "auto"' }),
   reusePrefixCache: bool,
   stopOnLoop: bool,
+  invokedIsAutomatic: (v) => (v === null ? { ok: true, value: undefined } : bool(v)),
 };
 
 /** Clients send settings bare or under a "codefudge" key (the VS Code convention). */

@@ -15,8 +15,11 @@ const HEADER_END = Buffer.from('\r\n\r\n', 'ascii');
 const CONTENT_LENGTH = /(?:^|\r\n)content-length:[ \t]*(\d+)[ \t]*(?:\r\n|$)/i;
 /** Header blocks longer than this are garbage, not headers. */
 const MAX_HEADER_BYTES = 4096;
-/** Frames larger than this are refused (a 10 MB document is fine). */
-const MAX_BODY_BYTES = 256 * 1024 * 1024;
+/**
+ * Frames larger than this are refused with an error and skipped (a 10 MB document is fine): a
+ * client announcing gigabytes would otherwise have the server buffer, and wait, forever.
+ */
+export const MAX_BODY_BYTES = 64 * 1024 * 1024;
 
 /** Index of the next "content-length:" (any case) in `buf` at or after `from`, or -1. */
 function nextHeader(buf: Buffer, from: number): number {
@@ -24,13 +27,15 @@ function nextHeader(buf: Buffer, from: number): number {
   return lower.indexOf('content-length:', from);
 }
 
-/** A well-formed header block: "Name: value" lines, one of them a Content-Length. */
-function frameLength(header: string): number | undefined {
-  if (!header.split('\r\n').every((line) => /^[!-9;-~]+:/.test(line))) return undefined;
+/** The body length of a well-formed header block ("Name: value" lines, one a Content-Length), or why it is refused. */
+function frameLength(header: string): number | string {
+  const malformed = `a malformed message header (${JSON.stringify(header.slice(0, 80))})`;
+  if (!header.split('\r\n').every((line) => /^[!-9;-~]+:/.test(line))) return malformed;
   const m = CONTENT_LENGTH.exec(header);
-  if (!m) return undefined;
+  if (!m) return malformed;
   const n = Number(m[1]);
-  return Number.isSafeInteger(n) && n <= MAX_BODY_BYTES ? n : undefined;
+  if (!Number.isSafeInteger(n) || n > MAX_BODY_BYTES) return `a message of Content-Length ${m[1]}, over the ${MAX_BODY_BYTES / 1024 / 1024} MB limit`;
+  return n;
 }
 
 /** Passes through whole, well-framed messages only; reports and drops everything else. */
@@ -60,9 +65,10 @@ export class FrameGuard extends Transform {
         break;
       }
       const header = this.buffer.subarray(0, headerEnd).toString('latin1');
-      const length = headerEnd <= MAX_HEADER_BYTES ? frameLength(header) : undefined;
-      if (length === undefined) {
-        this.resync(1, `a malformed message header (${JSON.stringify(header.slice(0, 80))})`, headerEnd + HEADER_END.length);
+      const length = headerEnd <= MAX_HEADER_BYTES ? frameLength(header) : 'bytes that are not a message header';
+      if (typeof length === 'string') {
+        // Whatever body follows a refused header is skipped as garbage up to the next header.
+        this.resync(1, length, headerEnd + HEADER_END.length);
         continue;
       }
       const end = headerEnd + HEADER_END.length + length;

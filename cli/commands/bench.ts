@@ -142,7 +142,7 @@ export const command: Command = {
          (beside the same step in PyTorch: /usr/bin/python3 with Debian's python3-torch)
        codefudge bench model-report --model DIR --corpus DIR [--tasks 50] [--generations 40] [--write-card]
          (validation loss vs a bigram model, fim-eval vs repeat-the-previous-line, loop share)
-       codefudge bench typing --model DIR [--edits 200] [--max-tokens 8] [--mode single-line|multi-line] [--spm] [--json]
+       codefudge bench typing [--model DIR] [--edits 200] [--max-tokens 8] [--mode single-line|multi-line] [--spm] [--json]
          (a scripted typing session through the LSP server: p50/p95 latency with and without prefix-cache reuse)`,
   async run(argv) {
     const [what, ...rest] = argv;

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Completer, modelDirFor } from '../../engine/index.js';
 import { UserError, messageOf } from '../../common/index.js';
+import { CompletionService, DEFAULT_SETTINGS, localGenerator, textView, type Settings } from '../../server/index.js';
 import { checkFlags, deviceFlag, flagInt, flagString, parseArgs } from '../args.js';
 import type { Command } from '../command.js';
 import { generationFlags, generationOptions } from './generation-flags.js';
@@ -23,12 +24,29 @@ export function offsetOf(text: string, file: string, line: number, col: number):
   return offset + col - 1;
 }
 
+/** The language id the editor would give the file (it only changes bracket and comment rules). */
+function languageOf(file: string): string {
+  const ext = /\.([^./\\]+)$/.exec(file)?.[1]?.toLowerCase() ?? '';
+  const ids: Record<string, string> = {
+    py: 'python', js: 'javascript', mjs: 'javascript', ts: 'typescript', tsx: 'typescriptreact', jsx: 'javascriptreact',
+    go: 'go', rs: 'rust', rb: 'ruby', sh: 'shellscript', lua: 'lua', c: 'c', h: 'c', cpp: 'cpp', java: 'java',
+  };
+  return ids[ext] ?? 'plaintext';
+}
+
 export const command: Command = {
   name: 'complete',
-  summary: 'print the text a model would insert at FILE:LINE:COL (fill-in-the-middle)',
+  summary: 'print the text the editor would insert at FILE:LINE:COL (fill-in-the-middle, the LSP server\'s clean-up)',
   usage: `usage: codefudge complete [--model DIR] [--adapter DIR] FILE:LINE:COL
-  --max-tokens N      most tokens to generate (64)
-  --stop line|block|none   where the middle ends (block)
+  The same completion service as \`codefudge serve\` with its default settings: the same prompt
+  window, stop and clean-up, so the text is what the editor would insert at that position (the
+  editor also uses a workspace's .codefudge/adapter/ by itself; here pass it with --adapter).
+  --model DIR         model folder or hub id (default: the embedded model)
+  --adapter DIR       adapter folder (default: none)
+  --max-tokens N      most tokens to generate (${DEFAULT_SETTINGS.maxTokens})
+  --stop line|block|none   where the completion ends: the end of the line, or of the block (block);
+                      none: the model's raw middle over the whole file, without the editor's clean-up
+  --threads N         CPU threads (default: all cores)
   --device cpu|cuda   execution provider (cpu; cuda needs onnxruntime-node's CUDA build, see README)
 ${generationFlags.help}`,
   async run(argv) {
@@ -42,22 +60,41 @@ ${generationFlags.help}`,
     } catch (e) {
       throw new UserError(`cannot read ${file}: ${messageOf(e)}`);
     }
-    const at = offsetOf(text, file, line, col);
+    const offset = offsetOf(text, file, line, col);
+    const stop = flagString(args, 'stop', 'block');
+    if (stop !== 'line' && stop !== 'block' && stop !== 'none') throw new UserError(`--stop must be line, block or none, got "${stop}"`);
     const completer = await Completer.load(await modelDirFor(flagString(args, 'model')), {
       threads: args.flags.has('threads') ? flagInt(args, 'threads', 0) : undefined,
       device: deviceFlag(args),
       adapter: flagString(args, 'adapter'),
     });
-    const stop = flagString(args, 'stop', 'block');
-    const result = await completer.complete({
-      prefix: text.slice(0, at),
-      suffix: text.slice(at),
-      maxNewTokens: flagInt(args, 'max-tokens', 64),
-      stopStrings: stop === 'line' ? ['\n'] : stop === 'block' ? ['\n\n'] : [],
-      stopOnLoop: true,
-      ...generationOptions(args),
-    });
-    await completer.release();
-    process.stdout.write(result.text + (result.text.endsWith('\n') ? '' : '\n'));
+    if (stop === 'none') {
+      // The model alone (its own prompt cut, no end of line or block): for scripts and experiments.
+      try {
+        const result = await completer.complete({
+          prefix: text.slice(0, offset), suffix: text.slice(offset), maxNewTokens: flagInt(args, 'max-tokens', DEFAULT_SETTINGS.maxTokens),
+          stopOnLoop: true, ...generationOptions(args),
+        });
+        process.stdout.write(result.text + (result.text.endsWith('\n') ? '' : '\n'));
+      } finally {
+        await completer.release();
+      }
+      return;
+    }
+    const { temperature, ...decoding } = generationOptions(args);
+    const settings: Settings = {
+      ...DEFAULT_SETTINGS,
+      maxTokens: flagInt(args, 'max-tokens', DEFAULT_SETTINGS.maxTokens),
+      mode: stop === 'line' ? 'single-line' : 'multi-line',
+      temperature: temperature ?? 0,
+    };
+    const service = new CompletionService({ settings: () => settings, generator: async () => localGenerator(completer, (l) => process.stderr.write(`codefudge: ${l}\n`)) });
+    try {
+      const c = await service.complete({ view: textView(text), offset, line: line - 1, languageId: languageOf(file), decoding });
+      const out = c?.text ?? '';
+      process.stdout.write(out + (out.endsWith('\n') ? '' : '\n'));
+    } finally {
+      await completer.release();
+    }
   },
 };

@@ -8,14 +8,20 @@ export const command: Command = {
   name: 'serve',
   summary: 'run the LSP server over stdio (completion, inline completion, adapt/status commands)',
   usage: `usage: codefudge serve [--model DIR] [--threads N] [--device cpu|cuda]
-  --model DIR      model folder or hub id (default: the embedded model; the client's "model" setting wins)
+  An LSP server on stdin/stdout, started by the editor (clients/ has set-ups for Neovim, Helix and
+  VS Code). Editors find \`codefudge\` on the PATH: run \`npm link\` in the clone once.
+  --model DIR      optional: model folder or hub id (default: the embedded model; the client's "model" setting wins)
   --threads N      CPU threads for inference (default: all cores)
   --device D       cpu or cuda (cpu)
   --stdio          accepted and ignored (editors often pass it)
 Settings (initializationOptions or workspace/didChangeConfiguration, bare or under "codefudge"):
   model, adapter (folder or false), maxTokens, mode (single-line|multi-line), debounceMs,
-  maxPrefixTokens, maxSuffixTokens, temperature, fimMode (psm|spm), stopOnLoop, reusePrefixCache
-Commands: codefudge.status, codefudge.adapt [ROOT]`,
+  maxPrefixTokens, maxSuffixTokens, temperature, fimMode (auto|psm|spm), stopOnLoop, reusePrefixCache,
+  invokedIsAutomatic (debounce Invoked requests and skip them mid-word; default: true for Helix)
+Commands (workspace/executeCommand):
+  codefudge.status                       model, adapter, settings, last completion, request counts
+  codefudge.adapt [ROOT] [{"time": "5m"}]  adapt the model to ROOT's history (work-done progress)
+  codefudge.suggestDiff URI MESSAGE       the change a commit with MESSAGE would make to URI, as a WorkspaceEdit`,
   async run(argv) {
     const args = parseArgs(argv, ['stdio']);
     checkFlags(args, ['model', 'threads', 'device', 'stdio']);

@@ -163,3 +163,57 @@ describe('postprocess', () => {
     assert.equal(postprocess('a = 1\r\n    b = 2', at('def f():\n    |\n')), 'a = 1\n    b = 2');
   });
 });
+
+// Issue 17: what a model trained on whole-line middles writes at a cursor past the indentation.
+describe('postprocess: what the line already has', () => {
+  it('removes the indentation the cursor\'s line already has', () => {
+    assert.equal(postprocess('    return x', at('def f(x):\n    |\n')), 'return x');
+    assert.equal(postprocess('        y = 1\n        return y', at('if a:\n    if b:\n        |\n')), 'y = 1\n        return y');
+    assert.equal(postprocess('\treturn x', at('def f(x):\n\t|\n')), 'return x', 'a tab for a tab');
+    // Deeper than the line: only the line's own indentation is removed.
+    assert.equal(postprocess('        x = 1', at('def f():\n    |\n', 'single-line')), '    x = 1');
+    // Not at a blank line: leading spaces are the model's own (e.g. after "x =").
+    assert.equal(postprocess(' 1', at('x =|\n')), ' 1');
+  });
+
+  it('removes leading line breaks at a blank line, and the indentation after them', () => {
+    assert.equal(postprocess('\n    return x', at('def f(x):\n    |\n')), 'return x');
+    assert.equal(postprocess('\n\n        net = None\n        return net', at('    def g(self):\n        |\n')), 'net = None\n        return net');
+    assert.equal(postprocess('\n    return x', at('def f(x):\n    |\n', 'single-line')), 'return x', 'single-line too');
+    // After code on the line, a line break is where the completion's next line starts: kept.
+    assert.equal(postprocess('\n    return 1', at('def f():|\n')), '\n    return 1');
+  });
+
+  it('inserts nothing when the line after the breaks belongs to an outer block', () => {
+    assert.equal(postprocess('\ndef g():\n    pass', at('def f():\n    x = 1\n    |\n')), '');
+    assert.equal(stopAtFor(at('def f():\n    x = 1\n    |\n'))('\ndef'), 0, 'generation stops there too');
+    assert.equal(stopAtFor(at('def f():\n    x = 1\n    |\n'))('\n  '), undefined, 'not judged before a non-blank character');
+  });
+
+  it('removes trailing whitespace lines and whitespace at the end of lines', () => {
+    assert.equal(postprocess('x = 1\n    \n        \n', at('def f():\n    |\n')), 'x = 1');
+    assert.equal(postprocess('x = 1   \n\n    y = 2', at('def f():\n    |\n')), 'x = 1\n\n    y = 2');
+    assert.equal(postprocess('x = 1\n        \n    y = 2', at('def f():\n    |\n')), 'x = 1\n\n    y = 2', 'a blank line inside stays, empty');
+  });
+
+  it('generation stops where post-processing cuts, after the repeated start', () => {
+    const ctx = at('def f():\n    |\n    \nprint(1)\n');
+    const raw = '\n    y = 1\n    return y\nprint(2)';
+    const end = stopAtFor(ctx)(raw);
+    assert.equal(raw.slice(0, end), '\n    y = 1\n    return y');
+    assert.equal(postprocess(raw, ctx), 'y = 1\n    return y');
+  });
+});
+
+describe('postprocess: a completion that restarts the line', () => {
+  it('drops the indentation and the code typed so far when the model writes the line again', () => {
+    assert.equal(postprocess('    def __init__(self):', at('class A:\n    def |\n', 'single-line')), '__init__(self):');
+    assert.equal(postprocess('        self._check(algorithms)', at('    def f(self):\n        self._algorithms = |\n', 'single-line')), 'self._check(algorithms)');
+    assert.equal(postprocess('  x, y', at('print(|)\n')), 'x, y', 'after an opening bracket');
+  });
+
+  it('keeps a space the line needs after code that ends without one', () => {
+    assert.equal(postprocess(' 1', at('x =|\n')), ' 1');
+    assert.equal(postprocess(' in range(3):', at('for i|\n')), ' in range(3):');
+  });
+});

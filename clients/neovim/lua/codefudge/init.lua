@@ -1,5 +1,10 @@
 -- codefudge for Neovim >= 0.7: starts `codefudge serve` for the configured filetypes and attaches
 -- it to their buffers (vim.lsp.start on 0.8+, vim.lsp.start_client + buf_attach_client on 0.7).
+--
+-- Multi-line completions: Vim's insert-mode completion inserts a word as one line (Neovim 0.7 puts
+-- NUL characters where the line breaks were). So the completion menu (omnifunc, and
+-- vim.lsp.buf.completion() through this client's handler) offers the first line as the word, with
+-- the whole text in user_data, and CompleteDone puts the whole text in place of that first line.
 local M = {}
 
 M.defaults = {
@@ -15,6 +20,8 @@ M.defaults = {
   keymap = '<C-Space>',
   -- Also set 'omnifunc' so <C-x><C-o> lists the completion.
   omnifunc = true,
+  -- Show the server's $/progress (codefudge.adapt) in the command line.
+  progress = true,
 }
 
 local config = vim.deepcopy(M.defaults)
@@ -28,6 +35,100 @@ local function root_dir(bufnr)
   return vim.fn.getcwd()
 end
 
+--- Complete-items (:h complete-items) for the server's completion list; `row` (1-based) and `col`
+--- (0-based bytes) are where the item's text starts.
+function M.complete_items(result, row, col)
+  local items = {}
+  for _, item in ipairs((result and (result.items or result)) or {}) do
+    local text = (item.textEdit and item.textEdit.newText) or item.insertText or item.label
+    local lines = vim.split(text, '\n', true)
+    table.insert(items, {
+      word = lines[1],
+      abbr = item.label,
+      menu = '[codefudge]',
+      info = text,
+      icase = 1,
+      dup = 1,
+      empty = 1,
+      user_data = { codefudge = { text = text, row = row, col = col } },
+    })
+  end
+  return items
+end
+
+-- Opens the completion menu with the server's items, if the user is still where they asked.
+local function show_menu(result, row, col)
+  if vim.fn.mode() ~= 'i' or vim.api.nvim_win_get_cursor(0)[1] ~= row then return end
+  local items = M.complete_items(result, row, col)
+  -- An explicit request with nothing to offer: the server says so (window/showMessage).
+  if #items == 0 then return end
+  vim.fn.complete(col + 1, items)
+end
+
+--- After a completion of ours was chosen: the menu inserted its first line; put the whole text there.
+function M.on_complete_done()
+  local item = vim.v.completed_item
+  local data = type(item) == 'table' and type(item.user_data) == 'table' and item.user_data.codefudge or nil
+  if type(data) ~= 'table' or type(data.text) ~= 'string' then return end
+  local lines = vim.split(data.text, '\n', true)
+  if #lines < 2 then return end
+  local bufnr = vim.api.nvim_get_current_buf()
+  local row, col = data.row - 1, data.col
+  local current = vim.api.nvim_buf_get_lines(bufnr, row, row + 1, false)[1] or ''
+  if current:sub(col + 1, col + #lines[1]) ~= lines[1] then return end
+  local function replace()
+    vim.api.nvim_buf_set_text(bufnr, row, col, row, col + #lines[1], lines)
+    pcall(vim.api.nvim_win_set_cursor, 0, { row + #lines, #lines[#lines] })
+  end
+  -- Some versions lock the text during CompleteDone: then right after it.
+  if not pcall(replace) then vim.schedule(replace) end
+end
+
+--- 'omnifunc' of codefudge buffers: asks the server, then opens the menu when the answer comes.
+function M.omnifunc(findstart, _)
+  if findstart ~= 1 then return {} end
+  local client = M.client()
+  if not client then return -3 end
+  local bufnr = vim.api.nvim_get_current_buf()
+  local row, col = unpack(vim.api.nvim_win_get_cursor(0))
+  local params = vim.lsp.util.make_position_params(0, client.offset_encoding)
+  params.context = { triggerKind = 1 }
+  M._request(client, 'textDocument/completion', params, function(err, result)
+    if not err then show_menu(result, row, col) end
+  end, bufnr)
+  -- Stay in completion mode; the menu opens asynchronously (as vim.lsp.omnifunc does).
+  return -2
+end
+
+-- vim.lsp.buf.completion() uses the client's handler: the same menu, multi-line aware.
+local function completion_handler(err, result, ctx)
+  if err or not result then return end
+  local row = ctx.params.position.line + 1
+  local line = vim.api.nvim_buf_get_lines(ctx.bufnr, row - 1, row, false)[1] or ''
+  local ok, col = pcall(vim.str_byteindex, line, ctx.params.position.character, true)
+  show_menu(result, row, ok and col or #line)
+end
+
+-- $/progress in the command line (Neovim 0.7 shows none at all). The end carries no outcome: the
+-- command's own answer (or error) is shown after it.
+local progress_titles = {}
+local function progress_handler(err, result, ctx, cfg)
+  local default = vim.lsp.handlers['$/progress']
+  if default then pcall(default, err, result, ctx, cfg) end
+  local value = result and result.value
+  if not config.progress or type(value) ~= 'table' then return end
+  local token = tostring(result.token)
+  if value.kind == 'begin' then progress_titles[token] = value.title end
+  local title = progress_titles[token] or 'codefudge'
+  local text = value.message or ''
+  if value.percentage then text = string.format('%s (%d%%)', text, value.percentage) end
+  if value.kind == 'end' then
+    progress_titles[token] = nil
+    text = 'ended'
+  end
+  vim.api.nvim_echo({ { title .. ': ' .. text } }, false, {})
+end
+
 local function client_config(bufnr)
   return {
     name = 'codefudge',
@@ -35,6 +136,7 @@ local function client_config(bufnr)
     root_dir = root_dir(bufnr),
     init_options = config.settings,
     settings = { codefudge = config.settings },
+    handlers = { ['textDocument/completion'] = completion_handler, ['$/progress'] = progress_handler },
     on_attach = function(_, buf) M.on_attach(buf) end,
   }
 end
@@ -54,6 +156,7 @@ local function request(client, method, params, handler, bufnr)
   if vim.fn.has('nvim-0.11') == 1 then return client:request(method, params, handler, bufnr) end
   return client.request(method, params, handler, bufnr)
 end
+M._request = request
 
 function M.attach(bufnr)
   bufnr = bufnr or vim.api.nvim_get_current_buf()
@@ -69,7 +172,7 @@ end
 
 function M.on_attach(bufnr)
   if config.omnifunc then
-    vim.api.nvim_buf_set_option(bufnr, 'omnifunc', 'v:lua.vim.lsp.omnifunc')
+    vim.api.nvim_buf_set_option(bufnr, 'omnifunc', "v:lua.require'codefudge'.omnifunc")
   end
   if config.keymap then
     vim.api.nvim_buf_set_keymap(bufnr, 'i', config.keymap, '<Cmd>lua require("codefudge").complete()<CR>',
@@ -142,6 +245,7 @@ function M.setup(opts)
     pattern = config.filetypes,
     callback = function(ev) M.attach(ev.buf) end,
   })
+  vim.api.nvim_create_autocmd('CompleteDone', { group = group, callback = function() M.on_complete_done() end })
   vim.api.nvim_create_user_command('CodefudgeStatus', function() command('codefudge.status') end, {})
   vim.api.nvim_create_user_command('CodefudgeAdapt', function() command('codefudge.adapt') end, {})
   vim.api.nvim_create_user_command('CodefudgeSuggestDiff', function(o) M.suggest_diff(o.args) end, { nargs = '+' })
