@@ -4,6 +4,7 @@ import { isFloat } from '../graph/dtype.js';
 import type { Builder } from '../graph/builder.js';
 import type { Attr, Node, Value } from '../graph/graph.js';
 import { constInts, expandLike, isStatic, reshapeLike, sumToShape, zerosLike } from './shapes.js';
+import { dequantizeValues, MS_DOMAIN, runtimeOne } from '../quant/dequantize-graph.js';
 
 export interface VjpContext {
   b: Builder;
@@ -321,7 +322,33 @@ const where: Vjp = (c) => {
 
 const trilu: Vjp = (c) => [emit1(c.b, 'Trilu', [grad0(c), c.inputs[1] ?? ''], input(c, 0), c.node.attrs), undefined];
 
-/** The rule table, keyed by ONNX op type (default domain). */
+/**
+ * Y = A @ Wᵀ over a quantized W (com.microsoft MatMulNBits, see quant/dequantize-graph.ts); W is
+ * frozen, so only dA = dY @ W is formed, over W dequantized in the graph right here, in the backward
+ * pass. The other route, a second quantized copy of Wᵀ fed to MatMulNBits, was measured slower at
+ * the shapes LoRA trains on (bench/qlora-backward.ts) and is not exact: re-blocking Wᵀ along N
+ * rounds the dequantized values again, so its gradients would not be the float model's.
+ */
+const matMulNBits: Vjp = (c) => {
+  const { b, node } = c;
+  if (!c.needs[0]) return [];
+  const g = grad0(c);
+  const bits = attr(node, 'bits', 4);
+  if (bits !== 4 && bits !== 8) throw new Error(`autodiff: MatMulNBits with ${bits} bits has no gradient rule`);
+  const w = dequantizeValues(b, {
+    bits, blockSize: attr(node, 'block_size', 32), rows: attr(node, 'N', 0), cols: attr(node, 'K', 0),
+    data: input(c, 1), scales: input(c, 2), zeroPoints: input(c, 3),
+  }, runtimeOne(b, g));
+  const ww = w.dtype === g.dtype ? w : b.cast(w, g.dtype);
+  return [g.shape.length === 2 ? b.gemm(g, ww) : b.matmul(g, ww)];
+};
+
+/** Rules of ops outside the default ONNX domain are keyed `domain:op`. */
+export function ruleKey(node: Pick<Node, 'op' | 'domain'>): string {
+  return node.domain ? `${node.domain}:${node.op}` : node.op;
+}
+
+/** The rule table, keyed by ONNX op type (default domain) or `domain:op`. */
 export const VJP_RULES: Readonly<Record<string, Vjp>> = {
   Identity: elementwise((_b, g) => g),
   Neg: elementwise((b, g) => b.neg(g)),
@@ -366,5 +393,6 @@ export const VJP_RULES: Readonly<Record<string, Vjp>> = {
   ReduceMax: reduceMax,
   ReduceLogSumExp: reduceLogSumExp,
   Trilu: trilu,
+  [`${MS_DOMAIN}:MatMulNBits`]: matMulNBits,
 };
 

@@ -12,6 +12,8 @@ import type { WeightReader } from '../llama/inference-graph.js';
 import { buildCausalLmLoss, causalLmTargets, lossFeeds } from '../llama/loss.js';
 import { openSession, ort, type SessionOptions } from '../session.js';
 import { expectedTensors } from '../weight-layout.js';
+import type { QuantMode } from '../quant/quant-mode.js';
+import { quantizedInitializers } from '../quant/quantized-params.js';
 import { loraHook } from './lora-hook.js';
 import type { LoraLayout } from './lora-layout.js';
 
@@ -33,6 +35,11 @@ export interface TrainingGraphSpec {
   gradients: boolean;
   /** float64 for gradient checks; float32 otherwise. */
   floatType?: DType;
+  /**
+   * Frozen weights stored int4/int8 (QLoRA): the forward pass runs MatMulNBits over them and the
+   * backward pass dequantizes each one in the graph for dx. 'none' (default): float.
+   */
+  quant?: QuantMode;
 }
 
 export interface TrainableTensor {
@@ -63,7 +70,10 @@ export function buildTrainingGraph(spec: TrainingGraphSpec): Builder {
   const trainable = trainableTensors(spec);
   const trainableWeights = new Set(spec.trainableWeights ?? []);
   const inputs: Value[] = [];
+  const quant = spec.quant ?? 'none';
+  const quantized = quant !== 'none' && spec.weights ? quantizedInitializers(b, spec.weights, quant) : undefined;
   const params: ModelParams = {
+    quantized: quantized && ((name, shape) => (trainableWeights.has(name) ? undefined : quantized(name, shape))),
     get(name, shape) {
       if (b.has(name)) return b.value(name);
       if (trainableWeights.has(name)) {
@@ -141,6 +151,7 @@ export class TrainingSession {
       config: spec.config,
       weights: spec.weightsKey,
       floatType: spec.floatType ?? 'float32',
+      quant: spec.quant ?? 'none',
       trainableWeights: spec.trainableWeights ?? [],
       lora: spec.lora ? { modules: spec.lora.layout.modules, dropout: spec.gradients ? spec.lora.dropout : 0 } : null,
     };
