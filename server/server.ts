@@ -9,7 +9,7 @@ import {
   type InlineCompletionList, type Position, type WorkDoneProgressReporter, type WorkDoneProgressServerReporter,
 } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
-import type { Completer, Device } from '../engine/index.js';
+import type { Completer, Device, QuantMode } from '../engine/index.js';
 import { adaptFlags, commandAdaptRunner, type AdaptRunner } from './adapt-runner.js';
 import { watchAdapter, workspaceAdapterDir, type AdapterWatch } from './adapter-watch.js';
 import { CompletionCache } from './completion-cache.js';
@@ -34,6 +34,8 @@ export interface ServerOptions {
   model?: string;
   threads?: number;
   device?: Device;
+  /** `--quant`: used unless the client's settings give `quant`. */
+  quant?: QuantMode;
   /** How `codefudge.adapt` adapts (default: `codefudge adapt <root>` in a child process). */
   adaptRunner?: AdaptRunner;
   /** How often the workspace adapter folder is looked at. */
@@ -142,7 +144,7 @@ export function startServer(opts: ServerOptions): Connection {
     settings = merged.settings;
     if (merged.changed.length === 0) return;
     connection.console.info(`${source}: ${merged.changed.map((k) => `${k}=${JSON.stringify(settings[k])}`).join(', ')}`);
-    if (merged.changed.includes('model')) host.use(settings.model ?? opts.model);
+    if (merged.changed.includes('model') || merged.changed.includes('quant')) host.use(settings.model ?? opts.model, settings.quant ?? opts.quant);
     if (merged.changed.includes('adapter')) refreshAdapter();
     for (const doc of documents.all()) cache.forget(doc.uri);
   }
@@ -305,7 +307,7 @@ export function startServer(opts: ServerOptions): Connection {
     canPullConfiguration = params.capabilities.workspace?.configuration === true;
     canCreateProgress = params.capabilities.window?.workDoneProgress === true;
     applySettings(params.initializationOptions ?? {}, 'initializationOptions');
-    host.use(settings.model ?? opts.model);
+    host.use(settings.model ?? opts.model, settings.quant ?? opts.quant);
     refreshAdapter();
     return {
       capabilities: {

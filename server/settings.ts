@@ -28,6 +28,8 @@ export interface Settings {
   reusePrefixCache: boolean;
   /** A completion whose tokens start repeating one n-gram (≤16 tokens, 3 times) ends at its first copy. */
   stopOnLoop: boolean;
+  /** Weights int4 or int8 (quantized at load, cached) or none (float32); undefined: `--quant`, else by model size. */
+  quant?: 'int4' | 'int8' | 'none';
 }
 
 export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
@@ -62,6 +64,8 @@ const CHECKS: Record<keyof Settings, Check> = {
   fimMode: (v) => (v === 'psm' || v === 'spm' || v === 'auto' ? { ok: true, value: v } : { ok: false, expected: '"psm", "spm" or "auto"' }),
   reusePrefixCache: bool,
   stopOnLoop: bool,
+  quant: (v) => (v === null || v === '' ? { ok: true, value: undefined }
+    : v === 'int4' || v === 'int8' || v === 'none' ? { ok: true, value: v } : { ok: false, expected: '"int4", "int8" or "none"' }),
 };
 
 /** Clients send settings bare or under a "codefudge" key (the VS Code convention). */

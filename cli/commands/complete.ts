@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Completer, modelDirFor, UserError, messageOf } from '../../engine/index.js';
-import { checkFlags, deviceFlag, flagInt, flagString, parseArgs } from '../args.js';
+import { checkFlags, deviceFlag, flagInt, flagString, parseArgs, QUANT_USAGE, quantFlag } from '../args.js';
 import type { Command } from '../command.js';
 import { generationFlags, generationOptions } from './generation-flags.js';
 
@@ -29,10 +29,11 @@ export const command: Command = {
   --max-tokens N      most tokens to generate (64)
   --stop line|block|none   where the middle ends (block)
   --device cpu|cuda   execution provider (cpu; cuda needs onnxruntime-node's CUDA build, see README)
+${QUANT_USAGE}
 ${generationFlags.help}`,
   async run(argv) {
     const args = parseArgs(argv);
-    checkFlags(args, ['model', 'adapter', 'max-tokens', 'stop', 'threads', 'device', ...generationFlags.names]);
+    checkFlags(args, ['model', 'adapter', 'max-tokens', 'stop', 'threads', 'device', 'quant', ...generationFlags.names]);
     if (args.positionals.length !== 1) throw new UserError('complete takes exactly one FILE:LINE:COL');
     const { file, line, col } = parsePosition(args.positionals[0]);
     let text: string;
@@ -45,6 +46,7 @@ ${generationFlags.help}`,
     const completer = await Completer.load(await modelDirFor(flagString(args, 'model')), {
       threads: args.flags.has('threads') ? flagInt(args, 'threads', 0) : undefined,
       device: deviceFlag(args),
+      quant: quantFlag(args),
       adapter: flagString(args, 'adapter'),
     });
     const stop = flagString(args, 'stop', 'block');

@@ -6,8 +6,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import {
-  defaultLoraSpec, detectFimTemplate, EMBEDDED_MODEL, LLAMA_PROJECTIONS, loadTokenizer, modelDirFor, openModelFolder, UserError, writePeftAdapter,
-  writeTextAtomic, type LoraAdapter, type ModelFolder, type SessionOptions,
+  defaultLoraSpec, detectFimTemplate, EMBEDDED_MODEL, LLAMA_PROJECTIONS, loadTokenizer, modelDirFor, openModelFolder, resolveQuantMode, UserError, writePeftAdapter,
+  writeTextAtomic, type LoraAdapter, type ModelFolder, type QuantMode, type SessionOptions,
 } from '../../engine/index.js';
 import {
   collectExamples, openRepository, type HistoryDataset, type HistoryOptions, type HistoryProgress, type HistoryRepository,
@@ -93,6 +93,8 @@ export interface AdaptOptions {
   /** Ignore an existing adapter and any interrupted run. */
   fromScratch?: boolean;
   session?: SessionOptions;
+  /** Train over int4/int8 frozen weights (QLoRA) or float32 ones; undefined: the default for the model's size. */
+  quant?: QuantMode;
   /** Stops training after the current step, with a checkpoint (Ctrl-C). */
   signal?: AbortSignal;
   onEvent?: (e: AdaptEvent) => void;
@@ -336,7 +338,9 @@ class AdaptRun {
       dropout: given('dropout') ?? ADAPT_DEFAULTS.dropout,
       targets: given('targets') ?? ADAPT_DEFAULTS.targets,
     });
-    const target = loraTarget(folder, spec, c.previous?.adapter);
+    const quant = resolveQuantMode(folder.config, o.quant);
+    if (quant !== 'none') this.say(`training over ${quant} base weights (QLoRA); the adapter applies to the float model too`);
+    const target = loraTarget(folder, spec, c.previous?.adapter, quant);
     const sizes = batching(folder.config, seq, o.machine ?? thisMachine(), {
       batch: given('batch'), gradAccum: given('gradAccum'),
     });
