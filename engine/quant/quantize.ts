@@ -53,8 +53,11 @@ export function quantizeWeight(w: Float32Array, rows: number, cols: number, bits
       let zp = 0;
       if (scale > 0) {
         zp = Math.min(levels, Math.max(0, Math.round(-lo / scale)));
+        // floor(x + 0.5) is Math.round; with zp + 0.5 folded in, one multiply-add per value.
+        const inv = 1 / scale;
+        const offset = zp + 0.5;
         for (let i = start; i < end; i++) {
-          const q = Math.round(w[rowAt + i] / scale) + zp;
+          const q = Math.floor(w[rowAt + i] * inv + offset);
           codes[i - start] = q < 0 ? 0 : q > levels ? levels : q;
         }
       } else {
