@@ -3,7 +3,7 @@
 // model's top-1 next token is the float32 model's, and the mean next-token loss of each (nats/token).
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadCausalLM, UserError, type QuantMode } from '../engine/index.js';
+import { loadCausalLM, UserError, type QuantActivations, type QuantMode } from '../engine/index.js';
 import {
   BpeEncoder, corpusSource, DEFAULT_RECIPE, pretrainRows, recipeRowOptions, readTokenizer, scanCorpus, selectFiles,
 } from '../finetune/index.js';
@@ -19,6 +19,8 @@ export interface QuantAccuracyOptions {
 
 export interface QuantAccuracyRow {
   quant: QuantMode;
+  /** int8: what inference runs (MatMulNBits' fast kernels); float: the exact dequantized model (what QLoRA trains over). */
+  activations: QuantActivations | null;
   /** Share of positions whose argmax equals float32's. */
   top1Agreement: number;
   /** Mean next-token cross-entropy, nats/token. */
@@ -51,8 +53,8 @@ function validationRows(model: string, corpus: string, limit: number): Int32Arra
 }
 
 /** Per position of every row: the argmax token and -log p(next token). */
-async function score(model: string, quant: QuantMode, rows: Int32Array[], threads?: number): Promise<{ argmax: Int32Array; nll: Float64Array }> {
-  const lm = await loadCausalLM(model, { logits: 'all', quant, threads });
+async function score(model: string, quant: QuantMode, activations: QuantActivations, rows: Int32Array[], threads?: number): Promise<{ argmax: Int32Array; nll: Float64Array }> {
+  const lm = await loadCausalLM(model, { logits: 'all', quant, quantActivations: activations, threads });
   const V = lm.config.vocabSize;
   const per = rows[0].length - 1;
   const argmax = new Int32Array(rows.length * per);
@@ -84,16 +86,18 @@ export async function quantAccuracy(o: QuantAccuracyOptions): Promise<QuantAccur
   o.log(`${rows.length} validation rows of ${rows[0].length} tokens`);
   const mean = (xs: Float64Array) => xs.reduce((a, b) => a + b, 0) / xs.length;
   o.log('float32 ...');
-  const ref = await score(o.model, 'none', rows, o.threads);
+  const ref = await score(o.model, 'none', 'float', rows, o.threads);
   const refLoss = mean(ref.nll);
-  const results: QuantAccuracyRow[] = [{ quant: 'none', top1Agreement: 1, loss: refLoss, lossIncrease: 0 }];
+  const results: QuantAccuracyRow[] = [{ quant: 'none', activations: null, top1Agreement: 1, loss: refLoss, lossIncrease: 0 }];
   for (const quant of ['int8', 'int4'] as const) {
-    o.log(`${quant} ...`);
-    const s = await score(o.model, quant, rows, o.threads);
-    let same = 0;
-    for (let i = 0; i < s.argmax.length; i++) if (s.argmax[i] === ref.argmax[i]) same++;
-    const loss = mean(s.nll);
-    results.push({ quant, top1Agreement: same / s.argmax.length, loss, lossIncrease: loss - refLoss });
+    for (const activations of ['int8', 'float'] as const) {
+      o.log(`${quant}, ${activations} activations ...`);
+      const s = await score(o.model, quant, activations, rows, o.threads);
+      let same = 0;
+      for (let i = 0; i < s.argmax.length; i++) if (s.argmax[i] === ref.argmax[i]) same++;
+      const loss = mean(s.nll);
+      results.push({ quant, activations, top1Agreement: same / s.argmax.length, loss, lossIncrease: loss - refLoss });
+    }
   }
   return { positions: ref.argmax.length, rows: rows.length, results };
 }
@@ -104,12 +108,17 @@ export const AGREEMENT_GOALS: Record<string, number> = { int8: 0.99, int4: 0.95 
 export function formatQuantAccuracy(model: string, r: QuantAccuracyReport): string {
   const lines = [
     `quant accuracy of ${model}: ${r.positions} held-out positions (${r.rows} validation rows)`,
-    'weights  top-1 agreement with F32  validation loss  increase (nats/token)  goal',
+    'weights  activations             top-1 agreement with F32  validation loss  increase (nats/token)  goal',
   ];
   for (const x of r.results) {
     const goal = AGREEMENT_GOALS[x.quant];
     const met = goal === undefined ? '' : `${x.top1Agreement >= goal ? 'met' : 'NOT met'} (≥ ${(100 * goal).toFixed(0)}%)`;
-    lines.push(`${(x.quant === 'none' ? 'f32' : x.quant).padEnd(7)}  ${`${(100 * x.top1Agreement).toFixed(2)}%`.padStart(24)}  ${x.loss.toFixed(4).padStart(15)}  ${(x.lossIncrease >= 0 ? '+' : '') + x.lossIncrease.toFixed(4)}`.padEnd(80) + met);
+    const acts = x.activations === null ? 'float32' : x.activations === 'int8' ? 'int8 (inference)' : 'float32 (exact, QLoRA)';
+    const cells = [
+      (x.quant === 'none' ? 'f32' : x.quant).padEnd(7), acts.padEnd(22), `${(100 * x.top1Agreement).toFixed(2)}%`.padStart(24),
+      x.loss.toFixed(4).padStart(15), ((x.lossIncrease >= 0 ? '+' : '') + x.lossIncrease.toFixed(4)).padStart(21),
+    ];
+    lines.push(`${cells.join('  ')}  ${met}`);
   }
   return lines.join('\n');
 }

@@ -19,7 +19,7 @@ export { quantizeWeight, dequantizeWeight, quantizedBytes, zeroPointOf, checkQua
 export {
   QUANT_MODES, INT4_DEFAULT_MIN_PARAMETERS, parseQuantMode, parameterCount, defaultQuantMode, resolveQuantMode, quantBitsFor,
 } from './quant/quant-mode.js';
-export type { QuantMode } from './quant/quant-mode.js';
+export type { QuantMode, QuantActivations } from './quant/quant-mode.js';
 export { quantizedWeightOf } from './quant/quantized-params.js';
 export { matMulNBits, dequantizeValues, dequantizeRows, gatherQuantizedRows, MS_DOMAIN } from './quant/dequantize-graph.js';
 export type { QuantizedValues } from './quant/dequantize-graph.js';

@@ -92,13 +92,15 @@ export async function loadAdaptedCausalLM(
   const attached = attachAdapter(f.config, a);
   const { merge, ...rest } = opts;
   const quant = resolveQuantMode(f.config, opts.quant);
+  const quantActivations = opts.quantActivations ?? 'int8';
   if (merge) {
     const weights = mergedWeights(f.weights, attached.layout, (k) => attached.matrix(k));
     const lm = await CausalLM.create(f.config, {
       ...rest,
       quant,
+      quantActivations,
       weightsKey: `${f.weights.fingerprint()}+lora:${adapterFingerprint(attached.layout, (k) => attached.matrix(k))}`,
-      params: (b) => initializerParams(b, weights, quant),
+      params: (b) => initializerParams(b, weights, quant, quantActivations),
     });
     return { lm, attached, feeds: {}, merged: true };
   }
@@ -106,8 +108,9 @@ export async function loadAdaptedCausalLM(
     ...rest,
     ...unmergedGraphOptions(attached.layout),
     quant,
+    quantActivations,
     weightsKey: f.weights.fingerprint(),
-    params: (b) => initializerParams(b, f.weights, quant),
+    params: (b) => initializerParams(b, f.weights, quant, quantActivations),
   });
   const feeds = adapterFeeds(attached);
   lm.fixedFeeds = feeds;

@@ -21,18 +21,20 @@ export interface QuantizedValues {
   scales: Value;
   /** uint8 [N * ceil(blocks*bits/8)]. */
   zeroPoints: Value;
+  /** MatMulNBits accuracy_level: 0 float activations (exact), 4 int8 activations (see QuantActivations). */
+  accuracyLevel?: 0 | 4;
 }
 
 /**
- * x [..., K] @ Wᵀ -> [..., N] with onnxruntime's MatMulNBits. accuracy_level 0 keeps the
- * activations in float32 (the kernel dequantizes blocks on the fly), so the result equals a float
- * matmul over the dequantized weight up to float rounding; the int8-activation levels are faster
- * on some CPUs but no longer match the dequantized float model, which every check here relies on.
+ * x [..., K] @ Wᵀ -> [..., N] with onnxruntime's MatMulNBits, at the weight's accuracy level: 0 keeps
+ * the activations in float32 (the kernel dequantizes blocks on the fly), so the result equals a float
+ * matmul over the dequantized weight up to float rounding; 4 quantizes the activations to int8 per
+ * block (faster, no longer exactly the dequantized float model).
  */
 export function matMulNBits(b: Builder, x: Value, w: QuantizedValues): Value {
   const shape = [...x.shape.slice(0, -1), w.rows];
   return b.emit('MatMulNBits', [x, w.data, w.scales, w.zeroPoints], [{ dtype: x.dtype, shape }], {
-    K: int(w.cols), N: int(w.rows), bits: int(w.bits), block_size: int(w.blockSize), accuracy_level: int(0),
+    K: int(w.cols), N: int(w.rows), bits: int(w.bits), block_size: int(w.blockSize), accuracy_level: int(w.accuracyLevel ?? 0),
   }, MS_DOMAIN)[0];
 }
 

@@ -4,6 +4,18 @@ import { UserError } from '../errors.js';
 import { expectedTensors } from '../weight-layout.js';
 
 export type QuantMode = 'none' | 'int4' | 'int8';
+
+/**
+ * How MatMulNBits treats the activations it multiplies a quantized weight with.
+ * - 'float': float32 activations, blocks of W dequantized on the fly (accuracy_level 0): the result
+ *   is the float model's on the dequantized weights, up to float32 rounding. Exact, so every check
+ *   and the QLoRA training graphs use it. This onnxruntime (1.30, CPU) has a fast kernel for it only
+ *   at 4 bits; at 8 bits it dequantizes the whole weight on every call (~80x slower at decode).
+ * - 'int8': activations quantized to int8 per block inside the kernel and integer dot products
+ *   (accuracy_level 4), as llama.cpp does for its Q4_0/Q8_0 dot products: 3x faster than 'float' at
+ *   4 bits and the only fast route at 8 bits. The inference default.
+ */
+export type QuantActivations = 'float' | 'int8';
 export const QUANT_MODES: readonly QuantMode[] = ['none', 'int4', 'int8'];
 
 /**

@@ -3,7 +3,7 @@
 import type { Builder } from '../graph/builder.js';
 import type { QuantizedValues } from './dequantize-graph.js';
 import { quantizedShapes } from './dequantize-graph.js';
-import { quantBitsFor, type QuantMode } from './quant-mode.js';
+import { quantBitsFor, type QuantActivations, type QuantMode } from './quant-mode.js';
 import { checkQuantizedWeight, DEFAULT_BLOCK_SIZE, quantizeWeight } from './quantize.js';
 import type { QuantizedWeight } from './quantized-weight.js';
 
@@ -38,7 +38,9 @@ function layoutOf(source: QuantSource, name: string, bits: 4 | 8): { bits: 4 | 8
  * Returns `quantized(name, shape)`: the weight's initializers when `mode` quantizes it (made on first
  * use, shared by later uses, e.g. a tied embedding and lm_head), else undefined.
  */
-export function quantizedInitializers(b: Builder, source: QuantSource, mode: QuantMode): (name: string, shape: number[]) => QuantizedValues | undefined {
+export function quantizedInitializers(
+  b: Builder, source: QuantSource, mode: QuantMode, activations: QuantActivations = 'float',
+): (name: string, shape: number[]) => QuantizedValues | undefined {
   // The three initializers of a weight are written one after another; the weight is quantized
   // for the first and dropped after the last, so only one quantized matrix is held at a time.
   let held: { name: string; w: QuantizedWeight; reads: number } | undefined;
@@ -59,6 +61,7 @@ export function quantizedInitializers(b: Builder, source: QuantSource, mode: Qua
     const shapes = quantizedShapes(bits, blockSize, rows, cols);
     const values: QuantizedValues = {
       bits, blockSize, rows, cols,
+      accuracyLevel: activations === 'int8' ? 4 : 0,
       data: b.initializer(`${name}.q${bits}`, 'uint8', shapes.data, () => read(name, rows, cols, bits).data),
       scales: b.initializer(`${name}.q${bits}_scales`, 'float32', shapes.scales, () => read(name, rows, cols, bits).scales),
       zeroPoints: b.initializer(`${name}.q${bits}_zero_points`, 'uint8', shapes.zeroPoints, () => read(name, rows, cols, bits).zeroPoints),

@@ -47,7 +47,7 @@ describe('quantized forward matches the float reference on the dequantized weigh
       it(`${mode}: ${name}`, async () => {
         const dir = join(root, `${mode}-${i}`);
         const tiny = makeTinyModel(dir, { layers: 2, seed: 300 + i, ...opts });
-        const lm = await loadCausalLM(dir, { logits: 'all', threads: 1, quant: mode });
+        const lm = await loadCausalLM(dir, { logits: 'all', threads: 1, quant: mode, quantActivations: 'float' });
         assert.equal(lm.quant, mode);
         const out = await lm.forward(IDS, lm.emptyCache(1));
         await lm.release();
@@ -58,6 +58,23 @@ describe('quantized forward matches the float reference on the dequantized weigh
         const float = referenceLogits(tiny.config, tiny.tensors, IDS)[0];
         assert.ok(maxAbsDiff(out.logits, float, tiny.config.vocabSize) > 1e-3);
       });
+    });
+  }
+
+  for (const mode of ['int4', 'int8'] as const) {
+    it(`${mode} with int8 activations (the fast kernels, the inference default): close to the dequantized float model`, async () => {
+      const dir = join(root, `fast-${mode}`);
+      const tiny = makeTinyModel(dir, { architecture: 'Qwen2ForCausalLM', layers: 2, hidden: 64, heads: 4, kvHeads: 2, ffn: 96, seed: 41 });
+      const lm = await loadCausalLM(dir, { logits: 'all', threads: 1, quant: mode });
+      const out = await lm.forward(IDS, lm.emptyCache(1));
+      await lm.release();
+      const ref = referenceLogits(tiny.config, dequantizedTensors(tiny.config, tiny.tensors, mode), IDS)[0];
+      const V = tiny.config.vocabSize;
+      let worst = 0;
+      let size = 0;
+      ref.forEach((row, p) => row.forEach((v, i) => { worst = Math.max(worst, Math.abs(out.logits[p * V + i] - v)); size = Math.max(size, Math.abs(v)); }));
+      // Activations rounded to int8 per block of 32: errors of a few percent of the logits' range, no more.
+      assert.ok(worst < 0.03 * size, `max |onnx - reference| = ${worst}, logits up to ${size}`);
     });
   }
 
@@ -77,7 +94,7 @@ describe('quantized forward matches the float reference on the dequantized weigh
     const dir = join(root, 'kv');
     const tiny = makeTinyModel(dir, { architecture: 'Qwen2ForCausalLM', layers: 2, hidden: 64, heads: 4, kvHeads: 2, seed: 7 });
     const V = tiny.config.vocabSize;
-    const lm = await loadCausalLM(dir, { logits: 'all', threads: 1, quant: 'int4' });
+    const lm = await loadCausalLM(dir, { logits: 'all', threads: 1, quant: 'int4', quantActivations: 'float' });
     const ids = IDS[0];
     const full = await lm.forward([ids], lm.emptyCache(1));
     let step = await lm.forward([ids.slice(0, 5)], lm.emptyCache(1));
