@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Builder } from '../engine/graph/builder.js';
 import { writeOnnxModel } from '../engine/graph/onnx-writer.js';
-import { dequantizeValues, matMulNBits, runtimeOne, type QuantizedValues } from '../engine/quant/dequantize-graph.js';
+import { dequantizeValues, matMulNBits, runtimeTrue, type QuantizedValues } from '../engine/quant/dequantize-graph.js';
 import { dequantizeWeight, quantizeWeight } from '../engine/quant/quantize.js';
 import type { QuantizedWeight } from '../engine/quant/quantized-weight.js';
 import { Rng } from '../engine/random.js';
@@ -68,7 +68,7 @@ export async function benchQloraBackward(o: { rows: number; threads: number; bit
 
     const a = new Builder('float32');
     const ga = a.input('g', 'float32', ['m', N]);
-    a.output(a.gemm(ga, dequantizeValues(a, initializers(a, q), runtimeOne(a, ga))), 'y');
+    a.output(a.gemm(ga, dequantizeValues(a, initializers(a, q), runtimeTrue(a, ga))), 'y');
     const t = new Builder('float32');
     t.output(matMulNBits(t, t.input('g', 'float32', ['m', N]), initializers(t, qt)), 'y');
     const f = new Builder('float32');

@@ -4,7 +4,7 @@ import { isFloat } from '../graph/dtype.js';
 import type { Builder } from '../graph/builder.js';
 import type { Attr, Node, Value } from '../graph/graph.js';
 import { constInts, expandLike, isStatic, reshapeLike, sumToShape, zerosLike } from './shapes.js';
-import { dequantizeValues, MS_DOMAIN, runtimeOne } from '../quant/dequantize-graph.js';
+import { dequantizeSlices, MS_DOMAIN, runtimeTrue } from '../quant/dequantize-graph.js';
 
 export interface VjpContext {
   b: Builder;
@@ -339,13 +339,27 @@ const matMulNBits: Vjp = (c) => {
   const g = grad0(c);
   const bits = attr(node, 'bits', 4);
   if (bits !== 4 && bits !== 8) throw new Error(`autodiff: MatMulNBits with ${bits} bits has no gradient rule`);
-  const w = dequantizeValues(b, {
-    bits, blockSize: attr(node, 'block_size', 32), rows: attr(node, 'N', 0), cols: attr(node, 'K', 0),
+  const N = attr(node, 'N', 0);
+  const K = attr(node, 'K', 0);
+  // A big W (lm_head: 136M values at the 0.5B shape) is dequantized in row slices of ~16 MB, each
+  // multiplied in as soon as it exists: dx = Σ_slices g[:, slice] @ W[slice].
+  const slices = dequantizeSlices(b, {
+    bits, blockSize: attr(node, 'block_size', 32), rows: N, cols: K,
     data: input(c, 1), scales: input(c, 2), zeroPoints: input(c, 3),
-  }, runtimeOne(b, g));
-  const ww = w.dtype === g.dtype ? w : b.cast(w, g.dtype);
-  return [g.shape.length === 2 ? b.gemm(g, ww) : b.matmul(g, ww)];
+  }, runtimeTrue(b, g), Math.max(1, Math.floor(DEQUANTIZE_SLICE_ELEMENTS / K)));
+  const g2 = g.shape.length === 2 ? g : b.reshape(g, [-1, N]);
+  let dx: Value | undefined;
+  for (const s of slices) {
+    const w = s.w.dtype === g.dtype ? s.w : b.cast(s.w, g.dtype);
+    const gs = slices.length === 1 ? g2 : b.slice(g2, [1], [s.from], [s.to]);
+    const part = b.gemm(gs, w);
+    dx = dx ? b.add(dx, part) : part;
+  }
+  return [g.shape.length === 2 ? dx : reshapeLike(b, dx!, input(c, 0))];
 };
+
+/** Most float values of a weight dequantized at once by the MatMulNBits gradient rule (16 MB). */
+const DEQUANTIZE_SLICE_ELEMENTS = 1 << 22;
 
 /** Rules of ops outside the default ONNX domain are keyed `domain:op`. */
 export function ruleKey(node: Pick<Node, 'op' | 'domain'>): string {

@@ -50,15 +50,12 @@ function unpackNibbles(b: Builder, bytes: Value): Value {
 
 /**
  * The float weight [R, cols] of R quantized rows: data [R, blocks, bytes], scales [R, blocks],
- * zero points [R, zpBytes] (R may be symbolic: rows gathered for the embedding). `guard`, a
- * run-time 1, multiplies the scales so onnxruntime cannot constant-fold a whole dequantized
- * matrix into a float initializer at session start (which would undo the memory saving).
+ * zero points [R, zpBytes] (R may be symbolic: rows gathered for the embedding).
  */
 export function dequantizeRows(
   b: Builder,
   rows: { data: Value; scales: Value; zeroPoints: Value },
   layout: { bits: 4 | 8; blockSize: number; cols: number },
-  guard?: Value,
 ): Value {
   const { bits, blockSize, cols } = layout;
   const f = b.floatType;
@@ -70,21 +67,43 @@ export function dequantizeRows(
     zp = unpackNibbles(b, zp);
     if (zp.shape[zp.shape.length - 1] !== blocks) zp = b.slice(zp, [-1], [0], [blocks]);
   }
-  let scales = b.cast(rows.scales, f);
-  if (guard) scales = b.mul(scales, guard);
+  const scales = b.cast(rows.scales, f);
   const w = b.mul(b.sub(codes, b.unsqueeze(zp, [-1])), b.unsqueeze(scales, [-1]));
   const flat = b.reshape(w, [0, blocks * blockSize]);
   return blocks * blockSize === cols ? flat : b.slice(flat, [1], [0], [cols]);
 }
 
-/** The whole weight [N, K] from its MatMulNBits tensors (1-D scales and zero points reshaped per row). */
-export function dequantizeValues(b: Builder, w: QuantizedValues, guard?: Value): Value {
+/**
+ * The whole weight [N, K] from its MatMulNBits tensors (1-D scales and zero points reshaped per row).
+ * `keep`, a run-time true (see `runtimeTrue`), routes the three initializers through a Where first:
+ * every op after it then depends on a run-time value, so onnxruntime cannot constant-fold the whole
+ * dequantized matrix into a float initializer at session start (which would bring back all the
+ * float weights' memory: 5.5 GB RSS for a 0.5B QLoRA graph before this). The copy costs one pass
+ * over the quantized bytes.
+ */
+export function dequantizeValues(b: Builder, w: QuantizedValues, keep?: Value): Value {
+  return dequantizeSlices(b, w, keep, w.rows)[0].w;
+}
+
+/**
+ * The weight dequantized in slices of at most `rowsPerSlice` rows: [{ from, to, w [to - from, K] }].
+ * A consumer that uses each slice as soon as it is made (the MatMulNBits gradient rule) holds one
+ * slice's float copy at a time instead of the whole matrix (544 MB for a 0.5B model's lm_head).
+ */
+export function dequantizeSlices(b: Builder, w: QuantizedValues, keep: Value | undefined, rowsPerSlice: number): { from: number; to: number; w: Value }[] {
   const blocks = Math.ceil(w.cols / w.blockSize);
-  return dequantizeRows(b, {
-    data: w.data,
-    scales: b.reshape(w.scales, [w.rows, blocks]),
-    zeroPoints: b.reshape(w.zeroPoints, [w.rows, zeroPointBytesPerRow(w.bits, blocks)]),
-  }, w, guard);
+  const pin = (v: Value) => (keep ? b.where(keep, v, v) : v);
+  const data = pin(w.data);
+  const scales = b.reshape(pin(w.scales), [w.rows, blocks]);
+  const zeroPoints = b.reshape(pin(w.zeroPoints), [w.rows, zeroPointBytesPerRow(w.bits, blocks)]);
+  if (rowsPerSlice >= w.rows) return [{ from: 0, to: w.rows, w: dequantizeRows(b, { data, scales, zeroPoints }, w) }];
+  const out: { from: number; to: number; w: Value }[] = [];
+  for (let from = 0; from < w.rows; from += rowsPerSlice) {
+    const to = Math.min(w.rows, from + rowsPerSlice);
+    const rows = (v: Value) => b.slice(v, [0], [from], [to]);
+    out.push({ from, to, w: dequantizeRows(b, { data: rows(data), scales: rows(scales), zeroPoints: rows(zeroPoints) }, w) });
+  }
+  return out;
 }
 
 /** Rows `ids` (int64, any shape) of a quantized [V, H] table, dequantized: [..., H]. The embedding lookup. */
@@ -99,10 +118,10 @@ export function gatherQuantizedRows(b: Builder, w: QuantizedValues, ids: Value):
   return dequantizeRows(b, rows, w);
 }
 
-/** A float scalar equal to 1 that depends on `x` at run time (see `dequantizeRows`' guard). */
-export function runtimeOne(b: Builder, x: Value): Value {
+/** A bool scalar, always true, that onnxruntime can only know by running the graph: it depends on `x`'s run-time size. */
+export function runtimeTrue(b: Builder, x: Value): Value {
   const size = b.emit('Size', [x], [{ dtype: 'int64', shape: [] }])[0];
-  return b.cast(b.compare('GreaterOrEqual', size, b.constant('int64', [], [0])), b.floatType);
+  return b.compare('GreaterOrEqual', size, b.constant('int64', [], [0]));
 }
 
 /** The static shapes of a quantized weight's three initializers. */

@@ -42,6 +42,10 @@ describe('MatMulNBits gradient rule vs finite differences (float32: the op has n
         [{ name: 'x', dims: [2, 3, 64], shape: ['n', 3, 64], dtype: 'float32' }], { dtype: 'float32', eps: 0.5, rtol: 1e-3, atol: 1e-3 });
     });
   }
+  // The loss sums 140000 products in float32; a large step keeps its rounding out of the difference quotient (x @ Wᵀ is linear).
+  it('a weight big enough to be dequantized in row slices (70000 x 64: 65536 rows, then 4464)', async () => {
+    await checkGradients((b, [x]) => matMulNBits(b, x, quantizedInit(b, 8, 70000, 64, 21)), [{ name: 'x', dims: [2, 64], dtype: 'float32' }], { dtype: 'float32', eps: 8, rtol: 1e-3, atol: 2e-3 });
+  });
 });
 
 const IDS = [9, 41, 7, 300, 2, 77, 15, 150, 3, 64];
