@@ -156,7 +156,9 @@ export class TrainingSession {
       lora: spec.lora ? { modules: spec.lora.layout.modules, dropout: spec.gradients ? spec.lora.dropout : 0 } : null,
     };
     const path = compiledGraph(parts, () => buildTrainingGraph(spec));
-    return new TrainingSession(spec, trainableTensors(spec), await openSession(path, opts));
+    // A quantized base is chosen to save memory; the arena would give most of the saving back (see SessionOptions.memoryArena).
+    const quantized = (spec.quant ?? 'none') !== 'none';
+    return new TrainingSession(spec, trainableTensors(spec), await openSession(path, { ...opts, memoryArena: opts.memoryArena ?? !quantized }));
   }
 
   get usesDropoutSeed(): boolean {
