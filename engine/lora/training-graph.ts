@@ -103,7 +103,8 @@ export function buildTrainingGraph(spec: TrainingGraphSpec): Builder {
     });
   }
   const dec = buildDecoder(b, spec.config, params, { kvCache: false, linearHook: hook });
-  const { loss } = buildCausalLmLoss(b, spec.config, params, dec, { reduction: 'sum' });
+  const ce = buildCausalLmLoss(b, spec.config, params, dec, { reduction: 'sum' });
+  const loss = ce.loss;
   b.output(loss, LOSS_OUTPUT);
   if (spec.gradients) {
     const byName = new Map([...inputs, ...loraValues.values()].map((v) => [v.name, v]));
@@ -112,7 +113,9 @@ export function buildTrainingGraph(spec: TrainingGraphSpec): Builder {
       if (!v) throw new Error(`trainable "${t.name}" is not used by the model`);
       return v;
     });
-    const grads = grad(b, loss, values);
+    // The loss reaches the trainables only through the logits, so the backward pass starts there,
+    // from the loss's own closed-form gradient (cheaper in memory than differentiating the loss ops).
+    const grads = grad(b, ce.logits, values, { seed: ce.logitsGradient() });
     for (const v of values) b.output(grads.get(v.name)!, gradOutput(v.name));
   }
   return b;
