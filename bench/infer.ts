@@ -1,6 +1,9 @@
 import { loadCausalLM } from '../engine/load.js';
-import { openModelFolder } from '../engine/model-folder.js';
+import { openModelFolder, type ModelFolder } from '../engine/model-folder.js';
+import { quantBitsFor, resolveQuantMode, type QuantMode } from '../engine/quant/quant-mode.js';
+import { blockBytes, DEFAULT_BLOCK_SIZE, quantizedBytes, zeroPointBytesPerRow } from '../engine/quant/quantize.js';
 import { Rng } from '../common/index.js';
+import { expectedTensors } from '../engine/weight-layout.js';
 import { measureReadBandwidth } from './memory-bandwidth.js';
 
 export interface InferBenchOptions {
@@ -8,10 +11,13 @@ export interface InferBenchOptions {
   promptTokens: number;
   decodeTokens: number;
   threads?: number;
+  /** undefined: the default for the model's size. */
+  quant?: QuantMode;
   log?: (line: string) => void;
 }
 
 export interface InferBenchResult {
+  quant: QuantMode;
   prefillTokensPerSecond: number;
   decodeTokensPerSecond: number;
   weightBytes: number;
@@ -21,22 +27,38 @@ export interface InferBenchResult {
   decodeShareOfBound: number;
 }
 
-/** Bytes of weights one decode step must stream: every matrix, plus the embedding when lm_head is tied to it. */
-function decodeWeightBytes(folder: ReturnType<typeof openModelFolder>): number {
+/** Bytes one [rows, cols] weight occupies at `bits` in blocks of DEFAULT_BLOCK_SIZE: codes, float32 scales, zero points. */
+function quantizedSize(rows: number, cols: number, bits: 4 | 8): number {
+  const blocks = Math.ceil(cols / DEFAULT_BLOCK_SIZE);
+  return rows * (blocks * blockBytes(bits, DEFAULT_BLOCK_SIZE) + blocks * 4 + zeroPointBytesPerRow(bits, blocks));
+}
+
+/**
+ * Bytes of weights one decode step must stream, as the graph stores them under `quant`: every
+ * matrix (codes + scales + zero points when quantized, float32 otherwise) and the norms; the
+ * embedding only when lm_head is tied to it (the lookup itself reads one row). A tensor the storage
+ * holds quantized (GGUF) counts at its stored size.
+ */
+export function decodeWeightBytes(folder: ModelFolder, quant: QuantMode): number {
   const { config, weights } = folder;
   let n = 0;
-  for (const name of weights.names()) {
+  for (const { name, shape } of expectedTensors(config)) {
     if (name === 'model.embed_tokens.weight' && !config.tieWordEmbeddings) continue;
-    n += weights.shape(name).reduce((a, b) => a * b, 1);
+    const bits = quantBitsFor(name, quant);
+    const stored = bits ? weights.quantized?.(name) : undefined;
+    if (stored) n += quantizedBytes(stored);
+    else if (bits) n += quantizedSize(shape[0], shape[1], bits);
+    else n += 4 * shape.reduce((a, b) => a * b, 1);
   }
-  return 4 * n;
+  return n;
 }
 
 export async function benchInfer(o: InferBenchOptions): Promise<InferBenchResult> {
   const log = o.log ?? (() => {});
   const folder = openModelFolder(o.model);
-  log(`compiling ${o.model} ...`);
-  const lm = await loadCausalLM(folder, { logits: 'last', threads: o.threads });
+  const quant = resolveQuantMode(folder.config, o.quant);
+  log(`compiling ${o.model} (${quant === 'none' ? 'float32' : quant} weights) ...`);
+  const lm = await loadCausalLM(folder, { logits: 'last', threads: o.threads, quant });
   const rng = new Rng(1);
   const prompt = Array.from({ length: o.promptTokens }, () => rng.int(folder.config.vocabSize));
   await lm.forward([prompt.slice(0, 8)], lm.emptyCache(1)); // warm-up: allocations, first-run planning
@@ -47,11 +69,12 @@ export async function benchInfer(o: InferBenchOptions): Promise<InferBenchResult
   for (let i = 0; i < o.decodeTokens; i++) out = await lm.forward([[rng.int(folder.config.vocabSize)]], out.cache);
   const decodeSeconds = (performance.now() - t1) / 1000;
   await lm.release();
-  const weightBytes = decodeWeightBytes(folder);
+  const weightBytes = decodeWeightBytes(folder, quant);
   const bandwidth = await measureReadBandwidth();
   const decodeTps = o.decodeTokens / decodeSeconds;
   const bound = bandwidth / weightBytes;
   return {
+    quant,
     prefillTokensPerSecond: o.promptTokens / prefillSeconds,
     decodeTokensPerSecond: decodeTps,
     weightBytes,

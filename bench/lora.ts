@@ -1,5 +1,5 @@
 // `bench lora`: LoRA training throughput on random tokens, all seven projections, and peak memory.
-import { defaultLoraSpec, openModelFolder } from '../engine/index.js';
+import { defaultLoraSpec, openModelFolder, resolveQuantMode, type QuantMode } from '../engine/index.js';
 import { Rng } from '../common/index.js';
 import { loraTarget, TrainLoop } from '../finetune/index.js';
 
@@ -12,6 +12,8 @@ export interface BenchLoraOptions {
   threads?: number;
   /** Untimed steps first (graph warm-up, allocator growth); default 1. */
   warmup?: number;
+  /** QLoRA over int4/int8 frozen weights, or none; undefined: the default for the model's size. */
+  quant?: QuantMode;
 }
 
 export interface BenchLoraResult {
@@ -24,6 +26,8 @@ export interface BenchLoraResult {
   rssPerStep: number[];
   losses: number[];
   trainableParameters: number;
+  /** The frozen weights' width the run used. */
+  quant: QuantMode;
 }
 
 export async function benchLora(o: BenchLoraOptions): Promise<BenchLoraResult> {
@@ -33,7 +37,8 @@ export async function benchLora(o: BenchLoraOptions): Promise<BenchLoraResult> {
   const rng = new Rng(1234);
   const vocab = folder.config.vocabSize;
   const train = Array.from({ length: o.batch * total }, () => ({ ids: Array.from({ length: o.seq }, () => rng.int(vocab)) }));
-  const target = loraTarget(folder, defaultLoraSpec({ r: o.rank, alpha: 2 * o.rank }));
+  const quant = resolveQuantMode(folder.config, o.quant);
+  const target = loraTarget(folder, defaultLoraSpec({ r: o.rank, alpha: 2 * o.rank }), undefined, quant);
   const rssPerStep: number[] = [];
   const times: number[] = [];
   let last = 0;
@@ -59,6 +64,7 @@ export async function benchLora(o: BenchLoraOptions): Promise<BenchLoraResult> {
       rssPerStep,
       losses: result.losses,
       trainableParameters: [...loop.values.values()].reduce((s, v) => s + v.length, 0),
+      quant,
     };
   } finally {
     await loop.close();

@@ -1,7 +1,7 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseModelConfig, type ModelConfig } from '../engine/config.js';
-import { Rng } from '../common/index.js';
+import { Rng, UserError } from '../common/index.js';
 import { writeSafetensors } from '../engine/safetensors.js';
 import { expectedTensors } from '../engine/weight-layout.js';
 
@@ -37,5 +37,22 @@ export function writeRandomModel(dir: string, config: Record<string, unknown>, s
   });
   writeSafetensors(join(dir, 'model.safetensors'), tensors, { format: 'pt' });
   writeFileSync(join(dir, 'config.json'), JSON.stringify(config, null, 2));
+  return parsed;
+}
+
+/** Shapes `bench random-model` can write. */
+export const RANDOM_MODEL_SHAPES: Record<string, Record<string, unknown>> = { 'qwen2.5-coder-0.5b': QWEN25_CODER_05B };
+
+/**
+ * A random model of a named shape with a working tokenizer, so the commands that need one (serve,
+ * `bench typing`) run on it: the embedded model's tokenizer files are copied in. Its 8192 ids are
+ * all inside the shape's vocabulary; the rest of the vocabulary is never produced by the tokenizer
+ * but still costs what it costs in lm_head, which is what a benchmark of shape measures.
+ */
+export function writeRandomModelWithTokenizer(dir: string, shape: string, tokenizerFrom: string, seed = 0): ModelConfig {
+  const config = RANDOM_MODEL_SHAPES[shape];
+  if (!config) throw new UserError(`unknown model shape "${shape}" (${Object.keys(RANDOM_MODEL_SHAPES).join(', ')})`);
+  const parsed = writeRandomModel(dir, config, seed);
+  for (const f of ['tokenizer.json', 'tokenizer_config.json']) copyFileSync(join(tokenizerFrom, f), join(dir, f));
   return parsed;
 }

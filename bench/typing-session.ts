@@ -21,6 +21,8 @@ export interface TypingBenchOptions {
   maxSuffixTokens?: number;
   /** Also run a session with the spm prompt order (suffix first), reuse on. */
   spm?: boolean;
+  /** The server's `--quant`; undefined: the default for the model's size. */
+  quant?: 'int4' | 'int8' | 'none';
   log?: (line: string) => void;
 }
 
@@ -46,6 +48,8 @@ export interface SessionResult extends SessionKind {
   cacheAnswers: number;
   requests: number;
   modelLoadMilliseconds: number | null;
+  /** The weights' width the server loaded (int4, int8, none). */
+  quant: string | null;
 }
 
 /** The file typed into: the body of `summarize` is missing and typed back. */
@@ -166,7 +170,7 @@ const CLI = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'co
 /** One session against a fresh server process. */
 export async function runSession(o: TypingBenchOptions, { reuse, fimMode }: SessionKind): Promise<SessionResult> {
   const log = o.log ?? (() => undefined);
-  const args = [CLI, 'serve', '--model', o.model, ...(o.threads ? ['--threads', String(o.threads)] : [])];
+  const args = [CLI, 'serve', '--model', o.model, ...(o.threads ? ['--threads', String(o.threads)] : []), ...(o.quant ? ['--quant', o.quant] : [])];
   const child = spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'inherit'] });
   const rpc = createMessageConnection(new StreamMessageReader(child.stdout), new StreamMessageWriter(child.stdin));
   rpc.listen();
@@ -216,7 +220,7 @@ export async function runSession(o: TypingBenchOptions, { reuse, fimMode }: Sess
     const avg = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
     return {
       reuse, fimMode, latency: summary(latencies), promptTokens: avg(prompt), reusedTokens: avg(reused), cacheAnswers,
-      requests: latencies.length, modelLoadMilliseconds: loaded.model.loadMilliseconds,
+      requests: latencies.length, modelLoadMilliseconds: loaded.model.loadMilliseconds, quant: loaded.model.quant ?? null,
     };
   } finally {
     await rpc.sendRequest('shutdown').catch(() => undefined);
@@ -246,7 +250,7 @@ export function formatTypingResults(model: string, o: TypingBenchOptions, result
   return [
     `typing session: ${o.edits} edits, a completion after each (max ${o.maxTokens} tokens, ${o.mode ?? 'single-line'}, `
       + `window budgets ${o.maxPrefixTokens ?? 1024}+${o.maxSuffixTokens ?? 256} tokens, shrunk to fit the model's context: `
-      + `"prompt tok" is the prompt that ran), model ${model}`,
+      + `"prompt tok" is the prompt that ran), model ${model}, weights ${results[0]?.quant ?? o.quant ?? '?'}`,
     line(head),
     ...rows.map(line),
   ].join('\n');

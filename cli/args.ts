@@ -1,3 +1,4 @@
+import { parseQuantMode, type QuantMode } from '../engine/index.js';
 import { UserError } from '../common/index.js';
 
 /** Parsed command line: positionals and --flag values (a bare --flag is "true"). */
@@ -56,6 +57,14 @@ export function checkFlags(args: Args, known: readonly string[]): void {
     if (!known.includes(name)) throw new UserError(`unknown option --${name}`);
   }
 }
+
+/** `--quant int4|int8|none`, or undefined: the default for the model's size. */
+export function quantFlag(args: Args): QuantMode | undefined {
+  return parseQuantMode(args.flags.get('quant'));
+}
+
+/** The --quant line of every model-loading command's usage. */
+export const QUANT_USAGE = '  --quant int4|int8|none   weight width: block-wise 4- or 8-bit, or float32 (default: int4 from 250M parameters, else none)';
 
 /** `--device cpu|cuda`, or undefined for the default (cpu). */
 export function deviceFlag(args: Args): 'cpu' | 'cuda' | undefined {

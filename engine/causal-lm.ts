@@ -4,6 +4,7 @@ import type { Builder } from './graph/builder.js';
 import { buildInferenceGraph, type InferenceGraphOptions } from './llama/inference-graph.js';
 import type { ModelParams } from './llama/decoder.js';
 import { openSession, ort, type SessionOptions } from './session.js';
+import type { QuantActivations, QuantMode } from './quant/quant-mode.js';
 
 /** Keys and values of every layer for the tokens seen so far, [batch, kvHeads, length, headDim] each. */
 export interface KvCache {
@@ -27,6 +28,10 @@ export interface CausalLMOptions extends SessionOptions, InferenceGraphOptions {
   params: (b: Builder) => ModelParams;
   /** Extra fixed parts of the cache key (e.g. the LoRA layout of an adapter-input graph). */
   variant?: unknown;
+  /** The quant mode `params` was built with (part of the cache key); 'none' when absent. */
+  quant?: QuantMode;
+  /** The activations mode `params` was built with (part of the cache key when quantized). */
+  quantActivations?: QuantActivations;
 }
 
 const int64 = (values: number[], dims: number[]) => new ort.Tensor('int64', BigInt64Array.from(values, BigInt), dims);
@@ -40,12 +45,17 @@ export class CausalLM {
     readonly config: ModelConfig,
     readonly logitsMode: 'all' | 'last',
     private readonly session: ort.InferenceSession,
+    /** The weights' width: 'none' is float32 throughout. */
+    readonly quant: QuantMode = 'none',
   ) {}
 
   static async create(config: ModelConfig, opts: CausalLMOptions): Promise<CausalLM> {
-    const parts = { kind: 'inference', config, weights: opts.weightsKey, logits: opts.logits, hidden: !!opts.hidden, variant: opts.variant ?? null };
+    const quant = opts.quant ?? 'none';
+    // The quantized weights live in the compiled graph's data file, so a cache hit loads them without re-quantizing.
+    const activations = quant === 'none' ? null : opts.quantActivations ?? 'float';
+    const parts = { kind: 'inference', config, weights: opts.weightsKey, quant, activations, logits: opts.logits, hidden: !!opts.hidden, variant: opts.variant ?? null };
     const path = compiledGraph(parts, () => buildInferenceGraph(config, opts.params, opts));
-    return new CausalLM(config, opts.logits, await openSession(path, opts));
+    return new CausalLM(config, opts.logits, await openSession(path, opts), quant);
   }
 
   emptyCache(batch: number): KvCache {

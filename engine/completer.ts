@@ -69,6 +69,7 @@ export class Completer {
     private readonly session: SessionOptions,
   ) {}
 
+  /** `opts.quant`: int4/int8 weights, or none; undefined: the default for the model's size (quant/quant-mode.ts). */
   static async load(dir: string, opts: SessionOptions & { adapter?: string } = {}): Promise<Completer> {
     const folder = openModelFolder(dir);
     const tokenizer = await loadTokenizer(dir);

@@ -11,6 +11,14 @@ export { openModelFolder, openWeights, checkWeights } from './model-folder.js';
 export type { ModelFolder, WeightSource } from './model-folder.js';
 export type { QuantizedWeight } from './quant/quantized-weight.js';
 export { blocksPerRow } from './quant/quantized-weight.js';
+export { quantizeWeight, dequantizeWeight, quantizedBytes, zeroPointOf, checkQuantizedWeight, DEFAULT_BLOCK_SIZE } from './quant/quantize.js';
+export {
+  QUANT_MODES, INT4_DEFAULT_MIN_PARAMETERS, parseQuantMode, parameterCount, defaultQuantMode, resolveQuantMode, quantBitsFor,
+} from './quant/quant-mode.js';
+export type { QuantMode, QuantActivations } from './quant/quant-mode.js';
+export { quantizedWeightOf } from './quant/quantized-params.js';
+export { matMulNBits, dequantizeValues, dequantizeRows, gatherQuantizedRows, MS_DOMAIN } from './quant/dequantize-graph.js';
+export type { QuantizedValues } from './quant/dequantize-graph.js';
 export { resolveModel, defaultHubCacheDir } from './resolve-model.js';
 export type { ResolveModelOptions } from './resolve-model.js';
 export { loadTokenizer, tokenizerFromJson } from './tokenizer.js';

@@ -1,7 +1,7 @@
 // fim-eval end to end: source files (and held-out history) -> task sets -> generations -> report.
 import { resolve } from 'node:path';
 import { UserError } from '../common/index.js';
-import { type Device } from '../engine/index.js';
+import { type Device, type QuantMode } from '../engine/index.js';
 import { DEFAULT_SPLIT, type SplitSpec } from '../history/index.js';
 import type { BootstrapOptions } from './bootstrap.js';
 import { checkAdapterDir, runFimEval, type DecodingOptions, type EvalProgress } from './fim-eval.js';
@@ -47,6 +47,8 @@ export interface EvaluateFolderOptions {
   /** false: the heuristic splitter even where a tree-sitter grammar loads. */
   treeSitter?: boolean;
   threads?: number;
+  /** int4/int8 weights or none; undefined: by model size. */
+  quant?: QuantMode;
   device?: Device;
   onProgress?: (p: FolderProgress) => void;
   /** Called once, before any model runs, when boundaries fall back to the heuristic splitter. */
@@ -100,6 +102,7 @@ export async function evaluateFolder(opts: EvaluateFolderOptions): Promise<FimEv
     modelDir: opts.modelDir,
     adapterDir: opts.adapterDir,
     threads: opts.threads,
+    quant: opts.quant,
     device: opts.device,
     decoding,
     bootstrap,

@@ -2,7 +2,7 @@
 // summarises each set with base-vs-adapter differences and bootstrap intervals.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { ADAPTER_CONFIG, Completer, type Device, type GenerateOptions, type StopReason } from '../engine/index.js';
+import { ADAPTER_CONFIG, Completer, type Device, type GenerateOptions, type StopReason, type QuantMode } from '../engine/index.js';
 import { UserError } from '../common/index.js';
 import type { BootstrapOptions } from './bootstrap.js';
 import { HiddenStateJudge } from './hidden-cosine.js';
@@ -37,6 +37,8 @@ export interface FimEvalOptions {
   adapterDir?: string;
   threads?: number;
   device?: Device;
+  /** int4/int8 weights or none; undefined: by model size. */
+  quant?: QuantMode;
   decoding?: DecodingOptions;
   bootstrap?: BootstrapOptions;
   onProgress?: (p: EvalProgress) => void;
@@ -104,7 +106,7 @@ export async function runFimEval(sets: readonly TaskSet[], opts: FimEvalOptions)
     return () => opts.onProgress?.({ phase, done: ++done, total });
   };
   // One completer for both: the adapter is switched on after the base run (graph inputs, no reload).
-  const completer = await Completer.load(opts.modelDir, { threads: opts.threads, device: opts.device });
+  const completer = await Completer.load(opts.modelDir, { threads: opts.threads, device: opts.device, quant: opts.quant });
   let base: Raw[];
   let adapter: Raw[] | undefined;
   try {
@@ -119,7 +121,7 @@ export async function runFimEval(sets: readonly TaskSet[], opts: FimEvalOptions)
   const fimFamily = completer.template.family;
 
   // One judge for both columns, the base model, so a difference in cos comes from the texts alone.
-  const judge = await HiddenStateJudge.load(opts.modelDir, { threads: opts.threads, device: opts.device });
+  const judge = await HiddenStateJudge.load(opts.modelDir, { threads: opts.threads, device: opts.device, quant: opts.quant });
   const results: TaskResult[] = [];
   try {
     const tick = progress('cosine', tasks.length * (adapter ? 2 : 1));

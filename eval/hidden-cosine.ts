@@ -1,7 +1,7 @@
 // The model's own view of how close two texts are: each text is run through the model alone
 // (no prompt, no special tokens), its final normed hidden states are averaged over its tokens,
 // and the two means are compared by cosine similarity.
-import { loadCausalLM, loadTokenizer, type CausalLM, type Device, type Tokenizer } from '../engine/index.js';
+import { loadCausalLM, loadTokenizer, type CausalLM, type Device, type QuantMode, type Tokenizer } from '../engine/index.js';
 import { cosineSimilarity } from './metrics/cosine.js';
 
 /** Texts longer than this many tokens are judged by their first this many. */
@@ -12,7 +12,7 @@ export class HiddenStateJudge {
 
   private constructor(private readonly lm: CausalLM, private readonly tokenizer: Tokenizer) {}
 
-  static async load(modelDir: string, opts: { threads?: number; device?: Device } = {}): Promise<HiddenStateJudge> {
+  static async load(modelDir: string, opts: { threads?: number; device?: Device; quant?: QuantMode } = {}): Promise<HiddenStateJudge> {
     const [lm, tokenizer] = await Promise.all([
       loadCausalLM(modelDir, { ...opts, logits: 'last', hidden: true }),
       loadTokenizer(modelDir),

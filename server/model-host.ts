@@ -1,7 +1,7 @@
 // The model the server completes with: loaded in the background, replaced when the `model`
 // setting changes, and given the adapter the workspace asks for. A model that fails to load is
 // reported once and leaves the server answering empty results.
-import { Completer, modelDirFor, type Device } from '../engine/index.js';
+import { Completer, modelDirFor, type Device, type QuantMode } from '../engine/index.js';
 import { messageOf } from '../common/index.js';
 import type { Mutex } from './request-queue.js';
 
@@ -24,6 +24,8 @@ export interface ModelStatus {
   state: ModelState;
   error: string | null;
   loadMilliseconds: number | null;
+  /** The loaded weights' width (int4, int8, none), once loaded. */
+  quant: QuantMode | null;
   adapter: string | null;
   adapterState: AdapterState;
   adapterError: string | null;
@@ -41,13 +43,17 @@ export class ModelHost {
   private appliedAdapter?: string;
   private adapterState: AdapterState = 'none';
   private adapterError?: string;
+  /** The `quant` asked for (undefined: by model size) and the mode the loaded model got. */
+  private quant?: QuantMode;
+  private loadedQuant?: QuantMode;
 
   constructor(private readonly opts: ModelHostOptions) {}
 
   /** Loads the model `spec` (a folder or hub id; undefined: the embedded model) unless it is the one loaded. */
-  use(spec: string | undefined): void {
-    if (this.loading && spec === this.spec) return;
+  use(spec: string | undefined, quant?: QuantMode): void {
+    if (this.loading && spec === this.spec && quant === this.quant) return;
     this.spec = spec;
+    this.quant = quant;
     const previous = this.loading;
     this.state = 'loading';
     this.loading = this.opts.mutex.run(async () => {
@@ -57,7 +63,8 @@ export class ModelHost {
       const t0 = performance.now();
       try {
         this.dir = await modelDirFor(spec);
-        const completer = await Completer.load(this.dir, { threads: this.opts.threads, device: this.opts.device });
+        const completer = await Completer.load(this.dir, { threads: this.opts.threads, device: this.opts.device, quant });
+        this.loadedQuant = completer.model.quant;
         this.loadMilliseconds = performance.now() - t0;
         this.state = 'ready';
         this.error = undefined;
@@ -116,6 +123,7 @@ export class ModelHost {
       state: this.state,
       error: this.error ?? null,
       loadMilliseconds: this.loadMilliseconds === undefined ? null : Math.round(this.loadMilliseconds),
+      quant: this.state === 'ready' ? this.loadedQuant ?? null : null,
       adapter: this.wantedAdapter?.dir ?? null,
       adapterState: this.adapterState,
       adapterError: this.adapterError ?? null,

@@ -8,7 +8,7 @@ import {
   type CancellationToken, type CompletionList, type Connection, type InitializeResult,
   type InlineCompletionList, type Position,
 } from 'vscode-languageserver/node';
-import type { Completer, Device } from '../engine/index.js';
+import type { Completer, Device, QuantMode } from '../engine/index.js';
 import { AdaptCommand } from './adapt-command.js';
 import { commandAdaptRunner, type AdaptRunner } from './adapt-runner.js';
 import { CompletionRequests, type SuggestResult } from './completion-requests.js';
@@ -31,6 +31,8 @@ export interface ServerOptions {
   model?: string;
   threads?: number;
   device?: Device;
+  /** `--quant`: used unless the client's settings give `quant`. */
+  quant?: QuantMode;
   /** How `codefudge.adapt` adapts (default: `codefudge adapt <root>` in a child process). */
   adaptRunner?: AdaptRunner;
   /** How often the workspace adapter folder is looked at. */
@@ -72,7 +74,7 @@ export function startServer(opts: ServerOptions): Connection {
     log: { info: (l) => connection.console.info(l), warn: (l) => connection.console.warn(l) },
     setAdapter: (dir, stamp) => void host.setAdapter(dir, stamp),
     changed: (changed) => {
-      if (changed.includes('model')) host.use(workspace.settings.model ?? opts.model);
+      if (changed.includes('model') || changed.includes('quant')) host.use(workspace.settings.model ?? opts.model, workspace.settings.quant ?? opts.quant);
       for (const doc of documents.all()) requests.forget(doc.uri);
     },
     adapterPollMs: opts.adapterPollMs,
@@ -139,7 +141,7 @@ export function startServer(opts: ServerOptions): Connection {
     canCreateProgress = params.capabilities?.window?.workDoneProgress === true;
     clientName = typeof params.clientInfo?.name === 'string' ? params.clientInfo.name.toLowerCase() : '';
     workspace.apply(params.initializationOptions ?? {}, 'initializationOptions');
-    host.use(workspace.settings.model ?? opts.model);
+    host.use(workspace.settings.model ?? opts.model, workspace.settings.quant ?? opts.quant);
     workspace.refreshAdapter();
     return {
       capabilities: {

@@ -33,6 +33,8 @@ export interface Settings {
    * automatic completions as Invoked. Undefined: true for Helix (its clientInfo), false otherwise.
    */
   invokedIsAutomatic?: boolean;
+  /** Weights int4 or int8 (quantized at load, cached) or none (float32); undefined: `--quant`, else by model size. */
+  quant?: 'int4' | 'int8' | 'none';
 }
 
 export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
@@ -68,6 +70,8 @@ const CHECKS: Record<keyof Settings, Check> = {
   reusePrefixCache: bool,
   stopOnLoop: bool,
   invokedIsAutomatic: (v) => (v === null ? { ok: true, value: undefined } : bool(v)),
+  quant: (v) => (v === null || v === '' ? { ok: true, value: undefined }
+    : v === 'int4' || v === 'int8' || v === 'none' ? { ok: true, value: v } : { ok: false, expected: '"int4", "int8" or "none"' }),
 };
 
 /** Clients send settings bare or under a "codefudge" key (the VS Code convention). */

@@ -2,14 +2,14 @@ import { EMBEDDED_MODEL } from '../../engine/index.js';
 import { ProgressBar } from '../progress-bar.js';
 import { UserError } from '../../common/index.js';
 import { adapt, formatSeconds, parseDuration, type AdaptEvent, type AdaptResult, type FimLoss } from '../../finetune/index.js';
-import { checkFlags, deviceFlag, flagBool, flagInt, flagNumber, flagString, parseArgs, type Args } from '../args.js';
+import { checkFlags, deviceFlag, flagBool, flagInt, flagNumber, flagString, parseArgs, QUANT_USAGE, quantFlag, type Args } from '../args.js';
 import type { Command } from '../command.js';
 import { splitSpec, takeRepeated } from '../history-flags.js';
 
 const REPEATABLE = ['include', 'exclude'];
 const FLAGS = [
   'model', 'out', 'time', 'steps', 'rank', 'alpha', 'targets', 'dropout', 'lr', 'warmup', 'batch', 'accum', 'seq', 'cutoff',
-  'holdout', 'mix', 'replay', 'fim-loss', 'max-examples', 'epochs', 'from-scratch', 'seed', 'threads', 'device', 'quiet',
+  'holdout', 'mix', 'replay', 'fim-loss', 'max-examples', 'epochs', 'from-scratch', 'seed', 'threads', 'device', 'quiet', 'quant',
 ];
 
 /** A flag's value when given, else undefined (so the run's defaults, or an interrupted run's settings, apply). */
@@ -108,6 +108,8 @@ export const command: Command = {
   --fim-loss all|middle   learn every text token of a FIM example, or only the middle (all)
   --max-examples N     most training examples, a seeded sample beyond (4096)
   --from-scratch       ignore the existing adapter and any interrupted run
+${QUANT_USAGE}
+                       (int4/int8: QLoRA, the adapter trains over the quantized frozen weights)
   --seed N             (0)   --threads N   --device cpu|cuda   --quiet`,
   async run(argv) {
     const { rest, values } = takeRepeated(argv, REPEATABLE);
@@ -160,6 +162,7 @@ export const command: Command = {
         maxExamples: optional(args, 'max-examples', positiveInt),
         maxEpochs: optional(args, 'epochs', positiveNumber),
         fromScratch: flagBool(args, 'from-scratch'),
+        quant: quantFlag(args),
         session: { device, threads: optional(args, 'threads', positiveInt) },
         signal: controller.signal,
         onEvent: (e) => progress.event(e),

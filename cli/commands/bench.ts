@@ -1,12 +1,14 @@
 import { spawnSync } from 'node:child_process';
 import { UserError, Rng } from '../../common/index.js';
-import { modelDirFor, openModelFolder } from '../../engine/index.js';
+import { modelDirFor, openModelFolder, embeddedModelDir } from '../../engine/index.js';
 import { benchAgainstLlamaCpp, formatAgainst, ggufQuantFor } from '../../bench/against-llama-cpp.js';
 import { benchLora } from '../../bench/lora.js';
 import { benchInfer } from '../../bench/infer.js';
 import { benchTypingSession, formatTypingResults, type TypingBenchOptions } from '../../bench/typing-session.js';
 import { embeddedModelReport, fimTable, writeModelCard } from '../../bench/embedded-model-report.js';
-import { checkFlags, flagInt, flagString, parseArgs } from '../args.js';
+import { formatQuantAccuracy, quantAccuracy } from '../../bench/quant-accuracy.js';
+import { RANDOM_MODEL_SHAPES, writeRandomModelWithTokenizer } from '../../bench/random-model.js';
+import { checkFlags, flagInt, flagString, parseArgs, quantFlag } from '../args.js';
 import type { Command } from '../command.js';
 
 async function infer(argv: string[]): Promise<void> {
@@ -18,6 +20,7 @@ async function infer(argv: string[]): Promise<void> {
   const threads = args.flags.has('threads') ? flagInt(args, 'threads', 1) : against ? 2 : undefined;
   const r = await benchInfer({
     model,
+    quant: quantFlag(args),
     promptTokens: flagInt(args, 'prompt', 256),
     decodeTokens: flagInt(args, 'decode', 32),
     threads,
@@ -28,7 +31,7 @@ async function infer(argv: string[]): Promise<void> {
     [
       `prefill: ${r.prefillTokensPerSecond.toFixed(1)} tokens/s`,
       `decode:  ${r.decodeTokensPerSecond.toFixed(2)} tokens/s`,
-      `memory read bandwidth: ${gb(r.readBandwidthBytesPerSecond)} GB/s (measured); weights streamed per token: ${gb(r.weightBytes)} GB`,
+      `memory read bandwidth: ${gb(r.readBandwidthBytesPerSecond)} GB/s (measured); weights streamed per token: ${gb(r.weightBytes)} GB (${r.quant === 'none' ? 'float32' : r.quant})`,
       `decode bound: ${r.decodeBoundTokensPerSecond.toFixed(2)} tokens/s; decode reaches ${(100 * r.decodeShareOfBound).toFixed(0)}% of it`,
     ].join('\n') + '\n',
   );
@@ -37,12 +40,8 @@ async function infer(argv: string[]): Promise<void> {
 
 function againstFlag(args: ReturnType<typeof parseArgs>): boolean {
   const v = flagString(args, 'against');
-  if (v === undefined) {
-    if (args.flags.has('quant')) throw new UserError('bench infer: --quant needs --against llama.cpp');
-    return false;
-  }
+  if (v === undefined) return false;
   if (v !== 'llama.cpp') throw new UserError(`--against must be llama.cpp, got "${v}"`);
-  ggufQuantFor(flagString(args, 'quant')); // reject a bad --quant before the long run
   return true;
 }
 
@@ -55,7 +54,7 @@ async function inferAgainstLlamaCpp(args: ReturnType<typeof parseArgs>, model: s
   const prompt = Array.from({ length: promptTokens }, () => rng.int(vocab.config.vocabSize));
   vocab.weights.close();
   const r = await benchAgainstLlamaCpp({
-    model, quant: ggufQuantFor(flagString(args, 'quant')), prompt, decodeTokens: flagInt(args, 'decode', 32), threads,
+    model, quant: ggufQuantFor(ours.quant), prompt, decodeTokens: flagInt(args, 'decode', 32), threads,
     log: (l) => process.stderr.write(l + '\n'),
   });
   if ('missing' in r) throw new UserError(`--against llama.cpp: ${r.missing}`);
@@ -77,16 +76,18 @@ function torchBaseline(model: string, o: { batch: number; seq: number; rank: num
 
 async function lora(argv: string[]): Promise<void> {
   const args = parseArgs(argv, ['no-baseline']);
-  checkFlags(args, ['model', 'batch', 'seq', 'rank', 'steps', 'threads', 'no-baseline']);
+  checkFlags(args, ['model', 'batch', 'seq', 'rank', 'steps', 'threads', 'no-baseline', 'quant']);
   const model = await modelDirFor(flagString(args, 'model'));
   const o = { batch: flagInt(args, 'batch', 4), seq: flagInt(args, 'seq', 256), rank: flagInt(args, 'rank', 8), steps: flagInt(args, 'steps', 5), threads: flagInt(args, 'threads', 2) };
-  const ours = await benchLora({ model, ...o });
+  const ours = await benchLora({ model, ...o, quant: quantFlag(args) });
   const mb = (x: number) => `${(x / 2 ** 20).toFixed(0)} MiB`;
+  const kind = ours.quant === 'none' ? 'LoRA' : `QLoRA (${ours.quant})`;
   const lines = [
-    `codefudge LoRA: ${ours.tokensPerSecond.toFixed(0)} tokens/s (${ours.secondsPerStep.toFixed(3)} s/step, batch ${o.batch}x${o.seq}, rank ${o.rank}, ${ours.trainableParameters} trainable parameters)`,
+    `codefudge ${kind}: ${ours.tokensPerSecond.toFixed(0)} tokens/s (${ours.secondsPerStep.toFixed(3)} s/step, batch ${o.batch}x${o.seq}, rank ${o.rank}, ${ours.trainableParameters} trainable parameters)`,
     `peak RSS: ${mb(ours.peakRssBytes)}; RSS after each step: ${ours.rssPerStep.map(mb).join(', ')}`,
   ];
-  if (!args.flags.has('no-baseline')) {
+  // PyTorch has no 4-bit kernel here (no bitsandbytes on CPU): the float step is the only baseline.
+  if (!args.flags.has('no-baseline') && ours.quant === 'none') {
     const torch = torchBaseline(model, o);
     if ('error' in torch) lines.push(`PyTorch baseline unavailable: ${torch.error}`);
     else lines.push(`PyTorch LoRA:   ${torch.tokensPerSecond.toFixed(0)} tokens/s (peak RSS ${mb(torch.peakRssBytes)})`, `ratio: ${(ours.tokensPerSecond / torch.tokensPerSecond).toFixed(2)}x PyTorch`);
@@ -114,7 +115,7 @@ async function modelReport(argv: string[]): Promise<void> {
 
 async function typing(argv: string[]): Promise<void> {
   const args = parseArgs(argv, ['spm', 'json']);
-  checkFlags(args, ['model', 'edits', 'max-tokens', 'threads', 'mode', 'max-prefix-tokens', 'max-suffix-tokens', 'spm', 'json']);
+  checkFlags(args, ['model', 'edits', 'max-tokens', 'threads', 'mode', 'max-prefix-tokens', 'max-suffix-tokens', 'spm', 'json', 'quant']);
   const mode = flagString(args, 'mode', 'single-line');
   if (mode !== 'single-line' && mode !== 'multi-line') throw new UserError(`--mode must be single-line or multi-line, got "${mode}"`);
   const optional = (name: string) => (args.flags.has(name) ? flagInt(args, name, 0) : undefined);
@@ -125,6 +126,7 @@ async function typing(argv: string[]): Promise<void> {
     threads: optional('threads'),
     mode,
     spm: args.flags.has('spm'),
+    quant: quantFlag(args),
     maxPrefixTokens: optional('max-prefix-tokens'),
     maxSuffixTokens: optional('max-suffix-tokens'),
     log: (l) => process.stderr.write(l + '\n'),
@@ -133,23 +135,53 @@ async function typing(argv: string[]): Promise<void> {
   process.stdout.write((args.flags.has('json') ? JSON.stringify({ options: { ...o, log: undefined }, results }, null, 2) : formatTypingResults(o.model, o, results)) + '\n');
 }
 
+async function quantAccuracyCommand(argv: string[]): Promise<void> {
+  const args = parseArgs(argv, ['json']);
+  checkFlags(args, ['model', 'corpus', 'rows', 'threads', 'json']);
+  const corpus = flagString(args, 'corpus');
+  if (!corpus) throw new UserError('bench quant-accuracy needs --corpus DIR (the corpus the model was pretrained on; its validation split is scored)');
+  const model = await modelDirFor(flagString(args, 'model'));
+  const r = await quantAccuracy({
+    model, corpus, rows: flagInt(args, 'rows', 200), threads: args.flags.has('threads') ? flagInt(args, 'threads', 1) : undefined,
+    log: (l) => process.stderr.write(l + '\n'),
+  });
+  process.stdout.write((args.flags.has('json') ? JSON.stringify(r, null, 2) : formatQuantAccuracy(model, r)) + '\n');
+}
+
+function randomModel(argv: string[]): void {
+  const args = parseArgs(argv);
+  checkFlags(args, ['out', 'shape', 'seed']);
+  const out = flagString(args, 'out');
+  if (!out) throw new UserError('bench random-model needs --out DIR');
+  const shape = flagString(args, 'shape', 'qwen2.5-coder-0.5b')!;
+  const cfg = writeRandomModelWithTokenizer(out, shape, embeddedModelDir(), flagInt(args, 'seed', 0));
+  process.stdout.write(`wrote ${out}: ${shape} shape (${cfg.numLayers} layers, hidden ${cfg.hiddenSize}, vocabulary ${cfg.vocabSize}), random float32 weights, the embedded model's tokenizer\n`);
+}
+
 export const command: Command = {
   name: 'bench',
   summary: 'measure inference speed (bench infer) or LoRA training speed (bench lora)',
-  usage: `usage: codefudge bench infer --model DIR [--prompt 256] [--decode 32] [--threads N] [--against llama.cpp [--quant q4_0|q8_0|f32]]
-         (--against: the same weights as GGUF run by llama.cpp via node-llama-cpp, ratios, greedy agreement on that GGUF)
-       codefudge bench lora --model DIR [--batch 4] [--seq 256] [--rank 8] [--steps 5] [--threads 2] [--no-baseline]
+  usage: `usage: codefudge bench infer --model DIR [--prompt 256] [--decode 32] [--threads N] [--quant int4|int8|none] [--against llama.cpp]
+         (the decode bound uses the bytes of weights as the graph stores them under --quant; --against: the same weights as
+          GGUF (int4 -> Q4_0, int8 -> Q8_0, none -> F32) run by llama.cpp via node-llama-cpp, ratios, greedy agreement on that GGUF)
+       codefudge bench lora --model DIR [--batch 4] [--seq 256] [--rank 8] [--steps 5] [--threads 2] [--no-baseline] [--quant int4|int8|none]
          (beside the same step in PyTorch: /usr/bin/python3 with Debian's python3-torch)
        codefudge bench model-report --model DIR --corpus DIR [--tasks 50] [--generations 40] [--write-card]
          (validation loss vs a bigram model, fim-eval vs repeat-the-previous-line, loop share)
-       codefudge bench typing [--model DIR] [--edits 200] [--max-tokens 8] [--mode single-line|multi-line] [--spm] [--json]
-         (a scripted typing session through the LSP server: p50/p95 latency with and without prefix-cache reuse)`,
+       codefudge bench typing [--model DIR] [--edits 200] [--max-tokens 8] [--mode single-line|multi-line] [--spm] [--json] [--quant int4|int8|none]
+         (a scripted typing session through the LSP server: p50/p95 latency with and without prefix-cache reuse)
+       codefudge bench quant-accuracy --corpus DIR [--model DIR] [--rows 200] [--json]
+         (int8 and int4 top-1 agreement with float32 and validation-loss increase over the corpus's held-out rows)
+       codefudge bench random-model --out DIR [--shape ${Object.keys(RANDOM_MODEL_SHAPES).join('|')}] [--seed 0]
+         (a random-weight model of that shape with the embedded tokenizer, for bench infer/typing/lora)`,
   async run(argv) {
     const [what, ...rest] = argv;
     if (what === 'infer') return infer(rest);
     if (what === 'lora') return lora(rest);
     if (what === 'model-report') return modelReport(rest);
     if (what === 'typing') return typing(rest);
-    throw new UserError(`bench: unknown benchmark "${what ?? ''}" (infer, lora, model-report, typing)`);
+    if (what === 'quant-accuracy') return quantAccuracyCommand(rest);
+    if (what === 'random-model') return randomModel(rest);
+    throw new UserError(`bench: unknown benchmark "${what ?? ''}" (infer, lora, model-report, typing, quant-accuracy, random-model)`);
   },
 };

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
+import { CompletionService, DEFAULT_SETTINGS, localGenerator, textView, type Settings } from '../../server/index.js';
 import { Completer, modelDirFor } from '../../engine/index.js';
 import { UserError, messageOf } from '../../common/index.js';
-import { CompletionService, DEFAULT_SETTINGS, localGenerator, textView, type Settings } from '../../server/index.js';
-import { checkFlags, deviceFlag, flagInt, flagString, parseArgs } from '../args.js';
+import { checkFlags, deviceFlag, flagInt, flagString, parseArgs, QUANT_USAGE, quantFlag } from '../args.js';
 import type { Command } from '../command.js';
 import { generationFlags, generationOptions } from './generation-flags.js';
 
@@ -48,10 +48,11 @@ export const command: Command = {
                       none: the model's raw middle over the whole file, without the editor's clean-up
   --threads N         CPU threads (default: all cores)
   --device cpu|cuda   execution provider (cpu; cuda needs onnxruntime-node's CUDA build, see README)
+${QUANT_USAGE}
 ${generationFlags.help}`,
   async run(argv) {
     const args = parseArgs(argv);
-    checkFlags(args, ['model', 'adapter', 'max-tokens', 'stop', 'threads', 'device', ...generationFlags.names]);
+    checkFlags(args, ['model', 'adapter', 'max-tokens', 'stop', 'threads', 'device', 'quant', ...generationFlags.names]);
     if (args.positionals.length !== 1) throw new UserError('complete takes exactly one FILE:LINE:COL');
     const { file, line, col } = parsePosition(args.positionals[0]);
     let text: string;
@@ -66,6 +67,7 @@ ${generationFlags.help}`,
     const completer = await Completer.load(await modelDirFor(flagString(args, 'model')), {
       threads: args.flags.has('threads') ? flagInt(args, 'threads', 0) : undefined,
       device: deviceFlag(args),
+      quant: quantFlag(args),
       adapter: flagString(args, 'adapter'),
     });
     if (stop === 'none') {

@@ -3,7 +3,7 @@ import { UserError, writeTextAtomic } from '../../common/index.js';
 import { DEFAULT_LIMIT, DEFAULT_RESAMPLES, DEFAULT_TASK_SETS, evaluateCommitDiff, evaluateFolder, formatCommitDiffTable, formatTable, parseTaskSets, renderHtmlReport, takeCommitDiffSet, TASK_SETS, type FolderProgress } from '../../eval/index.js';
 import { ProgressBar } from '../progress-bar.js';
 import { parseCutoff, parseHoldout, type SplitSpec } from '../../history/index.js';
-import { checkFlags, flagInt, flagString, parseArgs, type Args } from '../args.js';
+import { checkFlags, flagInt, flagString, parseArgs, QUANT_USAGE, quantFlag, type Args } from '../args.js';
 import type { Command } from '../command.js';
 import { generationFlags, generationOptions } from './generation-flags.js';
 
@@ -66,6 +66,7 @@ Makes fill-in-the-middle tasks from the folder's Python, TypeScript and JavaScri
   --cutoff DATE | --holdout P   temporal: held-out commits are those from DATE on, or the newest P% (10%)
   --resamples N       bootstrap resamples for the adapter's 95% intervals (${DEFAULT_RESAMPLES})
   --threads N         inference threads
+${QUANT_USAGE}
   --json              print the full report (every task and the aggregates) as JSON on stdout
                       instead of the table; --json=FILE writes it to FILE
   --html FILE         write a self-contained HTML report with charts and examples
@@ -76,7 +77,7 @@ indented less than their first; random spans only at the model's end-of-middle t
   async run(argv) {
     const args = parseArgs(argv, ['json']);
     checkFlags(args, [
-      'model', 'adapter', 'tasks', 'limit', 'max-tokens', 'cutoff', 'holdout', 'resamples', 'threads', 'json', 'html',
+      'model', 'adapter', 'tasks', 'limit', 'max-tokens', 'cutoff', 'holdout', 'resamples', 'threads', 'json', 'html', 'quant',
       ...generationFlags.names,
     ]);
     if (args.positionals.length !== 1) throw new UserError('fim-eval takes exactly one folder (see codefudge fim-eval --help)');
@@ -91,6 +92,7 @@ indented less than their first; random spans only at the model's end-of-middle t
     const { seed, ...decoding } = generationOptions(args);
     const split = splitSpec(args);
     const threads = args.flags.has('threads') ? positive(args, 'threads', 1, 1) : undefined;
+    const quant = quantFlag(args);
     const modelDir = await modelDirFor(flagString(args, 'model'));
     const progress = progressReporter();
     const report = commitDiff && !fimSets ? undefined : await evaluateFolder({
@@ -104,11 +106,12 @@ indented less than their first; random spans only at the model's end-of-middle t
       bootstrap: { resamples },
       split,
       threads,
+      quant,
       onProgress: progress.onProgress,
       onNote: (note) => process.stderr.write(`codefudge: note: ${note}\n`),
     });
     const diffReport = commitDiff ? await evaluateCommitDiff({
-      dir: args.positionals[0], modelDir, adapterDir: flagString(args, 'adapter'), limit, seed: seed ?? 0, split, resamples, threads,
+      dir: args.positionals[0], modelDir, adapterDir: flagString(args, 'adapter'), limit, seed: seed ?? 0, split, resamples, threads, quant,
       beams: args.flags.has('beams') ? decoding.numBeams : undefined, maxNewTokens: maxTokens, onProgress: progress.onProgress,
     }) : undefined;
     const tasks = (report?.tasks.length ?? 0) + (diffReport?.tasks.length ?? 0);

@@ -1,7 +1,7 @@
 import { loadAdaptedCausalLM, loadCausalLM, modelDirFor } from '../../engine/index.js';
 import { UserError } from '../../common/index.js';
 import { loraGrads } from '../../finetune/index.js';
-import { checkFlags, flagString, parseArgs } from '../args.js';
+import { checkFlags, flagString, parseArgs, quantFlag } from '../args.js';
 import type { Command } from '../command.js';
 
 export function parseIds(spec: string | undefined, vocabSize: number): number[] {
@@ -17,10 +17,11 @@ export function parseIds(spec: string | undefined, vocabSize: number): number[] 
 
 async function logits(argv: string[]): Promise<void> {
   const args = parseArgs(argv);
-  checkFlags(args, ['model', 'ids', 'adapter']);
+  checkFlags(args, ['model', 'ids', 'adapter', 'quant']);
   const dir = await modelDirFor(flagString(args, 'model'));
   const adapter = flagString(args, 'adapter');
-  const lm = adapter ? (await loadAdaptedCausalLM(dir, adapter, { logits: 'all' })).lm : await loadCausalLM(dir, { logits: 'all' });
+  const quant = quantFlag(args);
+  const lm = adapter ? (await loadAdaptedCausalLM(dir, adapter, { logits: 'all', quant })).lm : await loadCausalLM(dir, { logits: 'all', quant });
   const ids = parseIds(flagString(args, 'ids'), lm.config.vocabSize);
   const out = await lm.forward([ids], lm.emptyCache(1));
   const V = lm.config.vocabSize;
@@ -44,8 +45,8 @@ async function loraGradsCommand(argv: string[]): Promise<void> {
 export const command: Command = {
   name: 'inspect',
   summary: 'print model internals as JSON (logits, LoRA gradients) for checking against other frameworks',
-  usage: `usage: codefudge inspect logits --model DIR --ids 1,2,3 [--adapter DIR]
-  prints [[...vocab logits...] per position]
+  usage: `usage: codefudge inspect logits --model DIR --ids 1,2,3 [--adapter DIR] [--quant int4|int8|none]
+  prints [[...vocab logits...] per position] (the model's default width: int4 from 250M parameters)
        codefudge inspect lora-grads --model DIR --adapter DIR --ids 1,2,3,...
   prints {"loss": ..., "grads": {"<PEFT key>": [[...]], ...}} for next-token cross-entropy (mean over positions 1..n-1)`,
   async run(argv) {

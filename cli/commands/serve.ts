@@ -1,7 +1,7 @@
 import type { Device } from '../../engine/index.js';
 import { UserError } from '../../common/index.js';
 import { serveStdio } from '../../server/index.js';
-import { checkFlags, flagInt, flagString, parseArgs } from '../args.js';
+import { checkFlags, flagInt, flagString, parseArgs, QUANT_USAGE, quantFlag } from '../args.js';
 import type { Command } from '../command.js';
 
 export const command: Command = {
@@ -13,10 +13,11 @@ export const command: Command = {
   --model DIR      optional: model folder or hub id (default: the embedded model; the client's "model" setting wins)
   --threads N      CPU threads for inference (default: all cores)
   --device D       cpu or cuda (cpu)
+${QUANT_USAGE} (the client's "quant" setting wins)
   --stdio          accepted and ignored (editors often pass it)
 Settings (initializationOptions or workspace/didChangeConfiguration, bare or under "codefudge"):
   model, adapter (folder or false), maxTokens, mode (single-line|multi-line), debounceMs,
-  maxPrefixTokens, maxSuffixTokens, temperature, fimMode (auto|psm|spm), stopOnLoop, reusePrefixCache,
+  maxPrefixTokens, maxSuffixTokens, temperature, fimMode (auto|psm|spm), stopOnLoop, reusePrefixCache, quant (int4|int8|none),
   invokedIsAutomatic (debounce Invoked requests and skip them mid-word; default: true for Helix)
 Commands (workspace/executeCommand):
   codefudge.status                       model, adapter, settings, last completion, request counts
@@ -24,7 +25,8 @@ Commands (workspace/executeCommand):
   codefudge.suggestDiff URI MESSAGE       the change a commit with MESSAGE would make to URI, as a WorkspaceEdit`,
   async run(argv) {
     const args = parseArgs(argv, ['stdio']);
-    checkFlags(args, ['model', 'threads', 'device', 'stdio']);
+    checkFlags(args, ['model', 'threads', 'device', 'stdio', 'quant']);
+    const quant = quantFlag(args);
     if (args.positionals.length) throw new UserError(`serve takes no arguments, got "${args.positionals[0]}"`);
     const device = flagString(args, 'device', 'cpu');
     if (device !== 'cpu' && device !== 'cuda') throw new UserError(`--device must be cpu or cuda, got "${device}"`);
@@ -32,6 +34,7 @@ Commands (workspace/executeCommand):
       model: flagString(args, 'model'),
       threads: args.flags.has('threads') ? flagInt(args, 'threads', 1) : undefined,
       device: device as Device,
+      quant,
     });
     // The connection keeps the process alive; it exits on the client's exit notification or when stdin closes.
     await new Promise<never>(() => undefined);

@@ -1,9 +1,9 @@
+import { checkFlags, flagBool, flagInt, flagNumber, flagString, parseArgs, type Args, QUANT_USAGE, quantFlag } from '../args.js';
 import { UserError } from '../../common/index.js';
 import { suggestDiffInRepo, SUGGEST_DEFAULTS } from '../../suggest/index.js';
-import { checkFlags, flagBool, flagInt, flagNumber, flagString, parseArgs, type Args } from '../args.js';
 import type { Command } from '../command.js';
 
-const FLAGS = ['repo', 'file', 'message', 'model', 'adapter', 'no-adapter', 'beams', 'max-tokens', 'context', 'length-penalty', 'apply', 'threads', 'quiet'];
+const FLAGS = ['repo', 'file', 'message', 'model', 'adapter', 'no-adapter', 'beams', 'max-tokens', 'context', 'length-penalty', 'apply', 'threads', 'quiet', 'quant'];
 
 function positive(args: Args, name: string): number | undefined {
   if (!args.flags.has(name)) return undefined;
@@ -32,6 +32,7 @@ one that applies is printed; when none applies, that is said and the exit status
   --length-penalty L  beam scores divided by length ** L (1)
   --apply             also write the change into the file
   --threads N         inference threads
+${QUANT_USAGE}
   --quiet             no notes on stderr`,
   async run(argv) {
     const args = parseArgs(argv, ['apply', 'no-adapter', 'quiet']);
@@ -53,7 +54,7 @@ one that applies is printed; when none applies, that is said and the exit status
       contextTokens: positive(args, 'context'),
       lengthPenalty: args.flags.has('length-penalty') ? flagNumber(args, 'length-penalty', 1) : undefined,
       apply: flagBool(args, 'apply'),
-      session: { threads: positive(args, 'threads') },
+      session: { threads: positive(args, 'threads'), quant: quantFlag(args) },
     };
     const result = await suggestDiffInRepo(options);
     const tried = result.candidates.length;

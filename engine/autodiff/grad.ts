@@ -1,7 +1,7 @@
 import { isFloat } from '../graph/dtype.js';
 import type { Builder } from '../graph/builder.js';
 import type { Node, Value } from '../graph/graph.js';
-import { NON_DIFFERENTIABLE, VJP_RULES } from './rules.js';
+import { NON_DIFFERENTIABLE, ruleKey, VJP_RULES } from './rules.js';
 import { expandLike, zerosLike } from './shapes.js';
 
 export interface GradOptions {
@@ -59,8 +59,8 @@ export function grad(b: Builder, loss: Value, wrt: Value[], opts: GradOptions = 
     const needs = node.inputs.map((n) => n !== '' && active.has(n));
     if (!needs.some(Boolean) || NON_DIFFERENTIABLE.has(node.op)) continue;
     if (!node.outputs.some((o) => parts.has(o))) continue;
-    const rule = VJP_RULES[node.op];
-    if (!rule || node.domain !== '') throw new Error(`grad: no gradient rule for op ${node.op} (computing "${node.outputs[0]}")`);
+    const rule = VJP_RULES[ruleKey(node)];
+    if (!rule) throw new Error(`grad: no gradient rule for op ${node.op} (computing "${node.outputs[0]}")`);
     const inputGrads = rule({
       b,
       node,

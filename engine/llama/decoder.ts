@@ -2,11 +2,14 @@ import type { ModelConfig } from '../config.js';
 import type { Builder } from '../graph/builder.js';
 import type { Value } from '../graph/graph.js';
 import { ropeTables } from './rope.js';
+import { dequantizeValues, gatherQuantizedRows, matMulNBits, type QuantizedValues } from '../quant/dequantize-graph.js';
 
 /** Where the decoder's weights come from: initializers for inference, graph inputs when they are trained. */
 export interface ModelParams {
   /** The Hugging Face tensor `name`, in its stored layout (linear weights are [out, in]). */
   get(name: string, shape: number[]): Value;
+  /** The weight as quantized initializers when the model runs quantized and this weight is; else undefined (use `get`). */
+  quantized?(name: string, shape: number[]): QuantizedValues | undefined;
 }
 
 /**
@@ -48,10 +51,20 @@ interface Shared {
   kvShape: Value;
 }
 
+/**
+ * x [N, in] @ Wᵀ for the stored [out, in] weight `name`: one Gemm over a float weight, or
+ * MatMulNBits over a quantized one. MatMulNBits has no float64 kernel, so float64 graphs (the
+ * gradient checks) dequantize in the graph and use a Gemm: the same dequantized weight either way.
+ */
+export function project(b: Builder, params: ModelParams, x: Value, name: string, shape: [number, number]): Value {
+  const q = params.quantized?.(name, shape);
+  if (!q) return b.gemm(x, params.get(name, shape), { transB: true });
+  return b.floatType === 'float32' ? matMulNBits(b, x, q) : b.gemm(x, dequantizeValues(b, q), { transB: true });
+}
+
 function linear(s: Shared, x: Value, module: string, out: number, inDim: number, bias: boolean): Value {
   const { b, params } = s;
-  const w = params.get(`${module}.weight`, [out, inDim]);
-  let y = b.gemm(x, w, { transB: true });
+  let y = project(b, params, x, `${module}.weight`, [out, inDim]);
   if (bias) y = b.add(y, params.get(`${module}.bias`, [out]));
   return s.hook ? s.hook(b, x, module, y) : y;
 }
@@ -168,8 +181,10 @@ export function buildDecoder(b: Builder, cfg: ModelConfig, params: ModelParams, 
     kvShape: b.concat([batchSeq, b.int64s([cfg.numKvHeads, cfg.headDim])], 0),
   };
 
-  const embed = params.get('model.embed_tokens.weight', [cfg.vocabSize, cfg.hiddenSize]);
-  let h = b.gather(embed, b.reshape(inputIds, [-1]), 0);
+  const embedShape = [cfg.vocabSize, cfg.hiddenSize];
+  const embedQ = params.quantized?.('model.embed_tokens.weight', embedShape);
+  const flatIds = b.reshape(inputIds, [-1]);
+  let h = embedQ ? gatherQuantizedRows(b, embedQ, flatIds) : b.gather(params.get('model.embed_tokens.weight', embedShape), flatIds, 0);
   const presents: { key: Value; value: Value }[] = [];
   for (let layer = 0; layer < cfg.numLayers; layer++) {
     const attn = attention(s, rmsNorm(s, h, `model.layers.${layer}.input_layernorm.weight`), layer, pasts[layer]);
@@ -184,5 +199,5 @@ export function buildDecoder(b: Builder, cfg: ModelConfig, params: ModelParams, 
 /** Logits [N, vocab] for hidden states [N, hidden], through lm_head or the tied embedding. */
 export function lmHead(b: Builder, cfg: ModelConfig, params: ModelParams, hidden: Value): Value {
   const name = cfg.tieWordEmbeddings ? 'model.embed_tokens.weight' : 'lm_head.weight';
-  return b.gemm(hidden, params.get(name, [cfg.vocabSize, cfg.hiddenSize]), { transB: true });
+  return project(b, params, hidden, name, [cfg.vocabSize, cfg.hiddenSize]);
 }

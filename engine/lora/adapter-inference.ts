@@ -6,6 +6,7 @@ import type { ModelConfig } from '../config.js';
 import { initializerParams } from '../llama/inference-graph.js';
 import type { LoadOptions } from '../load.js';
 import { openModelFolder, type ModelFolder } from '../model-folder.js';
+import { resolveQuantMode } from '../quant/quant-mode.js';
 import { ort } from '../session.js';
 import { loraHook, loraInputs } from './lora-hook.js';
 import { layoutForTensors, layoutModulesKey, type LoraLayout } from './lora-layout.js';
@@ -90,20 +91,26 @@ export async function loadAdaptedCausalLM(
   const a = typeof adapter === 'string' ? readPeftAdapter(adapter) : adapter;
   const attached = attachAdapter(f.config, a);
   const { merge, ...rest } = opts;
+  const quant = resolveQuantMode(f.config, opts.quant);
+  const quantActivations = opts.quantActivations ?? 'int8';
   if (merge) {
     const weights = mergedWeights(f.weights, attached.layout, (k) => attached.matrix(k));
     const lm = await CausalLM.create(f.config, {
       ...rest,
+      quant,
+      quantActivations,
       weightsKey: `${f.weights.fingerprint()}+lora:${adapterFingerprint(attached.layout, (k) => attached.matrix(k))}`,
-      params: (b) => initializerParams(b, weights),
+      params: (b) => initializerParams(b, weights, quant, quantActivations),
     });
     return { lm, attached, feeds: {}, merged: true };
   }
   const lm = await CausalLM.create(f.config, {
     ...rest,
     ...unmergedGraphOptions(attached.layout),
+    quant,
+    quantActivations,
     weightsKey: f.weights.fingerprint(),
-    params: (b) => initializerParams(b, f.weights),
+    params: (b) => initializerParams(b, f.weights, quant, quantActivations),
   });
   const feeds = adapterFeeds(attached);
   lm.fixedFeeds = feeds;

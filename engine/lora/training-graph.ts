@@ -12,6 +12,8 @@ import type { WeightReader } from '../llama/inference-graph.js';
 import { buildCausalLmLoss, causalLmTargets, lossFeeds } from '../llama/loss.js';
 import { openSession, ort, type SessionOptions } from '../session.js';
 import { expectedTensors } from '../weight-layout.js';
+import type { QuantMode } from '../quant/quant-mode.js';
+import { quantizedInitializers } from '../quant/quantized-params.js';
 import { loraHook } from './lora-hook.js';
 import type { LoraLayout } from './lora-layout.js';
 
@@ -33,6 +35,11 @@ export interface TrainingGraphSpec {
   gradients: boolean;
   /** float64 for gradient checks; float32 otherwise. */
   floatType?: DType;
+  /**
+   * Frozen weights stored int4/int8 (QLoRA): the forward pass runs MatMulNBits over them and the
+   * backward pass dequantizes each one in the graph for dx. 'none' (default): float.
+   */
+  quant?: QuantMode;
 }
 
 export interface TrainableTensor {
@@ -63,7 +70,10 @@ export function buildTrainingGraph(spec: TrainingGraphSpec): Builder {
   const trainable = trainableTensors(spec);
   const trainableWeights = new Set(spec.trainableWeights ?? []);
   const inputs: Value[] = [];
+  const quant = spec.quant ?? 'none';
+  const quantized = quant !== 'none' && spec.weights ? quantizedInitializers(b, spec.weights, quant) : undefined;
   const params: ModelParams = {
+    quantized: quantized && ((name, shape) => (trainableWeights.has(name) ? undefined : quantized(name, shape))),
     get(name, shape) {
       if (b.has(name)) return b.value(name);
       if (trainableWeights.has(name)) {
@@ -93,7 +103,8 @@ export function buildTrainingGraph(spec: TrainingGraphSpec): Builder {
     });
   }
   const dec = buildDecoder(b, spec.config, params, { kvCache: false, linearHook: hook });
-  const { loss } = buildCausalLmLoss(b, spec.config, params, dec, { reduction: 'sum' });
+  const ce = buildCausalLmLoss(b, spec.config, params, dec, { reduction: 'sum' });
+  const loss = ce.loss;
   b.output(loss, LOSS_OUTPUT);
   if (spec.gradients) {
     const byName = new Map([...inputs, ...loraValues.values()].map((v) => [v.name, v]));
@@ -102,7 +113,9 @@ export function buildTrainingGraph(spec: TrainingGraphSpec): Builder {
       if (!v) throw new Error(`trainable "${t.name}" is not used by the model`);
       return v;
     });
-    const grads = grad(b, loss, values);
+    // The loss reaches the trainables only through the logits, so the backward pass starts there,
+    // from the loss's own closed-form gradient (cheaper in memory than differentiating the loss ops).
+    const grads = grad(b, ce.logits, values, { seed: ce.logitsGradient() });
     for (const v of values) b.output(grads.get(v.name)!, gradOutput(v.name));
   }
   return b;
@@ -141,11 +154,14 @@ export class TrainingSession {
       config: spec.config,
       weights: spec.weightsKey,
       floatType: spec.floatType ?? 'float32',
+      quant: spec.quant ?? 'none',
       trainableWeights: spec.trainableWeights ?? [],
       lora: spec.lora ? { modules: spec.lora.layout.modules, dropout: spec.gradients ? spec.lora.dropout : 0 } : null,
     };
     const path = compiledGraph(parts, () => buildTrainingGraph(spec));
-    return new TrainingSession(spec, trainableTensors(spec), await openSession(path, opts));
+    // A quantized base is chosen to save memory; the arena would give most of the saving back (see SessionOptions.memoryArena).
+    const quantized = (spec.quant ?? 'none') !== 'none';
+    return new TrainingSession(spec, trainableTensors(spec), await openSession(path, { ...opts, memoryArena: opts.memoryArena ?? !quantized }));
   }
 
   get usesDropoutSeed(): boolean {

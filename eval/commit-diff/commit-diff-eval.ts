@@ -1,6 +1,6 @@
 // Runs the commit-diff tasks through the model (and the model with an adapter, switched on after
 // the base run), scores every suggestion, and summarises both with paired bootstrap intervals.
-import { Completer, type Device } from '../../engine/index.js';
+import { Completer, type Device, type QuantMode } from '../../engine/index.js';
 import { suggestDiff, trainedSequenceLength, type SuggestDiffOptions } from '../../suggest/index.js';
 import { pairedBootstrap, type BootstrapOptions, type Interval } from '../bootstrap.js';
 import { chrfFromStats, emptyChrfStats } from '../metrics/chrf.js';
@@ -44,6 +44,8 @@ export interface CommitDiffEvalOptions extends Pick<SuggestDiffOptions, 'beams' 
   adapterDir?: string;
   threads?: number;
   device?: Device;
+  /** int4/int8 weights or none; undefined: by model size. */
+  quant?: QuantMode;
   bootstrap?: BootstrapOptions;
   onProgress?: (p: { phase: 'base' | 'adapter'; done: number; total: number }) => void;
 }
@@ -107,7 +109,7 @@ export async function runCommitDiffEval(tasks: readonly CommitDiffTask[], opts: 
   };
   // Base and adapter see the same prompts: the adapter's training length for both.
   const same = { ...opts, contextTokens: opts.contextTokens ?? trainedSequenceLength(opts.adapterDir) };
-  const completer = await Completer.load(opts.modelDir, { threads: opts.threads, device: opts.device });
+  const completer = await Completer.load(opts.modelDir, { threads: opts.threads, device: opts.device, quant: opts.quant });
   let base: CommitDiffOutput[];
   let adapter: CommitDiffOutput[] | undefined;
   try {

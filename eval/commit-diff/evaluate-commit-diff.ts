@@ -1,6 +1,6 @@
 // fim-eval's commit-diff task set end to end: held-out commits -> suggestions -> report.
 import { UserError } from '../../common/index.js';
-import { type Device } from '../../engine/index.js';
+import { type Device, type QuantMode } from '../../engine/index.js';
 import type { SplitSpec } from '../../history/index.js';
 import { checkAdapterDir } from '../fim-eval.js';
 import { runCommitDiffEval } from './commit-diff-eval.js';
@@ -19,6 +19,8 @@ export interface EvaluateCommitDiffOptions {
   maxNewTokens?: number;
   resamples: number;
   threads?: number;
+  /** int4/int8 weights or none; undefined: by model size. */
+  quant?: QuantMode;
   device?: Device;
   onProgress?: (p: { phase: 'history' | 'base' | 'adapter'; done: number; total: number }) => void;
 }
@@ -33,7 +35,7 @@ export async function evaluateCommitDiff(opts: EvaluateCommitDiffOptions): Promi
   const bootstrap = { resamples: opts.resamples, level: 0.95, seed: opts.seed };
   const { results, summary } = await runCommitDiffEval(found.tasks, {
     modelDir: opts.modelDir, adapterDir: opts.adapterDir, beams: opts.beams, maxNewTokens: opts.maxNewTokens,
-    threads: opts.threads, device: opts.device, bootstrap, onProgress: opts.onProgress,
+    threads: opts.threads, device: opts.device, quant: opts.quant, bootstrap, onProgress: opts.onProgress,
   });
   return buildCommitDiffReport({
     dir: opts.dir, modelDir: opts.modelDir, adapterDir: opts.adapterDir, found, results, summary,

@@ -5,7 +5,7 @@
 // resumes; an adapter from an earlier run is refreshed with what is new since its commit.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { defaultLoraSpec, detectFimTemplate, EMBEDDED_MODEL, LLAMA_PROJECTIONS, loadTokenizer, modelDirFor, openModelFolder, writePeftAdapter, type LoraAdapter, type ModelFolder, type SessionOptions } from '../../engine/index.js';
+import { defaultLoraSpec, detectFimTemplate, EMBEDDED_MODEL, LLAMA_PROJECTIONS, loadTokenizer, modelDirFor, openModelFolder, writePeftAdapter, type LoraAdapter, type ModelFolder, type SessionOptions, resolveQuantMode, type QuantMode } from '../../engine/index.js';
 import { UserError, writeTextAtomic } from '../../common/index.js';
 import {
   collectExamples, openRepository, type HistoryDataset, type HistoryOptions, type HistoryProgress, type HistoryRepository,
@@ -91,6 +91,8 @@ export interface AdaptOptions {
   /** Ignore an existing adapter and any interrupted run. */
   fromScratch?: boolean;
   session?: SessionOptions;
+  /** Train over int4/int8 frozen weights (QLoRA) or float32 ones; undefined: the default for the model's size. */
+  quant?: QuantMode;
   /** Stops training after the current step, with a checkpoint (Ctrl-C). */
   signal?: AbortSignal;
   onEvent?: (e: AdaptEvent) => void;
@@ -334,7 +336,9 @@ class AdaptRun {
       dropout: given('dropout') ?? ADAPT_DEFAULTS.dropout,
       targets: given('targets') ?? ADAPT_DEFAULTS.targets,
     });
-    const target = loraTarget(folder, spec, c.previous?.adapter);
+    const quant = resolveQuantMode(folder.config, o.quant);
+    if (quant !== 'none') this.say(`training over ${quant} base weights (QLoRA); the adapter applies to the float model too`);
+    const target = loraTarget(folder, spec, c.previous?.adapter, quant);
     const sizes = batching(folder.config, seq, o.machine ?? thisMachine(), {
       batch: given('batch'), gradAccum: given('gradAccum'),
     });

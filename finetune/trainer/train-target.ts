@@ -1,5 +1,5 @@
 // What a training run trains: LoRA matrices on a frozen model (adapt), or every weight (pretrain).
-import { attachAdapter, expectedTensors, initLoraMatrices, layoutForSpec, makeLoraAdapter, type LoraAdapter, type LoraLayout, type LoraSpec, type ModelConfig, type ModelFolder, type TrainingGraphSpec, type WeightReader } from '../../engine/index.js';
+import { attachAdapter, expectedTensors, initLoraMatrices, layoutForSpec, makeLoraAdapter, type LoraAdapter, type LoraLayout, type LoraSpec, type ModelConfig, type ModelFolder, type TrainingGraphSpec, type WeightReader, type QuantMode } from '../../engine/index.js';
 import { Rng } from '../../common/index.js';
 
 export interface TrainTarget {
@@ -20,14 +20,17 @@ export interface LoraTarget extends TrainTarget {
   toAdapter(values: ReadonlyMap<string, Float32Array>, baseModel: string | null, codefudge?: Record<string, unknown>): LoraAdapter;
 }
 
-/** LoRA on the projections `spec` targets; `from` continues training an existing adapter instead of a fresh init. */
-export function loraTarget(folder: ModelFolder, spec: LoraSpec, from?: LoraAdapter): LoraTarget {
+/**
+ * LoRA on the projections `spec` targets; `from` continues training an existing adapter instead of a
+ * fresh init; `quant` int4/int8 trains over quantized frozen weights (QLoRA).
+ */
+export function loraTarget(folder: ModelFolder, spec: LoraSpec, from?: LoraAdapter, quant: QuantMode = 'none'): LoraTarget {
   const layout = from ? attachAdapter(folder.config, from).layout : layoutForSpec(folder.config, spec);
   const effective = from ? from.spec : spec;
   return {
     layout,
     spec: effective,
-    graph: { config: folder.config, weights: folder.weights, weightsKey: folder.weights.fingerprint(), lora: { layout, dropout: effective.dropout } },
+    graph: { config: folder.config, weights: folder.weights, weightsKey: folder.weights.fingerprint(), lora: { layout, dropout: effective.dropout }, quant },
     initialValues(seed) {
       if (from) {
         const attached = attachAdapter(folder.config, from);
@@ -36,7 +39,7 @@ export function loraTarget(folder: ModelFolder, spec: LoraSpec, from?: LoraAdapt
       return new Map([...initLoraMatrices(layout, new Rng(seed))].map(([k, t]) => [k, t.data]));
     },
     decays: () => true,
-    key: JSON.stringify({ lora: layout.modules, dropout: effective.dropout, weights: folder.weights.fingerprint() }),
+    key: JSON.stringify({ lora: layout.modules, dropout: effective.dropout, weights: folder.weights.fingerprint(), ...(quant !== 'none' ? { quant } : {}) }),
     toAdapter(values, baseModel, codefudge) {
       const matrices = new Map<string, { shape: number[]; data: Float32Array }>();
       for (const m of layout.modules) {

@@ -1,0 +1,72 @@
+// Quantized weights as graph initializers: for each weight the mode quantizes, three initializers
+// (codes, scales, zero points) filled lazily when the graph is written, one weight at a time.
+import type { Builder } from '../graph/builder.js';
+import type { QuantizedValues } from './dequantize-graph.js';
+import { quantizedShapes } from './dequantize-graph.js';
+import { quantBitsFor, type QuantActivations, type QuantMode } from './quant-mode.js';
+import { checkQuantizedWeight, DEFAULT_BLOCK_SIZE, quantizeWeight } from './quantize.js';
+import type { QuantizedWeight } from './quantized-weight.js';
+
+/** Where quantized weights come from: stored blocks when the storage has them (GGUF), else float32 to quantize. */
+export interface QuantSource {
+  float32(name: string): Float32Array;
+  quantized?(name: string): QuantizedWeight | undefined;
+}
+
+/**
+ * The weight `name` of shape [rows, cols] at `bits`: the storage's own blocks when it holds the
+ * tensor quantized (a GGUF Q4_0/Q8_0 tensor is used as it is, at its own width, never
+ * re-quantized), else the float weight quantized now.
+ */
+export function quantizedWeightOf(source: QuantSource, name: string, rows: number, cols: number, bits: 4 | 8): QuantizedWeight {
+  const stored = source.quantized?.(name);
+  if (stored) {
+    if (stored.rows !== rows || stored.cols !== cols) throw new Error(`quantized "${name}" is [${stored.rows}, ${stored.cols}], expected [${rows}, ${cols}]`);
+    checkQuantizedWeight(stored, name);
+    return stored;
+  }
+  return quantizeWeight(source.float32(name), rows, cols, bits, DEFAULT_BLOCK_SIZE);
+}
+
+/** The bits and block size the graph will hold `name` at: the stored tensor's when there is one (its header only). */
+function layoutOf(source: QuantSource, name: string, bits: 4 | 8): { bits: 4 | 8; blockSize: number } {
+  const stored = source.quantized?.(name);
+  return stored ? { bits: stored.bits, blockSize: stored.blockSize } : { bits, blockSize: DEFAULT_BLOCK_SIZE };
+}
+
+/**
+ * Returns `quantized(name, shape)`: the weight's initializers when `mode` quantizes it (made on first
+ * use, shared by later uses, e.g. a tied embedding and lm_head), else undefined.
+ */
+export function quantizedInitializers(
+  b: Builder, source: QuantSource, mode: QuantMode, activations: QuantActivations = 'float',
+): (name: string, shape: number[]) => QuantizedValues | undefined {
+  // The three initializers of a weight are written one after another; the weight is quantized
+  // for the first and dropped after the last, so only one quantized matrix is held at a time.
+  let held: { name: string; w: QuantizedWeight; reads: number } | undefined;
+  const read = (name: string, rows: number, cols: number, bits: 4 | 8) => {
+    if (held?.name !== name) held = { name, w: quantizedWeightOf(source, name, rows, cols, bits), reads: 0 };
+    const w = held.w;
+    if (++held.reads === 3) held = undefined;
+    return w;
+  };
+  const made = new Map<string, QuantizedValues>();
+  return (name, shape) => {
+    const wanted = quantBitsFor(name, mode);
+    if (wanted === undefined) return undefined;
+    const hit = made.get(name);
+    if (hit) return hit;
+    const [rows, cols] = shape;
+    const { bits, blockSize } = layoutOf(source, name, wanted);
+    const shapes = quantizedShapes(bits, blockSize, rows, cols);
+    const values: QuantizedValues = {
+      bits, blockSize, rows, cols,
+      accuracyLevel: activations === 'int8' ? 4 : 0,
+      data: b.initializer(`${name}.q${bits}`, 'uint8', shapes.data, () => read(name, rows, cols, bits).data),
+      scales: b.initializer(`${name}.q${bits}_scales`, 'float32', shapes.scales, () => read(name, rows, cols, bits).scales),
+      zeroPoints: b.initializer(`${name}.q${bits}_zero_points`, 'uint8', shapes.zeroPoints, () => read(name, rows, cols, bits).zeroPoints),
+    };
+    made.set(name, values);
+    return values;
+  };
+}

@@ -1,0 +1,134 @@
+// The quantized inference graph (MatMulNBits for the projections and lm_head, a gathered in-graph
+// dequantization for the embedding) against the float64 reference run on the dequantized weights.
+import assert from 'node:assert/strict';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import {
+  defaultQuantMode, dequantizeWeight, expectedTensors, loadCausalLM, parseQuantMode, quantBitsFor, quantizeWeight,
+  type ModelConfig, type QuantMode,
+} from '../../engine/index.js';
+import { makeTinyModel, type TinyModelOptions } from '../helpers/tiny-model.js';
+import { referenceLogits } from '../helpers/reference-llama.js';
+
+const root = mkdtempSync(join(tmpdir(), 'cf-quant-forward-'));
+before(() => { process.env.CODEFUDGE_CACHE = join(root, 'cache'); });
+after(() => rmSync(root, { recursive: true, force: true }));
+
+const IDS = [[5, 17, 42, 3, 99, 250, 7, 64, 1, 300, 12, 8]];
+
+/** The weights a graph under `mode` computes with: each quantized tensor replaced by its dequantized values. */
+export function dequantizedTensors(cfg: ModelConfig, tensors: Map<string, Float32Array>, mode: QuantMode): Map<string, Float32Array> {
+  const out = new Map(tensors);
+  for (const { name, shape } of expectedTensors(cfg)) {
+    const bits = quantBitsFor(name, mode);
+    if (bits) out.set(name, dequantizeWeight(quantizeWeight(tensors.get(name)!, shape[0], shape[1], bits)));
+  }
+  return out;
+}
+
+function maxAbsDiff(onnx: Float32Array, ref: Float64Array[], vocab: number): number {
+  let worst = 0;
+  ref.forEach((row, p) => row.forEach((v, i) => { worst = Math.max(worst, Math.abs(onnx[p * vocab + i] - v)); }));
+  return worst;
+}
+
+const variants: [string, TinyModelOptions][] = [
+  // hidden 96: three blocks per row (an odd count: the last 4-bit zero point has its byte to itself).
+  ['Qwen2: GQA, q/k/v bias, tied head, hidden 96, ffn 80 (padded tail block)', { architecture: 'Qwen2ForCausalLM', hidden: 96, heads: 4, kvHeads: 2, ffn: 80, tied: true }],
+  ['Llama: untied head, hidden 64', { architecture: 'LlamaForCausalLM', hidden: 64, heads: 4, kvHeads: 4, ffn: 128, tied: false }],
+  ['Llama: hidden 16 (one block shorter than 32)', { architecture: 'LlamaForCausalLM', hidden: 16, heads: 2, kvHeads: 1 }],
+];
+
+describe('quantized forward matches the float reference on the dequantized weights', () => {
+  for (const mode of ['int4', 'int8'] as const) {
+    variants.forEach(([name, opts], i) => {
+      it(`${mode}: ${name}`, async () => {
+        const dir = join(root, `${mode}-${i}`);
+        const tiny = makeTinyModel(dir, { layers: 2, seed: 300 + i, ...opts });
+        const lm = await loadCausalLM(dir, { logits: 'all', threads: 1, quant: mode, quantActivations: 'float' });
+        assert.equal(lm.quant, mode);
+        const out = await lm.forward(IDS, lm.emptyCache(1));
+        await lm.release();
+        const ref = referenceLogits(tiny.config, dequantizedTensors(tiny.config, tiny.tensors, mode), IDS)[0];
+        const diff = maxAbsDiff(out.logits, ref, tiny.config.vocabSize);
+        assert.ok(diff < 1e-4, `max |onnx - reference| = ${diff}`);
+        // And it is really quantized: the float model's logits differ.
+        const float = referenceLogits(tiny.config, tiny.tensors, IDS)[0];
+        assert.ok(maxAbsDiff(out.logits, float, tiny.config.vocabSize) > 1e-3);
+      });
+    });
+  }
+
+  for (const mode of ['int4', 'int8'] as const) {
+    it(`${mode} with int8 activations (the fast kernels, the inference default): close to the dequantized float model`, async () => {
+      const dir = join(root, `fast-${mode}`);
+      const tiny = makeTinyModel(dir, { architecture: 'Qwen2ForCausalLM', layers: 2, hidden: 64, heads: 4, kvHeads: 2, ffn: 96, seed: 41 });
+      const lm = await loadCausalLM(dir, { logits: 'all', threads: 1, quant: mode });
+      const out = await lm.forward(IDS, lm.emptyCache(1));
+      await lm.release();
+      const ref = referenceLogits(tiny.config, dequantizedTensors(tiny.config, tiny.tensors, mode), IDS)[0];
+      const V = tiny.config.vocabSize;
+      let worst = 0;
+      let size = 0;
+      ref.forEach((row, p) => row.forEach((v, i) => { worst = Math.max(worst, Math.abs(out.logits[p * V + i] - v)); size = Math.max(size, Math.abs(v)); }));
+      // Activations rounded to int8 per block of 32: errors of a few percent of the logits' range, no more.
+      assert.ok(worst < 0.03 * size, `max |onnx - reference| = ${worst}, logits up to ${size}`);
+    });
+  }
+
+  it('the quant mode is part of the graph cache key; a second load reuses the compiled (quantized) graph', async () => {
+    const dir = join(root, 'cache-key');
+    makeTinyModel(dir, { layers: 1, hidden: 32, heads: 2, kvHeads: 1, seed: 9 });
+    const graphs = () => readdirSync(join(root, 'cache', 'graphs')).sort();
+    const before = graphs();
+    for (const quant of ['int4', 'int8', 'none'] as const) await (await loadCausalLM(dir, { logits: 'last', threads: 1, quant })).release();
+    const made = graphs().filter((g) => !before.includes(g));
+    assert.equal(made.length, 3);
+    await (await loadCausalLM(dir, { logits: 'last', threads: 1, quant: 'int4' })).release();
+    assert.deepEqual(graphs().filter((g) => !before.includes(g)), made);
+  });
+
+  it('KV-cached decoding under int4 gives the logits of a full recompute', async () => {
+    const dir = join(root, 'kv');
+    const tiny = makeTinyModel(dir, { architecture: 'Qwen2ForCausalLM', layers: 2, hidden: 64, heads: 4, kvHeads: 2, seed: 7 });
+    const V = tiny.config.vocabSize;
+    const lm = await loadCausalLM(dir, { logits: 'all', threads: 1, quant: 'int4', quantActivations: 'float' });
+    const ids = IDS[0];
+    const full = await lm.forward([ids], lm.emptyCache(1));
+    let step = await lm.forward([ids.slice(0, 5)], lm.emptyCache(1));
+    let worst = 0;
+    for (let i = 5; i < ids.length; i++) {
+      step = await lm.forward([[ids[i]]], step.cache);
+      for (let v = 0; v < V; v++) worst = Math.max(worst, Math.abs(step.logits[v] - full.logits[i * V + v]));
+    }
+    await lm.release();
+    assert.ok(worst < 1e-4, `max difference ${worst}`);
+  });
+});
+
+describe('quant mode flags and defaults', () => {
+  it('parses int4, int8, none and names the flag on anything else', () => {
+    assert.equal(parseQuantMode('int4'), 'int4');
+    assert.equal(parseQuantMode(undefined), undefined);
+    assert.throws(() => parseQuantMode('q4_0'), /--quant must be int4, int8 or none, got "q4_0"/);
+  });
+
+  it('small models default to float32, 0.5B-shaped ones to int4', () => {
+    const tiny = makeTinyModel(join(root, 'small'), { layers: 1 }).config;
+    assert.equal(defaultQuantMode(tiny), 'none');
+    const big = { ...tiny, vocabSize: 151936, hiddenSize: 896, intermediateSize: 4864, numLayers: 24, numHeads: 14, numKvHeads: 2, headDim: 64, tieWordEmbeddings: true };
+    assert.equal(defaultQuantMode(big), 'int4');
+  });
+
+  it('norms and biases stay float; lm_head and the embedding are int8 in both modes', () => {
+    assert.equal(quantBitsFor('model.layers.3.mlp.down_proj.weight', 'int4'), 4);
+    assert.equal(quantBitsFor('model.layers.3.self_attn.q_proj.weight', 'int8'), 8);
+    assert.equal(quantBitsFor('model.layers.3.self_attn.q_proj.bias', 'int4'), undefined);
+    assert.equal(quantBitsFor('model.layers.3.input_layernorm.weight', 'int4'), undefined);
+    assert.equal(quantBitsFor('lm_head.weight', 'int4'), 8);
+    assert.equal(quantBitsFor('model.embed_tokens.weight', 'int4'), 8);
+    assert.equal(quantBitsFor('model.layers.0.mlp.up_proj.weight', 'none'), undefined);
+  });
+});
