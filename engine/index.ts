@@ -43,8 +43,8 @@ export type { LoadOptions } from './load.js';
 export { generate } from './generate/generate.js';
 export { endsInCycle, loopShare, trailingCyclePeriod } from './generate/repetition-loops.js';
 export type { GenerateOptions, GenerateResult, Generation, StopReason } from './generate/generate.js';
-export { Completer } from './completer.js';
-export type { FimRequest, FimResult } from './completer.js';
+export { Completer, fimPromptText } from './completer.js';
+export type { FimRequest, FimResult, FimPromptModel, FimPromptBudget } from './completer.js';
 export { embeddedModelDir, modelDirFor, EMBEDDED_MODEL } from './default-model.js';
 export { Rng, mulberry32, type Random } from './random.js';
 // LoRA: specs, layouts, the graph hook, PEFT adapter folders, merged and unmerged inference.

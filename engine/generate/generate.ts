@@ -30,6 +30,11 @@ export interface GenerateOptions {
    */
   stopOnLoop?: boolean;
   signal?: AbortSignal;
+  /**
+   * Greedy and sampled decoding: called after each token with the text decoded so far (already
+   * cut at a stop). Streaming servers send the new part; beam search has no text until it ends.
+   */
+  onText?: (text: string) => void;
 }
 
 export type StopReason = 'stop-token' | 'stop-string' | 'max-tokens' | 'aborted' | 'loop';
@@ -122,6 +127,7 @@ export async function generate(
     text = tok.decode(ids);
     const cut = cutAtStop(text, opts);
     if (cut !== undefined) { text = cut; reason = 'stop-string'; break; }
+    opts.onText?.(text);
     const period = opts.stopOnLoop ? trailingCyclePeriod(ids, LOOP_MAX_PERIOD, LOOP_REPEATS) : 0;
     if (period) {
       ids.length -= period * (LOOP_REPEATS - 1);
