@@ -37,3 +37,15 @@ export function serveStdio(opts: Omit<ServerOptions, 'input' | 'output'>): Conne
   process.stdin.on('end', () => process.exit(0));
   return connection;
 }
+
+// Beyond one machine: the OpenAI-compatible HTTP server and the client for remote backends.
+export { startHttpServer } from './http/http-server.js';
+export type { HttpServerOptions, RunningHttpServer } from './http/http-server.js';
+export { DEFAULT_LIMITS } from './http/completion-request.js';
+export type { Limits } from './http/completion-request.js';
+export { BackendError } from './backend/completion-backend.js';
+export type { CompletionBackend, BackendRequest, BackendResult } from './backend/completion-backend.js';
+export { LocalBackend } from './backend/local-backend.js';
+export { OpenAiBackend, serverRoot } from './backend/openai-client.js';
+export type { OpenAiBackendOptions } from './backend/openai-client.js';
+export { adapterNameFor } from './backend/adapter-name.js';

@@ -3,10 +3,11 @@ import { UserError } from '../../engine/index.js';
 import { serveStdio } from '../../server/index.js';
 import { checkFlags, flagInt, flagString, parseArgs } from '../args.js';
 import type { Command } from '../command.js';
+import { serveHttp, serveHttpUsage } from './serve-http.js';
 
 export const command: Command = {
   name: 'serve',
-  summary: 'run the LSP server over stdio (completion, inline completion, adapt/status commands)',
+  summary: 'run the LSP server over stdio, or with --http an OpenAI-compatible completion server',
   usage: `usage: codefudge serve [--model DIR] [--threads N] [--device cpu|cuda]
   --model DIR      model folder or hub id (default: the embedded model; the client's "model" setting wins)
   --threads N      CPU threads for inference (default: all cores)
@@ -15,8 +16,11 @@ export const command: Command = {
 Settings (initializationOptions or workspace/didChangeConfiguration, bare or under "codefudge"):
   model, adapter (folder or false), maxTokens, mode (single-line|multi-line), debounceMs,
   maxPrefixTokens, maxSuffixTokens, temperature, fimMode (psm|spm), stopOnLoop, reusePrefixCache
-Commands: codefudge.status, codefudge.adapt [ROOT]`,
+Commands: codefudge.status, codefudge.adapt [ROOT]
+
+${serveHttpUsage}`,
   async run(argv) {
+    if (argv.includes('--http')) return serveHttp(argv.filter((a) => a !== '--http'));
     const args = parseArgs(argv, ['stdio']);
     checkFlags(args, ['model', 'threads', 'device', 'stdio']);
     if (args.positionals.length) throw new UserError(`serve takes no arguments, got "${args.positionals[0]}"`);
