@@ -40,7 +40,7 @@ export { CausalLM } from './causal-lm.js';
 export type { KvCache, ForwardResult, CausalLMOptions } from './causal-lm.js';
 export { loadCausalLM } from './load.js';
 export type { LoadOptions } from './load.js';
-export { generate } from './generate/generate.js';
+export { generate, cutAtStop } from './generate/generate.js';
 export { endsInCycle, loopShare, trailingCyclePeriod } from './generate/repetition-loops.js';
 export type { GenerateOptions, GenerateResult, Generation, StopReason } from './generate/generate.js';
 export { Completer, fimPromptText } from './completer.js';

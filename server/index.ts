@@ -49,3 +49,7 @@ export { LocalBackend } from './backend/local-backend.js';
 export { OpenAiBackend, serverRoot } from './backend/openai-client.js';
 export type { OpenAiBackendOptions } from './backend/openai-client.js';
 export { adapterNameFor } from './backend/adapter-name.js';
+export { RemoteCompleter, cutAtLoop } from './backend/remote-completer.js';
+export { openRemoteCompleter } from './backend/open-remote.js';
+export { checkBackendSetting } from './backend/backend-setting.js';
+export type { BackendSetting } from './backend/backend-setting.js';

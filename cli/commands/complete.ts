@@ -3,6 +3,7 @@ import { Completer, modelDirFor, UserError, messageOf } from '../../engine/index
 import { checkFlags, deviceFlag, flagInt, flagString, parseArgs } from '../args.js';
 import type { Command } from '../command.js';
 import { generationFlags, generationOptions } from './generation-flags.js';
+import { backendFlags, remoteFromFlags, userErrors } from '../backend-flags.js';
 
 /** Splits FILE:LINE:COL (1-based, as editors show positions) from the right, so paths may contain colons. */
 function parsePosition(spec: string): { file: string; line: number; col: number } {
@@ -29,10 +30,11 @@ export const command: Command = {
   --max-tokens N      most tokens to generate (64)
   --stop line|block|none   where the middle ends (block)
   --device cpu|cuda   execution provider (cpu; cuda needs onnxruntime-node's CUDA build, see README)
-${generationFlags.help}`,
+${generationFlags.help}
+${backendFlags.help}`,
   async run(argv) {
     const args = parseArgs(argv);
-    checkFlags(args, ['model', 'adapter', 'max-tokens', 'stop', 'threads', 'device', ...generationFlags.names]);
+    checkFlags(args, ['model', 'adapter', 'max-tokens', 'stop', 'threads', 'device', ...generationFlags.names, ...backendFlags.names]);
     if (args.positionals.length !== 1) throw new UserError('complete takes exactly one FILE:LINE:COL');
     const { file, line, col } = parsePosition(args.positionals[0]);
     let text: string;
@@ -42,20 +44,22 @@ ${generationFlags.help}`,
       throw new UserError(`cannot read ${file}: ${messageOf(e)}`);
     }
     const at = offsetOf(text, file, line, col);
-    const completer = await Completer.load(await modelDirFor(flagString(args, 'model')), {
+    const remote = await remoteFromFlags(args);
+    if (remote && args.flags.has('adapter')) throw new UserError('--adapter loads an adapter here; with --backend name the server\'s adapter with --backend-adapter');
+    const completer = remote ?? await Completer.load(await modelDirFor(flagString(args, 'model')), {
       threads: args.flags.has('threads') ? flagInt(args, 'threads', 0) : undefined,
       device: deviceFlag(args),
       adapter: flagString(args, 'adapter'),
     });
     const stop = flagString(args, 'stop', 'block');
-    const result = await completer.complete({
+    const result = await userErrors(() => completer.complete({
       prefix: text.slice(0, at),
       suffix: text.slice(at),
       maxNewTokens: flagInt(args, 'max-tokens', 64),
       stopStrings: stop === 'line' ? ['\n'] : stop === 'block' ? ['\n\n'] : [],
       stopOnLoop: true,
       ...generationOptions(args),
-    });
+    }));
     await completer.release();
     process.stdout.write(result.text + (result.text.endsWith('\n') ? '' : '\n'));
   },

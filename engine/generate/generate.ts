@@ -53,7 +53,7 @@ export interface Decoder {
 }
 
 /** Cuts `text` before the first stop string it contains or where `stopAt` ends it, or returns undefined. */
-function cutAtStop(text: string, opts: Pick<GenerateOptions, 'stopStrings' | 'stopAt'>): string | undefined {
+export function cutAtStop(text: string, opts: Pick<GenerateOptions, 'stopStrings' | 'stopAt'>): string | undefined {
   let cut = -1;
   for (const s of opts.stopStrings ?? []) {
     const i = text.indexOf(s);
