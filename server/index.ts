@@ -53,3 +53,4 @@ export { RemoteCompleter, cutAtLoop } from './backend/remote-completer.js';
 export { openRemoteCompleter } from './backend/open-remote.js';
 export { checkBackendSetting } from './backend/backend-setting.js';
 export type { BackendSetting } from './backend/backend-setting.js';
+export { registerAdapter, checkRegisterTarget } from './backend/register-adapter.js';
