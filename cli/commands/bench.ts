@@ -4,6 +4,7 @@ import { benchLora } from '../../finetune/index.js';
 import { benchInfer } from '../../bench/infer.js';
 import { benchTypingSession, formatTypingResults, type TypingBenchOptions } from '../../bench/typing-session.js';
 import { embeddedModelReport, fimTable, writeModelCard } from '../../bench/embedded-model-report.js';
+import { benchHttp, formatHttpBench, type HttpBenchOptions } from '../../bench/http-serve.js';
 import { checkFlags, flagInt, flagString, parseArgs } from '../args.js';
 import type { Command } from '../command.js';
 
@@ -99,6 +100,25 @@ async function typing(argv: string[]): Promise<void> {
   process.stdout.write((args.flags.has('json') ? JSON.stringify({ options: { ...o, log: undefined }, results }, null, 2) : formatTypingResults(o.model, o, results)) + '\n');
 }
 
+async function http(argv: string[]): Promise<void> {
+  const args = parseArgs(argv, ['stream', 'json']);
+  checkFlags(args, ['model', 'requests', 'max-tokens', 'concurrency', 'threads', 'stream', 'json']);
+  const concurrency = (flagString(args, 'concurrency', '1,4,16') ?? '').split(',').map(Number);
+  if (!concurrency.every((c) => Number.isInteger(c) && c >= 1)) throw new UserError(`--concurrency must be positive integers separated by commas, got "${flagString(args, 'concurrency')}"`);
+  const o: HttpBenchOptions = {
+    model: await modelDirFor(flagString(args, 'model')),
+    requests: flagInt(args, 'requests', 64),
+    maxTokens: flagInt(args, 'max-tokens', 16),
+    concurrency,
+    stream: args.flags.has('stream'),
+    threads: args.flags.has('threads') ? flagInt(args, 'threads', 1) : undefined,
+    log: (l) => process.stderr.write(l + '\n'),
+  };
+  if (o.requests < 1 || o.maxTokens < 1) throw new UserError('--requests and --max-tokens must be at least 1');
+  const r = await benchHttp(o);
+  process.stdout.write((args.flags.has('json') ? JSON.stringify({ options: { ...o, log: undefined }, ...r }, null, 2) : formatHttpBench(o, r)) + '\n');
+}
+
 export const command: Command = {
   name: 'bench',
   summary: 'measure inference speed (bench infer) or LoRA training speed (bench lora)',
@@ -108,13 +128,16 @@ export const command: Command = {
        codefudge bench model-report --model DIR --corpus DIR [--tasks 50] [--generations 40] [--write-card]
          (validation loss vs a bigram model, fim-eval vs repeat-the-previous-line, loop share)
        codefudge bench typing --model DIR [--edits 200] [--max-tokens 8] [--mode single-line|multi-line] [--spm] [--json]
-         (a scripted typing session through the LSP server: p50/p95 latency with and without prefix-cache reuse)`,
+         (a scripted typing session through the LSP server: p50/p95 latency with and without prefix-cache reuse)
+       codefudge bench http [--model DIR] [--requests 64] [--max-tokens 16] [--concurrency 1,4,16] [--stream] [--threads N] [--json]
+         (codefudge serve --http under 1, 4 and 16 concurrent clients: requests/s, p50/p95 latency, beside in-process)`,
   async run(argv) {
     const [what, ...rest] = argv;
     if (what === 'infer') return infer(rest);
     if (what === 'lora') return lora(rest);
     if (what === 'model-report') return modelReport(rest);
     if (what === 'typing') return typing(rest);
-    throw new UserError(`bench: unknown benchmark "${what ?? ''}" (infer, lora, model-report, typing)`);
+    if (what === 'http') return http(rest);
+    throw new UserError(`bench: unknown benchmark "${what ?? ''}" (infer, lora, model-report, typing, http)`);
   },
 };
