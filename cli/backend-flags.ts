@@ -31,6 +31,25 @@ export async function remoteFromFlags(args: Args): Promise<RemoteCompleter | und
   }, flagString(args, 'model'));
 }
 
+/**
+ * fim-eval's two columns through the backend: --backend-model, and --backend-adapter when given
+ * (an adapter the server serves by name); undefined without --backend.
+ */
+export function remoteColumnsFromFlags(args: Args): { base: () => Promise<RemoteCompleter>; adapter?: () => Promise<RemoteCompleter> } | undefined {
+  if (!flagString(args, 'backend')) {
+    const other = backendFlags.names.find((n) => n !== 'backend' && args.flags.has(n));
+    if (other) throw new UserError(`--${other} needs --backend URL`);
+    return undefined;
+  }
+  const adapter = flagString(args, 'backend-adapter');
+  const open = (withAdapter: boolean) => async () => {
+    const copy: Args = { positionals: args.positionals, flags: new Map(args.flags) };
+    if (!withAdapter) copy.flags.delete('backend-adapter');
+    return (await remoteFromFlags(copy))!;
+  };
+  return { base: open(false), ...(adapter ? { adapter: open(true) } : {}) };
+}
+
 /** A backend's failure as the CLI's one-line error. */
 export async function userErrors<T>(run: () => Promise<T>): Promise<T> {
   try {

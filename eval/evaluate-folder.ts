@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { UserError, type Device } from '../engine/index.js';
 import { DEFAULT_SPLIT, type SplitSpec } from '../history/index.js';
 import type { BootstrapOptions } from './bootstrap.js';
-import { checkAdapterDir, runFimEval, type DecodingOptions, type EvalProgress } from './fim-eval.js';
+import { checkAdapterDir, runFimEval, type DecodingOptions, type EvalProgress, type FimCompleters } from './fim-eval.js';
 import { buildReport, type FimEvalReport, type ReportSource } from './report/json-report.js';
 import { buildTaskSets, type TemporalSource } from './tasks/build.js';
 import type { Language } from './tasks/languages.js';
@@ -32,6 +32,8 @@ export type FolderProgress = EvalProgress | { phase: 'history'; done: number; to
 export interface EvaluateFolderOptions {
   dir: string;
   modelDir: string;
+  /** Generate through these (a remote backend) instead of loading modelDir here. */
+  completers?: FimCompleters;
   adapterDir?: string;
   /** Default DEFAULT_TASK_SETS, plus temporal for a git repository. */
   sets?: TaskSetName[];
@@ -97,6 +99,7 @@ export async function evaluateFolder(opts: EvaluateFolderOptions): Promise<FimEv
   const decoding: DecodingOptions = { seed, ...opts.decoding };
   const result = await runFimEval(taskSets, {
     modelDir: opts.modelDir,
+    completers: opts.completers,
     adapterDir: opts.adapterDir,
     threads: opts.threads,
     device: opts.device,

@@ -24,6 +24,26 @@ export function cutAtLoop(tok: Tokenizer, text: string, from = 0): { text: strin
   return undefined;
 }
 
+/**
+ * Loop stop on the streamed pieces: servers stream one piece per generated token (codefudge's
+ * own, vLLM, llama-server), so a cycle of pieces is the engine's cycle of tokens, cut the same way.
+ */
+export class PieceLoops {
+  private readonly ids = new Map<string, number>();
+  private readonly seq: number[] = [];
+  private readonly pieces: string[] = [];
+
+  /** Adds a piece; the text without the repeated copies once the pieces end in a loop. */
+  add(piece: string): string | undefined {
+    let id = this.ids.get(piece);
+    if (id === undefined) this.ids.set(piece, (id = this.ids.size));
+    this.seq.push(id);
+    this.pieces.push(piece);
+    const period = trailingCyclePeriod(this.seq, LOOP_MAX_PERIOD, LOOP_REPEATS);
+    return period ? this.pieces.slice(0, this.pieces.length - period * (LOOP_REPEATS - 1)).join('') : undefined;
+  }
+}
+
 export class RemoteCompleter {
   private constructor(
     readonly backend: CompletionBackend,
@@ -65,13 +85,16 @@ export class RemoteCompleter {
     let text = '';
     let cut: { text: string; reason: StopReason } | undefined;
     let loopChecked = 0;
+    const pieces = new PieceLoops();
     const onText = (delta: string) => {
       if (cut) return;
       text += delta;
       const stopped = cutAtStop(text, req);
       if (stopped !== undefined) cut = { text: stopped, reason: 'stop-string' };
       else if (req.stopOnLoop) {
-        const loop = cutAtLoop(this.tokenizer, text, loopChecked);
+        // By pieces first (exact where each is a token), then by re-tokenizing (servers that send several tokens at once).
+        const byPieces = pieces.add(delta);
+        const loop = byPieces !== undefined ? { text: byPieces } : cutAtLoop(this.tokenizer, text, loopChecked);
         if (loop) cut = { text: loop.text, reason: 'loop' };
         else loopChecked = this.tokenizer.encode(text).length;
       }

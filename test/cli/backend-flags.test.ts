@@ -3,11 +3,12 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createServer, type AddressInfo } from 'node:net';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { EMBEDDED_MODEL } from '../../engine/index.js';
+import { defaultLoraSpec, EMBEDDED_MODEL, embeddedModelDir, layoutForSpec, makeLoraAdapter, readModelConfig, Rng, writePeftAdapter } from '../../engine/index.js';
+import { PYTHON } from '../eval/tasks-fixtures.js';
 import { assertOneLineError, type CliResult } from '../helpers/cli.js';
 import { HttpServerProcess } from '../server/http-server-process.js';
 
@@ -15,7 +16,21 @@ const root = mkdtempSync(join(tmpdir(), 'cf-cli-backend-'));
 const env = { ...process.env, CODEFUDGE_CACHE: process.env.CODEFUDGE_CACHE ?? join(root, 'cache') };
 const source = join(root, 'a.py');
 writeFileSync(source, 'import os\n\ndef read_file(path):\n    \n\nprint(read_file("x"))\n');
+const folder = join(root, 'project');
+const adapter = join(root, 'adapter');
 let server: HttpServerProcess;
+
+/** A small random adapter for the embedded model, so its column differs from the base model's. */
+function writeAdapter(): void {
+  const spec = defaultLoraSpec({ r: 2, alpha: 4 });
+  const rng = new Rng(9);
+  const matrices = new Map<string, { shape: number[]; data: Float32Array }>();
+  for (const m of layoutForSpec(readModelConfig(embeddedModelDir()), spec).modules) {
+    matrices.set(m.keyA, { shape: [m.r, m.inFeatures], data: Float32Array.from({ length: m.r * m.inFeatures }, () => rng.normal() * 0.2) });
+    matrices.set(m.keyB, { shape: [m.outFeatures, m.r], data: Float32Array.from({ length: m.r * m.outFeatures }, () => rng.normal() * 0.2) });
+  }
+  writePeftAdapter(adapter, makeLoraAdapter(spec, null, matrices));
+}
 let url: string;
 
 /** The CLI as a child process, without blocking this one's event loop. */
@@ -42,7 +57,10 @@ function freePort(): Promise<number> {
 }
 
 before(async () => {
-  server = new HttpServerProcess(['--threads', '1'], env as Record<string, string>);
+  writeAdapter();
+  mkdirSync(folder);
+  writeFileSync(join(folder, 'shapes.py'), PYTHON);
+  server = new HttpServerProcess(['--threads', '1', '--lora', `repo=${adapter}`], env as Record<string, string>);
   url = await server.url;
 });
 after(() => {
@@ -69,5 +87,17 @@ describe('complete --backend', () => {
     const closed = await freePort();
     assertOneLineError(await cli('complete', '--backend', `http://127.0.0.1:${closed}`, '--backend-model', 'x', `${source}:4:5`), new RegExp(`backend http://127\\.0\\.0\\.1:${closed} is unreachable: ECONNREFUSED$`));
     assertOneLineError(await cli('complete', '--backend', url, '--backend-model', EMBEDDED_MODEL, '--beams', '2', `${source}:4:5`), /beam search is not available through a remote backend/);
+  });
+
+  it('fim-eval --backend scores the middles the in-process model and adapter generate', { timeout: 120_000 }, async () => {
+    const flags = ['--tasks', 'single-line,multi-line', '--limit', '2', '--resamples', '50', '--json', '--threads', '1'];
+    const here = await cli('fim-eval', folder, ...flags, '--adapter', adapter);
+    const there = await cli('fim-eval', folder, ...flags, '--backend', url, '--backend-model', EMBEDDED_MODEL, '--backend-adapter', 'repo');
+    assert.equal(here.code, 0, here.err);
+    assert.equal(there.code, 0, there.err);
+    const texts = (r: CliResult) => JSON.parse(r.out).tasks.map((t: any) => [t.base.text, t.adapter.text]);
+    assert.deepEqual(texts(there), texts(here));
+    assert.ok(texts(here).some(([b, a]: string[]) => b !== a), 'the adapter changes some middle');
+    assertOneLineError(await cli('fim-eval', folder, '--backend', url, '--backend-model', EMBEDDED_MODEL, '--adapter', adapter), /with --backend name the server's adapter/);
   });
 });
