@@ -24,6 +24,8 @@ import { SUGGEST_DIFF, suggestDiffCommand } from './suggest-diff-command.js';
 import { memoTokenCounter, type TokenCounter } from './token-counter.js';
 import { guardedTransport } from './transport.js';
 import { autoCompletionWanted } from './trigger.js';
+import { RemoteHost } from './backend/remote-host.js';
+import type { RemoteCompleter } from './backend/remote-completer.js';
 
 export const COMMANDS = { status: 'codefudge.status', adapt: 'codefudge.adapt', suggestDiff: SUGGEST_DIFF } as const;
 
@@ -98,7 +100,7 @@ export function startServer(opts: ServerOptions): Connection {
   const latest = new LatestPerDocument();
   const cache = new CompletionCache();
   const adaptRunner = opts.adaptRunner ?? commandAdaptRunner();
-  const counters = new WeakMap<Completer, TokenCounter>();
+  const counters = new WeakMap<Completer | RemoteCompleter, TokenCounter>();
   // A notification, not window/showMessageRequest: nothing to answer, and every client shows it.
   const showError = (message: string) => void connection.sendNotification(ShowMessageNotification.type, { type: MessageType.Error, message });
   const host = new ModelHost({
@@ -111,6 +113,12 @@ export function startServer(opts: ServerOptions): Connection {
       showError(m);
     },
   });
+  // The `backend` setting: a remote server completes, with the prompt and post-processing from here.
+  const remote = new RemoteHost({ log: (m) => connection.console.info(m), onFailure: (m) => { connection.console.error(m); showError(m); } });
+  const useModel = () => {
+    remote.use(settings.backend, settings.model ?? opts.model);
+    if (!settings.backend) host.use(settings.model ?? opts.model);
+  };
   let settings: Settings = { ...DEFAULT_SETTINGS };
   let root: string | undefined;
   let canPullConfiguration = false;
@@ -142,19 +150,19 @@ export function startServer(opts: ServerOptions): Connection {
     settings = merged.settings;
     if (merged.changed.length === 0) return;
     connection.console.info(`${source}: ${merged.changed.map((k) => `${k}=${JSON.stringify(settings[k])}`).join(', ')}`);
-    if (merged.changed.includes('model')) host.use(settings.model ?? opts.model);
+    if (merged.changed.includes('model') || merged.changed.includes('backend')) useModel();
     if (merged.changed.includes('adapter')) refreshAdapter();
     for (const doc of documents.all()) cache.forget(doc.uri);
   }
 
-  function tokenCounter(completer: Completer): TokenCounter {
+  function tokenCounter(completer: Completer | RemoteCompleter): TokenCounter {
     let count = counters.get(completer);
     if (!count) counters.set(completer, (count = memoTokenCounter((t) => completer.tokenizer.encode(t))));
     return count;
   }
 
   /** Runs the model for the text around `offset`; undefined when the ticket was stopped. */
-  async function generate(completer: Completer, doc: TextDocument, text: string, position: Position, offset: number, ticket: Ticket) {
+  async function generate(completer: Completer | RemoteCompleter, doc: TextDocument, text: string, position: Position, offset: number, ticket: Ticket) {
     const budget = fitBudget(settings, completer.folder.config.maxPositionEmbeddings, settings.maxTokens);
     const window = promptWindow(documentView(doc, text), { offset, line: position.line }, budget, tokenCounter(completer));
     const ctx: CompletionContext = { prefix: window.prefix, suffix: window.suffix, mode: settings.mode, languageId: doc.languageId };
@@ -219,7 +227,7 @@ export function startServer(opts: ServerOptions): Connection {
       }
       if (automatic) await delay(settings.debounceMs, ticket.signal);
       if (ticket.stopped) return stop();
-      const completer = await host.completer();
+      const completer = settings.backend ? await remote.completer() : await host.completer();
       if (!completer) return undefined;
       const out = await mutex.run(() => (ticket.stopped ? Promise.resolve(undefined) : generate(completer, doc, text, position, offset, ticket)));
       if (!out || out.result.reason === 'aborted' || ticket.stopped) return stop();
@@ -291,6 +299,7 @@ export function startServer(opts: ServerOptions): Connection {
   function status() {
     return {
       model: host.status(),
+      backend: remote.status(),
       workspace: root ?? null,
       settings,
       cache: cache.stats(),
@@ -305,7 +314,7 @@ export function startServer(opts: ServerOptions): Connection {
     canPullConfiguration = params.capabilities.workspace?.configuration === true;
     canCreateProgress = params.capabilities.window?.workDoneProgress === true;
     applySettings(params.initializationOptions ?? {}, 'initializationOptions');
-    host.use(settings.model ?? opts.model);
+    useModel();
     refreshAdapter();
     return {
       capabilities: {

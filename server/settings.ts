@@ -1,5 +1,6 @@
 // The server's settings: defaults, and merging what a client sends (initializationOptions,
 // workspace/didChangeConfiguration) with a report of every value it had to ignore.
+import { checkBackendSetting, type BackendSetting } from './backend/backend-setting.js';
 
 export type CompletionMode = 'single-line' | 'multi-line';
 /** Prompt order: prefix-suffix-middle, or suffix-prefix-middle (where the model's FIM template has it). */
@@ -28,6 +29,8 @@ export interface Settings {
   reusePrefixCache: boolean;
   /** A completion whose tokens start repeating one n-gram (≤16 tokens, 3 times) ends at its first copy. */
   stopOnLoop: boolean;
+  /** An OpenAI-compatible server that completes instead of this process (vLLM, llama-server, Ollama, serve --http). */
+  backend?: BackendSetting;
 }
 
 export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
@@ -62,6 +65,7 @@ const CHECKS: Record<keyof Settings, Check> = {
   fimMode: (v) => (v === 'psm' || v === 'spm' || v === 'auto' ? { ok: true, value: v } : { ok: false, expected: '"psm", "spm" or "auto"' }),
   reusePrefixCache: bool,
   stopOnLoop: bool,
+  backend: checkBackendSetting,
 };
 
 /** Clients send settings bare or under a "codefudge" key (the VS Code convention). */
@@ -99,7 +103,8 @@ export function mergeSettings(base: Settings, raw: unknown): MergedSettings {
       problems.push(`setting "${key}" must be ${r.expected}, got ${JSON.stringify(value)}`);
       continue;
     }
-    if (settings[name] !== r.value) changed.push(name);
+    // Compared as JSON: an object setting sent again unchanged is no change.
+    if (JSON.stringify(settings[name]) !== JSON.stringify(r.value)) changed.push(name);
     (settings as unknown as Record<string, unknown>)[name] = r.value;
   }
   return { settings, problems, changed };
