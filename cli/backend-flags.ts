@@ -1,7 +1,7 @@
 // --backend URL --backend-model NAME: the generating commands complete through an OpenAI-compatible
 // server (vLLM, llama-server, Ollama, codefudge serve --http) instead of in this process.
 import { UserError } from '../engine/index.js';
-import { BackendError, openRemoteCompleter, type RemoteCompleter } from '../server/index.js';
+import { BackendError, OpenAiBackend, openRemoteCompleter, type RemoteCompleter } from '../server/index.js';
 import { flagInt, flagString, type Args } from './args.js';
 
 export const backendFlags = {
@@ -48,6 +48,25 @@ export function remoteColumnsFromFlags(args: Args): { base: () => Promise<Remote
     return (await remoteFromFlags(copy))!;
   };
   return { base: open(false), ...(adapter ? { adapter: open(true) } : {}) };
+}
+
+/** The bare backend (no local tokenizer) the flags ask for: suggest-diff builds its own prompt. */
+export function backendFromFlags(args: Args): OpenAiBackend | undefined {
+  const url = flagString(args, 'backend');
+  if (!url) {
+    const other = backendFlags.names.find((n) => n !== 'backend' && args.flags.has(n));
+    if (other) throw new UserError(`--${other} needs --backend URL`);
+    return undefined;
+  }
+  const model = flagString(args, 'backend-model');
+  if (!model) throw new UserError('--backend needs --backend-model NAME (the model name the server serves; see its /v1/models)');
+  if (!/^https?:\/\/./.test(url)) throw new UserError(`--backend must be an http(s) URL, got "${url}"`);
+  return new OpenAiBackend({
+    url,
+    model: flagString(args, 'backend-adapter') ?? model,
+    apiKey: flagString(args, 'backend-key') ?? (process.env.CODEFUDGE_BACKEND_KEY || undefined),
+    timeoutMs: args.flags.has('backend-timeout') ? flagInt(args, 'backend-timeout', 10_000) : undefined,
+  });
 }
 
 /** A backend's failure as the CLI's one-line error. */

@@ -56,7 +56,7 @@ export type { RunPlan, AdaptSettings, Losses, SplitSetting } from './adapt/run-p
 export { commitDiffPrompt, commitDiffHeader, commitDiffInput, fitCommitDiffInput, MAX_MESSAGE_TOKENS, MAX_PATH_CHARS } from './adapt/commit-diff-prompt.js';
 export type { CommitDiffRequest } from './adapt/commit-diff-prompt.js';
 export { suggestDiff, SUGGEST_DEFAULTS } from './suggest/suggest-diff.js';
-export type { SuggestDiffOptions, DiffSuggestion } from './suggest/suggest-diff.js';
+export type { SuggestDiffOptions, DiffSuggestion, RemoteTextBackend, SuggestModel } from './suggest/suggest-diff.js';
 export { checkCandidate, firstApplicable } from './suggest/pick-candidate.js';
 export type { DiffCandidate, AppliedDiff } from './suggest/pick-candidate.js';
 export { diffEnd } from './suggest/diff-stop.js';

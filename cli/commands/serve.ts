@@ -15,7 +15,8 @@ export const command: Command = {
   --stdio          accepted and ignored (editors often pass it)
 Settings (initializationOptions or workspace/didChangeConfiguration, bare or under "codefudge"):
   model, adapter (folder or false), maxTokens, mode (single-line|multi-line), debounceMs,
-  maxPrefixTokens, maxSuffixTokens, temperature, fimMode (psm|spm), stopOnLoop, reusePrefixCache
+  maxPrefixTokens, maxSuffixTokens, temperature, fimMode (psm|spm), stopOnLoop, reusePrefixCache,
+  backend ({url, model, apiKey?, adapter?, tokenizer?, timeoutMs?}: an OpenAI-compatible server completes)
 Commands: codefudge.status, codefudge.adapt [ROOT]
 
 ${serveHttpUsage}`,

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { defaultLoraSpec, EMBEDDED_MODEL, embeddedModelDir, layoutForSpec, makeLoraAdapter, readModelConfig, Rng, writePeftAdapter } from '../../engine/index.js';
 import { PYTHON } from '../eval/tasks-fixtures.js';
+import { ScriptedRepo } from '../history/scripted-repo.js';
 import { assertOneLineError, type CliResult } from '../helpers/cli.js';
 import { HttpServerProcess } from '../server/http-server-process.js';
 
@@ -99,5 +100,20 @@ describe('complete --backend', () => {
     assert.deepEqual(texts(there), texts(here));
     assert.ok(texts(here).some(([b, a]: string[]) => b !== a), 'the adapter changes some middle');
     assertOneLineError(await cli('fim-eval', folder, '--backend', url, '--backend-model', EMBEDDED_MODEL, '--adapter', adapter), /with --backend name the server's adapter/);
+  });
+
+  it('suggest-diff --backend suggests what the in-process model does with one greedy beam', { timeout: 120_000 }, async () => {
+    const repo = new ScriptedRepo('cf-suggest-backend-');
+    try {
+      repo.write('calc.py', 'def add(a, b):\n    return a + b\n\n\ndef sub(a, b):\n    return a - b\n');
+      repo.commit('Add calc');
+      const flags = ['suggest-diff', '--repo', repo.dir, '--file', 'calc.py', '--message', 'Add mul', '--max-tokens', '48', '--quiet', '--threads', '1'];
+      const here = await cli(...flags, '--beams', '1', '--no-adapter');
+      const there = await cli(...flags, '--backend', url, '--backend-model', EMBEDDED_MODEL);
+      assert.deepEqual(there, here);
+      assertOneLineError(await cli(...flags, '--backend', url, '--backend-model', EMBEDDED_MODEL, '--beams', '4'), /one greedy candidate/);
+    } finally {
+      repo.cleanup();
+    }
   });
 });
