@@ -107,8 +107,8 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningH
       case '/v1/completions': {
         expect('POST');
         const params = parseCompletionRequest(await readJsonBody(req, limits.maxBodyBytes), limits);
-        // Requests are told apart by key when there is one, else by address (one editor = one client).
-        const client = opts.apiKey ? `${req.socket.remoteAddress}` : `${req.socket.remoteAddress}:${req.headers['user-agent'] ?? ''}`;
+        // Clients are told apart by address and user agent: editors on one machine share the address, not their agent.
+        const client = `${req.socket.remoteAddress}|${req.headers['user-agent'] ?? ''}`;
         return completions(ctx, params, client, res, signal);
       }
       case '/v1/load_lora_adapter': {
