@@ -50,6 +50,39 @@ function clipLines(tok: Tokenizer, text: string, budget: number, keepEnd: boolea
   return (keepEnd ? kept.reverse() : kept).join('');
 }
 
+/** What building a FIM prompt needs of a model: its tokenizer, template and context length. */
+export interface FimPromptModel {
+  tokenizer: Tokenizer;
+  template: FimTemplate;
+  folder: { config: { maxPositionEmbeddings: number } };
+}
+
+export interface FimPromptBudget {
+  maxPrefixTokens?: number;
+  maxSuffixTokens?: number;
+  mode?: FimMode;
+  /** Positions kept free for the generated tokens. */
+  reserve?: number;
+  /** false: the caller has cut the window already (the completion service); the texts go in whole. */
+  cut?: boolean;
+}
+
+/**
+ * The FIM prompt as text (no BOS), its prefix and suffix cut to their budgets; the budgets shrink
+ * so prompt plus `reserve` generated tokens stay within the positions the model was trained on.
+ * Shared by the in-process completer and the remote backends, which send this text.
+ */
+export function fimPromptText(model: FimPromptModel, prefix: string, suffix: string, budget: FimPromptBudget = {}): string {
+  const { maxPrefixTokens = 1024, maxSuffixTokens = 256, mode = 'psm', reserve = 0, cut = true } = budget;
+  if (!cut) return model.template.render(prefix, suffix, mode);
+  const room = model.folder.config.maxPositionEmbeddings - reserve - 8;
+  const suffixBudget = Math.max(0, Math.min(maxSuffixTokens, Math.floor(room / 4)));
+  const prefixBudget = Math.max(0, Math.min(maxPrefixTokens, room - suffixBudget));
+  const p = clipLines(model.tokenizer, prefix, prefixBudget, true);
+  const s = clipLines(model.tokenizer, suffix, suffixBudget, false);
+  return model.template.render(p, s, mode);
+}
+
 /**
  * A model folder ready for fill-in-the-middle: tokenizer, FIM template and compiled graph.
  * It remembers the last prompt's KV cache, so a request whose prompt shares a prefix with the
@@ -139,25 +172,29 @@ export class Completer {
   promptIds(
     prefix: string, suffix: string, maxPrefixTokens = 1024, maxSuffixTokens = 256, mode: FimMode = this.preferredFimMode, reserve = 0, cut = true,
   ): number[] {
-    let p = prefix;
-    let s = suffix;
-    if (cut) {
-      const room = this.folder.config.maxPositionEmbeddings - reserve - 8;
-      const suffixBudget = Math.max(0, Math.min(maxSuffixTokens, Math.floor(room / 4)));
-      const prefixBudget = Math.max(0, Math.min(maxPrefixTokens, room - suffixBudget));
-      p = clipLines(this.tokenizer, prefix, prefixBudget, true);
-      s = clipLines(this.tokenizer, suffix, suffixBudget, false);
-    }
-    const ids = this.tokenizer.encode(this.template.render(p, s, mode));
+    const text = fimPromptText(this, prefix, suffix, { maxPrefixTokens, maxSuffixTokens, mode, reserve, cut });
+    return this.withBos(this.tokenizer.encode(text));
+  }
+
+  /** `ids` with the BOS token in front where the template wants one (what an OpenAI-style server adds itself). */
+  withBos(ids: number[]): number[] {
     const bos = this.folder.config.bosTokenId;
-    return this.template.addBos && bos !== null ? [bos, ...ids] : ids;
+    return this.template.addBos && bos !== null && ids[0] !== bos ? [bos, ...ids] : ids;
   }
 
   async complete(req: FimRequest): Promise<FimResult> {
-    const t0 = performance.now();
     const prompt = this.promptIds(
       req.prefix, req.suffix, req.maxPrefixTokens, req.maxSuffixTokens, req.fimMode ?? this.preferredFimMode, req.maxNewTokens, req.cut ?? true,
     );
+    return this.completeIds(prompt, req);
+  }
+
+  /**
+   * Generates after a prompt already tokenized (the HTTP server's `prompt`), with the same stop
+   * tokens and KV-cache reuse as {@link complete}.
+   */
+  async completeIds(prompt: number[], req: Omit<GenerateOptions, 'stopTokens'> & { reuseCache?: boolean }): Promise<FimResult> {
+    const t0 = performance.now();
     const reuse = req.reuseCache === false ? undefined : this.last;
     const out = await generate(this.lm, this.tokenizer, prompt, { ...req, stopTokens: this.stopTokenIds() }, reuse);
     if ((req.numBeams ?? 1) <= 1) this.last = { ids: out.cacheIds, cache: out.cache };

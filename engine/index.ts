@@ -57,11 +57,11 @@ export { CausalLM } from './causal-lm.js';
 export type { KvCache, ForwardResult, CausalLMOptions } from './causal-lm.js';
 export { loadCausalLM } from './load.js';
 export type { LoadOptions } from './load.js';
-export { generate } from './generate/generate.js';
+export { generate, cutAtStop } from './generate/generate.js';
 export { endsInCycle, loopShare, trailingCyclePeriod } from './generate/repetition-loops.js';
 export type { GenerateOptions, GenerateResult, Generation, StopReason } from './generate/generate.js';
-export { Completer } from './completer.js';
-export type { FimRequest, FimResult } from './completer.js';
+export { Completer, fimPromptText } from './completer.js';
+export type { FimRequest, FimResult, FimPromptModel, FimPromptBudget } from './completer.js';
 export { embeddedModelDir, modelDirFor, EMBEDDED_MODEL } from './default-model.js';
 // LoRA: specs, layouts, the graph hook, PEFT adapter folders, merged and unmerged inference.
 export { LLAMA_PROJECTIONS, defaultLoraSpec, checkLoraSpec, loraScale, targetsModule, moduleRankAndScale } from './lora/lora-spec.js';

@@ -4,7 +4,7 @@ import { UserError } from '../common/index.js';
 import { type Device, type QuantMode } from '../engine/index.js';
 import { DEFAULT_SPLIT, type SplitSpec } from '../history/index.js';
 import type { BootstrapOptions } from './bootstrap.js';
-import { checkAdapterDir, runFimEval, type DecodingOptions, type EvalProgress } from './fim-eval.js';
+import { checkAdapterDir, runFimEval, type DecodingOptions, type EvalProgress, type FimCompleters } from './fim-eval.js';
 import { buildReport, type FimEvalReport, type ReportSource } from './report/json-report.js';
 import { buildTaskSets, type TemporalSource } from './tasks/build.js';
 import type { Language } from './tasks/languages.js';
@@ -33,6 +33,8 @@ export type FolderProgress = EvalProgress | { phase: 'history'; done: number; to
 export interface EvaluateFolderOptions {
   dir: string;
   modelDir: string;
+  /** Generate through these (a remote backend) instead of loading modelDir here. */
+  completers?: FimCompleters;
   adapterDir?: string;
   /** Default DEFAULT_TASK_SETS, plus temporal for a git repository. */
   sets?: TaskSetName[];
@@ -100,6 +102,7 @@ export async function evaluateFolder(opts: EvaluateFolderOptions): Promise<FimEv
   const decoding: DecodingOptions = { seed, ...opts.decoding };
   const result = await runFimEval(taskSets, {
     modelDir: opts.modelDir,
+    completers: opts.completers,
     adapterDir: opts.adapterDir,
     threads: opts.threads,
     quant: opts.quant,

@@ -32,8 +32,23 @@ export interface EvalProgress {
   total: number;
 }
 
+/** What generating the middles needs: the in-process Completer, or a remote backend that looks like one. */
+export interface FimCompleter {
+  complete: Completer['complete'];
+  release(): Promise<void>;
+  template: { family: string };
+}
+
+/** Middles generated elsewhere (a remote backend): the base column, and the adapter column when given. */
+export interface FimCompleters {
+  base: () => Promise<FimCompleter>;
+  adapter?: () => Promise<FimCompleter>;
+}
+
 export interface FimEvalOptions {
   modelDir: string;
+  /** Instead of loading modelDir (and adapterDir) here; modelDir still judges (cosine). */
+  completers?: FimCompleters;
   adapterDir?: string;
   threads?: number;
   device?: Device;
@@ -70,7 +85,7 @@ export interface FimEvalResult {
 type Raw = Omit<GeneratedMiddle, keyof ScoredMiddle>;
 
 async function generateAll(
-  completer: Completer, tasks: readonly FimTask[], decoding: DecodingOptions, tick: () => void,
+  completer: FimCompleter, tasks: readonly FimTask[], decoding: DecodingOptions, tick: () => void,
 ): Promise<Raw[]> {
   const { maxNewTokens, ...rest } = decoding;
   const out: Raw[] = [];
@@ -105,20 +120,35 @@ export async function runFimEval(sets: readonly TaskSet[], opts: FimEvalOptions)
     opts.onProgress?.({ phase, done, total });
     return () => opts.onProgress?.({ phase, done: ++done, total });
   };
-  // One completer for both: the adapter is switched on after the base run (graph inputs, no reload).
-  const completer = await Completer.load(opts.modelDir, { threads: opts.threads, device: opts.device, quant: opts.quant });
   let base: Raw[];
   let adapter: Raw[] | undefined;
-  try {
-    base = await generateAll(completer, tasks, decoding, progress('base', tasks.length));
-    if (opts.adapterDir) {
-      await completer.setAdapter(opts.adapterDir);
-      adapter = await generateAll(completer, tasks, decoding, progress('adapter', tasks.length));
+  let fimFamily = '';
+  if (opts.completers) {
+    const run = async (open: () => Promise<FimCompleter>, phase: EvalPhase) => {
+      const c = await open();
+      try {
+        fimFamily = c.template.family;
+        return await generateAll(c, tasks, decoding, progress(phase, tasks.length));
+      } finally {
+        await c.release();
+      }
+    };
+    base = await run(opts.completers.base, 'base');
+    if (opts.completers.adapter) adapter = await run(opts.completers.adapter, 'adapter');
+  } else {
+    // One completer for both: the adapter is switched on after the base run (graph inputs, no reload).
+    const completer = await Completer.load(opts.modelDir, { threads: opts.threads, device: opts.device, quant: opts.quant });
+    try {
+      base = await generateAll(completer, tasks, decoding, progress('base', tasks.length));
+      if (opts.adapterDir) {
+        await completer.setAdapter(opts.adapterDir);
+        adapter = await generateAll(completer, tasks, decoding, progress('adapter', tasks.length));
+      }
+    } finally {
+      await completer.release();
     }
-  } finally {
-    await completer.release();
+    fimFamily = completer.template.family;
   }
-  const fimFamily = completer.template.family;
 
   // One judge for both columns, the base model, so a difference in cos comes from the texts alone.
   const judge = await HiddenStateJudge.load(opts.modelDir, { threads: opts.threads, device: opts.device, quant: opts.quant });

@@ -38,7 +38,7 @@ export { summarizeSet, type SetSummary, type Delta } from './set-summary.js';
 export { HiddenStateJudge, MAX_JUDGED_TOKENS } from './hidden-cosine.js';
 export {
   runFimEval, checkAdapterDir, DEFAULT_MAX_TOKENS, type DecodingOptions, type EvalPhase, type EvalProgress,
-  type FimEvalOptions, type FimEvalResult, type GeneratedMiddle, type TaskResult,
+  type FimEvalOptions, type FimEvalResult, type GeneratedMiddle, type TaskResult, type FimCompleter, type FimCompleters,
 } from './fim-eval.js';
 export {
   evaluateFolder, parseTaskSets, DEFAULT_TASK_SETS, DEFAULT_LIMIT, DEFAULT_RESAMPLES,

@@ -51,7 +51,19 @@ export function resolveFimMode(asked: FimOrder | 'auto', preferred: FimMode, mod
 }
 
 /** The local engine: the Completer keeps the previous prompt's KV cache, so typing forward reuses it. */
-export function localGenerator(completer: Completer, warn: (line: string) => void = () => undefined): Generator {
+/**
+ * What a generator needs of a model: the engine's Completer, or the remote backend's RemoteCompleter
+ * (prompt built here, tokens made by an OpenAI-compatible server), so both get the same window and clean-up.
+ */
+export interface FimModel {
+  tokenizer: Completer['tokenizer'];
+  folder: { config: Completer['folder']['config'] };
+  template: Completer['template'];
+  preferredFimMode: Completer['preferredFimMode'];
+  complete: Completer['complete'];
+}
+
+export function localGenerator(completer: FimModel, warn: (line: string) => void = () => undefined): Generator {
   let warned = false;
   return {
     countTokens: memoTokenCounter((t) => completer.tokenizer.encode(t)),

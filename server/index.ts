@@ -42,4 +42,21 @@ export type { CompletionInput, Completion, CompletionServiceOptions } from './co
 export { localGenerator, resolveFimMode } from './generator.js';
 export type { Generator, GenerationRequest, Generation } from './generator.js';
 export { remoteGenerator } from './remote-generator.js';
-export type { CompletionBackend, BackendRequest, BackendResult, RemoteModel } from './remote-generator.js';
+export type { RemoteModel } from './remote-generator.js';
+
+// Beyond one machine: the OpenAI-compatible HTTP server and the client for remote backends.
+export { startHttpServer } from './http/http-server.js';
+export type { HttpServerOptions, RunningHttpServer } from './http/http-server.js';
+export { DEFAULT_LIMITS } from './http/completion-request.js';
+export type { Limits } from './http/completion-request.js';
+export { BackendError } from './backend/completion-backend.js';
+export type { CompletionBackend, BackendRequest, BackendResult } from './backend/completion-backend.js';
+export { LocalBackend } from './backend/local-backend.js';
+export { OpenAiBackend, serverRoot } from './backend/openai-client.js';
+export type { OpenAiBackendOptions } from './backend/openai-client.js';
+export { adapterNameFor } from './backend/adapter-name.js';
+export { RemoteCompleter, cutAtLoop } from './backend/remote-completer.js';
+export { openRemoteCompleter } from './backend/open-remote.js';
+export { checkBackendSetting } from './backend/backend-setting.js';
+export type { BackendSetting } from './backend/backend-setting.js';
+export { registerAdapter, checkRegisterTarget } from './backend/register-adapter.js';

@@ -6,27 +6,9 @@ import type { FimMode, FimTemplate } from '../engine/index.js';
 import { resolveFimMode, type Generator } from './generator.js';
 import { neutralizeSpecialTokens } from './special-tokens.js';
 import type { TokenCounter } from './token-counter.js';
+import type { BackendRequest, BackendResult, CompletionBackend } from './backend/completion-backend.js';
 
-export interface BackendRequest {
-  prompt: string;
-  maxTokens: number;
-  temperature: number;
-  topP?: number;
-  stop: string[];
-  signal: AbortSignal;
-  /** Streamed text as it arrives, so the caller can stop at the end of the line or block. */
-  onText?: (delta: string) => void;
-}
-
-export interface BackendResult {
-  text: string;
-  finishReason: string;
-}
-
-/** What the service needs of a remote backend. */
-export interface CompletionBackend {
-  complete(req: BackendRequest): Promise<BackendResult>;
-}
+export type { BackendRequest, BackendResult, CompletionBackend };
 
 export interface RemoteModel {
   template: FimTemplate;

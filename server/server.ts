@@ -21,6 +21,8 @@ import { Mutex } from './request-queue.js';
 import { SUGGEST_DIFF, suggestDiffCommand } from './suggest-diff-command.js';
 import { guardedTransport } from './transport.js';
 import { Workspace, workspaceRoot } from './workspace.js';
+import { RemoteHost } from './backend/remote-host.js';
+import type { RemoteCompleter } from './backend/remote-completer.js';
 
 export const COMMANDS = { status: 'codefudge.status', adapt: 'codefudge.adapt', suggestDiff: SUGGEST_DIFF } as const;
 
@@ -69,22 +71,29 @@ export function startServer(opts: ServerOptions): Connection {
       showError(m);
     },
   });
+  // The `backend` setting: a remote server completes, with the prompt and post-processing from here.
+  const remote = new RemoteHost({ log: (m) => connection.console.info(m), onFailure: (m) => { connection.console.error(m); showError(m); } });
+  const useModel = () => {
+    const s = workspace.settings;
+    remote.use(s.backend, s.model ?? opts.model);
+    if (!s.backend) host.use(s.model ?? opts.model, s.quant ?? opts.quant);
+  };
   const documents = new DocumentStore((line) => connection.console.warn(line), (uri) => requests.forget(uri));
   const workspace = new Workspace({
     log: { info: (l) => connection.console.info(l), warn: (l) => connection.console.warn(l) },
     setAdapter: (dir, stamp) => void host.setAdapter(dir, stamp),
     changed: (changed) => {
-      if (changed.includes('model') || changed.includes('quant')) host.use(workspace.settings.model ?? opts.model, workspace.settings.quant ?? opts.quant);
+      if (changed.includes('model') || changed.includes('quant') || changed.includes('backend')) useModel();
       for (const doc of documents.all()) requests.forget(doc.uri);
     },
     adapterPollMs: opts.adapterPollMs,
   });
   // One generator per loaded model: it remembers token counts of the lines it has measured.
-  const generators = new WeakMap<Completer, Generator>();
+  const generators = new WeakMap<Completer | RemoteCompleter, Generator>();
   const service = new CompletionService({
     settings: () => workspace.settings,
     generator: async () => {
-      const completer = await host.completer();
+      const completer = workspace.settings.backend ? await remote.completer() : await host.completer();
       if (!completer) return undefined;
       let g = generators.get(completer);
       if (!g) generators.set(completer, (g = localGenerator(completer, (l) => connection.console.warn(l))));
@@ -128,6 +137,7 @@ export function startServer(opts: ServerOptions): Connection {
   function status() {
     return {
       model: host.status(),
+      backend: remote.status(),
       workspace: workspace.root ?? null,
       settings: workspace.settings,
       ...requests.status(),
@@ -141,7 +151,7 @@ export function startServer(opts: ServerOptions): Connection {
     canCreateProgress = params.capabilities?.window?.workDoneProgress === true;
     clientName = typeof params.clientInfo?.name === 'string' ? params.clientInfo.name.toLowerCase() : '';
     workspace.apply(params.initializationOptions ?? {}, 'initializationOptions');
-    host.use(workspace.settings.model ?? opts.model, workspace.settings.quant ?? opts.quant);
+    useModel();
     workspace.refreshAdapter();
     return {
       capabilities: {

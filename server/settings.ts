@@ -1,5 +1,6 @@
 // The server's settings: defaults, and merging what a client sends (initializationOptions,
 // workspace/didChangeConfiguration) with a report of every value it had to ignore.
+import { checkBackendSetting, type BackendSetting } from './backend/backend-setting.js';
 
 export type CompletionMode = 'single-line' | 'multi-line';
 /** Prompt order: prefix-suffix-middle, or suffix-prefix-middle (where the model's FIM template has it). */
@@ -35,6 +36,8 @@ export interface Settings {
   invokedIsAutomatic?: boolean;
   /** Weights int4 or int8 (quantized at load, cached) or none (float32); undefined: `--quant`, else by model size. */
   quant?: 'int4' | 'int8' | 'none';
+  /** An OpenAI-compatible server that completes instead of this process (vLLM, llama-server, Ollama, serve --http). */
+  backend?: BackendSetting;
 }
 
 export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
@@ -72,6 +75,7 @@ const CHECKS: Record<keyof Settings, Check> = {
   invokedIsAutomatic: (v) => (v === null ? { ok: true, value: undefined } : bool(v)),
   quant: (v) => (v === null || v === '' ? { ok: true, value: undefined }
     : v === 'int4' || v === 'int8' || v === 'none' ? { ok: true, value: v } : { ok: false, expected: '"int4", "int8" or "none"' }),
+  backend: checkBackendSetting,
 };
 
 /** Clients send settings bare or under a "codefudge" key (the VS Code convention). */
@@ -109,7 +113,8 @@ export function mergeSettings(base: Settings, raw: unknown): MergedSettings {
       problems.push(`setting "${key}" must be ${r.expected}, got ${JSON.stringify(value)}`);
       continue;
     }
-    if (settings[name] !== r.value) changed.push(name);
+    // Compared as JSON: an object setting sent again unchanged is no change.
+    if (JSON.stringify(settings[name]) !== JSON.stringify(r.value)) changed.push(name);
     (settings as unknown as Record<string, unknown>)[name] = r.value;
   }
   return { settings, problems, changed };

@@ -18,7 +18,7 @@ export type { Kept, TextEncoder } from './token-budget.js';
 export { commitDiffPrompt, commitDiffHeader, commitDiffInput, fitCommitDiffInput, MAX_MESSAGE_TOKENS, MAX_PATH_CHARS } from './commit-diff-prompt.js';
 export type { CommitDiffRequest } from './commit-diff-prompt.js';
 export { suggestDiff, SUGGEST_DEFAULTS } from './suggest-diff.js';
-export type { SuggestDiffOptions, DiffSuggestion } from './suggest-diff.js';
+export type { SuggestDiffOptions, DiffSuggestion, RemoteTextBackend, SuggestModel } from './suggest-diff.js';
 export { checkCandidate, firstApplicable } from './pick-candidate.js';
 export type { DiffCandidate, AppliedDiff } from './pick-candidate.js';
 export { diffEnd } from './diff-stop.js';

@@ -2,10 +2,12 @@
 // repository's adapter (or the one named), suggests, and writes the change when asked.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { ADAPTER_CONFIG, Completer, modelDirFor, workspaceAdapterDir, type SessionOptions } from '../engine/index.js';
+import {
+  ADAPTER_CONFIG, Completer, detectFimTemplate, loadTokenizer, modelDirFor, readModelConfig, workspaceAdapterDir, type SessionOptions,
+} from '../engine/index.js';
 import { UserError, writeFileAtomic } from '../common/index.js';
 import { checkMessage, readRepoFile, type RepoFile } from './repo-file.js';
-import { suggestDiff, type DiffSuggestion, type SuggestDiffOptions } from './suggest-diff.js';
+import { suggestDiff, type DiffSuggestion, type SuggestDiffOptions, type SuggestModel } from './suggest-diff.js';
 
 export interface RepoSuggestOptions extends SuggestDiffOptions {
   repo: string;
@@ -47,11 +49,22 @@ export function replaceFileText(file: string, text: string): void {
   });
 }
 
+/** The model folder's tokenizer, template and config, without loading its weights. */
+async function tokenizerOnly(dir: string): Promise<SuggestModel & { release(): Promise<void> }> {
+  const tokenizer = await loadTokenizer(dir);
+  const template = detectFimTemplate(tokenizer);
+  if (!template) throw new UserError(`model "${dir}" has no fill-in-the-middle tokens in its tokenizer`);
+  return { tokenizer, template, folder: { config: readModelConfig(dir) }, release: async () => undefined };
+}
+
 export async function suggestDiffInRepo(opts: RepoSuggestOptions): Promise<RepoSuggestion> {
   const message = checkMessage(opts.message);
   const file = await readRepoFile(opts.repo, opts.file);
-  const adapterDir = adapterFor(file.root, opts.adapterDir);
-  const completer = await Completer.load(await modelDirFor(opts.model), { ...opts.session, adapter: adapterDir ?? undefined });
+  // With a remote backend the adapter is the server's (named in the backend's model); here only the tokenizer is read.
+  const adapterDir = opts.remote ? null : adapterFor(file.root, opts.adapterDir);
+  const completer: SuggestModel & { release(): Promise<void> } = opts.remote
+    ? await tokenizerOnly(await modelDirFor(opts.model))
+    : await Completer.load(await modelDirFor(opts.model), { ...opts.session, adapter: adapterDir ?? undefined });
   let suggestion: DiffSuggestion;
   try {
     suggestion = await suggestDiff(completer, { message, path: file.path, before: file.text }, opts);

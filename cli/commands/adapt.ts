@@ -5,11 +5,13 @@ import { adapt, formatSeconds, parseDuration, type AdaptEvent, type AdaptResult,
 import { checkFlags, deviceFlag, flagBool, flagInt, flagNumber, flagString, parseArgs, QUANT_USAGE, quantFlag, type Args } from '../args.js';
 import type { Command } from '../command.js';
 import { splitSpec, takeRepeated } from '../history-flags.js';
+import { registerFlags, registerTarget } from '../register-flags.js';
 
 const REPEATABLE = ['include', 'exclude'];
 const FLAGS = [
   'model', 'out', 'time', 'steps', 'rank', 'alpha', 'targets', 'dropout', 'lr', 'warmup', 'batch', 'accum', 'seq', 'cutoff',
   'holdout', 'mix', 'replay', 'fim-loss', 'max-examples', 'epochs', 'from-scratch', 'seed', 'threads', 'device', 'quiet', 'quant',
+  ...registerFlags.names,
 ];
 
 /** A flag's value when given, else undefined (so the run's defaults, or an interrupted run's settings, apply). */
@@ -110,7 +112,8 @@ export const command: Command = {
   --from-scratch       ignore the existing adapter and any interrupted run
 ${QUANT_USAGE}
                        (int4/int8: QLoRA, the adapter trains over the quantized frozen weights)
-  --seed N             (0)   --threads N   --device cpu|cuda   --quiet`,
+  --seed N             (0)   --threads N   --device cpu|cuda   --quiet
+${registerFlags.help}`,
   async run(argv) {
     const { rest, values } = takeRepeated(argv, REPEATABLE);
     const args = parseArgs(rest, ['from-scratch', 'quiet']);
@@ -123,6 +126,9 @@ ${QUANT_USAGE}
     const split = args.flags.has('cutoff') || args.flags.has('holdout') ? splitSpec(flagString(args, 'cutoff'), flagString(args, 'holdout')) : undefined;
     const targets = flagString(args, 'targets')?.split(',').map((t) => t.trim()).filter(Boolean);
     if (targets && !targets.length) throw new UserError('--targets needs at least one projection name');
+
+    // Checked before training, so a wrong URL does not waste the run.
+    const register = await registerTarget(args, args.positionals[0], flagString(args, 'out'));
 
     const controller = new AbortController();
     const progress = reporter(flagBool(args, 'quiet'));
@@ -174,5 +180,6 @@ ${QUANT_USAGE}
     }
     if (result.status === 'stopped') { process.exitCode = 130; return; }
     if (result.status === 'trained') process.stdout.write(`${report(result)}\n`);
+    if (register) process.stdout.write(`${await register(result.outDir)}\n`);
   },
 };

@@ -9,6 +9,7 @@ import { embeddedModelReport, fimTable, writeModelCard } from '../../bench/embed
 import { formatQuantAccuracy, quantAccuracy } from '../../bench/quant-accuracy.js';
 import { RANDOM_MODEL_SHAPES, writeRandomModelWithTokenizer } from '../../bench/random-model.js';
 import { checkFlags, flagInt, flagString, parseArgs, quantFlag } from '../args.js';
+import { benchHttp, formatHttpBench, type HttpBenchOptions } from '../../bench/http-serve.js';
 import type { Command } from '../command.js';
 
 async function infer(argv: string[]): Promise<void> {
@@ -158,6 +159,25 @@ function randomModel(argv: string[]): void {
   process.stdout.write(`wrote ${out}: ${shape} shape (${cfg.numLayers} layers, hidden ${cfg.hiddenSize}, vocabulary ${cfg.vocabSize}), random float32 weights, the embedded model's tokenizer\n`);
 }
 
+async function http(argv: string[]): Promise<void> {
+  const args = parseArgs(argv, ['stream', 'json']);
+  checkFlags(args, ['model', 'requests', 'max-tokens', 'concurrency', 'threads', 'stream', 'json']);
+  const concurrency = (flagString(args, 'concurrency', '1,4,16') ?? '').split(',').map(Number);
+  if (!concurrency.every((c) => Number.isInteger(c) && c >= 1)) throw new UserError(`--concurrency must be positive integers separated by commas, got "${flagString(args, 'concurrency')}"`);
+  const o: HttpBenchOptions = {
+    model: await modelDirFor(flagString(args, 'model')),
+    requests: flagInt(args, 'requests', 64),
+    maxTokens: flagInt(args, 'max-tokens', 16),
+    concurrency,
+    stream: args.flags.has('stream'),
+    threads: args.flags.has('threads') ? flagInt(args, 'threads', 1) : undefined,
+    log: (l) => process.stderr.write(l + '\n'),
+  };
+  if (o.requests < 1 || o.maxTokens < 1) throw new UserError('--requests and --max-tokens must be at least 1');
+  const r = await benchHttp(o);
+  process.stdout.write((args.flags.has('json') ? JSON.stringify({ options: { ...o, log: undefined }, ...r }, null, 2) : formatHttpBench(o, r)) + '\n');
+}
+
 export const command: Command = {
   name: 'bench',
   summary: 'measure inference speed (bench infer) or LoRA training speed (bench lora)',
@@ -173,7 +193,9 @@ export const command: Command = {
        codefudge bench quant-accuracy --corpus DIR [--model DIR] [--rows 200] [--json]
          (int8 and int4 top-1 agreement with float32 and validation-loss increase over the corpus's held-out rows)
        codefudge bench random-model --out DIR [--shape ${Object.keys(RANDOM_MODEL_SHAPES).join('|')}] [--seed 0]
-         (a random-weight model of that shape with the embedded tokenizer, for bench infer/typing/lora)`,
+         (a random-weight model of that shape with the embedded tokenizer, for bench infer/typing/lora)
+       codefudge bench http [--model DIR] [--requests 64] [--max-tokens 16] [--concurrency 1,4,16] [--stream] [--threads N] [--json]
+         (codefudge serve --http under 1, 4 and 16 concurrent clients: requests/s, p50/p95 latency, beside in-process)`,
   async run(argv) {
     const [what, ...rest] = argv;
     if (what === 'infer') return infer(rest);
@@ -182,6 +204,7 @@ export const command: Command = {
     if (what === 'typing') return typing(rest);
     if (what === 'quant-accuracy') return quantAccuracyCommand(rest);
     if (what === 'random-model') return randomModel(rest);
-    throw new UserError(`bench: unknown benchmark "${what ?? ''}" (infer, lora, model-report, typing, quant-accuracy, random-model)`);
+    if (what === 'http') return http(rest);
+    throw new UserError(`bench: unknown benchmark "${what ?? ''}" (infer, lora, model-report, typing, quant-accuracy, random-model, http)`);
   },
 };

@@ -5,6 +5,7 @@ import { UserError, messageOf } from '../../common/index.js';
 import { checkFlags, deviceFlag, flagInt, flagString, parseArgs, QUANT_USAGE, quantFlag } from '../args.js';
 import type { Command } from '../command.js';
 import { generationFlags, generationOptions } from './generation-flags.js';
+import { backendFlags, remoteFromFlags, userErrors } from '../backend-flags.js';
 
 /** Splits FILE:LINE:COL (1-based, as editors show positions) from the right, so paths may contain colons. */
 function parsePosition(spec: string): { file: string; line: number; col: number } {
@@ -49,10 +50,11 @@ export const command: Command = {
   --threads N         CPU threads (default: all cores)
   --device cpu|cuda   execution provider (cpu; cuda needs onnxruntime-node's CUDA build, see README)
 ${QUANT_USAGE}
-${generationFlags.help}`,
+${generationFlags.help}
+${backendFlags.help}`,
   async run(argv) {
     const args = parseArgs(argv);
-    checkFlags(args, ['model', 'adapter', 'max-tokens', 'stop', 'threads', 'device', 'quant', ...generationFlags.names]);
+    checkFlags(args, ['model', 'adapter', 'max-tokens', 'stop', 'threads', 'device', 'quant', ...generationFlags.names, ...backendFlags.names]);
     if (args.positionals.length !== 1) throw new UserError('complete takes exactly one FILE:LINE:COL');
     const { file, line, col } = parsePosition(args.positionals[0]);
     let text: string;
@@ -64,7 +66,9 @@ ${generationFlags.help}`,
     const offset = offsetOf(text, file, line, col);
     const stop = flagString(args, 'stop', 'block');
     if (stop !== 'line' && stop !== 'block' && stop !== 'none') throw new UserError(`--stop must be line, block or none, got "${stop}"`);
-    const completer = await Completer.load(await modelDirFor(flagString(args, 'model')), {
+    const remote = await remoteFromFlags(args);
+    if (remote && args.flags.has('adapter')) throw new UserError('--adapter loads an adapter here; with --backend name the server\'s adapter with --backend-adapter');
+    const completer = remote ?? await Completer.load(await modelDirFor(flagString(args, 'model')), {
       threads: args.flags.has('threads') ? flagInt(args, 'threads', 0) : undefined,
       device: deviceFlag(args),
       quant: quantFlag(args),
@@ -73,10 +77,10 @@ ${generationFlags.help}`,
     if (stop === 'none') {
       // The model alone (its own prompt cut, no end of line or block): for scripts and experiments.
       try {
-        const result = await completer.complete({
+        const result = await userErrors(() => completer.complete({
           prefix: text.slice(0, offset), suffix: text.slice(offset), maxNewTokens: flagInt(args, 'max-tokens', DEFAULT_SETTINGS.maxTokens),
           stopOnLoop: true, ...generationOptions(args),
-        });
+        }));
         process.stdout.write(result.text + (result.text.endsWith('\n') ? '' : '\n'));
       } finally {
         await completer.release();
@@ -92,7 +96,7 @@ ${generationFlags.help}`,
     };
     const service = new CompletionService({ settings: () => settings, generator: async () => localGenerator(completer, (l) => process.stderr.write(`codefudge: ${l}\n`)) });
     try {
-      const c = await service.complete({ view: textView(text), offset, line: line - 1, languageId: languageOf(file), decoding });
+      const c = await userErrors(() => service.complete({ view: textView(text), offset, line: line - 1, languageId: languageOf(file), decoding }));
       const out = c?.text ?? '';
       process.stdout.write(out + (out.endsWith('\n') ? '' : '\n'));
     } finally {

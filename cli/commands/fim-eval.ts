@@ -6,6 +6,7 @@ import { parseCutoff, parseHoldout, type SplitSpec } from '../../history/index.j
 import { checkFlags, flagInt, flagString, parseArgs, QUANT_USAGE, quantFlag, type Args } from '../args.js';
 import type { Command } from '../command.js';
 import { generationFlags, generationOptions } from './generation-flags.js';
+import { backendFlags, remoteColumnsFromFlags, userErrors } from '../backend-flags.js';
 
 const PHASE_LABEL: Record<FolderProgress['phase'], string> = {
   history: 'history', base: 'base   ', adapter: 'adapter', cosine: 'cosine ',
@@ -71,6 +72,8 @@ ${QUANT_USAGE}
                       instead of the table; --json=FILE writes it to FILE
   --html FILE         write a self-contained HTML report with charts and examples
 ${generationFlags.help.split('\n').filter((l) => !l.includes('--seed')).join('\n')}
+${backendFlags.help}
+                      (fim-eval: the adapter column is --backend-adapter's; --model still judges cosine)
 
 Stop rules: single-line middles end at a newline; multi-line ones at a blank line or a line
 indented less than their first; random spans only at the model's end-of-middle token.`,
@@ -78,7 +81,7 @@ indented less than their first; random spans only at the model's end-of-middle t
     const args = parseArgs(argv, ['json']);
     checkFlags(args, [
       'model', 'adapter', 'tasks', 'limit', 'max-tokens', 'cutoff', 'holdout', 'resamples', 'threads', 'json', 'html', 'quant',
-      ...generationFlags.names,
+      ...generationFlags.names, ...backendFlags.names,
     ]);
     if (args.positionals.length !== 1) throw new UserError('fim-eval takes exactly one folder (see codefudge fim-eval --help)');
     const json = flagString(args, 'json');
@@ -93,11 +96,15 @@ indented less than their first; random spans only at the model's end-of-middle t
     const split = splitSpec(args);
     const threads = args.flags.has('threads') ? positive(args, 'threads', 1, 1) : undefined;
     const quant = quantFlag(args);
+    const completers = remoteColumnsFromFlags(args);
+    if (completers && args.flags.has('adapter')) throw new UserError('--adapter loads an adapter here; with --backend name the server\'s adapter with --backend-adapter');
+    if (completers && commitDiff) throw new UserError('commit-diff tasks run beam search in this process; leave out --backend, or the commit-diff set');
     const modelDir = await modelDirFor(flagString(args, 'model'));
     const progress = progressReporter();
-    const report = commitDiff && !fimSets ? undefined : await evaluateFolder({
+    const report = commitDiff && !fimSets ? undefined : await userErrors(() => evaluateFolder({
       dir: args.positionals[0],
       modelDir,
+      completers,
       adapterDir: flagString(args, 'adapter'),
       sets,
       limit,
@@ -109,7 +116,7 @@ indented less than their first; random spans only at the model's end-of-middle t
       quant,
       onProgress: progress.onProgress,
       onNote: (note) => process.stderr.write(`codefudge: note: ${note}\n`),
-    });
+    }));
     const diffReport = commitDiff ? await evaluateCommitDiff({
       dir: args.positionals[0], modelDir, adapterDir: flagString(args, 'adapter'), limit, seed: seed ?? 0, split, resamples, threads, quant,
       beams: args.flags.has('beams') ? decoding.numBeams : undefined, maxNewTokens: maxTokens, onProgress: progress.onProgress,

@@ -2,8 +2,9 @@ import { checkFlags, flagBool, flagInt, flagNumber, flagString, parseArgs, type 
 import { UserError } from '../../common/index.js';
 import { suggestDiffInRepo, SUGGEST_DEFAULTS } from '../../suggest/index.js';
 import type { Command } from '../command.js';
+import { backendFlags, backendFromFlags, userErrors } from '../backend-flags.js';
 
-const FLAGS = ['repo', 'file', 'message', 'model', 'adapter', 'no-adapter', 'beams', 'max-tokens', 'context', 'length-penalty', 'apply', 'threads', 'quiet', 'quant'];
+const FLAGS = ['repo', 'file', 'message', 'model', 'adapter', 'no-adapter', 'beams', 'max-tokens', 'context', 'length-penalty', 'apply', 'threads', 'quiet', 'quant', ...backendFlags.names];
 
 function positive(args: Args, name: string): number | undefined {
   if (!args.flags.has(name)) return undefined;
@@ -33,7 +34,10 @@ one that applies is printed; when none applies, that is said and the exit status
   --apply             also write the change into the file
   --threads N         inference threads
 ${QUANT_USAGE}
-  --quiet             no notes on stderr`,
+  --quiet             no notes on stderr
+${backendFlags.help}
+                      (suggest-diff: one greedy candidate; --model names the tokenizer; the adapter
+                      is the server's, by --backend-adapter)`,
   async run(argv) {
     const args = parseArgs(argv, ['apply', 'no-adapter', 'quiet']);
     checkFlags(args, FLAGS);
@@ -41,6 +45,9 @@ ${QUANT_USAGE}
     const file = flagString(args, 'file');
     if (!file) throw new UserError('suggest-diff needs --file PATH');
     if (flagBool(args, 'no-adapter') && args.flags.has('adapter')) throw new UserError('give --adapter or --no-adapter, not both');
+    const remote = backendFromFlags(args);
+    if (remote && args.flags.has('adapter')) throw new UserError('--adapter loads an adapter here; with --backend name the server\'s adapter with --backend-adapter');
+    if (remote && (positive(args, 'beams') ?? 1) > 1) throw new UserError('--beams: a remote backend gives one greedy candidate; leave out --beams');
     const quiet = flagBool(args, 'quiet');
     const note = (line: string) => { if (!quiet) process.stderr.write(`codefudge: ${line}\n`); };
     const options = {
@@ -55,15 +62,16 @@ ${QUANT_USAGE}
       lengthPenalty: args.flags.has('length-penalty') ? flagNumber(args, 'length-penalty', 1) : undefined,
       apply: flagBool(args, 'apply'),
       session: { threads: positive(args, 'threads'), quant: quantFlag(args) },
+      remote,
     };
-    const result = await suggestDiffInRepo(options);
+    const result = await userErrors(() => suggestDiffInRepo(options));
     const tried = result.candidates.length;
     if (!result.applied) {
       const why = result.candidates.map((c) => c.problem).filter(Boolean);
       throw new UserError(`no suggested diff applies to ${result.file.path} (${tried} candidate${tried === 1 ? '' : 's'}: ${why.join('; ') || 'nothing generated'})`);
     }
     const { candidate } = result.applied;
-    note(`${result.adapterDir ? `adapter ${result.adapterDir}` : 'base model, no adapter'}; candidate ${candidate.rank + 1} applied`
+    note(`${remote ? `backend ${remote.root}, model ${remote.opts.model}` : result.adapterDir ? `adapter ${result.adapterDir}` : 'base model, no adapter'}; candidate ${candidate.rank + 1} applied`
       + (candidate.rank > 0 ? ` (better ones did not: ${result.candidates.slice(0, -1).map((c) => c.problem).join('; ')})` : '')
       + (candidate.repairs.length ? `; repaired: ${candidate.repairs.join(', ')}` : ''));
     process.stdout.write(result.applied.diff);

@@ -30,6 +30,11 @@ export interface GenerateOptions {
    */
   stopOnLoop?: boolean;
   signal?: AbortSignal;
+  /**
+   * Greedy and sampled decoding: called after each token with the text decoded so far (already
+   * cut at a stop). Streaming servers send the new part; beam search has no text until it ends.
+   */
+  onText?: (text: string) => void;
 }
 
 export type StopReason = 'stop-token' | 'stop-string' | 'max-tokens' | 'aborted' | 'loop';
@@ -48,7 +53,7 @@ export interface Decoder {
 }
 
 /** Cuts `text` before the first stop string it contains or where `stopAt` ends it, or returns undefined. */
-function cutAtStop(text: string, opts: Pick<GenerateOptions, 'stopStrings' | 'stopAt'>): string | undefined {
+export function cutAtStop(text: string, opts: Pick<GenerateOptions, 'stopStrings' | 'stopAt'>): string | undefined {
   let cut = -1;
   for (const s of opts.stopStrings ?? []) {
     const i = text.indexOf(s);
@@ -122,6 +127,7 @@ export async function generate(
     text = tok.decode(ids);
     const cut = cutAtStop(text, opts);
     if (cut !== undefined) { text = cut; reason = 'stop-string'; break; }
+    opts.onText?.(text);
     const period = opts.stopOnLoop ? trailingCyclePeriod(ids, LOOP_MAX_PERIOD, LOOP_REPEATS) : 0;
     if (period) {
       ids.length -= period * (LOOP_REPEATS - 1);
