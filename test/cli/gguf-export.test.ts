@@ -80,6 +80,6 @@ describe('codefudge export --gguf and --model FILE.gguf', () => {
     writeFileSync(truncated, bytes.subarray(0, bytes.length - 100));
     assertOneLineError(cli('inspect', 'logits', '--model', truncated, '--ids', '1,2'), /truncated\.gguf: tensor "output\.weight" .* runs past the end of the file/);
     assertOneLineError(cli('bench', 'infer', '--model', model, '--against', 'vllm'), /--against must be llama\.cpp/);
-    assertOneLineError(cli('bench', 'infer', '--model', model, '--against', 'llama.cpp', '--quant', 'q2_k'), /--quant must be q4_0, q8_0 or f32/);
+    assertOneLineError(cli('bench', 'infer', '--model', model, '--against', 'llama.cpp', '--quant', 'q2_k'), /--quant must be int4, int8 or none/);
   });
 });
