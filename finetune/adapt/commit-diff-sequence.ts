@@ -4,7 +4,7 @@
 import type { TrainExample } from '../trainer/batching.js';
 import { commitDiffHeader, fitCommitDiffInput } from './commit-diff-prompt.js';
 import { IGNORE, type SequenceFormat } from './sequence-format.js';
-import { keepHead, type TextEncoder } from './token-budget.js';
+import { keepHead, maxCharsPerToken, reachable, type TextEncoder } from './token-budget.js';
 
 export interface CommitDiffParts {
   message: string;
@@ -45,9 +45,11 @@ export function beforeAroundHunks(tok: TextEncoder, before: string, diff: string
   const lo = Math.min(range.lo, lines.length - 1);
   const hi = Math.min(range.hi, lines.length - 1);
   const cost = new Map<number, number>();
+  const longest = budget * maxCharsPerToken(tok);
   const costOf = (i: number) => {
     let c = cost.get(i);
-    if (c === undefined) cost.set(i, (c = tok.encode(lines[i]).length));
+    // A line longer than the budget can hold is not encoded to find that out.
+    if (c === undefined) cost.set(i, (c = lines[i].length > longest ? budget + 1 : tok.encode(lines[i]).length));
     return c;
   };
   let used = 0;
@@ -68,7 +70,7 @@ export function beforeAroundHunks(tok: TextEncoder, before: string, diff: string
 export function commitDiffSequence(fmt: SequenceFormat, ex: CommitDiffParts): TrainExample | null {
   const tok = fmt.tokenizer;
   const maxDiff = Math.floor(fmt.maxLen * DIFF_SHARE);
-  let diff = tok.encode(ex.diff);
+  let diff = tok.encode(reachable(tok, ex.diff, maxDiff + 1));
   if (diff.length === 0) return null;
   if (diff.length < maxDiff) diff = [...diff, fmt.endId];
   else {
