@@ -73,13 +73,17 @@ export interface HistoryStats {
   filesSkipped: Partial<Record<SkipReason, number>>;
   /** Distinct file contents FIM examples were made from. */
   fimFiles: number;
+  /** Objects git could not read (corrupt, or absent from a partial clone or mirror): skipped, never fetched. */
+  unreadableBlobs: number;
+  /** Commits whose trees could not be read: skipped. */
+  unreadableCommits: number;
   examples: { fim: number; commitDiff: number; temporal: number };
 }
 
 export function emptyStats(): HistoryStats {
   return {
     commits: 0, trainCommits: 0, heldoutCommits: 0, cutoffSha: null, cutoffDate: null,
-    filesChanged: 0, filesSkipped: {}, fimFiles: 0, examples: { fim: 0, commitDiff: 0, temporal: 0 },
+    filesChanged: 0, filesSkipped: {}, fimFiles: 0, unreadableBlobs: 0, unreadableCommits: 0, examples: { fim: 0, commitDiff: 0, temporal: 0 },
   };
 }
 
@@ -117,13 +121,22 @@ export function toCommitDiffExample(item: TemporalItem): CommitDiffExample {
 export async function* walkChanges(
   repo: HistoryRepository, commits: CommitInfo[], opts: ChangeOptions = {}, filter = new FileFilter(opts),
 ): AsyncGenerator<CommitChanges> {
-  const read = (i: number) => readChanges(repo, commits[i], opts, filter);
-  let next = commits.length ? read(0) : null;
-  for (let i = 0; i < commits.length; i++) {
-    const current = await next!;
-    next = i + 1 < commits.length ? read(i + 1) : null;
-    // Keep a pending read from becoming an unhandled rejection if the caller stops early.
-    next?.catch(() => undefined);
+  // A few commits in flight keep git's diff process and the object reader busy; more would only hold memory.
+  const AHEAD = 8;
+  const pending: Array<Promise<CommitChanges>> = [];
+  let issued = 0;
+  const fill = () => {
+    while (issued < commits.length && pending.length < AHEAD) {
+      const p = readChanges(repo, commits[issued++], opts, filter);
+      // Keep a pending read from becoming an unhandled rejection if the caller stops early.
+      p.catch(() => undefined);
+      pending.push(p);
+    }
+  };
+  fill();
+  while (pending.length) {
+    const current = await pending.shift()!;
+    fill();
     yield current;
   }
 }
@@ -170,6 +183,7 @@ export async function* generateExamples(
   if (done === split.train.length) yield* snapshotExamples();
   for await (const changes of walkChanges(repo, commits.slice(first), opts, filter)) {
     const training = done < split.train.length;
+    if (changes.unreadable) stats.unreadableCommits++;
     stats.filesChanged += changes.files.length;
     countSkips(changes.skipped);
     if (training) {
@@ -189,6 +203,7 @@ export async function* generateExamples(
     report('commits', ++done, commits.length);
     if (done === split.train.length) yield* snapshotExamples();
   }
+  stats.unreadableBlobs = repo.cat.unreadable.size;
   if (stats.filesChanged === 0 && stats.fimFiles === 0 && !opts.since) {
     throw new UserError(`no code files in ${repo.path} (every file was skipped by the filters: ${describeSkips(stats)})`);
   }

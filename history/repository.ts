@@ -1,8 +1,9 @@
-import { statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { UserError } from '../engine/index.js';
 import { AttributeReader } from './attributes.js';
 import { CatFile } from './cat-file.js';
+import { DiffStream } from './diff-stream.js';
 import { GitCommandError, GitRunner } from './git.js';
 
 const EMPTY_TREE: Record<string, string> = {
@@ -21,6 +22,12 @@ export interface HistoryRepository {
   readonly emptyTree: string;
   /** The commit `rev` (default HEAD) names. */
   readonly head: string;
+  /** Commits at a shallow clone's boundary: their parents are not there, so they count as roots. */
+  readonly shallow: ReadonlySet<string>;
+  /** A partial clone (`--filter`): blobs may be absent, and are never fetched. */
+  readonly partialClone: boolean;
+  /** The long-lived diff process for these settings. */
+  diffStream(context: number, bigFileBytes: number, timeoutMs: number): DiffStream;
   close(): void;
 }
 
@@ -67,7 +74,22 @@ export async function openRepository(path: string, rev = 'HEAD'): Promise<Histor
   } catch {
     // git older than 2.25 knows only sha1
   }
+  const gitDir = (await git.text(['rev-parse', '--absolute-git-dir'])).trim();
+  const shallow = new Set<string>();
+  try {
+    for (const line of readFileSync(resolve(gitDir, 'shallow'), 'utf8').split('\n')) if (line.trim()) shallow.add(line.trim());
+  } catch {
+    // not shallow
+  }
+  let partialClone = false;
+  try {
+    partialClone = (await git.text(['config', '--get', 'extensions.partialClone'])).trim() !== '';
+  } catch {
+    // not set: not a partial clone
+  }
+  git.isolate(gitDir);
   const cat = new CatFile(git);
+  const streams = new Map<string, DiffStream>();
   return {
     path: abs,
     git,
@@ -75,6 +97,18 @@ export async function openRepository(path: string, rev = 'HEAD'): Promise<Histor
     attributes: new AttributeReader(cat),
     emptyTree: EMPTY_TREE[format] ?? EMPTY_TREE.sha1,
     head,
-    close: () => cat.close(),
+    shallow,
+    partialClone,
+    diffStream(context, bigFileBytes, timeoutMs) {
+      const key = `${context}:${bigFileBytes}`;
+      let s = streams.get(key);
+      if (!s) streams.set(key, (s = new DiffStream(git, { context, bigFileBytes, timeoutMs })));
+      return s;
+    },
+    close: () => {
+      cat.close();
+      for (const s of streams.values()) s.close();
+      git.close();
+    },
   };
 }

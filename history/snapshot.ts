@@ -45,7 +45,7 @@ export async function readSnapshot(
     if (Number(sizeText) > filter.maxFileBytes) { skip('too-large'); continue; }
     if (seen.has(blob)) continue;
     const obj = await repo.cat.read(blob);
-    if (!obj) throw new Error(`blob ${blob} is missing from ${repo.path}`);
+    if (!obj) { skip('unreadable'); continue; }
     if (looksBinary(obj.data)) { skip('binary'); continue; }
     seen.add(blob);
     files.push({ sha, path, blob, text: decodeText(obj.data).text });
