@@ -84,13 +84,16 @@ function normaliseStatus(e: RawEntry): ChangeStatus | null {
 
 /** Reads a blob as text, or says why it cannot be used ('unreadable': git could not read it; never fetched). */
 async function readBlob(
-  repo: HistoryRepository, oid: string, filter: FileFilter,
+  repo: HistoryRepository, oid: string, filter: FileFilter, sizeKnownSmall: boolean,
 ): Promise<{ text: string; encoding: TextEncodingName } | SkipReason> {
-  const info = await repo.cat.info(oid);
-  if (!info) return 'unreadable';
-  if (info.size > filter.maxFileBytes) return 'too-large';
+  if (!sizeKnownSmall) {
+    const info = await repo.cat.info(oid);
+    if (!info) return 'unreadable';
+    if (info.size > filter.maxFileBytes) return 'too-large';
+  }
   const obj = await repo.cat.read(oid);
   if (!obj) return 'unreadable';
+  if (obj.size > filter.maxFileBytes) return 'too-large';
   if (looksBinary(obj.data)) return 'binary';
   return decodeText(obj.data);
 }
@@ -112,9 +115,11 @@ async function classify(
     const sizes = await Promise.all([e.srcOid, e.dstOid].filter((o) => !ZERO_OID.test(o)).map((o) => repo.cat.info(o)));
     return sizes.some((i) => i && i.size > filter.maxFileBytes) ? 'too-large' : 'binary';
   }
+  // A text patch from the stream means git found both sides under its size limit (our maximum).
+  const small = chunk !== undefined && !repo.partialClone;
   const [before, after] = await Promise.all([
-    status === 'A' || ZERO_OID.test(e.srcOid) ? null : readBlob(repo, e.srcOid, filter),
-    status === 'D' || ZERO_OID.test(e.dstOid) ? null : readBlob(repo, e.dstOid, filter),
+    status === 'A' || ZERO_OID.test(e.srcOid) ? null : readBlob(repo, e.srcOid, filter, small),
+    status === 'D' || ZERO_OID.test(e.dstOid) ? null : readBlob(repo, e.dstOid, filter, small),
   ]);
   if (typeof before === 'string') return before;
   if (typeof after === 'string') return after;

@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { modelDirFor, UserError } from '../../engine/index.js';
 import { benchLora } from '../../finetune/index.js';
+import { benchHistory } from '../../bench/history.js';
 import { benchInfer } from '../../bench/infer.js';
 import { benchTypingSession, formatTypingResults, type TypingBenchOptions } from '../../bench/typing-session.js';
 import { embeddedModelReport, fimTable, writeModelCard } from '../../bench/embedded-model-report.js';
@@ -99,22 +100,40 @@ async function typing(argv: string[]): Promise<void> {
   process.stdout.write((args.flags.has('json') ? JSON.stringify({ options: { ...o, log: undefined }, results }, null, 2) : formatTypingResults(o.model, o, results)) + '\n');
 }
 
+async function history(argv: string[]): Promise<void> {
+  const args = parseArgs(argv);
+  checkFlags(args, ['limit']);
+  if (args.positionals.length !== 1) throw new UserError('bench history takes exactly one repository path');
+  const limit = args.flags.has('limit') ? flagInt(args, 'limit', 0) : undefined;
+  if (limit !== undefined && limit < 1) throw new UserError('--limit must be a positive number of commits');
+  const r = await benchHistory(args.positionals[0], { limit, log: (l) => process.stderr.write(l + '\n') });
+  const rate = (s: number) => `${(r.commits / s).toFixed(0)} commits/s`;
+  process.stdout.write([
+    `git log -p --first-parent --numstat: ${r.commits} commits in ${r.gitSeconds.toFixed(2)} s (${rate(r.gitSeconds)}, ${(r.gitBytes / 1e6).toFixed(1)} MB of output)`,
+    `codefudge history read:              ${r.commits} commits in ${r.oursSeconds.toFixed(2)} s (${rate(r.oursSeconds)}; ${r.filesKept} code file changes read with contents, ${r.filesSkipped} skipped${r.unreadableBlobs ? `, ${r.unreadableBlobs} blobs unreadable` : ''})`,
+    `ratio: ${r.ratio.toFixed(2)}x git log -p (goal: at most 3x)`,
+  ].join('\n') + '\n');
+}
+
 export const command: Command = {
   name: 'bench',
-  summary: 'measure inference speed (bench infer) or LoRA training speed (bench lora)',
+  summary: 'measure inference speed (bench infer), LoRA training speed (bench lora) or history reading (bench history)',
   usage: `usage: codefudge bench infer --model DIR [--prompt 256] [--decode 32] [--threads N]
        codefudge bench lora --model DIR [--batch 4] [--seq 256] [--rank 8] [--steps 5] [--threads 2] [--no-baseline]
          (beside the same step in PyTorch: /usr/bin/python3 with Debian's python3-torch)
        codefudge bench model-report --model DIR --corpus DIR [--tasks 50] [--generations 40] [--write-card]
          (validation loss vs a bigram model, fim-eval vs repeat-the-previous-line, loop share)
        codefudge bench typing --model DIR [--edits 200] [--max-tokens 8] [--mode single-line|multi-line] [--spm] [--json]
-         (a scripted typing session through the LSP server: p50/p95 latency with and without prefix-cache reuse)`,
+         (a scripted typing session through the LSP server: p50/p95 latency with and without prefix-cache reuse)
+       codefudge bench history REPO [--limit N]
+         (reading the first-parent history, contents and diffs, beside git log -p --first-parent --numstat; the ratio)`,
   async run(argv) {
     const [what, ...rest] = argv;
     if (what === 'infer') return infer(rest);
     if (what === 'lora') return lora(rest);
     if (what === 'model-report') return modelReport(rest);
     if (what === 'typing') return typing(rest);
-    throw new UserError(`bench: unknown benchmark "${what ?? ''}" (infer, lora, model-report, typing)`);
+    if (what === 'history') return history(rest);
+    throw new UserError(`bench: unknown benchmark "${what ?? ''}" (infer, lora, model-report, typing, history)`);
   },
 };
