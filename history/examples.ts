@@ -194,7 +194,8 @@ export async function* generateExamples(
   stats.readCommits = { train: trainWalk.length, heldout: heldoutWalk.length };
   const walk = [...trainWalk, ...heldoutWalk];
   let done = 0;
-  if (!trainWalk.length) yield* snapshotExamples();
+  // Starting past the cutoff (refreshing through a held-out commit) there is no new snapshot.
+  if (!trainWalk.length && first <= split.train.length) yield* snapshotExamples();
   for await (const changes of walkChanges(repo, walk, opts, filter)) {
     if (opts.signal?.aborted) return;
     const training = done < trainWalk.length;

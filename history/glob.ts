@@ -95,7 +95,20 @@ function splitSegments(p: string, braces: boolean): string[] {
   return parts;
 }
 
+const matchers = new Map<string, PathMatcher>();
+
+/** A matcher for `pattern` (the same pattern compiles once: .gitattributes files repeat across revisions). */
 export function compileGlob(pattern: string, opts: GlobOptions = {}): PathMatcher {
+  const key = `${opts.braces ? 1 : 0}${opts.matchContents ? 1 : 0}${pattern}`;
+  let m = matchers.get(key);
+  if (!m) {
+    if (matchers.size >= 10_000) matchers.clear();
+    matchers.set(key, (m = compile(pattern, opts)));
+  }
+  return m;
+}
+
+function compile(pattern: string, opts: GlobOptions): PathMatcher {
   const braces = opts.braces ?? false;
   let p = pattern;
   const dirOnly = p.endsWith('/') && !p.endsWith('\\/');
@@ -238,6 +251,8 @@ interface BitProgram {
   n: number; eps: number; star: number; anyRun: number; dirs: number; contents: number; one: number;
   classes: ReadonlyArray<readonly [number, (c: string) => boolean]>;
   lits: Map<number, number>;
+  /** `lits` for ASCII, by code. */
+  ascii: Int32Array;
 }
 
 const programs = new WeakMap<readonly Tok[], BitProgram>();
@@ -257,25 +272,27 @@ function bitProgram(tokens: readonly Tok[]): BitProgram {
     one: maskOf(tokens, [ONE]),
     classes: tokens.flatMap((t, i) => (t.kind === CLASS ? [[i, t.test!] as const] : [])),
     lits,
+    ascii: Int32Array.from({ length: 128 }, (_, c) => lits.get(c) ?? 0),
   };
   programs.set(tokens, p);
   return p;
 }
 
 function runBits(tokens: readonly Tok[], path: string): boolean {
-  const { n, eps, star, anyRun, dirs, contents, one, classes, lits } = bitProgram(tokens);
+  const { n, eps, star, anyRun, dirs, contents, one, classes, lits, ascii } = bitProgram(tokens);
   const done = 1 << n;
   const close = (set: number) => {
     for (let prev = -1; prev !== set;) { prev = set; set |= (set & eps) << 1; }
     return set;
   };
+  if (n === 0) return path.length === 0;
   let live = close(1);
   let inside = 0;
   for (let at = 0; at < path.length; at++) {
     const code = path.charCodeAt(at);
     const slash = code === SLASH;
-    let accept = (lits.get(code) ?? 0) | (slash ? 0 : one);
-    for (const [i, test] of classes) if (test(path[at])) accept |= 1 << i;
+    let accept = (code < 128 ? ascii[code] : lits.get(code) ?? 0) | (slash ? 0 : one);
+    for (let k = 0; k < classes.length; k++) if (classes[k][1](path[at])) accept |= 1 << classes[k][0];
     let next = ((live & accept) << 1) | (live & anyRun) | (slash ? 0 : live & star);
     const inDirs = (live | inside) & dirs;
     let nextInside = inDirs | (inside & contents) | (slash ? live & contents : 0);
