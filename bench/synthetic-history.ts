@@ -11,6 +11,8 @@ export interface SyntheticHistoryOptions {
   /** Functions per file; each is four lines. Default 20. */
   functionsPerFile?: number;
   seed?: number;
+  /** Text every file starts with (a licence header, a blank line). */
+  header?: string;
   /** Called every 1000 commits. */
   onProgress?: (done: number, total: number) => void;
 }
@@ -65,7 +67,7 @@ export async function makeSyntheticHistory(dir: string, opts: SyntheticHistoryOp
     const file = c < files ? c : Math.floor(rand() * files);
     const touched = c < files ? fns : 1 + Math.floor(rand() * 3);
     for (let t = 0; t < touched && c >= files; t++) versions[file][Math.floor(rand() * fns)]++;
-    const text = versions[file].map((v, fn) => functionText(file, fn, v)).join('');
+    const text = (opts.header ?? '') + versions[file].map((v, fn) => functionText(file, fn, v)).join('');
     const body = Buffer.from(text, 'utf8');
     const message = Buffer.from(c < files ? `Add module m${file}\n` : `Update m${file}: change ${touched} functions\n`, 'utf8');
     const when = `${start + c * 3600} +0000`;
