@@ -28,6 +28,7 @@ const MAX_UNREADABLE = 100_000;
  */
 class BatchProcess {
   private readonly unreadable: Set<string>;
+  private readonly absent: ReadonlySet<string>;
   private proc: ChildProcessWithoutNullStreams | null = null;
   private readonly pending: Pending[] = [];
   private chunks: Buffer[] = [];
@@ -37,13 +38,18 @@ class BatchProcess {
   /** Bytes needed before the object at the head of the buffer is complete. */
   private need = 0;
 
-  constructor(private readonly git: GitRunner, private readonly withData: boolean, unreadable: Set<string>) {
+  constructor(private readonly git: GitRunner, private readonly withData: boolean, unreadable: Set<string>, absent: ReadonlySet<string>) {
     this.unreadable = unreadable;
+    this.absent = absent;
   }
 
   request(name: string): Promise<GitObject | ObjectInfo | null> {
     // The protocol is line-based: a name with a newline cannot be asked for.
     if (name.includes('\n') || this.unreadable.has(name)) return Promise.resolve(null);
+    if (this.absent.has(name)) {
+      this.unreadable.add(name);
+      return Promise.resolve(null);
+    }
     if (this.failed) return Promise.reject(this.failed);
     const proc = this.start();
     return new Promise((resolve, reject) => {
@@ -148,9 +154,10 @@ export class CatFile {
    */
   readonly unreadable = new Set<string>();
 
-  constructor(git: GitRunner) {
-    this.contents = new BatchProcess(git, true, this.unreadable);
-    this.infos = new BatchProcess(git, false, this.unreadable);
+  /** `absent`: objects known beforehand not to be there (a partial clone's), never asked for. */
+  constructor(git: GitRunner, absent: ReadonlySet<string> = new Set()) {
+    this.contents = new BatchProcess(git, true, this.unreadable, absent);
+    this.infos = new BatchProcess(git, false, this.unreadable, absent);
   }
 
   /** The object with its bytes, or null when it does not exist. */

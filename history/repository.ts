@@ -31,6 +31,19 @@ export interface HistoryRepository {
   close(): void;
 }
 
+/** A promisor remote (git 2.39 records `remote.<name>.promisor`; others `extensions.partialClone`). */
+async function isPartialClone(git: GitRunner): Promise<boolean> {
+  try {
+    const out = (await git.bytes(['config', '--get-regexp', '^(remote\\..*\\.promisor|extensions\\.partialclone)$'])).toString('utf8');
+    return out.split('\n').some((line) => {
+      const [key, value = ''] = line.trim().split(/\s+/, 2);
+      return key !== undefined && key !== '' && (key.toLowerCase().startsWith('extensions.') ? value !== '' : value === 'true');
+    });
+  } catch {
+    return false; // no such key
+  }
+}
+
 function gitWords(e: unknown): string {
   return e instanceof GitCommandError ? e.stderr : String(e);
 }
@@ -81,14 +94,21 @@ export async function openRepository(path: string, rev = 'HEAD'): Promise<Histor
   } catch {
     // not shallow
   }
-  let partialClone = false;
-  try {
-    partialClone = (await git.text(['config', '--get', 'extensions.partialClone'])).trim() !== '';
-  } catch {
-    // not set: not a partial clone
-  }
   git.isolate(gitDir);
-  const cat = new CatFile(git);
+  const absent = new Set<string>();
+  const partialClone = await isPartialClone(git);
+  if (partialClone) {
+    // Asking git for an absent object makes it try the promisor remote (and die when it may not):
+    // list what is absent once, without fetching, and never ask for it.
+    let listing: Buffer;
+    try {
+      listing = await git.bytes(['rev-list', '--objects', '--missing=print', head, '--'], { timeoutMs: 600_000 });
+    } catch (e) {
+      throw new UserError(`cannot list the objects of the partial clone ${path}: ${gitWords(e).trim().split('\n')[0]}`);
+    }
+    for (const line of listing.toString('latin1').split('\n')) if (line.startsWith('?')) absent.add(line.slice(1).trim());
+  }
+  const cat = new CatFile(git, absent);
   const streams = new Map<string, DiffStream>();
   return {
     path: abs,

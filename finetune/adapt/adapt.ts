@@ -16,7 +16,7 @@ import { sampleExamples, HELDOUT_ITEMS_PER_SEQUENCE } from './history-sample.js'
 import type { TrainExample } from '../trainer/batching.js';
 import { TrainLoop, type TrainProgress } from '../trainer/train-loop.js';
 import { loraTarget, type LoraTarget } from '../trainer/train-target.js';
-import { defaultAdapterDir, keepOutOfGit, missingFolders, removeCreated } from './output-folder.js';
+import { checkNoSymlinks, defaultAdapterDir, keepOutOfGit, missingFolders, removeCreated } from './output-folder.js';
 import { checkSameBase, existingAdapter, type AdapterMeta, type BaseModelRef } from './adapter-meta.js';
 import { baseModelFingerprint } from './base-model.js';
 import { formatSeconds } from './duration.js';
@@ -159,8 +159,9 @@ export async function adapt(opts: AdaptOptions): Promise<AdaptResult> {
   const started = performance.now();
   const repo = await openRepository(opts.repo);
   try {
-    const modelDir = await modelDirFor(opts.model);
     const outDir = path.resolve(opts.out ?? defaultAdapterDir(repo.path));
+    checkNoSymlinks(repo.path, outDir);
+    const modelDir = await modelDirFor(opts.model);
     const created = missingFolders(outDir);
     const lock = AdaptLock.acquire(outDir, repo.path);
     let result: AdaptResult | undefined;
