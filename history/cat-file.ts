@@ -115,7 +115,10 @@ class BatchProcess {
       const header = buf.toString('utf8', 0, nl);
       if (header.endsWith(' missing') || header.endsWith(' ambiguous')) {
         this.consume(buf, nl + 1);
-        this.pending.shift()!.resolve(null);
+        const asked = this.pending.shift()!;
+        // An object id that is not there (a missing loose object); `rev:path` names are just absent paths.
+        if (/^[0-9a-f]{40,64}$/.test(asked.name)) this.unreadable.add(asked.name);
+        asked.resolve(null);
         continue;
       }
       const [oid, type, sizeText] = header.split(' ');
