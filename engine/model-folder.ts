@@ -99,7 +99,11 @@ class SafetensorsWeights implements WeightSource {
 function openAll(files: string[]): SafetensorsFile[] {
   const opened: SafetensorsFile[] = [];
   try {
-    for (const file of files) opened.push(SafetensorsFile.open(file));
+    for (const file of files) {
+      // A FIFO or a device would block the read for ever: only regular files are weights.
+      if (!fs.statSync(file).isFile()) throw new UserError(`${file} is not a regular file`);
+      opened.push(SafetensorsFile.open(file));
+    }
   } catch (e) {
     for (const f of opened) f.close();
     throw e;

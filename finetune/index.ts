@@ -31,7 +31,8 @@ export { commitDiffSequence, beforeAroundHunks, hunkLines } from './adapt/commit
 export type { CommitDiffParts } from './adapt/commit-diff-sequence.js';
 export { heldoutSequences, heldoutMiddles } from './adapt/heldout-sequences.js';
 export type { HeldoutOptions } from './adapt/heldout-sequences.js';
-export { pickMix, pickRefresh, toSequences } from './adapt/training-set.js';
+export { pickMix, pickRefresh, toSequences, toSequencesAsync } from './adapt/training-set.js';
+export { sampleExamples, Reservoir } from './adapt/history-sample.js';
 export type { ExamplePick, MixOptions } from './adapt/training-set.js';
 export { spreadEvenly } from './adapt/sampling.js';
 export { meanLosses } from './adapt/evaluate.js';

@@ -99,6 +99,8 @@ export class AttributeReader {
     const key = `${rev}:${dir}`;
     let p = this.files.get(key);
     if (!p) {
+      // Lookups are per commit, and a walk moves on: keep memory bounded on long histories.
+      if (this.files.size >= 20_000) this.files.clear();
       p = this.load(key, dir);
       this.files.set(key, p);
     }

@@ -12,15 +12,23 @@ export interface GitObject extends ObjectInfo {
 }
 
 interface Pending {
+  name: string;
   resolve(v: GitObject | ObjectInfo | null): void;
   reject(e: Error): void;
 }
 
+/** After this many objects git could not read, the repository is too damaged to go on. */
+const MAX_UNREADABLE = 100_000;
+
 /**
  * One long-lived `git cat-file --batch` (or `--batch-check`) process: requests are pipelined
- * and answered in order, which is far faster than a process per object.
+ * and answered in order, which is far faster than a process per object. git dies on an object
+ * it cannot read (a corrupt loose object, a blob a partial clone never fetched): that request
+ * then answers null and is recorded in `unreadable`, and a new process takes the rest.
  */
 class BatchProcess {
+  private readonly unreadable: Set<string>;
+  private readonly absent: ReadonlySet<string>;
   private proc: ChildProcessWithoutNullStreams | null = null;
   private readonly pending: Pending[] = [];
   private chunks: Buffer[] = [];
@@ -30,23 +38,31 @@ class BatchProcess {
   /** Bytes needed before the object at the head of the buffer is complete. */
   private need = 0;
 
-  constructor(private readonly git: GitRunner, private readonly withData: boolean) {}
+  constructor(private readonly git: GitRunner, private readonly withData: boolean, unreadable: Set<string>, absent: ReadonlySet<string>) {
+    this.unreadable = unreadable;
+    this.absent = absent;
+  }
 
   request(name: string): Promise<GitObject | ObjectInfo | null> {
     // The protocol is line-based: a name with a newline cannot be asked for.
-    if (name.includes('\n')) return Promise.resolve(null);
+    if (name.includes('\n') || this.unreadable.has(name)) return Promise.resolve(null);
+    if (this.absent.has(name)) {
+      this.unreadable.add(name);
+      return Promise.resolve(null);
+    }
     if (this.failed) return Promise.reject(this.failed);
     const proc = this.start();
     return new Promise((resolve, reject) => {
-      this.pending.push({ resolve, reject });
+      this.pending.push({ name, resolve, reject });
       proc.stdin.write(name + '\n');
     });
   }
 
   close(): void {
     if (!this.proc) return;
-    this.proc.stdin.end();
+    const proc = this.proc;
     this.proc = null;
+    proc.stdin.end();
   }
 
   private start(): ChildProcessWithoutNullStreams {
@@ -62,8 +78,23 @@ class BatchProcess {
     };
     proc.on('error', (e) => fail(new GitCommandError(args, e.message, null)));
     proc.on('close', (code) => {
-      if (this.pending.length) fail(new GitCommandError(args, this.stderr || 'cat-file exited early', code));
       if (this.proc === proc) this.proc = null;
+      if (!this.pending.length || this.failed) return;
+      // git stopped at the oldest unanswered request: that object is unreadable; the rest go to a new process.
+      const culprit = this.pending.shift()!;
+      this.unreadable.add(culprit.name);
+      this.chunks = [];
+      this.buffered = 0;
+      this.need = 0;
+      this.stderr = '';
+      if (this.unreadable.size > MAX_UNREADABLE) {
+        fail(new GitCommandError(args, `more than ${MAX_UNREADABLE} objects cannot be read`, code));
+        return;
+      }
+      culprit.resolve(null);
+      if (!this.pending.length) return;
+      const next = this.start();
+      for (const p of this.pending) next.stdin.write(p.name + '\n');
     });
     this.proc = proc;
     return proc;
@@ -84,7 +115,10 @@ class BatchProcess {
       const header = buf.toString('utf8', 0, nl);
       if (header.endsWith(' missing') || header.endsWith(' ambiguous')) {
         this.consume(buf, nl + 1);
-        this.pending.shift()!.resolve(null);
+        const asked = this.pending.shift()!;
+        // An object id that is not there (a missing loose object); `rev:path` names are just absent paths.
+        if (/^[0-9a-f]{40,64}$/.test(asked.name)) this.unreadable.add(asked.name);
+        asked.resolve(null);
         continue;
       }
       const [oid, type, sizeText] = header.split(' ');
@@ -117,10 +151,16 @@ class BatchProcess {
 export class CatFile {
   private readonly contents: BatchProcess;
   private readonly infos: BatchProcess;
+  /**
+   * Names git could not read (corrupt, or absent from a partial clone or a mirror), and those
+   * known absent beforehand: they answer null without asking git again.
+   */
+  readonly unreadable = new Set<string>();
 
-  constructor(git: GitRunner) {
-    this.contents = new BatchProcess(git, true);
-    this.infos = new BatchProcess(git, false);
+  /** `absent`: objects known beforehand not to be there (a partial clone's), never asked for. */
+  constructor(git: GitRunner, absent: ReadonlySet<string> = new Set()) {
+    this.contents = new BatchProcess(git, true, this.unreadable, absent);
+    this.infos = new BatchProcess(git, false, this.unreadable, absent);
   }
 
   /** The object with its bytes, or null when it does not exist. */

@@ -1,7 +1,9 @@
+import { UserError } from '../common/index.js';
 import type { CommitInfo } from './commits.js';
 import { decodeText, looksBinary, type TextEncodingName } from './decode.js';
 import { FileFilter, type FileFilterOptions, type SkipReason } from './filters.js';
 import { decodeFileDiff, splitPatch } from './patch.js';
+import { GitTimeoutError } from './git.js';
 import { parseRawZ, type RawEntry } from './raw-diff.js';
 import type { HistoryRepository } from './repository.js';
 
@@ -40,6 +42,8 @@ export interface CommitChanges {
   base: string;
   files: FileChange[];
   skipped: SkippedFile[];
+  /** git could not read the commit's trees (a damaged repository): it contributes nothing. */
+  unreadable?: boolean;
 }
 
 export interface ChangeOptions extends FileFilterOptions {
@@ -55,7 +59,9 @@ export interface ChangeOptions extends FileFilterOptions {
 
 const ZERO_OID = /^0+$/;
 const REGULAR = new Set(['100644', '100755']);
-const DIFF_FLAGS = ['-r', '-z', '-M', '--no-ext-diff', '--no-textconv', '--no-color'];
+const DIFF_FLAGS = ['-r', '-z', '--no-ext-diff', '--no-textconv', '--no-color'];
+/** A single git call for one commit that takes longer than this is stuck, not slow. */
+const GIT_TIMEOUT_MS = 120_000;
 
 interface Candidate {
   entry: RawEntry;
@@ -76,25 +82,26 @@ function normaliseStatus(e: RawEntry): ChangeStatus | null {
   }
 }
 
-function entryKey(e: RawEntry): string {
-  return `${e.status}\0${e.srcPath}\0${e.dstPath}`;
-}
-
-/** Reads a blob as text, or says why it cannot be used. */
+/** Reads a blob as text, or says why it cannot be used ('unreadable': git could not read it; never fetched). */
 async function readBlob(
-  repo: HistoryRepository, oid: string, filter: FileFilter,
+  repo: HistoryRepository, oid: string, filter: FileFilter, sizeKnownSmall: boolean,
 ): Promise<{ text: string; encoding: TextEncodingName } | SkipReason> {
-  const info = await repo.cat.info(oid);
-  if (!info) throw new Error(`blob ${oid} is missing from ${repo.path}`);
-  if (info.size > filter.maxFileBytes) return 'too-large';
+  if (!sizeKnownSmall) {
+    const info = await repo.cat.info(oid);
+    if (!info) return 'unreadable';
+    if (info.size > filter.maxFileBytes) return 'too-large';
+  }
   const obj = await repo.cat.read(oid);
-  if (!obj) throw new Error(`blob ${oid} is missing from ${repo.path}`);
+  if (!obj) return 'unreadable';
+  if (obj.size > filter.maxFileBytes) return 'too-large';
   if (looksBinary(obj.data)) return 'binary';
   return decodeText(obj.data);
 }
 
+const BINARY_HEADER = Buffer.from('\nBinary files ');
+
 async function classify(
-  repo: HistoryRepository, commit: CommitInfo, e: RawEntry, filter: FileFilter,
+  repo: HistoryRepository, commit: CommitInfo, e: RawEntry, filter: FileFilter, chunk: Buffer | undefined,
 ): Promise<Candidate | SkipReason> {
   const status = normaliseStatus(e);
   const path = status === 'D' ? e.srcPath : e.dstPath;
@@ -102,9 +109,18 @@ async function classify(
   const attrs = await repo.attributes.forPath(commit.sha, path);
   const byPath = filter.byPath(path, attrs);
   if (byPath) return byPath;
-  if (filter.binaryByAttributes(attrs) || e.added === null) return 'binary';
-  const before = status === 'A' || ZERO_OID.test(e.srcOid) ? null : await readBlob(repo, e.srcOid, filter);
-  const after = status === 'D' || ZERO_OID.test(e.dstOid) ? null : await readBlob(repo, e.dstOid, filter);
+  if (filter.binaryByAttributes(attrs)) return 'binary';
+  if (chunk?.includes(BINARY_HEADER)) {
+    // git also calls files past its size limit binary without reading them: say which it was.
+    const sizes = await Promise.all([e.srcOid, e.dstOid].filter((o) => !ZERO_OID.test(o)).map((o) => repo.cat.info(o)));
+    return sizes.some((i) => i && i.size > filter.maxFileBytes) ? 'too-large' : 'binary';
+  }
+  // A text patch from the stream means git found both sides under its size limit (our maximum).
+  const small = chunk !== undefined && !repo.partialClone;
+  const [before, after] = await Promise.all([
+    status === 'A' || ZERO_OID.test(e.srcOid) ? null : readBlob(repo, e.srcOid, filter, small),
+    status === 'D' || ZERO_OID.test(e.dstOid) ? null : readBlob(repo, e.dstOid, filter, small),
+  ]);
   if (typeof before === 'string') return before;
   if (typeof after === 'string') return after;
   return { entry: e, status, path, before, after };
@@ -122,49 +138,116 @@ function splitRawAndPatch(out: Buffer): { tokens: string[]; patch: Buffer } {
     if (tok === '') break;
     tokens.push(tok);
   }
-  return { tokens, patch: out.subarray(pos) };
+  return { tokens, patch: out.subarray(Math.min(pos, out.length)) };
 }
 
-/** Per-file patch chunks of the kept candidates, keyed like {@link entryKey}. */
-async function patchesFor(
-  repo: HistoryRepository, base: string, sha: string, kept: Candidate[], context: number,
-): Promise<Map<string, Buffer>> {
-  const paths = new Set<string>();
-  for (const c of kept) { paths.add(c.entry.srcPath); paths.add(c.entry.dstPath); }
-  // Past a few thousand paths the command line gets long; the whole diff is then cheaper anyway.
-  const pathspec = paths.size <= 2000 ? ['--', ...paths] : [];
-  const out = await repo.git.bytes([
-    '--literal-pathspecs', 'diff-tree', ...DIFF_FLAGS, '--raw', '-p', `-U${context}`,
-    '--src-prefix=a/', '--dst-prefix=b/', base, sha, ...pathspec,
-  ]);
-  const { tokens, patch } = splitRawAndPatch(out);
+/**
+ * One commit's stream output (`<sha>\0`, raw entries, patch) as entries with their patch chunks;
+ * null when the chunks cannot be matched to the entries (then the commit is read another way).
+ * A type change prints two patches (a deletion and an addition), every other entry one.
+ */
+function parseStreamOutput(out: Buffer): Array<{ entry: RawEntry; chunk: Buffer | undefined }> | null {
+  const nul = out.indexOf(0);
+  const { tokens, patch } = splitRawAndPatch(nul < 0 ? Buffer.alloc(0) : out.subarray(nul + 1));
   const { entries } = parseRawZ(tokens);
-  const chunks = splitPatch(patch);
-  if (chunks.length !== entries.length) {
-    throw new Error(`diff of ${sha}: ${entries.length} files but ${chunks.length} patches`);
+  let chunks: Buffer[];
+  try {
+    chunks = splitPatch(patch);
+  } catch {
+    return null;
   }
-  return new Map(entries.map((e, i) => [entryKey(e), chunks[i]]));
+  const need = entries.reduce((n, e) => n + (e.status === 'T' ? 2 : 1), 0);
+  if (need !== chunks.length) return null;
+  let at = 0;
+  return entries.map((entry) => {
+    const chunk = entry.status === 'T' ? undefined : chunks[at];
+    at += entry.status === 'T' ? 2 : 1;
+    return { entry, chunk };
+  });
+}
+
+function stuck(commit: CommitInfo, repo: HistoryRepository): UserError {
+  return new UserError(
+    `git took more than ${GIT_TIMEOUT_MS / 1000} s to diff commit ${commit.sha.slice(0, 12)} of ${repo.path} and was stopped ` +
+    '(a pattern in the repository\'s .git/info/attributes that git matches slowly?)',
+  );
+}
+
+/**
+ * A commit the fast stream could not read (an object git cannot read): its raw entries without
+ * rename detection (trees only), its readable blobs, and the patches of just those files.
+ */
+async function readCarefully(
+  repo: HistoryRepository, commit: CommitInfo, base: string | null, opts: ChangeOptions, filter: FileFilter,
+): Promise<Array<{ entry: RawEntry; chunk: Buffer | undefined }> | 'unreadable'> {
+  const range = base ? [base, commit.sha] : ['--root', commit.sha];
+  let raw: Buffer;
+  try {
+    raw = await repo.git.bytes(['diff-tree', ...DIFF_FLAGS, '--raw', '--no-renames', ...range], { timeoutMs: GIT_TIMEOUT_MS });
+  } catch (e) {
+    if (e instanceof GitTimeoutError) throw stuck(commit, repo);
+    return 'unreadable';
+  }
+  const { tokens } = splitRawAndPatch(base ? raw : raw.subarray(raw.indexOf(0) + 1));
+  const { entries } = parseRawZ(tokens);
+  const paths: string[] = [];
+  for (const e of entries) {
+    const status = normaliseStatus(e);
+    if (!status || filter.byPath(e.dstPath, new Map())) continue;
+    const oids = [e.srcOid, e.dstOid].filter((o) => !ZERO_OID.test(o));
+    const infos = await Promise.all(oids.map((o) => repo.cat.info(o)));
+    if (infos.every(Boolean)) paths.push(e.dstPath);
+  }
+  const chunks = new Map<string, Buffer>();
+  if (paths.length) {
+    try {
+      const out = await repo.git.bytes([
+        '--literal-pathspecs', 'diff-tree', ...DIFF_FLAGS, '--no-renames', '-p', `-U${opts.diffContext ?? 3}`,
+        '--src-prefix=a/', '--dst-prefix=b/', ...range, '--', ...paths,
+      ], { timeoutMs: GIT_TIMEOUT_MS });
+      const patch = base ? out : out.subarray(out.indexOf(0) + 1);
+      splitPatch(patch).forEach((c, i) => chunks.set(paths[i], c));
+    } catch (e) {
+      if (e instanceof GitTimeoutError) throw stuck(commit, repo);
+      // no patches: those files are skipped below as unreadable
+    }
+  }
+  return entries.map((entry) => ({ entry, chunk: chunks.get(entry.dstPath) }));
 }
 
 /** The files a commit changed, with contents and diffs, split into kept and skipped by the filters. */
 export async function readChanges(
   repo: HistoryRepository, commit: CommitInfo, opts: ChangeOptions = {}, filter = new FileFilter(opts),
 ): Promise<CommitChanges> {
-  const base = commit.parents[0] ?? repo.emptyTree;
-  if (opts.allParents && commit.parents.length > 1) return { commit, base, files: [], skipped: [] };
-  const raw = await repo.git.text(['diff-tree', ...DIFF_FLAGS, '--raw', '--numstat', base, commit.sha]);
-  const { entries } = parseRawZ(raw.split('\0'));
-  const kept: Candidate[] = [];
-  const skipped: SkippedFile[] = [];
-  for (const e of entries) {
-    const c = await classify(repo, commit, e, filter);
-    if (typeof c === 'string') skipped.push({ path: e.status === 'D' ? e.srcPath : e.dstPath, status: e.status, reason: c });
-    else kept.push(c);
+  const base = commit.parents[0] ?? null;
+  const baseName = base ?? repo.emptyTree;
+  if (opts.allParents && commit.parents.length > 1) return { commit, base: baseName, files: [], skipped: [] };
+  let pairs: Array<{ entry: RawEntry; chunk: Buffer | undefined }> | null = null;
+  let careful = repo.partialClone;
+  if (!careful) {
+    try {
+      pairs = parseStreamOutput(await repo.diffStream(opts.diffContext ?? 3, filter.maxFileBytes, GIT_TIMEOUT_MS).diff(commit.sha, base));
+    } catch (e) {
+      if (e instanceof GitTimeoutError) throw stuck(commit, repo);
+    }
+    careful = pairs === null;
   }
-  const patches = kept.length ? await patchesFor(repo, base, commit.sha, kept, opts.diffContext ?? 3) : new Map();
-  const files = kept.map((c): FileChange => {
+  if (careful) {
+    const read = await readCarefully(repo, commit, base, opts, filter);
+    if (read === 'unreadable') return { commit, base: baseName, files: [], skipped: [], unreadable: true };
+    pairs = read;
+  }
+  const kept: Array<{ c: Candidate; chunk: Buffer | undefined }> = [];
+  const skipped: SkippedFile[] = [];
+  const classified = await Promise.all(pairs!.map(({ entry, chunk }) => classify(repo, commit, entry, filter, chunk)));
+  classified.forEach((c, i) => {
+    const { entry: e, chunk } = pairs![i];
+    if (typeof c === 'string') skipped.push({ path: e.status === 'D' ? e.srcPath : e.dstPath, status: e.status, reason: c });
+    else if (!chunk && careful) skipped.push({ path: c.path, status: e.status, reason: 'unreadable' });
+    else kept.push({ c, chunk });
+  });
+  const files = kept.map(({ c, chunk }): FileChange => {
     const e = c.entry;
-    const chunk = patches.get(entryKey(e));
     const diff = chunk
       ? decodeFileDiff(chunk, c.before?.encoding ?? 'utf-8', c.after?.encoding ?? 'utf-8')
       : { text: '', addedLines: [] };
@@ -182,5 +265,5 @@ export async function readChanges(
       addedLines: diff.addedLines,
     };
   });
-  return { commit, base, files, skipped };
+  return { commit, base: baseName, files, skipped };
 }

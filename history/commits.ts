@@ -1,4 +1,6 @@
+import { UserError } from '../common/index.js';
 import { decodeText } from './decode.js';
+import { GitCommandError } from './git.js';
 import type { HistoryRepository } from './repository.js';
 
 export interface Person {
@@ -96,19 +98,32 @@ export function parseCommitObject(sha: string, data: Buffer): CommitInfo {
   };
 }
 
+function damaged(repo: HistoryRepository, words: string): UserError {
+  const first = words.replace(/^(fatal|error): /, '').trim().split('\n')[0];
+  return new UserError(`cannot read the history of ${repo.path}: ${first} (is the repository damaged? git fsck says more)`);
+}
+
 /**
  * The history of the repository's head commit, oldest first: its first-parent chain, or
  * (allParents) every reachable commit, parents before children.
  */
 export async function listCommits(repo: HistoryRepository, opts: ListCommitsOptions = {}): Promise<CommitInfo[]> {
   const walk = opts.allParents ? ['--date-order'] : ['--first-parent'];
-  const out = await repo.git.text(['rev-list', '--reverse', ...walk, repo.head, '--']);
+  let out: string;
+  try {
+    out = await repo.git.text(['rev-list', '--reverse', ...walk, repo.head, '--']);
+  } catch (e) {
+    throw damaged(repo, e instanceof GitCommandError ? e.stderr : String(e));
+  }
   const shas = out.split('\n').filter(Boolean);
   return Promise.all(
     shas.map(async (sha) => {
       const obj = await repo.cat.read(sha);
-      if (!obj || obj.type !== 'commit') throw new Error(`commit ${sha} listed by rev-list cannot be read`);
-      return parseCommitObject(sha, obj.data);
+      if (!obj || obj.type !== 'commit') throw damaged(repo, `commit ${sha} cannot be read`);
+      const info = parseCommitObject(sha, obj.data);
+      // A shallow clone's boundary commit names parents that are not there: it is a root here.
+      if (repo.shallow.has(sha)) info.parents = [];
+      return info;
     }),
   );
 }

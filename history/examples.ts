@@ -51,6 +51,14 @@ export interface HistoryOptions extends ChangeOptions, FimOptions {
    * walked history (rewritten since) is a UserError.
    */
   since?: string;
+  /**
+   * Most commits read on each side of the split: a longer history is read at this many commits
+   * spread evenly over it (each diffed against its own parent), so reading time and memory follow
+   * what is kept, not the length of the history. Default: every commit.
+   */
+  maxCommits?: { train: number; heldout: number };
+  /** Stops the walk between commits (the generator then returns early). */
+  signal?: AbortSignal;
   onProgress?: (p: HistoryProgress) => void;
 }
 
@@ -73,13 +81,19 @@ export interface HistoryStats {
   filesSkipped: Partial<Record<SkipReason, number>>;
   /** Distinct file contents FIM examples were made from. */
   fimFiles: number;
+  /** Objects git could not read (corrupt, or absent from a partial clone or mirror): skipped, never fetched. */
+  unreadableBlobs: number;
+  /** Commits whose trees could not be read: skipped. */
+  unreadableCommits: number;
+  /** Commits read on each side of the split when the history was sampled (else equal to the counts above). */
+  readCommits: { train: number; heldout: number };
   examples: { fim: number; commitDiff: number; temporal: number };
 }
 
 export function emptyStats(): HistoryStats {
   return {
     commits: 0, trainCommits: 0, heldoutCommits: 0, cutoffSha: null, cutoffDate: null,
-    filesChanged: 0, filesSkipped: {}, fimFiles: 0, examples: { fim: 0, commitDiff: 0, temporal: 0 },
+    filesChanged: 0, filesSkipped: {}, fimFiles: 0, unreadableBlobs: 0, unreadableCommits: 0, readCommits: { train: 0, heldout: 0 }, examples: { fim: 0, commitDiff: 0, temporal: 0 },
   };
 }
 
@@ -117,13 +131,22 @@ export function toCommitDiffExample(item: TemporalItem): CommitDiffExample {
 export async function* walkChanges(
   repo: HistoryRepository, commits: CommitInfo[], opts: ChangeOptions = {}, filter = new FileFilter(opts),
 ): AsyncGenerator<CommitChanges> {
-  const read = (i: number) => readChanges(repo, commits[i], opts, filter);
-  let next = commits.length ? read(0) : null;
-  for (let i = 0; i < commits.length; i++) {
-    const current = await next!;
-    next = i + 1 < commits.length ? read(i + 1) : null;
-    // Keep a pending read from becoming an unhandled rejection if the caller stops early.
-    next?.catch(() => undefined);
+  // A few commits in flight keep git's diff process and the object reader busy; more would only hold memory.
+  const AHEAD = 8;
+  const pending: Array<Promise<CommitChanges>> = [];
+  let issued = 0;
+  const fill = () => {
+    while (issued < commits.length && pending.length < AHEAD) {
+      const p = readChanges(repo, commits[issued++], opts, filter);
+      // Keep a pending read from becoming an unhandled rejection if the caller stops early.
+      p.catch(() => undefined);
+      pending.push(p);
+    }
+  };
+  fill();
+  while (pending.length) {
+    const current = await pending.shift()!;
+    fill();
     yield current;
   }
 }
@@ -166,10 +189,17 @@ export async function* generateExamples(
   const { first, seenBlobs } = await startingPoint(repo, commits, opts.since);
   const countSkips = skipCounter(stats);
   const report = (phase: HistoryProgress['phase'], done: number, total: number) => opts.onProgress?.({ phase, done, total });
-  let done = first;
-  if (done === split.train.length) yield* snapshotExamples();
-  for await (const changes of walkChanges(repo, commits.slice(first), opts, filter)) {
-    const training = done < split.train.length;
+  const trainWalk = evenly(split.train.slice(first), opts.maxCommits?.train);
+  const heldoutWalk = evenly(split.heldout.slice(Math.max(0, first - split.train.length)), opts.maxCommits?.heldout);
+  stats.readCommits = { train: trainWalk.length, heldout: heldoutWalk.length };
+  const walk = [...trainWalk, ...heldoutWalk];
+  let done = 0;
+  // Starting past the cutoff (refreshing through a held-out commit) there is no new snapshot.
+  if (!trainWalk.length && first <= split.train.length) yield* snapshotExamples();
+  for await (const changes of walkChanges(repo, walk, opts, filter)) {
+    if (opts.signal?.aborted) return;
+    const training = done < trainWalk.length;
+    if (changes.unreadable) stats.unreadableCommits++;
     stats.filesChanged += changes.files.length;
     countSkips(changes.skipped);
     if (training) {
@@ -186,9 +216,10 @@ export async function* generateExamples(
     } else {
       for (const item of temporalItems(changes)) { stats.examples.temporal++; yield item; }
     }
-    report('commits', ++done, commits.length);
-    if (done === split.train.length) yield* snapshotExamples();
+    report('commits', ++done, walk.length);
+    if (done === trainWalk.length) yield* snapshotExamples();
   }
+  stats.unreadableBlobs = repo.cat.unreadable.size;
   if (stats.filesChanged === 0 && stats.fimFiles === 0 && !opts.since) {
     throw new UserError(`no code files in ${repo.path} (every file was skipped by the filters: ${describeSkips(stats)})`);
   }
@@ -203,6 +234,12 @@ export async function* generateExamples(
     }
     report('snapshot', 1, 1);
   }
+}
+
+/** `n` commits spread evenly over `commits`, oldest first (all of them when there are no more than `n`). */
+function evenly<T>(items: readonly T[], n: number | undefined): T[] {
+  if (n === undefined || items.length <= n) return [...items];
+  return Array.from({ length: n }, (_, i) => items[Math.floor(((i + 0.5) * items.length) / n)]);
 }
 
 /** Where the walk starts: the first commit, or the one after `since` with that commit's blobs counted as seen. */

@@ -10,7 +10,8 @@ export type SkipReason =
   | 'generated'
   | 'not-code'
   | 'too-large'
-  | 'binary';
+  | 'binary'
+  | 'unreadable'; // git could not read the blob (corrupt, or absent from a partial clone or mirror); never fetched
 
 export interface FileFilterOptions {
   /** Globs a path must match (any); when given, they replace the code-extension test. */

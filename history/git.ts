@@ -1,4 +1,7 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { simpleGit, type SimpleGit } from 'simple-git';
 
 /**
@@ -6,15 +9,18 @@ import { simpleGit, type SimpleGit } from 'simple-git';
  * with hooks, fsmonitor and the system config switched off and no ambient GIT_* variable
  * (GIT_DIR, GIT_INDEX_FILE, ... from a calling hook would otherwise redirect us).
  */
-const SAFE_CONFIG = ['core.hooksPath=/dev/null', 'core.fsmonitor=false', 'core.quotePath=false'];
+const SAFE_CONFIG = ['core.hooksPath=/dev/null', 'core.fsmonitor=false', 'core.quotePath=false', 'core.attributesFile=/dev/null'];
 
 const SAFE_ENV_VARS: Record<string, string> = {
   GIT_CONFIG_NOSYSTEM: '1',
   GIT_TERMINAL_PROMPT: '0',
   // Replace refs would show a history other than the one that was committed.
   GIT_NO_REPLACE_OBJECTS: '1',
-  // A partial clone would otherwise fetch missing blobs over the network.
+  // A partial clone would otherwise fetch missing blobs over the network: git >= 2.44 obeys the
+  // first, older git fails the fetch because no transport is allowed.
   GIT_NO_LAZY_FETCH: '1',
+  GIT_ALLOW_PROTOCOL: 'codefudge-never-fetches',
+  GIT_ATTR_NOSYSTEM: '1',
 };
 
 /**
@@ -43,12 +49,28 @@ function firstLine(s: string): string {
   return s.trim().split('\n')[0] ?? '';
 }
 
-/** Runs git in one directory: text output through simple-git, byte-exact output and long-lived processes through spawn. */
+/** A git command did not finish in time; git's own attribute matcher can be exponential on hostile patterns. */
+export class GitTimeoutError extends GitCommandError {
+  override name = 'GitTimeoutError';
+  constructor(args: readonly string[], readonly seconds: number) {
+    super(args, `no answer in ${seconds} s`, null);
+  }
+}
+
+/**
+ * Runs git in one directory: text output through simple-git, byte-exact output and long-lived
+ * processes through spawn. Spawned processes can be isolated from the repository's committed
+ * `.gitattributes` ({@link isolate}): git 2.39 matches attribute patterns with exponential
+ * backtracking, and a diff consults them for every path.
+ */
 export class GitRunner {
   private readonly sg: SimpleGit;
-  private readonly env = safeEnv();
+  private env = safeEnv();
+  private cwd: string;
+  private scratch: string | null = null;
 
   constructor(readonly dir: string) {
+    this.cwd = dir;
     this.sg = simpleGit({
       baseDir: dir,
       config: SAFE_CONFIG,
@@ -68,26 +90,52 @@ export class GitRunner {
     }
   }
 
-  /** Raw bytes of a git command's output; for content whose encoding we decide ourselves. */
-  bytes(args: string[]): Promise<Buffer> {
+  /**
+   * Raw bytes of a git command's output; for content whose encoding we decide ourselves. With
+   * `timeoutMs`, a command still running then is killed and rejects with a {@link GitTimeoutError}.
+   */
+  bytes(args: string[], opts: { timeoutMs?: number } = {}): Promise<Buffer> {
     return new Promise((resolve, reject) => {
       const proc = this.spawn(args);
       const out: Buffer[] = [];
       const err: Buffer[] = [];
+      let timedOut = false;
+      const timer = opts.timeoutMs === undefined ? undefined : setTimeout(() => { timedOut = true; proc.kill('SIGKILL'); }, opts.timeoutMs);
       proc.stdout.on('data', (c: Buffer) => out.push(c));
       proc.stderr.on('data', (c: Buffer) => err.push(c));
-      proc.on('error', (e) => reject(new GitCommandError(args, e.message, null)));
+      proc.on('error', (e) => { clearTimeout(timer); reject(new GitCommandError(args, e.message, null)); });
       proc.on('close', (code) => {
-        if (code === 0) resolve(Buffer.concat(out));
+        clearTimeout(timer);
+        if (timedOut) reject(new GitTimeoutError(args, Math.round(opts.timeoutMs! / 1000)));
+        else if (code === 0) resolve(Buffer.concat(out));
         else reject(new GitCommandError(args, Buffer.concat(err).toString('utf8'), code));
       });
+      proc.stdin.on('error', () => { /* reported through 'close' */ });
       proc.stdin.end();
     });
   }
 
+  /**
+   * From now on spawned processes read `gitDir` from an empty private directory with an index
+   * that does not exist, so no `.gitattributes` of the work tree or the index is ever consulted
+   * (only the repository's own, uncommitted `info/attributes`).
+   */
+  isolate(gitDir: string): void {
+    if (this.scratch) return;
+    this.scratch = mkdtempSync(join(tmpdir(), 'codefudge-git-'));
+    this.cwd = this.scratch;
+    this.env = { ...this.env, GIT_DIR: gitDir, GIT_INDEX_FILE: join(this.scratch, 'no-index') };
+  }
+
+  /** Removes the private directory of {@link isolate}. */
+  close(): void {
+    if (this.scratch) rmSync(this.scratch, { recursive: true, force: true });
+    this.scratch = null;
+  }
+
   /** Starts a git process with the safe configuration; the caller owns it. */
-  spawn(args: string[]): ChildProcessWithoutNullStreams {
-    const config = SAFE_CONFIG.flatMap((c) => ['-c', c]);
-    return spawn('git', [...config, ...args], { cwd: this.dir, env: this.env, stdio: 'pipe' });
+  spawn(args: string[], extraConfig: readonly string[] = []): ChildProcessWithoutNullStreams {
+    const config = [...SAFE_CONFIG, ...extraConfig].flatMap((c) => ['-c', c]);
+    return spawn('git', [...config, ...args], { cwd: this.cwd, env: this.env, stdio: 'pipe' });
   }
 }

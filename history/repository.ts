@@ -1,8 +1,9 @@
-import { statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { UserError } from '../common/index.js';
 import { AttributeReader } from './attributes.js';
 import { CatFile } from './cat-file.js';
+import { DiffStream } from './diff-stream.js';
 import { GitCommandError, GitRunner } from './git.js';
 
 const EMPTY_TREE: Record<string, string> = {
@@ -21,7 +22,26 @@ export interface HistoryRepository {
   readonly emptyTree: string;
   /** The commit `rev` (default HEAD) names. */
   readonly head: string;
+  /** Commits at a shallow clone's boundary: their parents are not there, so they count as roots. */
+  readonly shallow: ReadonlySet<string>;
+  /** A partial clone (`--filter`): blobs may be absent, and are never fetched. */
+  readonly partialClone: boolean;
+  /** The long-lived diff process for these settings. */
+  diffStream(context: number, bigFileBytes: number, timeoutMs: number): DiffStream;
   close(): void;
+}
+
+/** A promisor remote (git 2.39 records `remote.<name>.promisor`; others `extensions.partialClone`). */
+async function isPartialClone(git: GitRunner): Promise<boolean> {
+  try {
+    const out = (await git.bytes(['config', '--get-regexp', '^(remote\\..*\\.promisor|extensions\\.partialclone)$'])).toString('utf8');
+    return out.split('\n').some((line) => {
+      const [key, value = ''] = line.trim().split(/\s+/, 2);
+      return key !== undefined && key !== '' && (key.toLowerCase().startsWith('extensions.') ? value !== '' : value === 'true');
+    });
+  } catch {
+    return false; // no such key
+  }
 }
 
 function gitWords(e: unknown): string {
@@ -67,7 +87,29 @@ export async function openRepository(path: string, rev = 'HEAD'): Promise<Histor
   } catch {
     // git older than 2.25 knows only sha1
   }
-  const cat = new CatFile(git);
+  const gitDir = (await git.text(['rev-parse', '--absolute-git-dir'])).trim();
+  const shallow = new Set<string>();
+  try {
+    for (const line of readFileSync(resolve(gitDir, 'shallow'), 'utf8').split('\n')) if (line.trim()) shallow.add(line.trim());
+  } catch {
+    // not shallow
+  }
+  git.isolate(gitDir);
+  const absent = new Set<string>();
+  const partialClone = await isPartialClone(git);
+  if (partialClone) {
+    // Asking git for an absent object makes it try the promisor remote (and die when it may not):
+    // list what is absent once, without fetching, and never ask for it.
+    let listing: Buffer;
+    try {
+      listing = await git.bytes(['rev-list', '--objects', '--missing=print', head, '--'], { timeoutMs: 600_000 });
+    } catch (e) {
+      throw new UserError(`cannot list the objects of the partial clone ${path}: ${gitWords(e).trim().split('\n')[0]}`);
+    }
+    for (const line of listing.toString('latin1').split('\n')) if (line.startsWith('?')) absent.add(line.slice(1).trim());
+  }
+  const cat = new CatFile(git, absent);
+  const streams = new Map<string, DiffStream>();
   return {
     path: abs,
     git,
@@ -75,6 +117,18 @@ export async function openRepository(path: string, rev = 'HEAD'): Promise<Histor
     attributes: new AttributeReader(cat),
     emptyTree: EMPTY_TREE[format] ?? EMPTY_TREE.sha1,
     head,
-    close: () => cat.close(),
+    shallow,
+    partialClone,
+    diffStream(context, bigFileBytes, timeoutMs) {
+      const key = `${context}:${bigFileBytes}`;
+      let s = streams.get(key);
+      if (!s) streams.set(key, (s = new DiffStream(git, { context, bigFileBytes, timeoutMs })));
+      return s;
+    },
+    close: () => {
+      cat.close();
+      for (const s of streams.values()) s.close();
+      git.close();
+    },
   };
 }

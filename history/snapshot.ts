@@ -27,7 +27,8 @@ export interface SnapshotOptions extends FileFilterOptions {
 export async function readSnapshot(
   repo: HistoryRepository, sha: string, opts: SnapshotOptions = {}, filter = new FileFilter(opts),
 ): Promise<Snapshot> {
-  const out = await repo.git.text(['ls-tree', '-r', '-z', '-l', '--full-tree', sha]);
+  // Sizes (-l) make git read every blob, which a partial clone may not have: ask for them one by one there.
+  const out = await repo.git.text(['ls-tree', '-r', '-z', ...(repo.partialClone ? [] : ['-l']), '--full-tree', sha]);
   const seen = opts.seenBlobs ?? new Set<string>();
   const files: SnapshotFile[] = [];
   const skipped: SkippedFile[] = [];
@@ -42,10 +43,12 @@ export async function readSnapshot(
     const reason = filter.byPath(path, attrs);
     if (reason) { skip(reason); continue; }
     if (filter.binaryByAttributes(attrs)) { skip('binary'); continue; }
-    if (Number(sizeText) > filter.maxFileBytes) { skip('too-large'); continue; }
     if (seen.has(blob)) continue;
+    const size = repo.partialClone ? (await repo.cat.info(blob))?.size : Number(sizeText);
+    if (size === undefined) { skip('unreadable'); continue; }
+    if (size > filter.maxFileBytes) { skip('too-large'); continue; }
     const obj = await repo.cat.read(blob);
-    if (!obj) throw new Error(`blob ${blob} is missing from ${repo.path}`);
+    if (!obj) { skip('unreadable'); continue; }
     if (looksBinary(obj.data)) { skip('binary'); continue; }
     seen.add(blob);
     files.push({ sha, path, blob, text: decodeText(obj.data).text });

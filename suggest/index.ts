@@ -13,7 +13,7 @@ export { renderUnifiedDiff } from './diff/render-diff.js';
 export type { RenderOptions } from './diff/render-diff.js';
 export { sequenceFormat, supportedMode, IGNORE, DEFAULT_SEQUENCE_LENGTH } from './sequence-format.js';
 export type { SequenceFormat } from './sequence-format.js';
-export { keepHead, keepTail, headWithin, tailWithin } from './token-budget.js';
+export { keepHead, keepTail, headWithin, tailWithin, maxCharsPerToken, reachable } from './token-budget.js';
 export type { Kept, TextEncoder } from './token-budget.js';
 export { commitDiffPrompt, commitDiffHeader, commitDiffInput, fitCommitDiffInput, MAX_MESSAGE_TOKENS, MAX_PATH_CHARS } from './commit-diff-prompt.js';
 export type { CommitDiffRequest } from './commit-diff-prompt.js';

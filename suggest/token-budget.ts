@@ -4,6 +4,36 @@
 
 export interface TextEncoder {
   encode(text: string): number[];
+  /** With these (an engine tokenizer), the longest token bounds how much text a budget can hold. */
+  vocabSize?: number;
+  idToToken?(id: number): string | undefined;
+}
+
+const bounds = new WeakMap<object, number>();
+
+/**
+ * The most characters one token can stand for: its longest vocabulary entry (byte-level pieces are
+ * at least as long as the text they decode to). Text beyond `budget` times this cannot fit, so it
+ * is never encoded: a 900 KB line costs no more than a short one. 256 for encoders without a vocabulary.
+ */
+export function maxCharsPerToken(tok: TextEncoder): number {
+  let bound = bounds.get(tok);
+  if (bound !== undefined) return bound;
+  bound = 256;
+  if (typeof tok.vocabSize === 'number' && typeof tok.idToToken === 'function') {
+    let longest = 1;
+    for (let id = 0; id < tok.vocabSize; id++) longest = Math.max(longest, tok.idToToken(id)?.length ?? 0);
+    bound = longest;
+  }
+  bounds.set(tok, bound);
+  return bound;
+}
+
+/** At most the characters `budget` tokens can cover, from the start (or end) of `text`. */
+export function reachable(tok: TextEncoder, text: string, budget: number, fromEnd = false): string {
+  const most = Math.max(0, budget) * maxCharsPerToken(tok);
+  if (text.length <= most) return text;
+  return fromEnd ? text.slice(text.length - most) : text.slice(0, most);
 }
 
 /** A cut of a text and its token count. */
@@ -24,14 +54,17 @@ function* linesFrom(text: string, fromEnd: boolean): Generator<string> {
     return;
   }
   for (let end = text.length; end > 0;) {
-    const nl = text.lastIndexOf('\n', end - 2);
+    // lastIndexOf clamps a negative start to 0: at end 1 it would find a leading newline again
+    // and yield '' forever (the kept list then grows until V8 dies with "invalid size").
+    const nl = end >= 2 ? text.lastIndexOf('\n', end - 2) : -1;
     yield text.slice(nl + 1, end);
     end = nl + 1;
   }
 }
 
 /** The start (or end) of one long line within the budget, by proportional cuts. */
-function partialLine(tok: TextEncoder, line: string, budget: number, fromEnd: boolean): Kept {
+function partialLine(tok: TextEncoder, whole: string, budget: number, fromEnd: boolean): Kept {
+  const line = reachable(tok, whole, budget, fromEnd);
   let n = line.length;
   for (let attempt = 0; attempt < 6 && n > 0; attempt++) {
     const text = fromEnd ? line.slice(line.length - n) : line.slice(0, n);
@@ -42,8 +75,15 @@ function partialLine(tok: TextEncoder, line: string, budget: number, fromEnd: bo
   return { text: '', tokens: 0 };
 }
 
-function fit(tok: TextEncoder, text: string, budget: number, fromEnd: boolean): Kept {
-  if (budget <= 0 || text === '') return { text: '', tokens: 0 };
+function fit(tok: TextEncoder, whole: string, budget: number, fromEnd: boolean): Kept {
+  if (budget <= 0 || whole === '') return { text: '', tokens: 0 };
+  let text = reachable(tok, whole, budget, fromEnd);
+  if (text.length < whole.length) {
+    // The window may begin (or end) inside a line: only whole lines count, unless none fits.
+    const cut = fromEnd ? text.indexOf('\n') : text.lastIndexOf('\n');
+    const atBoundary = fromEnd ? whole[whole.length - text.length - 1] === '\n' : text.endsWith('\n');
+    if (!atBoundary && cut >= 0 && cut < text.length - 1) text = fromEnd ? text.slice(cut + 1) : text.slice(0, cut + 1);
+  }
   const kept: string[] = [];
   let estimate = 0;
   let next: string | undefined;

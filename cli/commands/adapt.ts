@@ -75,6 +75,7 @@ function report(r: AdaptResult): string {
     `examples: ${r.examples.fim} FIM + ${r.examples.commitDiff} commit->diff${r.mode === 'refresh' ? ` new + ${r.examples.replay} replayed` : ''}` +
       ` -> ${r.sequences.train} sequences, ${r.tokens.train} tokens; held out: ${r.examples.heldout} changed files -> ${r.sequences.heldout} sequences, ${r.tokens.heldout} tokens`,
     `training: ${r.steps} steps in ${formatSeconds(r.trainSeconds)}; ${formatSeconds(r.seconds)} in all`,
+    `time: ${r.phases.map(([name, s]) => `${name} ${formatSeconds(s)}${name === 'training' && r.seconds > 0 ? ` (${Math.round((100 * s) / r.seconds)}%)` : ''}`).join(', ')}`,
     `loss       before    after`,
     `train      ${fmt(r.before?.train).padEnd(9)} ${fmt(r.after?.train)}`,
     `held-out   ${fmt(r.before?.heldout).padEnd(9)} ${fmt(r.after?.heldout)}`,

@@ -3,6 +3,7 @@ import { UserError, Rng } from '../../common/index.js';
 import { modelDirFor, openModelFolder, embeddedModelDir } from '../../engine/index.js';
 import { benchAgainstLlamaCpp, formatAgainst, ggufQuantFor } from '../../bench/against-llama-cpp.js';
 import { benchLora } from '../../bench/lora.js';
+import { benchHistory } from '../../bench/history.js';
 import { benchInfer } from '../../bench/infer.js';
 import { benchTypingSession, formatTypingResults, type TypingBenchOptions } from '../../bench/typing-session.js';
 import { embeddedModelReport, fimTable, writeModelCard } from '../../bench/embedded-model-report.js';
@@ -178,9 +179,24 @@ async function http(argv: string[]): Promise<void> {
   process.stdout.write((args.flags.has('json') ? JSON.stringify({ options: { ...o, log: undefined }, ...r }, null, 2) : formatHttpBench(o, r)) + '\n');
 }
 
+async function history(argv: string[]): Promise<void> {
+  const args = parseArgs(argv);
+  checkFlags(args, ['limit']);
+  if (args.positionals.length !== 1) throw new UserError('bench history takes exactly one repository path');
+  const limit = args.flags.has('limit') ? flagInt(args, 'limit', 0) : undefined;
+  if (limit !== undefined && limit < 1) throw new UserError('--limit must be a positive number of commits');
+  const r = await benchHistory(args.positionals[0], { limit, log: (l) => process.stderr.write(l + '\n') });
+  const rate = (s: number) => `${(r.commits / s).toFixed(0)} commits/s`;
+  process.stdout.write([
+    `git log -p --first-parent --numstat: ${r.commits} commits in ${r.gitSeconds.toFixed(2)} s (${rate(r.gitSeconds)}, ${(r.gitBytes / 1e6).toFixed(1)} MB of output)`,
+    `codefudge history read:              ${r.commits} commits in ${r.oursSeconds.toFixed(2)} s (${rate(r.oursSeconds)}; ${r.filesKept} code file changes read with contents, ${r.filesSkipped} skipped${r.unreadableBlobs ? `, ${r.unreadableBlobs} blobs unreadable` : ''})`,
+    `ratio: ${r.ratio.toFixed(2)}x git log -p (goal: at most 3x)`,
+  ].join('\n') + '\n');
+}
+
 export const command: Command = {
   name: 'bench',
-  summary: 'measure inference speed (bench infer) or LoRA training speed (bench lora)',
+  summary: 'measure inference speed (bench infer), LoRA training speed (bench lora), history reading (bench history) and more',
   usage: `usage: codefudge bench infer --model DIR [--prompt 256] [--decode 32] [--threads N] [--quant int4|int8|none] [--against llama.cpp]
          (the decode bound uses the bytes of weights as the graph stores them under --quant; --against: the same weights as
           GGUF (int4 -> Q4_0, int8 -> Q8_0, none -> F32) run by llama.cpp via node-llama-cpp, ratios, greedy agreement on that GGUF)
@@ -195,7 +211,9 @@ export const command: Command = {
        codefudge bench random-model --out DIR [--shape ${Object.keys(RANDOM_MODEL_SHAPES).join('|')}] [--seed 0]
          (a random-weight model of that shape with the embedded tokenizer, for bench infer/typing/lora)
        codefudge bench http [--model DIR] [--requests 64] [--max-tokens 16] [--concurrency 1,4,16] [--stream] [--threads N] [--json]
-         (codefudge serve --http under 1, 4 and 16 concurrent clients: requests/s, p50/p95 latency, beside in-process)`,
+         (codefudge serve --http under 1, 4 and 16 concurrent clients: requests/s, p50/p95 latency, beside in-process)
+       codefudge bench history REPO [--limit N]
+         (reading the first-parent history, contents and diffs, beside git log -p --first-parent --numstat; the ratio)`,
   async run(argv) {
     const [what, ...rest] = argv;
     if (what === 'infer') return infer(rest);
@@ -205,6 +223,7 @@ export const command: Command = {
     if (what === 'quant-accuracy') return quantAccuracyCommand(rest);
     if (what === 'random-model') return randomModel(rest);
     if (what === 'http') return http(rest);
-    throw new UserError(`bench: unknown benchmark "${what ?? ''}" (infer, lora, model-report, typing, quant-accuracy, random-model, http)`);
+    if (what === 'history') return history(rest);
+    throw new UserError(`bench: unknown benchmark "${what ?? ''}" (infer, lora, model-report, typing, quant-accuracy, random-model, http, history)`);
   },
 };

@@ -33,7 +33,9 @@ function summary(stats: HistoryStats, trainPath: string, heldoutPath: string): s
   const show = (p: string) => relative(process.cwd(), p) || p;
   return (
     `${stats.commits} commits (${stats.trainCommits} train${cutoff}, ${stats.heldoutCommits} held out), ` +
-    `${stats.filesChanged} code file changes, ${skipped} files skipped; ` +
+    `${stats.filesChanged} code file changes, ${skipped} files skipped` +
+    (stats.unreadableBlobs ? ` (${stats.unreadableBlobs} blobs unreadable, skipped; nothing was fetched)` : '') +
+    (stats.unreadableCommits ? ` (${stats.unreadableCommits} commits unreadable, skipped)` : '') + '; ' +
     `${stats.examples.fim} fim + ${stats.examples.commitDiff} commit-diff examples -> ${show(trainPath)}; ` +
     `${stats.examples.temporal} held-out changes -> ${show(heldoutPath)}`
   );

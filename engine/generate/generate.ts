@@ -1,5 +1,5 @@
+import { UserError, Rng } from '../../common/index.js';
 import { CausalLM, type KvCache } from '../causal-lm.js';
-import { Rng } from '../../common/index.js';
 import { trailingCyclePeriod } from './repetition-loops.js';
 import {
   applyRepetitionPenalty, applyTemperature, applyTopK, applyTopP, argmax, logProbOf, logSoftmax, softmax,
@@ -66,7 +66,14 @@ export function cutAtStop(text: string, opts: Pick<GenerateOptions, 'stopStrings
 
 function lastRow(logits: Float32Array, row: number, positions: number, vocab: number): Float32Array {
   const start = (row * positions + positions - 1) * vocab;
-  return logits.slice(start, start + vocab);
+  const out = logits.slice(start, start + vocab);
+  // NaN compares false with everything: argmax and sampling would quietly pick token 0 or nothing.
+  for (let i = 0; i < out.length; i++) {
+    if (!Number.isFinite(out[i])) {
+      throw new UserError('the model (with its adapter, if any) produced NaN or infinite logits: its weights or config are broken');
+    }
+  }
+  return out;
 }
 
 /** stopOnLoop: a cycle of at most this many tokens, repeated this many times. */

@@ -117,6 +117,15 @@ export function specFromPeftConfig(json: Record<string, unknown>, where = ADAPTE
   } catch (e) {
     fail((e as Error).message);
   }
+  for (const [name, pattern] of [['rank_pattern', spec.rankPattern], ['alpha_pattern', spec.alphaPattern]] as const) {
+    for (const key of Object.keys(pattern ?? {})) {
+      try {
+        new RegExp(key);
+      } catch {
+        fail(`"${name}" key ${JSON.stringify(key)} is not a valid regular expression`);
+      }
+    }
+  }
   return spec;
 }
 
@@ -150,6 +159,18 @@ function readTensor(file: SafetensorsFile, key: string): AdapterTensor {
   }
 }
 
+/** A matrix whose rank disagrees with adapter_config.json, or with NaN/Inf in it, would train or infer garbage silently. */
+function checkTensor(weightsPath: string, key: string, t: AdapterTensor, spec: LoraSpec): void {
+  const values = adapterFloat32(t);
+  for (let i = 0; i < values.length; i++) {
+    if (!Number.isFinite(values[i])) throw new UserError(`${weightsPath}: tensor "${key}" holds NaN or infinite values`);
+  }
+  const patterned = Object.keys(spec.rankPattern ?? {}).length > 0;
+  if (patterned || t.shape.length !== 2) return;
+  const rank = key.includes('lora_A') ? t.shape[0] : t.shape[1];
+  if (rank !== spec.r) throw new UserError(`${weightsPath}: tensor "${key}" has rank ${rank} but adapter_config.json says r = ${spec.r}`);
+}
+
 /** Reads a PEFT LoRA adapter folder. */
 export function readPeftAdapter(dir: string): LoraAdapter {
   if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new UserError(`adapter folder "${dir}" does not exist`);
@@ -169,7 +190,9 @@ export function readPeftAdapter(dir: string): LoraAdapter {
       if (!parsePeftKey(key)) {
         throw new UserError(`${weightsPath}: tensor "${key}" is not a LoRA matrix (expected base_model.model.<module>.lora_A|lora_B.weight)`);
       }
-      tensors.set(key, readTensor(file, key));
+      const t = readTensor(file, key);
+      checkTensor(weightsPath, key, t, spec);
+      tensors.set(key, t);
     }
     const metaPath = path.join(dir, CODEFUDGE_META);
     const codefudge = fs.existsSync(metaPath) ? readJson(metaPath).json : undefined;

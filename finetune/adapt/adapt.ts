@@ -8,12 +8,13 @@ import * as path from 'node:path';
 import { defaultLoraSpec, detectFimTemplate, EMBEDDED_MODEL, LLAMA_PROJECTIONS, loadTokenizer, modelDirFor, openModelFolder, writePeftAdapter, type LoraAdapter, type ModelFolder, type SessionOptions, resolveQuantMode, type QuantMode } from '../../engine/index.js';
 import { UserError, writeTextAtomic } from '../../common/index.js';
 import {
-  collectExamples, openRepository, type HistoryDataset, type HistoryOptions, type HistoryProgress, type HistoryRepository,
+  openRepository, type HistoryDataset, type HistoryOptions, type HistoryProgress, type HistoryRepository, type HistoryStats,
 } from '../../history/index.js';
+import { sampleExamples, HELDOUT_ITEMS_PER_SEQUENCE } from './history-sample.js';
 import type { TrainExample } from '../trainer/batching.js';
 import { TrainLoop, type TrainProgress } from '../trainer/train-loop.js';
 import { loraTarget, type LoraTarget } from '../trainer/train-target.js';
-import { defaultAdapterDir, keepOutOfGit, missingFolders, removeCreated } from './output-folder.js';
+import { checkNoSymlinks, defaultAdapterDir, keepOutOfGit, missingFolders, removeCreated } from './output-folder.js';
 import { checkSameBase, existingAdapter, type AdapterMeta, type BaseModelRef } from './adapter-meta.js';
 import { baseModelFingerprint } from './base-model.js';
 import { formatSeconds } from './duration.js';
@@ -26,7 +27,7 @@ import { conflicts, readPlan, writePlan, type AdaptSettings, type Losses, type R
 import { spreadEvenly } from './sampling.js';
 import { DEFAULT_SEQUENCE_LENGTH, sequenceFormat } from '../../suggest/index.js';
 import { secondsPerStep } from '../trainer/step-time.js';
-import { pickMix, pickRefresh, toSequences, type ExamplePick } from './training-set.js';
+import { pickMix, pickRefresh, toSequencesAsync, type ExamplePick } from './training-set.js';
 
 // Other parts of finetune find the default folder here.
 export { defaultAdapterDir };
@@ -123,6 +124,8 @@ export interface AdaptResult {
   /** Wall-clock seconds of this invocation, and of training over all invocations. */
   seconds: number;
   trainSeconds: number;
+  /** Seconds of this invocation by phase, in order (history, tokenizing, loss before, speed, training, loss after). */
+  phases: Array<[string, number]>;
 }
 
 /** The settings the user gave explicitly (undefined: not given), for checking against a plan. */
@@ -134,8 +137,11 @@ function givenSettings(o: AdaptOptions): Partial<AdaptSettings> {
   };
 }
 
-function historyOptions(s: Pick<AdaptSettings, 'split' | 'seed' | 'include' | 'exclude'>, onProgress: HistoryOptions['onProgress']): HistoryOptions {
+function historyOptions(
+  s: Pick<AdaptSettings, 'split' | 'seed' | 'include' | 'exclude'>, onProgress: HistoryOptions['onProgress'], signal: AbortSignal | undefined,
+): HistoryOptions {
   return {
+    signal,
     split: 'cutoff' in s.split ? { cutoff: new Date(s.split.cutoff) } : s.split,
     seed: s.seed,
     // Every file version the training commits wrote, not only the newest: more, and more varied, FIM examples.
@@ -153,8 +159,9 @@ export async function adapt(opts: AdaptOptions): Promise<AdaptResult> {
   const started = performance.now();
   const repo = await openRepository(opts.repo);
   try {
-    const modelDir = await modelDirFor(opts.model);
     const outDir = path.resolve(opts.out ?? defaultAdapterDir(repo.path));
+    checkNoSymlinks(repo.path, outDir);
+    const modelDir = await modelDirFor(opts.model);
     const created = missingFolders(outDir);
     const lock = AdaptLock.acquire(outDir, repo.path);
     let result: AdaptResult | undefined;
@@ -223,10 +230,11 @@ class AdaptRun {
       include: plan ? plan.settings.include : o.include ?? null, exclude: plan?.settings.exclude ?? o.exclude ?? [] };
     const repo = plan ? await this.openAt(plan.head) : this.headRepo;
     try {
-      const hist = historyOptions(data, (progress) => o.onEvent?.({ kind: 'history', progress }));
+      const hist = historyOptions(data, (progress) => o.onEvent?.({ kind: 'history', progress }), o.signal);
       if (plan) this.say(`resuming the interrupted ${mode === 'refresh' ? 'refresh' : 'run'} on commit ${short(plan.head)}`);
       this.say(`reading the history of ${repo.path}`);
-      const full = await collectExamples(repo, hist);
+      const full = await this.collect(repo, hist, plan?.settings.maxExamples);
+      this.phase('history');
       const through = full.stats.cutoffSha;
       let fresh: HistoryDataset | undefined;
       if (mode === 'refresh') {
@@ -276,9 +284,30 @@ class AdaptRun {
     }
   }
 
+  /** The examples kept from the history: seeded samples in memory bounded by the example budget. */
+  private collect(repo: HistoryRepository, hist: HistoryOptions, planned: number | undefined): Promise<HistoryDataset> {
+    return sampleExamples(repo, hist, {
+      maxExamples: planned ?? this.opts.maxExamples ?? ADAPT_DEFAULTS.maxExamples,
+      maxHeldout: ADAPT_DEFAULTS.heldoutSample * HELDOUT_ITEMS_PER_SEQUENCE,
+      seed: hist.seed ?? 0,
+    });
+  }
+
+  private readonly phases: Array<[string, number]> = [];
+  private phaseStart = performance.now();
+
+  /** Ends the phase `name` now. */
+  private phase(name: string): number {
+    const now = performance.now();
+    const seconds = (now - this.phaseStart) / 1000;
+    this.phases.push([name, seconds]);
+    this.phaseStart = now;
+    return seconds;
+  }
+
   private async collectSince(repo: HistoryRepository, hist: HistoryOptions, since: string): Promise<HistoryDataset> {
     try {
-      return await collectExamples(repo, { ...hist, since });
+      return await this.collect(repo, { ...hist, since }, undefined);
     } catch (e) {
       if (e instanceof UserError) throw new UserError(`cannot refresh the adapter in ${this.outDir}: ${e.message}; pass --from-scratch to retrain`);
       throw e;
@@ -290,7 +319,7 @@ class AdaptRun {
     return {
       status: 'up-to-date', outDir: this.outDir, mode, resumed: false, trainedThrough: through, step: 0, steps: 0,
       examples: { fim: 0, commitDiff: 0, replay: 0, heldout: 0 }, sequences: { train: 0, heldout: 0 }, tokens: { train: 0, heldout: 0 },
-      seconds: (performance.now() - this.started) / 1000, trainSeconds: 0,
+      seconds: (performance.now() - this.started) / 1000, trainSeconds: 0, phases: this.phases,
     };
   }
 
@@ -311,8 +340,13 @@ class AdaptRun {
     let picks: { fresh: ExamplePick; replay?: ExamplePick };
     if (c.fresh) picks = pickRefresh(c.full, c.fresh, { ...mix, replayShare });
     else picks = { fresh: pickMix(c.full.train.fim, c.full.train.commitDiff, mix) };
+    if (this.stopping) return this.stoppedEarly(c, { fim: 0, commitDiff: 0, replay: 0, heldout: 0 }, [], []);
     this.say('tokenizing');
-    const train = [...toSequences(fmt, picks.fresh, fimLoss), ...(picks.replay ? toSequences(fmt, picks.replay, fimLoss) : [])];
+    const train = [
+      ...await toSequencesAsync(fmt, picks.fresh, fimLoss, o.signal),
+      ...(picks.replay ? await toSequencesAsync(fmt, picks.replay, fimLoss, o.signal) : []),
+    ];
+    if (this.stopping) return this.stoppedEarly(c, { fim: 0, commitDiff: 0, replay: 0, heldout: 0 }, train, []);
     if (!train.length) throw new UserError(`no training example fits in ${seq} tokens`);
     const heldout = heldoutSequences(fmt, c.full.heldout, { max: ADAPT_DEFAULTS.heldoutSample });
     const trainSample = spreadEvenly(train, ADAPT_DEFAULTS.trainSample);
@@ -321,8 +355,9 @@ class AdaptRun {
       replay: picks.replay ? picks.replay.fim.length + picks.replay.commitDiff.length : 0, heldout: c.full.heldout.length,
     };
     const stats = c.full.stats;
+    this.phase('tokenizing');
     this.say(
-      `${stats.commits} commits (${stats.trainCommits} train through ${short(stats.cutoffSha)}, ${stats.heldoutCommits} held out); ` +
+      `${stats.commits} commits (${stats.trainCommits} train through ${short(stats.cutoffSha)}, ${stats.heldoutCommits} held out)${sampledNote(stats)}${unreadableNote(stats)}; ` +
       (c.mode === 'refresh'
         ? `refreshing the adapter trained through ${short(c.since)}: ${examples.fim + examples.commitDiff} new examples + ${examples.replay} replayed old ones`
         : `${examples.fim} FIM + ${examples.commitDiff} commit->diff examples`) +
@@ -351,10 +386,12 @@ class AdaptRun {
       this.say(`measuring the loss ${c.mode === 'refresh' ? 'of the current adapter' : 'of the base model'}`);
       before = await this.losses(target, target.initialValues(seed), trainSample, heldout, sizes.batch);
     }
-    const evalSeconds = (performance.now() - this.started) / 1000;
+    // Measuring the loss after costs what measuring it before did: that, not the time spent so far, is reserved.
+    const evalSeconds = this.phase('loss before');
     let steps = plan?.settings.steps ?? o.steps;
     if (steps === undefined) {
       steps = await this.stepsForBudget(target, train, sizes, lr, seed, evalSeconds);
+      this.phase('speed');
       if (this.stopping) return this.stoppedEarly(c, examples, train, heldout);
     }
     const settings: AdaptSettings = {
@@ -384,6 +421,7 @@ class AdaptRun {
     } finally {
       await loop.close();
     }
+    this.phase('training');
     const trainSeconds = runPlan.trainSeconds + (performance.now() - trainStart) / 1000;
     const summary = {
       outDir: this.outDir, mode: c.mode, resumed: !!plan, trainedThrough: stats.cutoffSha, step: result.step, steps, examples,
@@ -392,11 +430,12 @@ class AdaptRun {
     if (result.stopped) {
       writePlan(this.ckptDir, { ...runPlan, trainSeconds });
       this.say(`stopped at step ${result.step} of ${steps}, checkpoint saved; run the same command again to resume`);
-      return { ...summary, status: 'stopped', seconds: (performance.now() - this.started) / 1000, trainSeconds };
+      return { ...summary, status: 'stopped', seconds: (performance.now() - this.started) / 1000, trainSeconds, phases: this.phases };
     }
 
     this.say('measuring the loss of the trained adapter');
     const after = await this.losses(target, loop.values, trainSample, heldout, settings.batch);
+    this.phase('loss after');
     const meta: AdapterMeta = {
       format: 1, base_model: c.base, repository: this.headRepo.path, trained_through: stats.cutoffSha!, trained_through_date: stats.cutoffDate,
       runs: [...(c.previous?.meta.runs ?? []),
@@ -410,7 +449,7 @@ class AdaptRun {
       loss_curve: result.losses.map((loss, i) => ({ step: i + 1, loss })), before, after,
     }, null, 2)}\n`);
     fs.rmSync(this.ckptDir, { recursive: true, force: true });
-    return { ...summary, status: 'trained', after, seconds: (performance.now() - this.started) / 1000, trainSeconds };
+    return { ...summary, status: 'trained', after, seconds: (performance.now() - this.started) / 1000, trainSeconds, phases: this.phases };
   }
 
   private async losses(target: LoraTarget, values: ReadonlyMap<string, Float32Array>, trainSample: TrainExample[], heldout: TrainExample[], batch: number): Promise<Losses> {
@@ -438,9 +477,25 @@ class AdaptRun {
     return {
       status: 'stopped', outDir: this.outDir, mode: c.mode, resumed: false, trainedThrough: c.full.stats.cutoffSha, step: 0, steps: 0, examples,
       sequences: { train: train.length, heldout: heldout.length }, tokens: { train: tokensOf(train), heldout: tokensOf(heldout) },
-      seconds: (performance.now() - this.started) / 1000, trainSeconds: 0,
+      seconds: (performance.now() - this.started) / 1000, trainSeconds: 0, phases: this.phases,
     };
   }
+}
+
+/** How the history was sampled, when it was: it was longer than the example budget needs. */
+function sampledNote(stats: HistoryStats): string {
+  const r = stats.readCommits;
+  if (r.train >= stats.trainCommits && r.heldout >= stats.heldoutCommits) return '';
+  return `, read ${r.train} of the training and ${r.heldout} of the held-out commits, spread evenly over the history` +
+    ' (more than the example budget needs)';
+}
+
+function unreadableNote(stats: HistoryStats): string {
+  const parts = [
+    stats.unreadableBlobs ? `${stats.unreadableBlobs} blobs unreadable, skipped` : '',
+    stats.unreadableCommits ? `${stats.unreadableCommits} commits unreadable, skipped` : '',
+  ].filter(Boolean);
+  return parts.length ? ` (${parts.join('; ')}; nothing was fetched)` : '';
 }
 
 interface TrainContext {

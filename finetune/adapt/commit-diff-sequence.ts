@@ -2,7 +2,7 @@
 // unified diff and the end token, the loss on the diff only. A long file keeps the lines around
 // the hunks, which are what the diff is about.
 import type { TrainExample } from '../trainer/batching.js';
-import { commitDiffHeader, fitCommitDiffInput, IGNORE, type SequenceFormat, keepHead, type TextEncoder } from '../../suggest/index.js';
+import { commitDiffHeader, fitCommitDiffInput, IGNORE, type SequenceFormat, keepHead, type TextEncoder, maxCharsPerToken, reachable } from '../../suggest/index.js';
 
 export interface CommitDiffParts {
   message: string;
@@ -43,9 +43,11 @@ export function beforeAroundHunks(tok: TextEncoder, before: string, diff: string
   const lo = Math.min(range.lo, lines.length - 1);
   const hi = Math.min(range.hi, lines.length - 1);
   const cost = new Map<number, number>();
+  const longest = budget * maxCharsPerToken(tok);
   const costOf = (i: number) => {
     let c = cost.get(i);
-    if (c === undefined) cost.set(i, (c = tok.encode(lines[i]).length));
+    // A line longer than the budget can hold is not encoded to find that out.
+    if (c === undefined) cost.set(i, (c = lines[i].length > longest ? budget + 1 : tok.encode(lines[i]).length));
     return c;
   };
   let used = 0;
@@ -66,7 +68,7 @@ export function beforeAroundHunks(tok: TextEncoder, before: string, diff: string
 export function commitDiffSequence(fmt: SequenceFormat, ex: CommitDiffParts): TrainExample | null {
   const tok = fmt.tokenizer;
   const maxDiff = Math.floor(fmt.maxLen * DIFF_SHARE);
-  let diff = tok.encode(ex.diff);
+  let diff = tok.encode(reachable(tok, ex.diff, maxDiff + 1));
   if (diff.length === 0) return null;
   if (diff.length < maxDiff) diff = [...diff, fmt.endId];
   else {

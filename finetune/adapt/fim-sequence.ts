@@ -2,7 +2,7 @@
 // then the middle and the end token. The middle is always learned; the rest optionally.
 import type { FimMode } from '../../engine/index.js';
 import type { TrainExample } from '../trainer/batching.js';
-import { IGNORE, supportedMode, type SequenceFormat, headWithin, tailWithin } from '../../suggest/index.js';
+import { IGNORE, supportedMode, type SequenceFormat, headWithin, tailWithin, reachable } from '../../suggest/index.js';
 
 /** Which tokens carry the loss: the middle (and its end token) only, or every text token. */
 export type FimLoss = 'middle' | 'all';
@@ -26,7 +26,8 @@ export function fimSequence(fmt: SequenceFormat, parts: FimParts, loss: FimLoss 
   const tok = fmt.tokenizer;
   const mode = supportedMode(fmt, parts.mode);
   const maxMiddle = Math.floor(fmt.maxLen / 2);
-  let middle = tok.encode(parts.middle);
+  // Only the start of a long middle can be learned: the rest is never encoded.
+  let middle = tok.encode(reachable(tok, parts.middle, maxMiddle + 1));
   if (middle.length === 0) return null;
   middle = middle.length < maxMiddle ? [...middle, fmt.endId] : middle.slice(0, maxMiddle);
   let room = fmt.maxLen - fmt.overhead[mode] - middle.length;

@@ -63,6 +63,26 @@ export function pickRefresh(
   return { fresh: picked, replay: pickMix(oldFim, oldDiff, { ...opts, seed: opts.seed + 1 }, wanted) };
 }
 
+/**
+ * {@link toSequences}, giving the event loop a turn every few examples (so Ctrl-C and SIGTERM are
+ * heard) and stopping when `signal` is aborted.
+ */
+export async function toSequencesAsync(fmt: SequenceFormat, pick: ExamplePick, fimLoss: FimLoss, signal?: AbortSignal): Promise<TrainExample[]> {
+  const out: TrainExample[] = [];
+  const CHUNK = 32;
+  for (let i = 0; i < pick.fim.length; i += CHUNK) {
+    if (signal?.aborted) return out;
+    out.push(...toSequences(fmt, { fim: pick.fim.slice(i, i + CHUNK), commitDiff: [] }, fimLoss));
+    await new Promise((r) => setImmediate(r));
+  }
+  for (let i = 0; i < pick.commitDiff.length; i += CHUNK) {
+    if (signal?.aborted) return out;
+    out.push(...toSequences(fmt, { fim: [], commitDiff: pick.commitDiff.slice(i, i + CHUNK) }, fimLoss));
+    await new Promise((r) => setImmediate(r));
+  }
+  return out;
+}
+
 /** The picked examples as token sequences (examples that do not fit are dropped). */
 export function toSequences(fmt: SequenceFormat, pick: ExamplePick, fimLoss: FimLoss): TrainExample[] {
   const memo = new Map<object, TrainExample | null>();
