@@ -53,7 +53,12 @@ export function cachedGguf(model: string, quant: GgufQuant, log: (l: string) => 
 }
 
 /** Greedy tokens, and at each step the gap between the best and second-best logit (a near-tie flips easily). */
-async function codefudgeGreedy(model: string, prompts: number[][], n: number, threads: number): Promise<{ tokens: number[][]; margins: number[][] }> {
+async function codefudgeGreedy(
+  model: string,
+  prompts: number[][],
+  n: number,
+  threads: number,
+): Promise<{ tokens: number[][]; margins: number[][] }> {
   const lm = await loadCausalLM(model, { logits: 'last', threads });
   try {
     const V = lm.config.vocabSize;
@@ -68,7 +73,10 @@ async function codefudgeGreedy(model: string, prompts: number[][], n: number, th
         let best = 0;
         let second = -1;
         for (let j = 1; j < V; j++) {
-          if (l[j] > l[best]) { second = best; best = j; } else if (second < 0 || l[j] > l[second]) second = j;
+          if (l[j] > l[best]) {
+            second = best;
+            best = j;
+          } else if (second < 0 || l[j] > l[second]) second = j;
         }
         seq.push(best);
         gaps.push(l[best] - l[second]);
@@ -94,7 +102,13 @@ async function agreementPrompts(model: string, vocabSize: number): Promise<numbe
 }
 
 export async function benchAgainstLlamaCpp(o: {
-  model: string; quant: GgufQuant; prompt: number[]; decodeTokens: number; threads: number; agreementTokens?: number; log: (l: string) => void;
+  model: string;
+  quant: GgufQuant;
+  prompt: number[];
+  decodeTokens: number;
+  threads: number;
+  agreementTokens?: number;
+  log: (l: string) => void;
 }): Promise<AgainstResult | { missing: string }> {
   const nlc = await loadLlamaCpp();
   if ('missing' in nlc) return nlc;
@@ -121,15 +135,25 @@ export async function benchAgainstLlamaCpp(o: {
       while (k < n && seq[k] === theirs[p][k]) k++;
       matching += k;
       if (k === n) identicalPrompts++;
-      else firstDifference ??= `prompt ${p + 1}, token ${k + 1}: codefudge ${seq[k]}, llama.cpp ${theirs[p][k]} (codefudge's top-2 logit gap there: ${margins[p][k].toFixed(3)})`;
+      else
+        firstDifference ??= `prompt ${p + 1}, token ${k + 1}: codefudge ${seq[k]}, llama.cpp ${theirs[p][k]} (codefudge's top-2 logit gap there: ${margins[p][k].toFixed(3)})`;
     });
-    return { gguf, quant: o.quant, llamaCpp, agreement: { matching, total: n * prompts.length, identicalPrompts, prompts: prompts.length, firstDifference } };
+    return {
+      gguf,
+      quant: o.quant,
+      llamaCpp,
+      agreement: { matching, total: n * prompts.length, identicalPrompts, prompts: prompts.length, firstDifference },
+    };
   } finally {
     await nlc.llama.dispose();
   }
 }
 
-export function formatAgainst(r: AgainstResult, ours: { prefillTokensPerSecond: number; decodeTokensPerSecond: number }, threads: number): string[] {
+export function formatAgainst(
+  r: AgainstResult,
+  ours: { prefillTokensPerSecond: number; decodeTokensPerSecond: number },
+  threads: number,
+): string[] {
   const q = r.quant.toUpperCase();
   const a = r.agreement;
   return [

@@ -31,8 +31,10 @@ const KINDS: { kind: string; count: number; make: (lines: string[], i: number) =
     // The first line of a function body, written right after its `def` line.
     kind: 'first line of a function body',
     count: 4,
-    make: (lines, i) => (i > 0 && /^\s*(async\s+)?def .*:\s*$/.test(lines[i - 1]) && /^\s+\S/.test(lines[i]) && !/^\s*("""|''')/.test(lines[i])
-      ? { line: lines[i], cut: /^\s*/.exec(lines[i])![0].length } : undefined),
+    make: (lines, i) =>
+      i > 0 && /^\s*(async\s+)?def .*:\s*$/.test(lines[i - 1]) && /^\s+\S/.test(lines[i]) && !/^\s*("""|''')/.test(lines[i])
+        ? { line: lines[i], cut: /^\s*/.exec(lines[i])![0].length }
+        : undefined,
   },
   {
     // The right-hand side of an assignment, after "name = ".
@@ -56,8 +58,10 @@ const KINDS: { kind: string; count: number; make: (lines: string[], i: number) =
     // A statement in the middle of a block, at its indentation.
     kind: 'a statement inside a block',
     count: 2,
-    make: (lines, i) => (i > 0 && /^\s{8,}\S/.test(lines[i]) && /^\s{8,}\S.*[^:,(\[{\\]\s*$/.test(lines[i - 1]) && !/^\s*[)\]}#]/.test(lines[i])
-      ? { line: lines[i], cut: /^\s*/.exec(lines[i])![0].length } : undefined),
+    make: (lines, i) =>
+      i > 0 && /^\s{8,}\S/.test(lines[i]) && /^\s{8,}\S.*[^:,(\[{\\]\s*$/.test(lines[i - 1]) && !/^\s*[)\]}#]/.test(lines[i])
+        ? { line: lines[i], cut: /^\s*/.exec(lines[i])![0].length }
+        : undefined,
   },
   {
     // An attribute after "self.".
@@ -72,7 +76,11 @@ const KINDS: { kind: string; count: number; make: (lines: string[], i: number) =
 
 function pythonFiles(repo: string): string[] {
   try {
-    return execFileSync('git', ['-C', repo, 'ls-files', '*.py'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).split('\n').filter(Boolean).map((f) => join(repo, f)).sort();
+    return execFileSync('git', ['-C', repo, 'ls-files', '*.py'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })
+      .split('\n')
+      .filter(Boolean)
+      .map((f) => join(repo, f))
+      .sort();
   } catch {
     const out: string[] = [];
     const walk = (dir: string) => {
@@ -124,8 +132,13 @@ export interface CursorResult extends CursorCase {
   milliseconds: number;
 }
 
-export async function completeCases(cases: CursorCase[], opts: { repo: string; cli: string; model?: string; adapter: boolean }): Promise<CursorResult[]> {
-  const child = spawn(process.execPath, [opts.cli, 'serve', ...(opts.model ? ['--model', opts.model] : [])], { stdio: ['pipe', 'pipe', 'inherit'] });
+export async function completeCases(
+  cases: CursorCase[],
+  opts: { repo: string; cli: string; model?: string; adapter: boolean },
+): Promise<CursorResult[]> {
+  const child = spawn(process.execPath, [opts.cli, 'serve', ...(opts.model ? ['--model', opts.model] : [])], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
   const rpc = createMessageConnection(new StreamMessageReader(child.stdout), new StreamMessageWriter(child.stdin));
   rpc.onRequest(() => null);
   rpc.onNotification(() => undefined);
@@ -133,22 +146,30 @@ export async function completeCases(cases: CursorCase[], opts: { repo: string; c
   const results: CursorResult[] = [];
   try {
     await rpc.sendRequest('initialize', {
-      processId: process.pid, rootUri: pathToFileURL(opts.repo).href, capabilities: {},
+      processId: process.pid,
+      rootUri: pathToFileURL(opts.repo).href,
+      capabilities: {},
       initializationOptions: opts.adapter ? {} : { adapter: false },
     });
     rpc.sendNotification('initialized', {});
     // The model loads on the first request: load it first, so the timings are the completions'.
     const warm = `${pathToFileURL(opts.repo).href}/codefudge-warm-up.py`;
     rpc.sendNotification('textDocument/didOpen', { textDocument: { uri: warm, languageId: 'python', version: 1, text: 'x = \n' } });
-    await rpc.sendRequest('textDocument/completion', { textDocument: { uri: warm }, position: { line: 0, character: 4 }, context: { triggerKind: 1 } });
+    await rpc.sendRequest('textDocument/completion', {
+      textDocument: { uri: warm },
+      position: { line: 0, character: 4 },
+      context: { triggerKind: 1 },
+    });
     for (const [i, c] of cases.entries()) {
       // One document per case, so no case sees another's edit.
       const uri = `${pathToFileURL(c.file).href}?case=${i}`;
       rpc.sendNotification('textDocument/didOpen', { textDocument: { uri, languageId: 'python', version: 1, text: c.text } });
       const t0 = performance.now();
-      const list = await rpc.sendRequest('textDocument/completion', {
-        textDocument: { uri }, position: { line: c.line, character: c.character }, context: { triggerKind: 1 },
-      }) as { items?: { textEdit?: { newText: string }; insertText?: string }[] } | null;
+      const list = (await rpc.sendRequest('textDocument/completion', {
+        textDocument: { uri },
+        position: { line: c.line, character: c.character },
+        context: { triggerKind: 1 },
+      })) as { items?: { textEdit?: { newText: string }; insertText?: string }[] } | null;
       const item = list?.items?.[0];
       results.push({ ...c, completion: item?.textEdit?.newText ?? item?.insertText ?? '', milliseconds: performance.now() - t0 });
       rpc.sendNotification('textDocument/didClose', { textDocument: { uri } });
@@ -180,7 +201,9 @@ async function main(argv: string[]): Promise<void> {
   };
   const repo = argv.find((a, i) => !a.startsWith('--') && !['--model', '--cli'].includes(argv[i - 1] ?? ''));
   if (!repo) {
-    process.stderr.write('usage: node dist/bench/cursor-positions.js REPO [--model DIR] [--cli PATH/bin/codefudge.js] [--no-adapter] [--json]\n');
+    process.stderr.write(
+      'usage: node dist/bench/cursor-positions.js REPO [--model DIR] [--cli PATH/bin/codefudge.js] [--no-adapter] [--json]\n',
+    );
     process.exitCode = 2;
     return;
   }

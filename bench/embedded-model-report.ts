@@ -6,12 +6,18 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { generate, loadCausalLM, loadTokenizer, loopShare, openModelFolder, TrainingSession } from '../engine/index.js';
 import { writeTextAtomic } from '../common/index.js';
+import { aggregateScores, evaluateFolder, HiddenStateJudge, scoreMiddle, type FimEvalReport, type MetricValues } from '../eval/index.js';
 import {
-  aggregateScores, evaluateFolder, HiddenStateJudge, scoreMiddle, type FimEvalReport, type MetricValues,
-} from '../eval/index.js';
-import {
-  bigramBaseline, BpeEncoder, corpusSource, DEFAULT_RECIPE, pretrainRows, recipeRowOptions, readTokenizer, scanCorpus,
-  selectFiles, type PretrainRecipe,
+  bigramBaseline,
+  BpeEncoder,
+  corpusSource,
+  DEFAULT_RECIPE,
+  pretrainRows,
+  recipeRowOptions,
+  readTokenizer,
+  scanCorpus,
+  selectFiles,
+  type PretrainRecipe,
 } from '../finetune/index.js';
 
 export interface ModelReportOptions {
@@ -45,7 +51,12 @@ interface TrainingLog {
 /** Mean next-token cross-entropy of the model over `rows` (nats/token), in batches of 8. */
 async function modelLoss(model: string, rows: readonly Int32Array[]): Promise<number> {
   const folder = openModelFolder(model);
-  const session = await TrainingSession.open({ config: folder.config, weights: folder.weights, weightsKey: folder.weights.fingerprint(), gradients: false });
+  const session = await TrainingSession.open({
+    config: folder.config,
+    weights: folder.weights,
+    weightsKey: folder.weights.fingerprint(),
+    gradients: false,
+  });
   let sum = 0;
   let count = 0;
   for (let i = 0; i < rows.length; i += 8) {
@@ -77,7 +88,13 @@ export async function embeddedModelReport(o: ModelReportOptions): Promise<ModelR
   const scan = scanCorpus(o.corpus, { validationFraction: r.validationFraction });
   const encoder = new BpeEncoder(readTokenizer(o.model));
   const rows = (split: 'train' | 'validation') =>
-    [...pretrainRows(corpusSource(o.corpus, selectFiles(scan.files, { split })), encoder, { ...recipeRowOptions(r), shuffle: false, epochs: 1 })].map((x) => x.row);
+    [
+      ...pretrainRows(corpusSource(o.corpus, selectFiles(scan.files, { split })), encoder, {
+        ...recipeRowOptions(r),
+        shuffle: false,
+        epochs: 1,
+      }),
+    ].map((x) => x.row);
   o.log('bigram baseline over the training rows ...');
   const validationRows = rows('validation');
   const bigram = bigramBaseline(rows('train'), validationRows, encoder.vocabSize);
@@ -92,7 +109,11 @@ export async function embeddedModelReport(o: ModelReportOptions): Promise<ModelR
   }
   o.log(`fim-eval on ${valFiles.length} held-out files ...`);
   const report = await evaluateFolder({
-    dir: heldout, modelDir: o.model, sets: ['function-line', 'single-line', 'multi-line', 'random-span'], limit: o.tasksPerSet, seed: 0,
+    dir: heldout,
+    modelDir: o.model,
+    sets: ['function-line', 'single-line', 'multi-line', 'random-span'],
+    limit: o.tasksPerSet,
+    seed: 0,
   });
   const judge = await HiddenStateJudge.load(o.model);
   const baselineScores = new Map<string, ReturnType<typeof scoreMiddle>>();
@@ -123,7 +144,12 @@ export async function embeddedModelReport(o: ModelReportOptions): Promise<ModelR
     validationLoss,
     validationRows: validationRows.length,
     bigram,
-    fim: { model: bySet(report, (t) => scoreMiddle(t.base.text, t.expected, t.base.scores.cosine)), repeatPreviousLine: bySet(report, (t) => baselineScores.get(t.id)!), tasks: report.tasks.length, files: valFiles.length },
+    fim: {
+      model: bySet(report, (t) => scoreMiddle(t.base.text, t.expected, t.base.scores.cosine)),
+      repeatPreviousLine: bySet(report, (t) => baselineScores.get(t.id)!),
+      tasks: report.tasks.length,
+      files: valFiles.length,
+    },
     loops: { withoutPenalty: loopShare(plain), withPenalty: loopShare(penalised), penalty, generations: prompts.length },
     samples,
   };
@@ -134,8 +160,16 @@ const fmt = (v: number, d = 3) => v.toFixed(d);
 export function fimTable(rep: ModelReport): string {
   const head = '| task set | predictor | EM | EM (1st line) | chrF | BLEU | WER | IoU | edit sim | cosine |';
   const rows = Object.keys(rep.fim.model).flatMap((set) =>
-    ([['model', rep.fim.model[set]], ['repeat previous line', rep.fim.repeatPreviousLine[set]]] as const).map(([name, m]) =>
-      `| ${set} | ${name} | ${fmt(m.exact_match)} | ${fmt(m.exact_match_first_line)} | ${fmt(m.chrf, 1)} | ${fmt(m.bleu, 1)} | ${fmt(m.wer)} | ${fmt(m.iou)} | ${fmt(m.edit_sim)} | ${fmt(m.cosine)} |`));
+    (
+      [
+        ['model', rep.fim.model[set]],
+        ['repeat previous line', rep.fim.repeatPreviousLine[set]],
+      ] as const
+    ).map(
+      ([name, m]) =>
+        `| ${set} | ${name} | ${fmt(m.exact_match)} | ${fmt(m.exact_match_first_line)} | ${fmt(m.chrf, 1)} | ${fmt(m.bleu, 1)} | ${fmt(m.wer)} | ${fmt(m.iou)} | ${fmt(m.edit_sim)} | ${fmt(m.cosine)} |`,
+    ),
+  );
   return [head, '|' + ' --- |'.repeat(10), ...rows].join('\n');
 }
 
@@ -143,11 +177,13 @@ export function fimTable(rep: ModelReport): string {
 function reproduce(log: TrainingLog): string {
   const stages = [...(log.previous?.stages ?? []), log.recipe];
   const steps = [...(log.previous?.stepsPerStage ?? (log.previous ? [log.previous.steps] : [])), log.steps];
-  return stages.map((s, i) => {
-    const from = i === 0 ? '' : ` --from stage${i}`;
-    const chunk = (s.fimChunkChars ? ` --fim-chunk ${s.fimChunkChars}` : '') + (s.fimLineRate ? ` --fim-line-rate ${s.fimLineRate}` : '');
-    return `    codefudge pretrain --corpus PYTHON_STDLIB --out ${i === stages.length - 1 ? 'codefudge-py-small' : `stage${i + 1}`}${from} --steps ${steps[i]} --lr ${s.lr} --seed ${s.seed}${chunk}`;
-  }).join('\n');
+  return stages
+    .map((s, i) => {
+      const from = i === 0 ? '' : ` --from stage${i}`;
+      const chunk = (s.fimChunkChars ? ` --fim-chunk ${s.fimChunkChars}` : '') + (s.fimLineRate ? ` --fim-line-rate ${s.fimLineRate}` : '');
+      return `    codefudge pretrain --corpus PYTHON_STDLIB --out ${i === stages.length - 1 ? 'codefudge-py-small' : `stage${i + 1}`}${from} --steps ${steps[i]} --lr ${s.lr} --seed ${s.seed}${chunk}`;
+    })
+    .join('\n');
 }
 
 /** The model card: recipe, data, loss curve, baselines, samples. */

@@ -2,9 +2,7 @@
 // changed files, their contents before and after, and their diffs) beside `git log -p
 // --first-parent --numstat` printing the same commits, measured one after the other on one machine.
 import { spawn } from 'node:child_process';
-import {
-  FileFilter, listCommits, openRepository, walkChanges,
-} from '../history/index.js';
+import { FileFilter, listCommits, openRepository, walkChanges } from '../history/index.js';
 
 export interface HistoryBenchResult {
   commits: number;
@@ -26,8 +24,12 @@ function gitLogSeconds(repo: string, limit: number | undefined): Promise<{ secon
     const proc = spawn('git', args, { cwd: repo, stdio: ['ignore', 'pipe', 'pipe'] });
     let bytes = 0;
     let err = '';
-    proc.stdout.on('data', (c: Buffer) => { bytes += c.length; });
-    proc.stderr.on('data', (c: Buffer) => { err += c.toString('utf8'); });
+    proc.stdout.on('data', (c: Buffer) => {
+      bytes += c.length;
+    });
+    proc.stderr.on('data', (c: Buffer) => {
+      err += c.toString('utf8');
+    });
     proc.on('error', reject);
     proc.on('close', (code) => {
       if (code !== 0) reject(new Error(`git log -p failed: ${err.trim().split('\n')[0]}`));
@@ -37,7 +39,8 @@ function gitLogSeconds(repo: string, limit: number | undefined): Promise<{ secon
 }
 
 export async function benchHistory(
-  repoPath: string, opts: { limit?: number; log?: (line: string) => void } = {},
+  repoPath: string,
+  opts: { limit?: number; log?: (line: string) => void } = {},
 ): Promise<HistoryBenchResult> {
   const repo = await openRepository(repoPath);
   try {
@@ -57,8 +60,14 @@ export async function benchHistory(
     }
     const oursSeconds = (performance.now() - started) / 1000;
     return {
-      commits: commits.length, gitSeconds: git.seconds, oursSeconds, ratio: oursSeconds / git.seconds, gitBytes: git.bytes,
-      filesKept, filesSkipped, unreadableBlobs: repo.cat.unreadable.size,
+      commits: commits.length,
+      gitSeconds: git.seconds,
+      oursSeconds,
+      ratio: oursSeconds / git.seconds,
+      gitBytes: git.bytes,
+      filesKept,
+      filesSkipped,
+      unreadableBlobs: repo.cat.unreadable.size,
     };
   } finally {
     repo.close();

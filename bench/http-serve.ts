@@ -62,7 +62,9 @@ async function startServer(o: HttpBenchOptions): Promise<{ url: string; child: C
   const args = [CLI, 'serve', '--http', '--port', '0', '--model', o.model, ...(o.threads ? ['--threads', `${o.threads}`] : [])];
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let err = '';
-  child.stderr!.on('data', (d) => { err += d; });
+  child.stderr!.on('data', (d) => {
+    err += d;
+  });
   const url = await new Promise<string>((resolve, reject) => {
     let out = '';
     child.stdout!.on('data', (d) => {
@@ -81,7 +83,15 @@ async function request(url: string, model: string, p: { prefix: string; suffix: 
   const res = await fetch(`${url}/v1/completions`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ model, prompt: p.prefix, suffix: p.suffix, max_tokens: o.maxTokens, temperature: 0, stop: ['\n'], stream: o.stream }),
+    body: JSON.stringify({
+      model,
+      prompt: p.prefix,
+      suffix: p.suffix,
+      max_tokens: o.maxTokens,
+      temperature: 0,
+      stop: ['\n'],
+      stream: o.stream,
+    }),
   });
   const text = await res.text();
   if (res.status !== 200) throw new Error(`server answered ${res.status}: ${text.slice(0, 200)}`);
@@ -118,9 +128,11 @@ export async function benchHttp(o: HttpBenchOptions): Promise<HttpBenchResult> {
       const ms: number[] = [];
       let next = 0;
       const t0 = performance.now();
-      await Promise.all(Array.from({ length: clients }, async () => {
-        for (let i = next++; i < prompts.length; i = next++) ms.push(await request(url, model, prompts[i], o));
-      }));
+      await Promise.all(
+        Array.from({ length: clients }, async () => {
+          for (let i = next++; i < prompts.length; i = next++) ms.push(await request(url, model, prompts[i], o));
+        }),
+      );
       levels.push({ clients, ...summary(ms, performance.now() - t0) });
     }
   } finally {
@@ -135,6 +147,8 @@ export function formatHttpBench(o: HttpBenchOptions, r: HttpBenchResult): string
     `codefudge bench http: ${basename(o.model)}, ${o.maxTokens} tokens at most per completion (stop at end of line), ${o.requests} requests per row${o.stream ? ', streamed' : ''}`,
     `                 req/s   p50 ms   p95 ms`,
     `in-process    ${f(r.inProcess.requestsPerSecond)} ${f(r.inProcess.p50)} ${f(r.inProcess.p95)}   (one at a time, no HTTP)`,
-    ...r.levels.map((l) => `${`${l.clients} client${l.clients === 1 ? '' : 's'}`.padEnd(14)}${f(l.requestsPerSecond)} ${f(l.p50)} ${f(l.p95)}`),
+    ...r.levels.map(
+      (l) => `${`${l.clients} client${l.clients === 1 ? '' : 's'}`.padEnd(14)}${f(l.requestsPerSecond)} ${f(l.p50)} ${f(l.p95)}`,
+    ),
   ].join('\n');
 }

@@ -8,16 +8,28 @@ interface NlcSequence {
   evaluate(tokens: number[], o: { temperature: number; yieldEogToken: boolean }): AsyncGenerator<number, void, void | number | number[]>;
   clearHistory(): Promise<void>;
 }
-interface NlcContext { getSequence(): NlcSequence; dispose(): Promise<void> }
+interface NlcContext {
+  getSequence(): NlcSequence;
+  dispose(): Promise<void>;
+}
 interface NlcModel {
-  createContext(o: { contextSize: number; batchSize: number; threads: number; sequences: number; lora?: { adapters: { filePath: string; scale?: number }[] } }): Promise<NlcContext>;
+  createContext(o: {
+    contextSize: number;
+    batchSize: number;
+    threads: number;
+    sequences: number;
+    lora?: { adapters: { filePath: string; scale?: number }[] };
+  }): Promise<NlcContext>;
   dispose(): Promise<void>;
 }
 interface Nlc {
   loadModel(o: { modelPath: string; gpuLayers: number }): Promise<NlcModel>;
   dispose(): Promise<void>;
 }
-interface NlcModule { getLlama(o: Record<string, unknown>): Promise<Nlc>; LlamaLogLevel: Record<string, string> }
+interface NlcModule {
+  getLlama(o: Record<string, unknown>): Promise<Nlc>;
+  LlamaLogLevel: Record<string, string>;
+}
 
 /** node-llama-cpp's llama.cpp, or a reason it is not available. */
 export async function loadLlamaCpp(): Promise<{ llama: Nlc } | { missing: string }> {
@@ -29,7 +41,14 @@ export async function loadLlamaCpp(): Promise<{ llama: Nlc } | { missing: string
   }
   try {
     // CPU only, never build or download: the prebuilt binaries in node_modules or nothing.
-    const llama = await mod.getLlama({ gpu: false, build: 'never', usePrebuiltBinaries: true, progressLogs: false, logLevel: mod.LlamaLogLevel.error, skipDownload: true });
+    const llama = await mod.getLlama({
+      gpu: false,
+      build: 'never',
+      usePrebuiltBinaries: true,
+      progressLogs: false,
+      logLevel: mod.LlamaLogLevel.error,
+      skipDownload: true,
+    });
     return { llama };
   } catch (e) {
     return { missing: `node-llama-cpp has no usable prebuilt binary here (${(e as Error).message.split('\n')[0]})` };
@@ -48,7 +67,10 @@ async function openContext(llama: Nlc, o: LlamaCppRun, contextSize: number): Pro
   const model = await llama.loadModel({ modelPath: o.model, gpuLayers: 0 });
   try {
     const context = await model.createContext({
-      contextSize, batchSize: contextSize, threads: o.threads, sequences: 1,
+      contextSize,
+      batchSize: contextSize,
+      threads: o.threads,
+      sequences: 1,
       ...(o.lora ? { lora: { adapters: [{ filePath: o.lora, scale: 1 }] } } : {}),
     });
     return { model, context };

@@ -43,7 +43,13 @@ export async function benchLora(o: BenchLoraOptions): Promise<BenchLoraResult> {
   const times: number[] = [];
   let last = 0;
   const loop = await TrainLoop.create({
-    target, train, steps: total, batchSize: o.batch, lr: 1e-4, seed: 0, session: { threads: o.threads },
+    target,
+    train,
+    steps: total,
+    batchSize: o.batch,
+    lr: 1e-4,
+    seed: 0,
+    session: { threads: o.threads },
     onProgress: (p) => {
       const now = performance.now();
       if (p.step > warmup) {

@@ -9,7 +9,9 @@ if (!dir || !(Number(count) > 0)) {
 }
 const started = performance.now();
 await makeSyntheticHistory(dir, {
-  commits: Number(count), files: 200, functionsPerFile: 40,
+  commits: Number(count),
+  files: 200,
+  functionsPerFile: 40,
   onProgress: (done, total) => process.stderr.write(`${done}/${total} commits\n`),
 });
 process.stderr.write(`${dir}: ${count} commits in ${((performance.now() - started) / 1000).toFixed(1)} s\n`);

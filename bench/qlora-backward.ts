@@ -20,7 +20,10 @@ import { openSession, ort } from '../engine/session.js';
 function initializers(b: Builder, q: QuantizedWeight): QuantizedValues {
   const blocks = Math.ceil(q.cols / q.blockSize);
   return {
-    bits: q.bits, blockSize: q.blockSize, rows: q.rows, cols: q.cols,
+    bits: q.bits,
+    blockSize: q.blockSize,
+    rows: q.rows,
+    cols: q.cols,
     data: b.initializer('w.data', 'uint8', [q.rows, blocks, (q.blockSize * q.bits) / 8], q.data),
     scales: b.initializer('w.scales', 'float32', [q.scales.length], q.scales),
     zeroPoints: b.initializer('w.zp', 'uint8', [q.zeroPoints.length], q.zeroPoints),
@@ -33,7 +36,13 @@ function transpose(w: Float32Array, rows: number, cols: number): Float32Array {
   return t;
 }
 
-async function timeGraph(b: Builder, g: Float32Array, dims: number[], threads: number, reps: number): Promise<{ ms: number; out: Float32Array }> {
+async function timeGraph(
+  b: Builder,
+  g: Float32Array,
+  dims: number[],
+  threads: number,
+  reps: number,
+): Promise<{ ms: number; out: Float32Array }> {
   const dir = mkdtempSync(join(tmpdir(), 'cf-qlora-bw-'));
   try {
     const session = await openSession(writeOnnxModel(b, join(dir, 'm')), { threads });
@@ -53,8 +62,18 @@ async function timeGraph(b: Builder, g: Float32Array, dims: number[], threads: n
   }
 }
 
-export async function benchQloraBackward(o: { rows: number; threads: number; bits: 4 | 8; reps: number; log: (l: string) => void }): Promise<void> {
-  const shapes: [string, number, number][] = [['q_proj/o_proj', 896, 896], ['gate/up_proj', 4864, 896], ['down_proj', 896, 4864]];
+export async function benchQloraBackward(o: {
+  rows: number;
+  threads: number;
+  bits: 4 | 8;
+  reps: number;
+  log: (l: string) => void;
+}): Promise<void> {
+  const shapes: [string, number, number][] = [
+    ['q_proj/o_proj', 896, 896],
+    ['gate/up_proj', 4864, 896],
+    ['down_proj', 896, 4864],
+  ];
   const rng = new Rng(3);
   o.log(`dx = g @ W, g [${o.rows}, N], ${o.bits}-bit W [N, K], ${o.threads} threads, median of ${o.reps}`);
   o.log('projection      N x K        dequantize ms  transposed ms  float ms  max |dx - float dx|: dequantize  transposed');
@@ -83,12 +102,27 @@ export async function benchQloraBackward(o: { rows: number; threads: number; bit
       errT = Math.max(errT, Math.abs(rt.out[i] - rf.out[i]));
       errA = Math.max(errA, Math.abs(ra.out[i] - rf.out[i]));
     }
-    const cells = [ra.ms.toFixed(1).padStart(13), rt.ms.toFixed(1).padStart(13), rf.ms.toFixed(1).padStart(8), errA.toExponential(1).padStart(30), errT.toExponential(1).padStart(11)];
+    const cells = [
+      ra.ms.toFixed(1).padStart(13),
+      rt.ms.toFixed(1).padStart(13),
+      rf.ms.toFixed(1).padStart(8),
+      errA.toExponential(1).padStart(30),
+      errT.toExponential(1).padStart(11),
+    ];
     o.log(`${name.padEnd(14)}  ${`${N}x${K}`.padEnd(11)}  ${cells.join('  ')}`);
   }
 }
 
 if (process.argv[1]?.endsWith('qlora-backward.js')) {
-  const arg = (n: string, d: number) => { const i = process.argv.indexOf(`--${n}`); return i > 0 ? Number(process.argv[i + 1]) : d; };
-  await benchQloraBackward({ rows: arg('rows', 512), threads: arg('threads', 2), bits: arg('bits', 4) === 8 ? 8 : 4, reps: arg('reps', 5), log: (l) => console.log(l) });
+  const arg = (n: string, d: number) => {
+    const i = process.argv.indexOf(`--${n}`);
+    return i > 0 ? Number(process.argv[i + 1]) : d;
+  };
+  await benchQloraBackward({
+    rows: arg('rows', 512),
+    threads: arg('threads', 2),
+    bits: arg('bits', 4) === 8 ? 8 : 4,
+    reps: arg('reps', 5),
+    log: (l) => console.log(l),
+  });
 }

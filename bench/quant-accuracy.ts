@@ -6,7 +6,14 @@ import { join } from 'node:path';
 import { loadCausalLM, type QuantActivations, type QuantMode } from '../engine/index.js';
 import { UserError } from '../common/index.js';
 import {
-  BpeEncoder, corpusSource, DEFAULT_RECIPE, pretrainRows, recipeRowOptions, readTokenizer, scanCorpus, selectFiles,
+  BpeEncoder,
+  corpusSource,
+  DEFAULT_RECIPE,
+  pretrainRows,
+  recipeRowOptions,
+  readTokenizer,
+  scanCorpus,
+  selectFiles,
 } from '../finetune/index.js';
 
 export interface QuantAccuracyOptions {
@@ -54,7 +61,13 @@ function validationRows(model: string, corpus: string, limit: number): Int32Arra
 }
 
 /** Per position of every row: the argmax token and -log p(next token). */
-async function score(model: string, quant: QuantMode, activations: QuantActivations, rows: Int32Array[], threads?: number): Promise<{ argmax: Int32Array; nll: Float64Array }> {
+async function score(
+  model: string,
+  quant: QuantMode,
+  activations: QuantActivations,
+  rows: Int32Array[],
+  threads?: number,
+): Promise<{ argmax: Int32Array; nll: Float64Array }> {
   const lm = await loadCausalLM(model, { logits: 'all', quant, quantActivations: activations, threads });
   const V = lm.config.vocabSize;
   const per = rows[0].length - 1;
@@ -116,8 +129,11 @@ export function formatQuantAccuracy(model: string, r: QuantAccuracyReport): stri
     const met = goal === undefined ? '' : `${x.top1Agreement >= goal ? 'met' : 'NOT met'} (≥ ${(100 * goal).toFixed(0)}%)`;
     const acts = x.activations === null ? 'float32' : x.activations === 'int8' ? 'int8 (inference)' : 'float32 (exact, QLoRA)';
     const cells = [
-      (x.quant === 'none' ? 'f32' : x.quant).padEnd(7), acts.padEnd(22), `${(100 * x.top1Agreement).toFixed(2)}%`.padStart(24),
-      x.loss.toFixed(4).padStart(15), ((x.lossIncrease >= 0 ? '+' : '') + x.lossIncrease.toFixed(4)).padStart(21),
+      (x.quant === 'none' ? 'f32' : x.quant).padEnd(7),
+      acts.padEnd(22),
+      `${(100 * x.top1Agreement).toFixed(2)}%`.padStart(24),
+      x.loss.toFixed(4).padStart(15),
+      ((x.lossIncrease >= 0 ? '+' : '') + x.lossIncrease.toFixed(4)).padStart(21),
     ];
     lines.push(`${cells.join('  ')}  ${met}`);
   }

@@ -25,11 +25,13 @@ function cleanEnv(): NodeJS.ProcessEnv {
 
 /** xorshift32: the same seed, the same repository. */
 function rng(seed: number): () => number {
-  let s = (seed >>> 0) || 0x9e3779b9;
+  let s = seed >>> 0 || 0x9e3779b9;
   return () => {
-    s ^= s << 13; s >>>= 0;
+    s ^= s << 13;
+    s >>>= 0;
     s ^= s >>> 17;
-    s ^= s << 5; s >>>= 0;
+    s ^= s << 5;
+    s >>>= 0;
     return s / 0x100000000;
   };
 }
@@ -56,7 +58,9 @@ export async function makeSyntheticHistory(dir: string, opts: SyntheticHistoryOp
   const versions: number[][] = Array.from({ length: files }, () => new Array<number>(fns).fill(0));
   const proc = spawn('git', ['fast-import', '--quiet', '--done'], { cwd: dir, env, stdio: ['pipe', 'ignore', 'pipe'] });
   let stderr = '';
-  proc.stderr.on('data', (c: Buffer) => { stderr += c.toString('utf8'); });
+  proc.stderr.on('data', (c: Buffer) => {
+    stderr += c.toString('utf8');
+  });
   const closed = new Promise<number | null>((resolve, reject) => {
     proc.on('error', reject);
     proc.on('close', resolve);
@@ -73,7 +77,7 @@ export async function makeSyntheticHistory(dir: string, opts: SyntheticHistoryOp
     const when = `${start + c * 3600} +0000`;
     await write(
       `commit refs/heads/main\ncommitter Synthetic <synthetic@example.com> ${when}\ndata ${message.length}\n${message}` +
-      `M 100644 inline pkg/m${file}.py\ndata ${body.length}\n${text}\n`,
+        `M 100644 inline pkg/m${file}.py\ndata ${body.length}\n${text}\n`,
     );
     if ((c + 1) % 1000 === 0) opts.onProgress?.(c + 1, opts.commits);
   }

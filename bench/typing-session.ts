@@ -170,15 +170,28 @@ const CLI = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'co
 /** One session against a fresh server process. */
 export async function runSession(o: TypingBenchOptions, { reuse, fimMode }: SessionKind): Promise<SessionResult> {
   const log = o.log ?? (() => undefined);
-  const args = [CLI, 'serve', '--model', o.model, ...(o.threads ? ['--threads', String(o.threads)] : []), ...(o.quant ? ['--quant', o.quant] : [])];
+  const args = [
+    CLI,
+    'serve',
+    '--model',
+    o.model,
+    ...(o.threads ? ['--threads', String(o.threads)] : []),
+    ...(o.quant ? ['--quant', o.quant] : []),
+  ];
   const child = spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'inherit'] });
   const rpc = createMessageConnection(new StreamMessageReader(child.stdout), new StreamMessageWriter(child.stdin));
   rpc.listen();
   try {
     await rpc.sendRequest('initialize', {
-      processId: process.pid, rootUri: null, capabilities: {},
+      processId: process.pid,
+      rootUri: null,
+      capabilities: {},
       initializationOptions: {
-        reusePrefixCache: reuse, fimMode, debounceMs: 0, maxTokens: o.maxTokens, mode: o.mode ?? 'single-line',
+        reusePrefixCache: reuse,
+        fimMode,
+        debounceMs: 0,
+        maxTokens: o.maxTokens,
+        mode: o.mode ?? 'single-line',
         ...(o.maxPrefixTokens !== undefined ? { maxPrefixTokens: o.maxPrefixTokens } : {}),
         ...(o.maxSuffixTokens !== undefined ? { maxSuffixTokens: o.maxSuffixTokens } : {}),
       },
@@ -189,7 +202,8 @@ export async function runSession(o: TypingBenchOptions, { reuse, fimMode }: Sess
     const uri = 'file:///bench/orders.py';
     rpc.sendNotification('textDocument/didOpen', { textDocument: { uri, languageId: 'python', version: 1, text: script.initial } });
     let pos = { line: script.line, character: script.character };
-    const complete = () => rpc.sendRequest('textDocument/completion', { textDocument: { uri }, position: pos, context: { triggerKind: 1 } });
+    const complete = () =>
+      rpc.sendRequest('textDocument/completion', { textDocument: { uri }, position: pos, context: { triggerKind: 1 } });
     // Warm-up, not measured: loads (and on first use compiles) the model, and fills the KV cache.
     log(`${fimMode}, ${reuse ? 'with' : 'without'} prefix-cache reuse: loading ${o.model} ...`);
     await complete();
@@ -219,8 +233,15 @@ export async function runSession(o: TypingBenchOptions, { reuse, fimMode }: Sess
     }
     const avg = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
     return {
-      reuse, fimMode, latency: summary(latencies), promptTokens: avg(prompt), reusedTokens: avg(reused), cacheAnswers,
-      requests: latencies.length, modelLoadMilliseconds: loaded.model.loadMilliseconds, quant: loaded.model.quant ?? null,
+      reuse,
+      fimMode,
+      latency: summary(latencies),
+      promptTokens: avg(prompt),
+      reusedTokens: avg(reused),
+      cacheAnswers,
+      requests: latencies.length,
+      modelLoadMilliseconds: loaded.model.loadMilliseconds,
+      quant: loaded.model.quant ?? null,
     };
   } finally {
     await rpc.sendRequest('shutdown').catch(() => undefined);
@@ -231,7 +252,10 @@ export async function runSession(o: TypingBenchOptions, { reuse, fimMode }: Sess
 }
 
 export async function benchTypingSession(o: TypingBenchOptions): Promise<SessionResult[]> {
-  const kinds: SessionKind[] = [{ reuse: true, fimMode: 'psm' }, { reuse: false, fimMode: 'psm' }];
+  const kinds: SessionKind[] = [
+    { reuse: true, fimMode: 'psm' },
+    { reuse: false, fimMode: 'psm' },
+  ];
   if (o.spm) kinds.push({ reuse: true, fimMode: 'spm' });
   const results: SessionResult[] = [];
   for (const kind of kinds) results.push(await runSession(o, kind));
@@ -241,16 +265,21 @@ export async function benchTypingSession(o: TypingBenchOptions): Promise<Session
 export function formatTypingResults(model: string, o: TypingBenchOptions, results: SessionResult[]): string {
   const rows = results.map((r) => [
     `${r.fimMode}, ${r.reuse ? 'with reuse' : 'without reuse'}`,
-    r.latency.p50.toFixed(1), r.latency.p95.toFixed(1), r.latency.mean.toFixed(1), r.latency.max.toFixed(1),
-    r.promptTokens.toFixed(0), r.reusedTokens.toFixed(0), String(r.cacheAnswers),
+    r.latency.p50.toFixed(1),
+    r.latency.p95.toFixed(1),
+    r.latency.mean.toFixed(1),
+    r.latency.max.toFixed(1),
+    r.promptTokens.toFixed(0),
+    r.reusedTokens.toFixed(0),
+    String(r.cacheAnswers),
   ]);
   const head = ['prefix cache', 'p50 ms', 'p95 ms', 'mean ms', 'max ms', 'prompt tok', 'reused tok', 'cache answers'];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
   return [
-    `typing session: ${o.edits} edits, a completion after each (max ${o.maxTokens} tokens, ${o.mode ?? 'single-line'}, `
-      + `window budgets ${o.maxPrefixTokens ?? 1024}+${o.maxSuffixTokens ?? 256} tokens, shrunk to fit the model's context: `
-      + `"prompt tok" is the prompt that ran), model ${model}, weights ${results[0]?.quant ?? o.quant ?? '?'}`,
+    `typing session: ${o.edits} edits, a completion after each (max ${o.maxTokens} tokens, ${o.mode ?? 'single-line'}, ` +
+      `window budgets ${o.maxPrefixTokens ?? 1024}+${o.maxSuffixTokens ?? 256} tokens, shrunk to fit the model's context: ` +
+      `"prompt tok" is the prompt that ran), model ${model}, weights ${results[0]?.quant ?? o.quant ?? '?'}`,
     line(head),
     ...rows.map(line),
   ].join('\n');

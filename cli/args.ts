@@ -13,8 +13,14 @@ export function parseArgs(argv: string[], booleans: readonly string[] = []): Arg
   const flags = new Map<string, string>();
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
-    if (a === '--') { positionals.push(...argv.slice(i + 1)); break; }
-    if (!a.startsWith('--')) { positionals.push(a); continue; }
+    if (a === '--') {
+      positionals.push(...argv.slice(i + 1));
+      break;
+    }
+    if (!a.startsWith('--')) {
+      positionals.push(a);
+      continue;
+    }
     const eq = a.indexOf('=');
     const name = eq >= 0 ? a.slice(2, eq) : a.slice(2);
     if (eq >= 0) flags.set(name, a.slice(eq + 1));
@@ -64,7 +70,8 @@ export function quantFlag(args: Args): QuantMode | undefined {
 }
 
 /** The --quant line of every model-loading command's usage. */
-export const QUANT_USAGE = '  --quant int4|int8|none   weight width: block-wise 4- or 8-bit, or float32 (default: int4 from 250M parameters, else none)';
+export const QUANT_USAGE =
+  '  --quant int4|int8|none   weight width: block-wise 4- or 8-bit, or float32 (default: int4 from 250M parameters, else none)';
 
 /** `--device cpu|cuda`, or undefined for the default (cpu). */
 export function deviceFlag(args: Args): 'cpu' | 'cuda' | undefined {

@@ -23,19 +23,25 @@ export async function remoteFromFlags(args: Args): Promise<RemoteCompleter | und
   const model = flagString(args, 'backend-model');
   if (!model) throw new UserError('--backend needs --backend-model NAME (the model name the server serves; see its /v1/models)');
   if (!/^https?:\/\/./.test(url)) throw new UserError(`--backend must be an http(s) URL, got "${url}"`);
-  return openRemoteCompleter({
-    url, model,
-    adapter: flagString(args, 'backend-adapter'),
-    apiKey: flagString(args, 'backend-key') ?? (process.env.CODEFUDGE_BACKEND_KEY || undefined),
-    timeoutMs: args.flags.has('backend-timeout') ? flagInt(args, 'backend-timeout', 10_000) : undefined,
-  }, flagString(args, 'model'));
+  return openRemoteCompleter(
+    {
+      url,
+      model,
+      adapter: flagString(args, 'backend-adapter'),
+      apiKey: flagString(args, 'backend-key') ?? (process.env.CODEFUDGE_BACKEND_KEY || undefined),
+      timeoutMs: args.flags.has('backend-timeout') ? flagInt(args, 'backend-timeout', 10_000) : undefined,
+    },
+    flagString(args, 'model'),
+  );
 }
 
 /**
  * fim-eval's two columns through the backend: --backend-model, and --backend-adapter when given
  * (an adapter the server serves by name); undefined without --backend.
  */
-export function remoteColumnsFromFlags(args: Args): { base: () => Promise<RemoteCompleter>; adapter?: () => Promise<RemoteCompleter> } | undefined {
+export function remoteColumnsFromFlags(
+  args: Args,
+): { base: () => Promise<RemoteCompleter>; adapter?: () => Promise<RemoteCompleter> } | undefined {
   if (!flagString(args, 'backend')) {
     const other = backendFlags.names.find((n) => n !== 'backend' && args.flags.has(n));
     if (other) throw new UserError(`--${other} needs --backend URL`);

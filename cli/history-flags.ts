@@ -8,9 +8,15 @@ export function takeRepeated(argv: string[], names: readonly string[]): { rest: 
   const rest: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
-    if (a === '--') { rest.push(...argv.slice(i)); break; }
+    if (a === '--') {
+      rest.push(...argv.slice(i));
+      break;
+    }
     const m = /^--([^=]+)(?:=(.*))?$/s.exec(a);
-    if (!m || !values.has(m[1])) { rest.push(a); continue; }
+    if (!m || !values.has(m[1])) {
+      rest.push(a);
+      continue;
+    }
     const v = m[2] ?? argv[++i];
     if (v === undefined) throw new UserError(`--${m[1]} needs a value`);
     values.get(m[1])!.push(v);

@@ -81,7 +81,9 @@ export class ProgressBar {
     const seconds = (this.now() - this.started) / 1000;
     const rate = seconds > 0 ? (this.done - this.initial) / seconds : 0;
     const left = rate > 0 ? (this.total - this.done) / rate : Infinity;
-    const extra = Object.entries(this.fields).map(([k, v]) => `${k} ${v} `).join('');
+    const extra = Object.entries(this.fields)
+      .map(([k, v]) => `${k} ${v} `)
+      .join('');
     const stats = `${this.done}/${this.total} ${extra}${rate.toFixed(rate < 10 ? 2 : 1)} ${this.unit}/s ETA ${formatDuration(this.done >= this.total ? 0 : left)}`;
     const barWidth = Math.max(10, Math.min(40, width - this.label.length - stats.length - 4));
     const filled = this.total > 0 ? Math.round((barWidth * Math.min(this.done, this.total)) / this.total) : barWidth;
@@ -104,7 +106,9 @@ export class ProgressBar {
 
   /** Ends the bar: a newline on a terminal, a summary line elsewhere. */
   finish(summary?: string): void {
-    if (this.live) { if (this.drawn) this.stream.write('\n'); this.drawn = false; }
-    else if (summary) this.stream.write(`${summary}\n`);
+    if (this.live) {
+      if (this.drawn) this.stream.write('\n');
+      this.drawn = false;
+    } else if (summary) this.stream.write(`${summary}\n`);
   }
 }

@@ -17,7 +17,11 @@ export const registerFlags = {
  * undefined without --register; else checks the server answers now, and returns the step that
  * registers the adapter folder once trained.
  */
-export async function registerTarget(args: Args, repo: string, out: string | undefined): Promise<((outDir: string) => Promise<string>) | undefined> {
+export async function registerTarget(
+  args: Args,
+  repo: string,
+  out: string | undefined,
+): Promise<((outDir: string) => Promise<string>) | undefined> {
   const url = flagString(args, 'register');
   const others = registerFlags.names.filter((n) => n !== 'register' && args.flags.has(n));
   if (!url) {

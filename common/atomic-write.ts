@@ -46,7 +46,11 @@ export class AtomicFile {
   /** Drops the temporary file; safe to call after commit(). */
   abort(): void {
     if (this.fd !== null) {
-      try { fs.closeSync(this.fd); } catch { /* already closed */ }
+      try {
+        fs.closeSync(this.fd);
+      } catch {
+        /* already closed */
+      }
       this.fd = null;
     }
     fs.rmSync(this.tempPath, { force: true });
@@ -67,5 +71,7 @@ export function writeFileAtomic(file: string, write: (fd: number) => void): void
 
 /** Atomically writes a whole string or buffer. */
 export function writeTextAtomic(file: string, content: string | Uint8Array): void {
-  writeFileAtomic(file, (fd) => { fs.writeFileSync(fd, content); });
+  writeFileAtomic(file, (fd) => {
+    fs.writeFileSync(fd, content);
+  });
 }

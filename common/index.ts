@@ -2,7 +2,5 @@
 export { UserError, messageOf } from './errors.js';
 export { AtomicFile, writeFileAtomic, writeTextAtomic, whyNotWritable } from './atomic-write.js';
 export { AtomicJsonlWriter } from './jsonl-writer.js';
-export {
-  mulberry32, Rng, randomInt, randInt, hash32, mix32, createRng, shuffleInPlace, shuffled, shuffledIndices,
-} from './random.js';
+export { mulberry32, Rng, randomInt, randInt, hash32, mix32, createRng, shuffleInPlace, shuffled, shuffledIndices } from './random.js';
 export type { Random } from './random.js';

@@ -52,8 +52,17 @@ export class CausalLM {
   static async create(config: ModelConfig, opts: CausalLMOptions): Promise<CausalLM> {
     const quant = opts.quant ?? 'none';
     // The quantized weights live in the compiled graph's data file, so a cache hit loads them without re-quantizing.
-    const activations = quant === 'none' ? null : opts.quantActivations ?? 'float';
-    const parts = { kind: 'inference', config, weights: opts.weightsKey, quant, activations, logits: opts.logits, hidden: !!opts.hidden, variant: opts.variant ?? null };
+    const activations = quant === 'none' ? null : (opts.quantActivations ?? 'float');
+    const parts = {
+      kind: 'inference',
+      config,
+      weights: opts.weightsKey,
+      quant,
+      activations,
+      logits: opts.logits,
+      hidden: !!opts.hidden,
+      variant: opts.variant ?? null,
+    };
     const path = compiledGraph(parts, () => buildInferenceGraph(config, opts.params, opts));
     return new CausalLM(config, opts.logits, await openSession(path, opts), quant);
   }

@@ -170,7 +170,13 @@ export class Completer {
    * `reserve` generated tokens stay within the positions the model was trained on.
    */
   promptIds(
-    prefix: string, suffix: string, maxPrefixTokens = 1024, maxSuffixTokens = 256, mode: FimMode = this.preferredFimMode, reserve = 0, cut = true,
+    prefix: string,
+    suffix: string,
+    maxPrefixTokens = 1024,
+    maxSuffixTokens = 256,
+    mode: FimMode = this.preferredFimMode,
+    reserve = 0,
+    cut = true,
   ): number[] {
     const text = fimPromptText(this, prefix, suffix, { maxPrefixTokens, maxSuffixTokens, mode, reserve, cut });
     return this.withBos(this.tokenizer.encode(text));
@@ -184,7 +190,13 @@ export class Completer {
 
   async complete(req: FimRequest): Promise<FimResult> {
     const prompt = this.promptIds(
-      req.prefix, req.suffix, req.maxPrefixTokens, req.maxSuffixTokens, req.fimMode ?? this.preferredFimMode, req.maxNewTokens, req.cut ?? true,
+      req.prefix,
+      req.suffix,
+      req.maxPrefixTokens,
+      req.maxSuffixTokens,
+      req.fimMode ?? this.preferredFimMode,
+      req.maxNewTokens,
+      req.cut ?? true,
     );
     return this.completeIds(prompt, req);
   }

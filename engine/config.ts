@@ -8,7 +8,9 @@ export const SUPPORTED_ARCHITECTURES = ['LlamaForCausalLM', 'Qwen2ForCausalLM', 
 export type Architecture = (typeof SUPPORTED_ARCHITECTURES)[number];
 
 const MODEL_TYPE_ARCHITECTURE: Readonly<Record<string, Architecture>> = {
-  llama: 'LlamaForCausalLM', qwen2: 'Qwen2ForCausalLM', mistral: 'MistralForCausalLM',
+  llama: 'LlamaForCausalLM',
+  qwen2: 'Qwen2ForCausalLM',
+  mistral: 'MistralForCausalLM',
 };
 
 /** rope_scaling with every default resolved the way Hugging Face resolves it. */
@@ -18,10 +20,15 @@ export type RopeScaling =
   | { type: 'dynamic'; factor: number; originalMaxPositionEmbeddings: number }
   | { type: 'llama3'; factor: number; lowFreqFactor: number; highFreqFactor: number; originalMaxPositionEmbeddings: number }
   | {
-    type: 'yarn'; factor: number; originalMaxPositionEmbeddings: number;
-    /** Multiplies cos and sin (the "mscale" of the YaRN paper). */
-    attentionFactor: number; betaFast: number; betaSlow: number; truncate: boolean;
-  };
+      type: 'yarn';
+      factor: number;
+      originalMaxPositionEmbeddings: number;
+      /** Multiplies cos and sin (the "mscale" of the YaRN paper). */
+      attentionFactor: number;
+      betaFast: number;
+      betaSlow: number;
+      truncate: boolean;
+    };
 
 export interface ModelConfig {
   architecture: Architecture;
@@ -51,7 +58,10 @@ export interface ModelConfig {
 type Json = Record<string, unknown>;
 
 class FieldReader {
-  constructor(private readonly json: Json, private readonly label: string) {}
+  constructor(
+    private readonly json: Json,
+    private readonly label: string,
+  ) {}
 
   fail(problem: string): never {
     throw new UserError(`${this.label}: ${problem}`);
@@ -71,7 +81,8 @@ class FieldReader {
   positiveNumber(key: string, fallback?: number): number {
     const v = this.json[key] ?? fallback;
     if (v === undefined) this.fail(`missing field "${key}"`);
-    if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) this.fail(`field "${key}" must be a positive number, got ${JSON.stringify(v)}`);
+    if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0)
+      this.fail(`field "${key}" must be a positive number, got ${JSON.stringify(v)}`);
     return v;
   }
 
@@ -85,7 +96,8 @@ class FieldReader {
     const v = this.json[key];
     if (v === undefined || v === null) return [];
     const ids = Array.isArray(v) ? v : [v];
-    if (!ids.every((id) => Number.isSafeInteger(id) && id >= 0)) this.fail(`field "${key}" must be a token id or a list of them, got ${JSON.stringify(v)}`);
+    if (!ids.every((id) => Number.isSafeInteger(id) && id >= 0))
+      this.fail(`field "${key}" must be a token id or a list of them, got ${JSON.stringify(v)}`);
     return ids as number[];
   }
 }
@@ -118,19 +130,28 @@ function parseRopeScaling(value: unknown, maxPositionEmbeddings: number, label: 
       return { type, factor: f.positiveNumber('factor'), originalMaxPositionEmbeddings: originalMax() };
     case 'llama3':
       return {
-        type, factor: f.positiveNumber('factor'), lowFreqFactor: f.positiveNumber('low_freq_factor'),
-        highFreqFactor: f.positiveNumber('high_freq_factor'), originalMaxPositionEmbeddings: f.positiveInt('original_max_position_embeddings'),
+        type,
+        factor: f.positiveNumber('factor'),
+        lowFreqFactor: f.positiveNumber('low_freq_factor'),
+        highFreqFactor: f.positiveNumber('high_freq_factor'),
+        originalMaxPositionEmbeddings: f.positiveInt('original_max_position_embeddings'),
       };
     case 'yarn': {
       const factor = f.positiveNumber('factor');
       return {
-        type, factor, originalMaxPositionEmbeddings: originalMax(),
+        type,
+        factor,
+        originalMaxPositionEmbeddings: originalMax(),
         attentionFactor: f.has('attention_factor') ? f.positiveNumber('attention_factor') : yarnDefaultAttentionFactor(json, factor),
-        betaFast: f.positiveNumber('beta_fast', 32), betaSlow: f.positiveNumber('beta_slow', 1), truncate: f.bool('truncate', true),
+        betaFast: f.positiveNumber('beta_fast', 32),
+        betaSlow: f.positiveNumber('beta_slow', 1),
+        truncate: f.bool('truncate', true),
       };
     }
     default:
-      throw new UserError(`${label}: rope_scaling type ${JSON.stringify(type)} is not supported (supported: default, linear, dynamic, llama3, yarn)`);
+      throw new UserError(
+        `${label}: rope_scaling type ${JSON.stringify(type)} is not supported (supported: default, linear, dynamic, llama3, yarn)`,
+      );
   }
 }
 
@@ -161,13 +182,15 @@ export function parseModelConfig(value: unknown, label = 'config.json'): ModelCo
   const numHeads = f.positiveInt('num_attention_heads');
   const numKvHeads = f.positiveInt('num_key_value_heads', numHeads);
   if (numHeads % numKvHeads !== 0) f.fail(`num_attention_heads (${numHeads}) is not a multiple of num_key_value_heads (${numKvHeads})`);
-  if (!f.has('head_dim') && hiddenSize % numHeads !== 0) f.fail(`hidden_size (${hiddenSize}) is not a multiple of num_attention_heads (${numHeads})`);
+  if (!f.has('head_dim') && hiddenSize % numHeads !== 0)
+    f.fail(`hidden_size (${hiddenSize}) is not a multiple of num_attention_heads (${numHeads})`);
   const headDim = f.positiveInt('head_dim', hiddenSize / numHeads);
   if (headDim % 2 !== 0) f.fail(`head dimension ${headDim} must be even for rotary embeddings`);
   const maxPositionEmbeddings = f.positiveInt('max_position_embeddings', 2048);
   const rope = ropeFields(json);
   const ropeTheta = rope.theta ?? 10000;
-  if (typeof ropeTheta !== 'number' || !(ropeTheta > 0)) f.fail(`field "rope_theta" must be a positive number, got ${JSON.stringify(ropeTheta)}`);
+  if (typeof ropeTheta !== 'number' || !(ropeTheta > 0))
+    f.fail(`field "rope_theta" must be a positive number, got ${JSON.stringify(ropeTheta)}`);
   const llamaBias = architecture === 'LlamaForCausalLM' && f.bool('attention_bias', false);
   const windowed = architecture === 'MistralForCausalLM' || (architecture === 'Qwen2ForCausalLM' && f.bool('use_sliding_window', false));
   const slidingWindow = windowed && f.has('sliding_window') ? f.positiveInt('sliding_window') : null;
@@ -230,11 +253,23 @@ export function readModelConfig(dir: string): ModelConfig {
 /** A stable hash of the fields that shape a compiled graph (the key of the graph cache). */
 export function configKey(config: ModelConfig): string {
   const shaping = {
-    architecture: config.architecture, vocabSize: config.vocabSize, hiddenSize: config.hiddenSize,
-    intermediateSize: config.intermediateSize, numLayers: config.numLayers, numHeads: config.numHeads,
-    numKvHeads: config.numKvHeads, headDim: config.headDim, rmsNormEps: config.rmsNormEps, ropeTheta: config.ropeTheta,
-    ropeScaling: config.ropeScaling, maxPositionEmbeddings: config.maxPositionEmbeddings, slidingWindow: config.slidingWindow,
-    tieWordEmbeddings: config.tieWordEmbeddings, qkvBias: config.qkvBias, oBias: config.oBias, mlpBias: config.mlpBias,
+    architecture: config.architecture,
+    vocabSize: config.vocabSize,
+    hiddenSize: config.hiddenSize,
+    intermediateSize: config.intermediateSize,
+    numLayers: config.numLayers,
+    numHeads: config.numHeads,
+    numKvHeads: config.numKvHeads,
+    headDim: config.headDim,
+    rmsNormEps: config.rmsNormEps,
+    ropeTheta: config.ropeTheta,
+    ropeScaling: config.ropeScaling,
+    maxPositionEmbeddings: config.maxPositionEmbeddings,
+    slidingWindow: config.slidingWindow,
+    tieWordEmbeddings: config.tieWordEmbeddings,
+    qkvBias: config.qkvBias,
+    oBias: config.oBias,
+    mlpBias: config.mlpBias,
   };
   return createHash('sha256').update(canonicalJson(shaping)).digest('hex').slice(0, 16);
 }

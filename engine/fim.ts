@@ -34,8 +34,15 @@ const FAMILIES: readonly FamilySpec[] = [
     psm: (p, s) => `<|fim_prefix|>${p}<|fim_suffix|>${s}<|fim_middle|>`,
     addBos: false,
     stopCandidates: [
-      '<|endoftext|>', '<|fim_prefix|>', '<|fim_suffix|>', '<|fim_middle|>', '<|fim_pad|>',
-      '<|repo_name|>', '<|file_sep|>', '<|im_start|>', '<|im_end|>',
+      '<|endoftext|>',
+      '<|fim_prefix|>',
+      '<|fim_suffix|>',
+      '<|fim_middle|>',
+      '<|fim_pad|>',
+      '<|repo_name|>',
+      '<|file_sep|>',
+      '<|im_start|>',
+      '<|im_end|>',
     ],
   },
   {
@@ -57,7 +64,11 @@ const FAMILIES: readonly FamilySpec[] = [
   {
     family: 'codellama',
     // The sentencepiece vocabulary stores these with the word-start marker.
-    markers: [['<PRE>', '▁<PRE>'], ['<SUF>', '▁<SUF>'], ['<MID>', '▁<MID>']],
+    markers: [
+      ['<PRE>', '▁<PRE>'],
+      ['<SUF>', '▁<SUF>'],
+      ['<MID>', '▁<MID>'],
+    ],
     psm: (p, s) => `<PRE> ${p} <SUF>${s} <MID>`,
     spm: (p, s) => `<PRE> <SUF>${s} <MID> ${p}`,
     addBos: true,
@@ -79,7 +90,8 @@ function template(spec: FamilySpec, tok: TokenLookup): FimTemplate {
     addBos: spec.addBos,
     render(prefix, suffix, mode = 'psm') {
       if (mode === 'psm') return spec.psm(prefix, suffix);
-      if (!spec.spm) throw new UserError(`FIM mode "${mode}" is not supported by the ${spec.family} template (supported: ${modes.join(', ')})`);
+      if (!spec.spm)
+        throw new UserError(`FIM mode "${mode}" is not supported by the ${spec.family} template (supported: ${modes.join(', ')})`);
       return spec.spm(prefix, suffix);
     },
     stopTokens: spec.stopCandidates.filter((t) => tok.tokenToId(t) !== undefined),

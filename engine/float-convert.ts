@@ -21,13 +21,13 @@ export function f32BitsToF16(x: number): number {
     const half = 1 << (shift - 1);
     const rest = mant & ((1 << shift) - 1);
     let out = mant >>> shift;
-    if (rest > half || (rest === half && (out & 1))) out++;
+    if (rest > half || (rest === half && out & 1)) out++;
     return sign | out;
   }
   let out = (e << 10) | (mant >>> 13);
   const rest = mant & 0x1fff;
   // A carry out of the mantissa correctly bumps the exponent (up to Inf).
-  if (rest > 0x1000 || (rest === 0x1000 && (out & 1))) out++;
+  if (rest > 0x1000 || (rest === 0x1000 && out & 1)) out++;
   return sign | out;
 }
 

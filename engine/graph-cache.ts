@@ -15,7 +15,10 @@ export function cacheRoot(): string {
 }
 
 export function graphKey(parts: unknown): string {
-  return createHash('sha256').update(JSON.stringify({ format: GRAPH_FORMAT, parts })).digest('hex').slice(0, 24);
+  return createHash('sha256')
+    .update(JSON.stringify({ format: GRAPH_FORMAT, parts }))
+    .digest('hex')
+    .slice(0, 24);
 }
 
 /** The path of the compiled ONNX model for `parts`, building and writing it on a cache miss. */

@@ -11,9 +11,22 @@ export { openModelFolder, openWeights, checkWeights } from './model-folder.js';
 export type { ModelFolder, WeightSource } from './model-folder.js';
 export type { QuantizedWeight } from './quant/quantized-weight.js';
 export { blocksPerRow } from './quant/quantized-weight.js';
-export { quantizeWeight, dequantizeWeight, quantizedBytes, zeroPointOf, checkQuantizedWeight, DEFAULT_BLOCK_SIZE } from './quant/quantize.js';
 export {
-  QUANT_MODES, INT4_DEFAULT_MIN_PARAMETERS, parseQuantMode, parameterCount, defaultQuantMode, resolveQuantMode, quantBitsFor,
+  quantizeWeight,
+  dequantizeWeight,
+  quantizedBytes,
+  zeroPointOf,
+  checkQuantizedWeight,
+  DEFAULT_BLOCK_SIZE,
+} from './quant/quantize.js';
+export {
+  QUANT_MODES,
+  INT4_DEFAULT_MIN_PARAMETERS,
+  parseQuantMode,
+  parameterCount,
+  defaultQuantMode,
+  resolveQuantMode,
+  quantBitsFor,
 } from './quant/quant-mode.js';
 export type { QuantMode, QuantActivations } from './quant/quant-mode.js';
 export { quantizedWeightOf } from './quant/quantized-params.js';
@@ -74,17 +87,28 @@ export { hashedDropout, dropoutHash, dropoutThreshold } from './lora/lora-dropou
 export { initLoraMatrices, kaimingUniformBound } from './lora/lora-init.js';
 export { mergedWeight, mergedWeights, adapterFingerprint } from './lora/merge.js';
 export {
-  readPeftAdapter, writePeftAdapter, makeLoraAdapter, peftConfigJson, specFromPeftConfig, adapterFloat32,
-  ADAPTER_CONFIG, ADAPTER_WEIGHTS, CODEFUDGE_META, workspaceAdapterDir,
+  readPeftAdapter,
+  writePeftAdapter,
+  makeLoraAdapter,
+  peftConfigJson,
+  specFromPeftConfig,
+  adapterFloat32,
+  ADAPTER_CONFIG,
+  ADAPTER_WEIGHTS,
+  CODEFUDGE_META,
+  workspaceAdapterDir,
 } from './lora/peft.js';
 export type { LoraAdapter, AdapterTensor, AdapterDtype } from './lora/peft.js';
 export { pythonJson, pythonFloat } from './lora/python-json.js';
-export {
-  attachAdapter, unmergedGraphOptions, adapterFeeds, noAdapterFeeds, loadAdaptedCausalLM,
-} from './lora/adapter-inference.js';
+export { attachAdapter, unmergedGraphOptions, adapterFeeds, noAdapterFeeds, loadAdaptedCausalLM } from './lora/adapter-inference.js';
 export type { AttachedAdapter, AdaptedModel, AdapterLoadOptions } from './lora/adapter-inference.js';
 export {
-  buildTrainingGraph, trainableTensors, TrainingSession, DROPOUT_SEED_INPUT, LOSS_OUTPUT, gradOutput,
+  buildTrainingGraph,
+  trainableTensors,
+  TrainingSession,
+  DROPOUT_SEED_INPUT,
+  LOSS_OUTPUT,
+  gradOutput,
 } from './lora/training-graph.js';
 export type { TrainingGraphSpec, TrainableTensor, TrainingBatch, TrainingStepResult } from './lora/training-graph.js';
 // Autodiff and the causal-LM loss.
@@ -93,7 +117,5 @@ export type { GradOptions } from './autodiff/grad.js';
 export { VJP_RULES, NON_DIFFERENTIABLE } from './autodiff/rules.js';
 export type { Vjp, VjpContext } from './autodiff/rules.js';
 export { sumToShape, expandLike, reshapeLike, zerosLike } from './autodiff/shapes.js';
-export {
-  buildCausalLmLoss, causalLmTargets, nextTokenTargets, lossFeeds, IGNORE_INDEX, LOSS_INPUTS,
-} from './llama/loss.js';
+export { buildCausalLmLoss, causalLmTargets, nextTokenTargets, lossFeeds, IGNORE_INDEX, LOSS_INPUTS } from './llama/loss.js';
 export type { CausalLmLoss, CausalLmLossOptions, LossTargets } from './llama/loss.js';

@@ -38,7 +38,10 @@ export interface ModelFolder {
 class SafetensorsWeights implements WeightSource {
   private readonly owner = new Map<string, SafetensorsFile>();
 
-  constructor(private readonly shards: SafetensorsFile[], private readonly extraFiles: string[] = []) {
+  constructor(
+    private readonly shards: SafetensorsFile[],
+    private readonly extraFiles: string[] = [],
+  ) {
     for (const shard of shards) {
       for (const name of shard.names()) {
         const other = this.owner.get(name);
@@ -151,7 +154,11 @@ export function openWeights(dir: string): WeightSource {
   }
   const single = path.join(dir, SINGLE_FILE);
   if (fs.existsSync(single)) return new SafetensorsWeights(openAll([single]));
-  const all = fs.readdirSync(dir).filter((f) => f.endsWith('.safetensors')).sort().map((f) => path.join(dir, f));
+  const all = fs
+    .readdirSync(dir)
+    .filter((f) => f.endsWith('.safetensors'))
+    .sort()
+    .map((f) => path.join(dir, f));
   if (all.length === 0) throw new UserError(`model folder "${dir}" has no *.safetensors weights`);
   return new SafetensorsWeights(openAll(all));
 }
@@ -161,7 +168,8 @@ const FLOAT_DTYPES: readonly Dtype[] = ['F32', 'F16', 'BF16', 'F64'];
 /** Every tensor the config calls for must be there, with the right shape and a float dtype; extra tensors are ignored. */
 export function checkWeights(config: ModelConfig, weights: WeightSource): void {
   for (const { name, shape } of expectedTensors(config)) {
-    if (!weights.has(name)) throw new UserError(`the weights have no tensor "${name}" (expected shape [${shape.join(', ')}] from config.json)`);
+    if (!weights.has(name))
+      throw new UserError(`the weights have no tensor "${name}" (expected shape [${shape.join(', ')}] from config.json)`);
     const actual = weights.shape(name);
     if (actual.length !== shape.length || actual.some((d, i) => d !== shape[i])) {
       throw new UserError(`tensor "${name}" has shape [${actual.join(', ')}], but config.json implies [${shape.join(', ')}]`);

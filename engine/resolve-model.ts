@@ -16,7 +16,8 @@ export interface ResolveModelOptions {
 }
 
 const HUB_ID = /^[A-Za-z0-9][\w.-]*\/[\w.-]+$/;
-const WANTED_FILE = /^(config\.json|generation_config\.json|tokenizer\.json|tokenizer_config\.json|special_tokens_map\.json|.*\.safetensors|model\.safetensors\.index\.json)$/;
+const WANTED_FILE =
+  /^(config\.json|generation_config\.json|tokenizer\.json|tokenizer_config\.json|special_tokens_map\.json|.*\.safetensors|model\.safetensors\.index\.json)$/;
 
 export function defaultHubCacheDir(): string {
   const env = process.env;

@@ -8,7 +8,16 @@ import { bf16ToF32, f16ToF32, f32ToBf16, f32ToF16 } from './float-convert.js';
 export type Dtype = 'F64' | 'F32' | 'F16' | 'BF16' | 'I64' | 'I32' | 'I16' | 'I8' | 'U8' | 'BOOL';
 
 export const DTYPE_SIZE: Readonly<Record<Dtype, number>> = {
-  F64: 8, F32: 4, F16: 2, BF16: 2, I64: 8, I32: 4, I16: 2, I8: 1, U8: 1, BOOL: 1,
+  F64: 8,
+  F32: 4,
+  F16: 2,
+  BF16: 2,
+  I64: 8,
+  I32: 4,
+  I16: 2,
+  I8: 1,
+  U8: 1,
+  BOOL: 1,
 };
 
 /** The same limit as the reference implementation: a larger header is corrupt or hostile. */
@@ -24,8 +33,7 @@ interface TensorEntry extends TensorInfo {
   end: number;
 }
 
-export type TensorData =
-  | Uint8Array | Int8Array | Uint16Array | Int16Array | Int32Array | Float32Array | Float64Array | BigInt64Array;
+export type TensorData = Uint8Array | Int8Array | Uint16Array | Int16Array | Int32Array | Float32Array | Float64Array | BigInt64Array;
 
 export interface TensorToWrite {
   name: string;
@@ -105,10 +113,14 @@ export class SafetensorsFile {
     const { dtype } = this.entry(name);
     const raw = this.bytes(name);
     switch (dtype) {
-      case 'F32': return new Float32Array(raw.buffer, raw.byteOffset, raw.length / 4);
-      case 'F16': return f16ToF32(new Uint16Array(raw.buffer, raw.byteOffset, raw.length / 2));
-      case 'BF16': return bf16ToF32(new Uint16Array(raw.buffer, raw.byteOffset, raw.length / 2));
-      case 'F64': return Float32Array.from(new Float64Array(raw.buffer, raw.byteOffset, raw.length / 8));
+      case 'F32':
+        return new Float32Array(raw.buffer, raw.byteOffset, raw.length / 4);
+      case 'F16':
+        return f16ToF32(new Uint16Array(raw.buffer, raw.byteOffset, raw.length / 2));
+      case 'BF16':
+        return bf16ToF32(new Uint16Array(raw.buffer, raw.byteOffset, raw.length / 2));
+      case 'F64':
+        return Float32Array.from(new Float64Array(raw.buffer, raw.byteOffset, raw.length / 8));
       default:
         throw new UserError(`${path.basename(this.path)}: tensor "${name}" has dtype ${dtype}, expected a float type`);
     }
@@ -143,7 +155,9 @@ function readExactly(fd: number, length: number, position: number): Buffer {
 }
 
 function parseHeader(fd: number, fileSize: number, label: string) {
-  const fail = (problem: string): never => { throw new UserError(`${label}: ${problem}`); };
+  const fail = (problem: string): never => {
+    throw new UserError(`${label}: ${problem}`);
+  };
   if (fileSize < 8) fail(`not a safetensors file (${fileSize} bytes, shorter than the 8-byte header length)`);
   const headerLen64 = readExactly(fd, 8, 0).readBigUInt64LE(0);
   if (headerLen64 > BigInt(MAX_HEADER_BYTES)) fail(`header length ${headerLen64} exceeds the ${MAX_HEADER_BYTES}-byte limit`);
@@ -218,7 +232,16 @@ function checkLayout(entries: Map<string, TensorEntry>, dataSize: number, fail: 
 
 // Write order of the reference library: larger dtypes first (keeps every tensor aligned), then by name.
 const DTYPE_WRITE_RANK: Readonly<Record<Dtype, number>> = {
-  I64: 0, F64: 1, F32: 2, I32: 3, BF16: 4, F16: 5, I16: 6, I8: 7, U8: 8, BOOL: 9,
+  I64: 0,
+  F64: 1,
+  F32: 2,
+  I32: 3,
+  BF16: 4,
+  F16: 5,
+  I16: 6,
+  I8: 7,
+  U8: 8,
+  BOOL: 9,
 };
 
 function tensorBytes(t: TensorToWrite): Uint8Array {
@@ -227,7 +250,9 @@ function tensorBytes(t: TensorToWrite): Uint8Array {
   else if (data instanceof Float32Array && t.dtype === 'BF16') data = f32ToBf16(data);
   const expected = elementCount(t.shape) * DTYPE_SIZE[t.dtype];
   if (data.byteLength !== expected) {
-    throw new Error(`tensor "${t.name}": ${data.byteLength} bytes of data for shape [${t.shape.join(', ')}] of ${t.dtype} (${expected} bytes)`);
+    throw new Error(
+      `tensor "${t.name}": ${data.byteLength} bytes of data for shape [${t.shape.join(', ')}] of ${t.dtype} (${expected} bytes)`,
+    );
   }
   return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
 }
@@ -239,8 +264,9 @@ function layout(tensors: readonly TensorToWrite[], metadata?: Record<string, str
     if (t.name === '__metadata__' || names.has(t.name)) throw new Error(`tensor name "${t.name}" is reserved or repeated`);
     names.add(t.name);
   }
-  const ordered = [...tensors].sort((a, b) =>
-    DTYPE_WRITE_RANK[a.dtype] - DTYPE_WRITE_RANK[b.dtype] || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const ordered = [...tensors].sort(
+    (a, b) => DTYPE_WRITE_RANK[a.dtype] - DTYPE_WRITE_RANK[b.dtype] || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0),
+  );
   const header: Record<string, unknown> = {};
   if (metadata && Object.keys(metadata).length > 0) {
     header.__metadata__ = Object.fromEntries(Object.entries(metadata).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));

@@ -70,7 +70,11 @@ export async function loadTokenizer(dir: string): Promise<Tokenizer> {
 }
 
 /** A tokenizer from the parsed tokenizer.json and tokenizer_config.json; `label` names the source in errors. */
-export async function tokenizerFromJson(tokenizerJson: Record<string, unknown>, tokenizerConfig: Record<string, unknown>, label: string): Promise<Tokenizer> {
+export async function tokenizerFromJson(
+  tokenizerJson: Record<string, unknown>,
+  tokenizerConfig: Record<string, unknown>,
+  label: string,
+): Promise<Tokenizer> {
   const tokenizerPath = label;
   let hf: HfTokenizer;
   try {
@@ -94,9 +98,10 @@ function wrap(hf: HfTokenizer): Tokenizer {
   return {
     encode: (text) => (text === '' ? [] : hf.encode(text, { add_special_tokens: false })),
     // Code must round-trip: never "clean up" spaces before punctuation.
-    decode: (ids, opts = {}) => (ids.length === 0
-      ? ''
-      : hf.decode([...ids], { skip_special_tokens: opts.skipSpecialTokens ?? false, clean_up_tokenization_spaces: false })),
+    decode: (ids, opts = {}) =>
+      ids.length === 0
+        ? ''
+        : hf.decode([...ids], { skip_special_tokens: opts.skipSpecialTokens ?? false, clean_up_tokenization_spaces: false }),
     tokenToId: (token) => vocab.get(token),
     idToToken: (id) => idToToken.get(id),
     vocabSize: maxId + 1,

@@ -37,9 +37,7 @@ export function percentileInterval(values: readonly number[], level = 0.95): Int
  * number per component (e.g. adapter minus base for each metric) for the tasks at `indices`
  * (repeats allowed). Every component sees the same resamples. With n = 0 the intervals are NaN.
  */
-export function pairedBootstrap(
-  n: number, statistic: (indices: Uint32Array) => number[], opts: BootstrapOptions = {},
-): Interval[] {
+export function pairedBootstrap(n: number, statistic: (indices: Uint32Array) => number[], opts: BootstrapOptions = {}): Interval[] {
   const resamples = opts.resamples ?? 1000;
   const rng = new Rng(opts.seed ?? 0);
   const draws: number[][] = [];

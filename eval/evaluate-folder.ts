@@ -20,7 +20,10 @@ export const DEFAULT_RESAMPLES = 1000;
 
 /** `function-line,single-line`: known names, each once, in the order given. */
 export function parseTaskSets(text: string): TaskSetName[] {
-  const names = text.split(',').map((s) => s.trim()).filter(Boolean);
+  const names = text
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   if (!names.length) throw new UserError('--tasks names no task set');
   for (const n of names) {
     if (!(TASK_SETS as readonly string[]).includes(n)) throw new UserError(`unknown task set "${n}" (known: ${TASK_SETS.join(', ')})`);
@@ -63,7 +66,8 @@ export async function evaluateFolder(opts: EvaluateFolderOptions): Promise<FimEv
   const tree = readSourceTree(dir);
   if (!tree.files.length) throw new UserError(`no Python, TypeScript or JavaScript files in ${opts.dir}`);
   const sets = opts.sets ?? [...DEFAULT_TASK_SETS, ...(tree.git ? (['temporal'] as const) : [])];
-  if (sets.includes('temporal') && !tree.git) throw new UserError(`the temporal task set needs a git repository; ${opts.dir} is not in one`);
+  if (sets.includes('temporal') && !tree.git)
+    throw new UserError(`the temporal task set needs a git repository; ${opts.dir} is not in one`);
   const seed = opts.seed ?? 0;
   const limit = opts.limit ?? DEFAULT_LIMIT;
 
@@ -71,7 +75,9 @@ export async function evaluateFolder(opts: EvaluateFolderOptions): Promise<FimEv
   let temporalInfo: ReportSource['temporal'];
   if (sets.includes('temporal')) {
     // History is read from the repository's top folder (its paths are relative to it).
-    const history = await readTemporalSources(tree.repoRoot, opts.split ?? DEFAULT_SPLIT, (done, total) => opts.onProgress?.({ phase: 'history', done, total }));
+    const history = await readTemporalSources(tree.repoRoot, opts.split ?? DEFAULT_SPLIT, (done, total) =>
+      opts.onProgress?.({ phase: 'history', done, total }),
+    );
     // Paths as the folder's own files have them; files of the repository outside the folder are left out.
     temporal = history.sources
       .filter((src) => src.path.startsWith(tree.repoPrefix))
@@ -92,9 +98,11 @@ export async function evaluateFolder(opts: EvaluateFolderOptions): Promise<FimEv
     opts.onNote?.(`function/block boundaries for ${[...parser.fallbacks.keys()].join(', ')} come from the heuristic splitter (${why})`);
   }
   for (const s of taskSets.filter((x) => !x.tasks.length)) {
-    opts.onNote?.(s.name === 'temporal'
-      ? `temporal: no tasks (${temporalInfo?.heldoutCommits ?? 0} held-out commits added no Python, TypeScript or JavaScript lines)`
-      : `${s.name}: no tasks (the files offer none)`);
+    opts.onNote?.(
+      s.name === 'temporal'
+        ? `temporal: no tasks (${temporalInfo?.heldoutCommits ?? 0} held-out commits added no Python, TypeScript or JavaScript lines)`
+        : `${s.name}: no tasks (the files offer none)`,
+    );
   }
   if (!taskSets.some((s) => s.tasks.length)) throw new UserError(`no fill-in-the-middle tasks could be made from ${opts.dir}`);
 

@@ -16,7 +16,8 @@ import type { FimTask, StopRule } from './tasks/task.js';
 export const DEFAULT_MAX_TOKENS: Readonly<Record<StopRule, number>> = { line: 48, block: 128, none: 64 };
 
 export type DecodingOptions = Pick<
-  GenerateOptions, 'temperature' | 'topK' | 'topP' | 'seed' | 'numBeams' | 'lengthPenalty' | 'repetitionPenalty'
+  GenerateOptions,
+  'temperature' | 'topK' | 'topP' | 'seed' | 'numBeams' | 'lengthPenalty' | 'repetitionPenalty'
 > & {
   /** One budget for every task; default DEFAULT_MAX_TOKENS by stop rule. */
   maxNewTokens?: number;
@@ -85,7 +86,10 @@ export interface FimEvalResult {
 type Raw = Omit<GeneratedMiddle, keyof ScoredMiddle>;
 
 async function generateAll(
-  completer: FimCompleter, tasks: readonly FimTask[], decoding: DecodingOptions, tick: () => void,
+  completer: FimCompleter,
+  tasks: readonly FimTask[],
+  decoding: DecodingOptions,
+  tick: () => void,
 ): Promise<Raw[]> {
   const { maxNewTokens, ...rest } = decoding;
   const out: Raw[] = [];
@@ -170,9 +174,19 @@ export async function runFimEval(sets: readonly TaskSet[], opts: FimEvalOptions)
   }
 
   const summarize = (name: string, rs: TaskResult[]) =>
-    summarizeSet(name, rs.map((r) => r.base), adapter ? rs.map((r) => r.adapter!) : undefined, opts.bootstrap);
+    summarizeSet(
+      name,
+      rs.map((r) => r.base),
+      adapter ? rs.map((r) => r.adapter!) : undefined,
+      opts.bootstrap,
+    );
   return {
-    sets: sets.map((s) => summarize(s.name, results.filter((r) => r.task.set === s.name))),
+    sets: sets.map((s) =>
+      summarize(
+        s.name,
+        results.filter((r) => r.task.set === s.name),
+      ),
+    ),
     overall: summarize('all', results),
     results,
     fimFamily,

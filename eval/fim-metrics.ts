@@ -17,14 +17,35 @@ export interface MetricInfo {
 }
 
 export const FIM_METRICS: readonly MetricInfo[] = [
-  { key: 'exact_match', label: 'EM', title: 'exact match (trailing whitespace of each line trimmed)', scale: 1, higherIsBetter: true, pooled: false },
+  {
+    key: 'exact_match',
+    label: 'EM',
+    title: 'exact match (trailing whitespace of each line trimmed)',
+    scale: 1,
+    higherIsBetter: true,
+    pooled: false,
+  },
   { key: 'exact_match_first_line', label: 'EM1', title: 'exact match of the first line', scale: 1, higherIsBetter: true, pooled: false },
   { key: 'chrf', label: 'chrF', title: 'chrF (sacrebleu, corpus: pooled statistics)', scale: 100, higherIsBetter: true, pooled: true },
   { key: 'bleu', label: 'BLEU', title: 'BLEU (sacrebleu, corpus: pooled statistics)', scale: 100, higherIsBetter: true, pooled: true },
   { key: 'wer', label: 'WER', title: 'word error rate (corpus: pooled errors)', scale: 1, higherIsBetter: false, pooled: true },
   { key: 'iou', label: 'IoU', title: 'IoU of the whitespace-token sets', scale: 1, higherIsBetter: true, pooled: false },
-  { key: 'edit_sim', label: 'EditSim', title: 'edit similarity (1 - Levenshtein / longer length)', scale: 1, higherIsBetter: true, pooled: false },
-  { key: 'cosine', label: 'cos', title: 'cosine of mean-pooled final hidden states (base model as judge)', scale: 1, higherIsBetter: true, pooled: false },
+  {
+    key: 'edit_sim',
+    label: 'EditSim',
+    title: 'edit similarity (1 - Levenshtein / longer length)',
+    scale: 1,
+    higherIsBetter: true,
+    pooled: false,
+  },
+  {
+    key: 'cosine',
+    label: 'cos',
+    title: 'cosine of mean-pooled final hidden states (base model as judge)',
+    scale: 1,
+    higherIsBetter: true,
+    pooled: false,
+  },
 ];
 
 export const METRIC_KEYS: readonly MetricKey[] = FIM_METRICS.map((m) => m.key);

@@ -10,13 +10,13 @@ export const MAX_JUDGED_TOKENS = 512;
 export class HiddenStateJudge {
   private readonly cache = new Map<string, Float32Array | null>();
 
-  private constructor(private readonly lm: CausalLM, private readonly tokenizer: Tokenizer) {}
+  private constructor(
+    private readonly lm: CausalLM,
+    private readonly tokenizer: Tokenizer,
+  ) {}
 
   static async load(modelDir: string, opts: { threads?: number; device?: Device; quant?: QuantMode } = {}): Promise<HiddenStateJudge> {
-    const [lm, tokenizer] = await Promise.all([
-      loadCausalLM(modelDir, { ...opts, logits: 'last', hidden: true }),
-      loadTokenizer(modelDir),
-    ]);
+    const [lm, tokenizer] = await Promise.all([loadCausalLM(modelDir, { ...opts, logits: 'last', hidden: true }), loadTokenizer(modelDir)]);
     return new HiddenStateJudge(lm, tokenizer);
   }
 

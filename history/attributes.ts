@@ -14,7 +14,12 @@ interface Rule {
 
 // git's only built-in macro.
 const MACROS: Record<string, Array<[string, AttributeValue]>> = {
-  binary: [['binary', true], ['diff', false], ['merge', false], ['text', false]],
+  binary: [
+    ['binary', true],
+    ['diff', false],
+    ['merge', false],
+    ['text', false],
+  ],
 };
 
 /** C-style quoted pattern as git writes it ("a b" with \t, \", \\, octal). */
@@ -22,12 +27,17 @@ function unquote(s: string): { value: string; rest: string } {
   let out = '';
   let i = 1;
   for (; i < s.length && s[i] !== '"'; i++) {
-    if (s[i] !== '\\') { out += s[i]; continue; }
+    if (s[i] !== '\\') {
+      out += s[i];
+      continue;
+    }
     const n = s[++i];
     const esc: Record<string, string> = { t: '\t', n: '\n', r: '\r', '"': '"', '\\': '\\', a: '\x07', b: '\b', f: '\f', v: '\v' };
     if (n in esc) out += esc[n];
-    else if (/[0-7]/.test(n)) { out += String.fromCharCode(parseInt(s.slice(i, i + 3), 8)); i += 2; }
-    else out += n;
+    else if (/[0-7]/.test(n)) {
+      out += String.fromCharCode(parseInt(s.slice(i, i + 3), 8));
+      i += 2;
+    } else out += n;
   }
   return { value: out, rest: s.slice(i + 1) };
 }

@@ -38,7 +38,12 @@ class BatchProcess {
   /** Bytes needed before the object at the head of the buffer is complete. */
   private need = 0;
 
-  constructor(private readonly git: GitRunner, private readonly withData: boolean, unreadable: Set<string>, absent: ReadonlySet<string>) {
+  constructor(
+    private readonly git: GitRunner,
+    private readonly withData: boolean,
+    unreadable: Set<string>,
+    absent: ReadonlySet<string>,
+  ) {
     this.unreadable = unreadable;
     this.absent = absent;
   }
@@ -70,8 +75,12 @@ class BatchProcess {
     const args = ['cat-file', this.withData ? '--batch' : '--batch-check'];
     const proc = this.git.spawn(args);
     proc.stdout.on('data', (c: Buffer) => this.onData(c));
-    proc.stderr.on('data', (c: Buffer) => { this.stderr += c.toString('utf8'); });
-    proc.stdin.on('error', () => { /* reported through 'close' */ });
+    proc.stderr.on('data', (c: Buffer) => {
+      this.stderr += c.toString('utf8');
+    });
+    proc.stdin.on('error', () => {
+      /* reported through 'close' */
+    });
     const fail = (e: Error) => {
       this.failed = e;
       for (const p of this.pending.splice(0)) p.reject(e);

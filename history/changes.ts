@@ -74,17 +74,26 @@ interface Candidate {
 function normaliseStatus(e: RawEntry): ChangeStatus | null {
   const regular = (m: string) => REGULAR.has(m);
   switch (e.status) {
-    case 'A': return regular(e.dstMode) ? 'A' : null;
-    case 'D': return regular(e.srcMode) ? 'D' : null;
-    case 'M': case 'T': return regular(e.srcMode) && regular(e.dstMode) ? 'M' : null;
-    case 'R': return regular(e.srcMode) && regular(e.dstMode) ? 'R' : null;
-    default: return null;
+    case 'A':
+      return regular(e.dstMode) ? 'A' : null;
+    case 'D':
+      return regular(e.srcMode) ? 'D' : null;
+    case 'M':
+    case 'T':
+      return regular(e.srcMode) && regular(e.dstMode) ? 'M' : null;
+    case 'R':
+      return regular(e.srcMode) && regular(e.dstMode) ? 'R' : null;
+    default:
+      return null;
   }
 }
 
 /** Reads a blob as text, or says why it cannot be used ('unreadable': git could not read it; never fetched). */
 async function readBlob(
-  repo: HistoryRepository, oid: string, filter: FileFilter, sizeKnownSmall: boolean,
+  repo: HistoryRepository,
+  oid: string,
+  filter: FileFilter,
+  sizeKnownSmall: boolean,
 ): Promise<{ text: string; encoding: TextEncodingName } | SkipReason> {
   if (!sizeKnownSmall) {
     const info = await repo.cat.info(oid);
@@ -101,7 +110,11 @@ async function readBlob(
 const BINARY_HEADER = Buffer.from('\nBinary files ');
 
 async function classify(
-  repo: HistoryRepository, commit: CommitInfo, e: RawEntry, filter: FileFilter, chunk: Buffer | undefined,
+  repo: HistoryRepository,
+  commit: CommitInfo,
+  e: RawEntry,
+  filter: FileFilter,
+  chunk: Buffer | undefined,
 ): Promise<Candidate | SkipReason> {
   const status = normaliseStatus(e);
   const path = status === 'D' ? e.srcPath : e.dstPath;
@@ -169,7 +182,7 @@ function parseStreamOutput(out: Buffer): Array<{ entry: RawEntry; chunk: Buffer 
 function stuck(commit: CommitInfo, repo: HistoryRepository): UserError {
   return new UserError(
     `git took more than ${GIT_TIMEOUT_MS / 1000} s to diff commit ${commit.sha.slice(0, 12)} of ${repo.path} and was stopped ` +
-    '(a pattern in the repository\'s .git/info/attributes that git matches slowly?)',
+      "(a pattern in the repository's .git/info/attributes that git matches slowly?)",
   );
 }
 
@@ -178,7 +191,11 @@ function stuck(commit: CommitInfo, repo: HistoryRepository): UserError {
  * rename detection (trees only), its readable blobs, and the patches of just those files.
  */
 async function readCarefully(
-  repo: HistoryRepository, commit: CommitInfo, base: string | null, opts: ChangeOptions, filter: FileFilter,
+  repo: HistoryRepository,
+  commit: CommitInfo,
+  base: string | null,
+  opts: ChangeOptions,
+  filter: FileFilter,
 ): Promise<Array<{ entry: RawEntry; chunk: Buffer | undefined }> | 'unreadable'> {
   const range = base ? [base, commit.sha] : ['--root', commit.sha];
   let raw: Buffer;
@@ -201,10 +218,22 @@ async function readCarefully(
   const chunks = new Map<string, Buffer>();
   if (paths.length) {
     try {
-      const out = await repo.git.bytes([
-        '--literal-pathspecs', 'diff-tree', ...DIFF_FLAGS, '--no-renames', '-p', `-U${opts.diffContext ?? 3}`,
-        '--src-prefix=a/', '--dst-prefix=b/', ...range, '--', ...paths,
-      ], { timeoutMs: GIT_TIMEOUT_MS });
+      const out = await repo.git.bytes(
+        [
+          '--literal-pathspecs',
+          'diff-tree',
+          ...DIFF_FLAGS,
+          '--no-renames',
+          '-p',
+          `-U${opts.diffContext ?? 3}`,
+          '--src-prefix=a/',
+          '--dst-prefix=b/',
+          ...range,
+          '--',
+          ...paths,
+        ],
+        { timeoutMs: GIT_TIMEOUT_MS },
+      );
       const patch = base ? out : out.subarray(out.indexOf(0) + 1);
       splitPatch(patch).forEach((c, i) => chunks.set(paths[i], c));
     } catch (e) {
@@ -217,7 +246,10 @@ async function readCarefully(
 
 /** The files a commit changed, with contents and diffs, split into kept and skipped by the filters. */
 export async function readChanges(
-  repo: HistoryRepository, commit: CommitInfo, opts: ChangeOptions = {}, filter = new FileFilter(opts),
+  repo: HistoryRepository,
+  commit: CommitInfo,
+  opts: ChangeOptions = {},
+  filter = new FileFilter(opts),
 ): Promise<CommitChanges> {
   const base = commit.parents[0] ?? null;
   const baseName = base ?? repo.emptyTree;
@@ -248,9 +280,7 @@ export async function readChanges(
   });
   const files = kept.map(({ c, chunk }): FileChange => {
     const e = c.entry;
-    const diff = chunk
-      ? decodeFileDiff(chunk, c.before?.encoding ?? 'utf-8', c.after?.encoding ?? 'utf-8')
-      : { text: '', addedLines: [] };
+    const diff = chunk ? decodeFileDiff(chunk, c.before?.encoding ?? 'utf-8', c.after?.encoding ?? 'utf-8') : { text: '', addedLines: [] };
     return {
       status: c.status,
       path: c.path,

@@ -63,7 +63,11 @@ export function splitMessage(message: string): { subject: string; body: string }
   while (i < lines.length && lines[i].trim() === '') i++;
   const subjectLines: string[] = [];
   for (; i < lines.length && lines[i].trim() !== ''; i++) subjectLines.push(lines[i].trim());
-  const body = lines.slice(i).join('\n').replace(/^\s*\n/, '').trimEnd();
+  const body = lines
+    .slice(i)
+    .join('\n')
+    .replace(/^\s*\n/, '')
+    .trimEnd();
   return { subject: subjectLines.join(' '), body: body.replace(/^\n+/, '') };
 }
 
@@ -76,7 +80,10 @@ export function parseCommitObject(sha: string, data: Buffer): CommitInfo {
   let last: string[] | null = null;
   for (const line of headerText.split('\n')) {
     // Continuation lines (gpgsig, mergetag) start with a space.
-    if (line.startsWith(' ') && last) { last[last.length - 1] += '\n' + line.slice(1); continue; }
+    if (line.startsWith(' ') && last) {
+      last[last.length - 1] += '\n' + line.slice(1);
+      continue;
+    }
     const sp = line.indexOf(' ');
     const key = sp < 0 ? line : line.slice(0, sp);
     const list = headers.get(key) ?? [];
@@ -99,7 +106,10 @@ export function parseCommitObject(sha: string, data: Buffer): CommitInfo {
 }
 
 function damaged(repo: HistoryRepository, words: string): UserError {
-  const first = words.replace(/^(fatal|error): /, '').trim().split('\n')[0];
+  const first = words
+    .replace(/^(fatal|error): /, '')
+    .trim()
+    .split('\n')[0];
   return new UserError(`cannot read the history of ${repo.path}: ${first} (is the repository damaged? git fsck says more)`);
 }
 

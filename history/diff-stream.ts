@@ -39,7 +39,10 @@ export class DiffStream {
   // A name no file can guess: the end marker must never be mistaken for diff text.
   private readonly nonce = randomBytes(8).toString('hex');
 
-  constructor(private readonly git: GitRunner, private readonly opts: DiffStreamOptions) {}
+  constructor(
+    private readonly git: GitRunner,
+    private readonly opts: DiffStreamOptions,
+  ) {}
 
   /**
    * `diff-tree -r -z -M --raw -p` of `sha` against `base` (its first parent), or against nothing
@@ -67,8 +70,21 @@ export class DiffStream {
 
   private args(): string[] {
     return [
-      'diff-tree', '--stdin', '--root', '--always', '-r', '-z', '-M', '--raw', '-p', `-U${this.opts.context}`,
-      '--no-ext-diff', '--no-textconv', '--no-color', '--src-prefix=a/', '--dst-prefix=b/',
+      'diff-tree',
+      '--stdin',
+      '--root',
+      '--always',
+      '-r',
+      '-z',
+      '-M',
+      '--raw',
+      '-p',
+      `-U${this.opts.context}`,
+      '--no-ext-diff',
+      '--no-textconv',
+      '--no-color',
+      '--src-prefix=a/',
+      '--dst-prefix=b/',
     ];
   }
 
@@ -83,9 +99,15 @@ export class DiffStream {
     this.timedOut = false;
     this.lastOutput = Date.now();
     proc.stdout.on('data', (c: Buffer) => this.onData(proc, c));
-    proc.stderr.on('data', (c: Buffer) => { this.stderr += c.toString('utf8'); });
-    proc.stdin.on('error', () => { /* reported through 'close' */ });
-    proc.on('error', () => { /* reported through 'close' */ });
+    proc.stderr.on('data', (c: Buffer) => {
+      this.stderr += c.toString('utf8');
+    });
+    proc.stdin.on('error', () => {
+      /* reported through 'close' */
+    });
+    proc.on('error', () => {
+      /* reported through 'close' */
+    });
     proc.on('close', (code) => this.onClose(proc, code));
     this.timer ??= setInterval(() => this.checkTime(), Math.min(1000, this.opts.timeoutMs));
     this.timer.unref();
@@ -101,7 +123,10 @@ export class DiffStream {
       const head = this.queue[0];
       const from = Math.max(0, this.searched - (head.marker.length - 1));
       const at = this.window(from).indexOf(head.marker);
-      if (at < 0) { this.searched = this.size; return; }
+      if (at < 0) {
+        this.searched = this.size;
+        return;
+      }
       const end = from + at;
       const all = this.chunks.length === 1 ? this.chunks[0] : Buffer.concat(this.chunks, this.size);
       const body = Buffer.from(all.subarray(0, end));
@@ -132,9 +157,11 @@ export class DiffStream {
     const failed = this.queue.shift();
     if (!failed) return;
     const args = this.args();
-    failed.reject(this.timedOut
-      ? new GitTimeoutError(args, Math.round(this.opts.timeoutMs / 1000))
-      : new GitCommandError(args, this.stderr || 'git diff-tree exited early', code));
+    failed.reject(
+      this.timedOut
+        ? new GitTimeoutError(args, Math.round(this.opts.timeoutMs / 1000))
+        : new GitCommandError(args, this.stderr || 'git diff-tree exited early', code),
+    );
     if (!this.queue.length) return;
     const next = this.start();
     for (const r of this.queue) next.stdin.write(r.line);

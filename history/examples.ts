@@ -92,8 +92,18 @@ export interface HistoryStats {
 
 export function emptyStats(): HistoryStats {
   return {
-    commits: 0, trainCommits: 0, heldoutCommits: 0, cutoffSha: null, cutoffDate: null,
-    filesChanged: 0, filesSkipped: {}, fimFiles: 0, unreadableBlobs: 0, unreadableCommits: 0, readCommits: { train: 0, heldout: 0 }, examples: { fim: 0, commitDiff: 0, temporal: 0 },
+    commits: 0,
+    trainCommits: 0,
+    heldoutCommits: 0,
+    cutoffSha: null,
+    cutoffDate: null,
+    filesChanged: 0,
+    filesSkipped: {},
+    fimFiles: 0,
+    unreadableBlobs: 0,
+    unreadableCommits: 0,
+    readCommits: { train: 0, heldout: 0 },
+    examples: { fim: 0, commitDiff: 0, temporal: 0 },
   };
 }
 
@@ -105,17 +115,34 @@ function writable(changes: CommitChanges) {
 export function commitDiffExamples(changes: CommitChanges, split: 'train' | 'heldout'): CommitDiffExample[] {
   const c = changes.commit;
   return writable(changes).map((f) => ({
-    kind: 'commit-diff', split, sha: c.sha, date: c.author.date, message: c.message,
-    path: f.path, oldPath: f.oldPath, status: f.status, before: f.before, diff: f.diff,
+    kind: 'commit-diff',
+    split,
+    sha: c.sha,
+    date: c.author.date,
+    message: c.message,
+    path: f.path,
+    oldPath: f.oldPath,
+    status: f.status,
+    before: f.before,
+    diff: f.diff,
   }));
 }
 
 export function temporalItems(changes: CommitChanges): TemporalItem[] {
   const c = changes.commit;
   return writable(changes).map((f) => ({
-    kind: 'temporal', split: 'heldout', sha: c.sha, date: c.author.date, message: c.message,
-    path: f.path, oldPath: f.oldPath, status: f.status, before: f.before, after: f.after,
-    diff: f.diff, addedLines: f.addedLines,
+    kind: 'temporal',
+    split: 'heldout',
+    sha: c.sha,
+    date: c.author.date,
+    message: c.message,
+    path: f.path,
+    oldPath: f.oldPath,
+    status: f.status,
+    before: f.before,
+    after: f.after,
+    diff: f.diff,
+    addedLines: f.addedLines,
   }));
 }
 
@@ -129,7 +156,10 @@ export function toCommitDiffExample(item: TemporalItem): CommitDiffExample {
  * on the current one, so git's latency overlaps with the caller's.
  */
 export async function* walkChanges(
-  repo: HistoryRepository, commits: CommitInfo[], opts: ChangeOptions = {}, filter = new FileFilter(opts),
+  repo: HistoryRepository,
+  commits: CommitInfo[],
+  opts: ChangeOptions = {},
+  filter = new FileFilter(opts),
 ): AsyncGenerator<CommitChanges> {
   // A few commits in flight keep git's diff process and the object reader busy; more would only hold memory.
   const AHEAD = 8;
@@ -172,7 +202,9 @@ function skipCounter(stats: HistoryStats): (skipped: Array<{ path: string; reaso
  * commit touches a code file.
  */
 export async function* generateExamples(
-  repo: HistoryRepository, opts: HistoryOptions = {}, stats: HistoryStats = emptyStats(),
+  repo: HistoryRepository,
+  opts: HistoryOptions = {},
+  stats: HistoryStats = emptyStats(),
 ): AsyncGenerator<HistoryExample> {
   const commits = await listCommits(repo, { allParents: opts.allParents });
   const split: CommitSplit = splitCommits(commits, opts.split ?? DEFAULT_SPLIT);
@@ -203,18 +235,27 @@ export async function* generateExamples(
     stats.filesChanged += changes.files.length;
     countSkips(changes.skipped);
     if (training) {
-      for (const ex of commitDiffExamples(changes, 'train')) { stats.examples.commitDiff++; yield ex; }
+      for (const ex of commitDiffExamples(changes, 'train')) {
+        stats.examples.commitDiff++;
+        yield ex;
+      }
       if (opts.fimRevisions === 'each') {
         for (const f of changes.files) {
           if (f.status === 'D' || !f.newBlob || seenBlobs.has(f.newBlob)) continue;
           seenBlobs.add(f.newBlob);
           stats.fimFiles++;
           const file = { sha: changes.commit.sha, path: f.path, blob: f.newBlob, text: f.after };
-          for (const ex of fimExamples(file, opts)) { stats.examples.fim++; yield ex; }
+          for (const ex of fimExamples(file, opts)) {
+            stats.examples.fim++;
+            yield ex;
+          }
         }
       }
     } else {
-      for (const item of temporalItems(changes)) { stats.examples.temporal++; yield item; }
+      for (const item of temporalItems(changes)) {
+        stats.examples.temporal++;
+        yield item;
+      }
     }
     report('commits', ++done, walk.length);
     if (done === trainWalk.length) yield* snapshotExamples();
@@ -230,7 +271,10 @@ export async function* generateExamples(
     countSkips(snapshot.skipped);
     for (const file of snapshot.files) {
       stats.fimFiles++;
-      for (const ex of fimExamples(file, opts)) { stats.examples.fim++; yield ex; }
+      for (const ex of fimExamples(file, opts)) {
+        stats.examples.fim++;
+        yield ex;
+      }
     }
     report('snapshot', 1, 1);
   }
@@ -244,7 +288,9 @@ function evenly<T>(items: readonly T[], n: number | undefined): T[] {
 
 /** Where the walk starts: the first commit, or the one after `since` with that commit's blobs counted as seen. */
 async function startingPoint(
-  repo: HistoryRepository, commits: CommitInfo[], since: string | undefined,
+  repo: HistoryRepository,
+  commits: CommitInfo[],
+  since: string | undefined,
 ): Promise<{ first: number; seenBlobs: Set<string> }> {
   if (since === undefined) return { first: 0, seenBlobs: new Set() };
   let sha = '';

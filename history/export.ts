@@ -1,5 +1,12 @@
 import { resolve } from 'node:path';
-import { generateExamples, emptyStats, type CommitDiffExample, type HistoryOptions, type HistoryStats, type TemporalItem } from './examples.js';
+import {
+  generateExamples,
+  emptyStats,
+  type CommitDiffExample,
+  type HistoryOptions,
+  type HistoryStats,
+  type TemporalItem,
+} from './examples.js';
 import type { FimExample } from './fim.js';
 import { AtomicJsonlWriter } from '../common/index.js';
 import { openRepository } from './repository.js';
@@ -11,8 +18,22 @@ import { openRepository } from './repository.js';
  * held-out rows are one kind.
  */
 const TRAIN_KEYS = [
-  'split', 'kind', 'sha', 'date', 'path', 'oldPath', 'status', 'message', 'before', 'diff',
-  'blob', 'prefix', 'middle', 'suffix', 'mode', 'span',
+  'split',
+  'kind',
+  'sha',
+  'date',
+  'path',
+  'oldPath',
+  'status',
+  'message',
+  'before',
+  'diff',
+  'blob',
+  'prefix',
+  'middle',
+  'suffix',
+  'mode',
+  'span',
 ] as const;
 
 export type TrainRow = Record<(typeof TRAIN_KEYS)[number], string>;
@@ -44,9 +65,18 @@ export function trainRow(ex: FimExample | CommitDiffExample): TrainRow {
 
 export function heldoutRow(item: TemporalItem): HeldoutRow {
   return {
-    split: 'heldout', kind: 'temporal', sha: item.sha, date: item.date, path: item.path,
-    oldPath: item.oldPath ?? '', status: item.status, message: item.message, before: item.before,
-    after: item.after, diff: item.diff, addedLines: item.addedLines,
+    split: 'heldout',
+    kind: 'temporal',
+    sha: item.sha,
+    date: item.date,
+    path: item.path,
+    oldPath: item.oldPath ?? '',
+    status: item.status,
+    message: item.message,
+    before: item.before,
+    after: item.after,
+    diff: item.diff,
+    addedLines: item.addedLines,
   };
 }
 

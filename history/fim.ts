@@ -50,7 +50,7 @@ class LineTable {
   readonly starts: number[] = [];
 
   constructor(readonly text: string) {
-    for (let i = 0; i < text.length; ) {
+    for (let i = 0; i < text.length;) {
       this.starts.push(i);
       const nl = text.indexOf('\n', i);
       i = nl < 0 ? text.length : nl + 1;

@@ -40,7 +40,11 @@ function safeEnv(): Record<string, string> {
 /** A git command failed; `stderr` holds git's own words. */
 export class GitCommandError extends Error {
   override name = 'GitCommandError';
-  constructor(readonly args: readonly string[], readonly stderr: string, readonly code: number | null) {
+  constructor(
+    readonly args: readonly string[],
+    readonly stderr: string,
+    readonly code: number | null,
+  ) {
     super(`git ${args.slice(0, 3).join(' ')} failed${code === null ? '' : ` (exit ${code})`}: ${firstLine(stderr)}`);
   }
 }
@@ -52,7 +56,10 @@ function firstLine(s: string): string {
 /** A git command did not finish in time; git's own attribute matcher can be exponential on hostile patterns. */
 export class GitTimeoutError extends GitCommandError {
   override name = 'GitTimeoutError';
-  constructor(args: readonly string[], readonly seconds: number) {
+  constructor(
+    args: readonly string[],
+    readonly seconds: number,
+  ) {
     super(args, `no answer in ${seconds} s`, null);
   }
 }
@@ -100,17 +107,28 @@ export class GitRunner {
       const out: Buffer[] = [];
       const err: Buffer[] = [];
       let timedOut = false;
-      const timer = opts.timeoutMs === undefined ? undefined : setTimeout(() => { timedOut = true; proc.kill('SIGKILL'); }, opts.timeoutMs);
+      const timer =
+        opts.timeoutMs === undefined
+          ? undefined
+          : setTimeout(() => {
+              timedOut = true;
+              proc.kill('SIGKILL');
+            }, opts.timeoutMs);
       proc.stdout.on('data', (c: Buffer) => out.push(c));
       proc.stderr.on('data', (c: Buffer) => err.push(c));
-      proc.on('error', (e) => { clearTimeout(timer); reject(new GitCommandError(args, e.message, null)); });
+      proc.on('error', (e) => {
+        clearTimeout(timer);
+        reject(new GitCommandError(args, e.message, null));
+      });
       proc.on('close', (code) => {
         clearTimeout(timer);
         if (timedOut) reject(new GitTimeoutError(args, Math.round(opts.timeoutMs! / 1000)));
         else if (code === 0) resolve(Buffer.concat(out));
         else reject(new GitCommandError(args, Buffer.concat(err).toString('utf8'), code));
       });
-      proc.stdin.on('error', () => { /* reported through 'close' */ });
+      proc.stdin.on('error', () => {
+        /* reported through 'close' */
+      });
       proc.stdin.end();
     });
   }

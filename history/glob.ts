@@ -34,7 +34,10 @@ function escapeRe(c: string): string {
 function bracket(p: string, start: number): { re: string; end: number } | null {
   let i = start + 1;
   let negate = false;
-  if (p[i] === '!' || p[i] === '^') { negate = true; i++; }
+  if (p[i] === '!' || p[i] === '^') {
+    negate = true;
+    i++;
+  }
   let body = '';
   let first = true;
   while (i < p.length) {
@@ -46,10 +49,22 @@ function bracket(p: string, start: number): { re: string; end: number } | null {
     if (c === '[' && p[i + 1] === ':') {
       const close = p.indexOf(':]', i + 2);
       const cls = close > 0 ? POSIX_CLASSES[p.slice(i + 2, close)] : undefined;
-      if (cls !== undefined) { body += cls; i = close + 2; continue; }
+      if (cls !== undefined) {
+        body += cls;
+        i = close + 2;
+        continue;
+      }
     }
-    if (c === '\\' && i + 1 < p.length) { body += escapeRe(p[i + 1]); i += 2; continue; }
-    if (c === '-' ) { body += '-'; i++; continue; }
+    if (c === '\\' && i + 1 < p.length) {
+      body += escapeRe(p[i + 1]);
+      i += 2;
+      continue;
+    }
+    if (c === '-') {
+      body += '-';
+      i++;
+      continue;
+    }
     body += escapeRe(c);
     i++;
   }
@@ -67,13 +82,22 @@ function segment(p: string, braces: boolean): string {
     } else if (c === '?') out += '[^/]';
     else if (c === '[') {
       const b = bracket(p, i);
-      if (b) { out += b.re; i = b.end - 1; } else out += '\\[';
+      if (b) {
+        out += b.re;
+        i = b.end - 1;
+      } else out += '\\[';
     } else if (c === '\\' && i + 1 < p.length) {
       out += escapeRe(p[++i]);
     } else if (c === '{' && braces) {
       const close = p.indexOf('}', i);
-      if (close < 0) { out += '\\{'; continue; }
-      const alts = p.slice(i + 1, close).split(',').map((a) => segment(a, false));
+      if (close < 0) {
+        out += '\\{';
+        continue;
+      }
+      const alts = p
+        .slice(i + 1, close)
+        .split(',')
+        .map((a) => segment(a, false));
       out += `(?:${alts.join('|')})`;
       i = close;
     } else out += escapeRe(c);
@@ -89,7 +113,10 @@ function splitSegments(p: string, braces: boolean): string[] {
   for (const c of p) {
     if (braces && c === '{') depth++;
     if (braces && c === '}' && depth > 0) depth--;
-    if (c === '/' && depth === 0) { parts.push(cur); cur = ''; } else cur += c;
+    if (c === '/' && depth === 0) {
+      parts.push(cur);
+      cur = '';
+    } else cur += c;
   }
   parts.push(cur);
   return parts;
@@ -146,7 +173,13 @@ function compile(pattern: string, opts: GlobOptions): PathMatcher {
  * run without '/'); ANY (any run at all); DIRS (nothing, or any run ending in '/': a `**\/` or an
  * unanchored pattern's directories); CONTENTS (nothing, or '/' and anything after it).
  */
-const LIT = 0, ONE = 1, CLASS = 2, STAR = 3, ANY = 4, DIRS = 5, CONTENTS = 6;
+const LIT = 0,
+  ONE = 1,
+  CLASS = 2,
+  STAR = 3,
+  ANY = 4,
+  DIRS = 5,
+  CONTENTS = 6;
 type Tok = { kind: number; code?: number; test?: (c: string) => boolean };
 const SLASH = 47;
 
@@ -159,7 +192,10 @@ function compileTokens(p: string): Tok[] {
   const segs = splitSegments(p, false);
   segs.forEach((s, i) => {
     const last = i === segs.length - 1;
-    if (s === '**') { out.push({ kind: last ? ANY : DIRS }); return; }
+    if (s === '**') {
+      out.push({ kind: last ? ANY : DIRS });
+      return;
+    }
     for (let j = 0; j < s.length; j++) {
       const c = s[j];
       if (c === '*') {
@@ -215,18 +251,45 @@ function runAutomaton(tokens: readonly Tok[], path: string): boolean {
     for (let i = 0; i < n; i++) {
       if (!live[i] && !inside[i]) continue;
       switch (kinds[i]) {
-        case LIT: if (live[i] && tokens[i].code === code) { next[i + 1] = 1; any = true; } break;
-        case ONE: if (live[i] && !slash) { next[i + 1] = 1; any = true; } break;
-        case CLASS: if (live[i] && tokens[i].test!(path[at])) { next[i + 1] = 1; any = true; } break;
-        case STAR: if (!slash) { next[i] = 1; any = true; } break;
-        case ANY: next[i] = 1; any = true; break;
+        case LIT:
+          if (live[i] && tokens[i].code === code) {
+            next[i + 1] = 1;
+            any = true;
+          }
+          break;
+        case ONE:
+          if (live[i] && !slash) {
+            next[i + 1] = 1;
+            any = true;
+          }
+          break;
+        case CLASS:
+          if (live[i] && tokens[i].test!(path[at])) {
+            next[i + 1] = 1;
+            any = true;
+          }
+          break;
+        case STAR:
+          if (!slash) {
+            next[i] = 1;
+            any = true;
+          }
+          break;
+        case ANY:
+          next[i] = 1;
+          any = true;
+          break;
         case DIRS:
           // Inside the run: '/' may end it (the next token starts after it) or continue it.
-          nextInside[i] = 1; any = true;
+          nextInside[i] = 1;
+          any = true;
           if (slash) next[i + 1] = 1;
           break;
         case CONTENTS:
-          if (inside[i] || (live[i] && slash)) { nextInside[i] = 1; any = true; }
+          if (inside[i] || (live[i] && slash)) {
+            nextInside[i] = 1;
+            any = true;
+          }
           break;
       }
     }
@@ -242,13 +305,21 @@ function runAutomaton(tokens: readonly Tok[], path: string): boolean {
 /** Bit i of a mask: token i. */
 function maskOf(tokens: readonly Tok[], kinds: number[]): number {
   let m = 0;
-  tokens.forEach((t, i) => { if (kinds.includes(t.kind)) m |= 1 << i; });
+  tokens.forEach((t, i) => {
+    if (kinds.includes(t.kind)) m |= 1 << i;
+  });
   return m;
 }
 
 /** {@link runAutomaton} for patterns of up to 30 tokens, the state sets as the bits of two integers. */
 interface BitProgram {
-  n: number; eps: number; star: number; anyRun: number; dirs: number; contents: number; one: number;
+  n: number;
+  eps: number;
+  star: number;
+  anyRun: number;
+  dirs: number;
+  contents: number;
+  one: number;
   classes: ReadonlyArray<readonly [number, (c: string) => boolean]>;
   lits: Map<number, number>;
   /** `lits` for ASCII, by code. */
@@ -261,7 +332,9 @@ function bitProgram(tokens: readonly Tok[]): BitProgram {
   let p = programs.get(tokens);
   if (p) return p;
   const lits = new Map<number, number>();
-  tokens.forEach((t, i) => { if (t.kind === LIT) lits.set(t.code!, (lits.get(t.code!) ?? 0) | (1 << i)); });
+  tokens.forEach((t, i) => {
+    if (t.kind === LIT) lits.set(t.code!, (lits.get(t.code!) ?? 0) | (1 << i));
+  });
   p = {
     n: tokens.length,
     eps: maskOf(tokens, [STAR, ANY, DIRS, CONTENTS]),
@@ -282,7 +355,10 @@ function runBits(tokens: readonly Tok[], path: string): boolean {
   const { n, eps, star, anyRun, dirs, contents, one, classes, lits, ascii } = bitProgram(tokens);
   const done = 1 << n;
   const close = (set: number) => {
-    for (let prev = -1; prev !== set;) { prev = set; set |= (set & eps) << 1; }
+    for (let prev = -1; prev !== set;) {
+      prev = set;
+      set |= (set & eps) << 1;
+    }
     return set;
   };
   if (n === 0) return path.length === 0;
@@ -291,7 +367,7 @@ function runBits(tokens: readonly Tok[], path: string): boolean {
   for (let at = 0; at < path.length; at++) {
     const code = path.charCodeAt(at);
     const slash = code === SLASH;
-    let accept = (code < 128 ? ascii[code] : lits.get(code) ?? 0) | (slash ? 0 : one);
+    let accept = (code < 128 ? ascii[code] : (lits.get(code) ?? 0)) | (slash ? 0 : one);
     for (let k = 0; k < classes.length; k++) if (classes[k][1](path[at])) accept |= 1 << classes[k][0];
     let next = ((live & accept) << 1) | (live & anyRun) | (slash ? 0 : live & star);
     const inDirs = (live | inside) & dirs;

@@ -35,9 +35,14 @@ export function parseRawZ(tokens: string[]): { entries: RawEntry[]; next: number
       const srcPath = tokens[i++];
       const dstPath = twoPaths ? tokens[i++] : srcPath;
       entries.push({
-        srcMode, dstMode, srcOid, dstOid, status,
+        srcMode,
+        dstMode,
+        srcOid,
+        dstOid,
+        status,
         score: statusField.length > 1 ? Number(statusField.slice(1)) : null,
-        srcPath, dstPath,
+        srcPath,
+        dstPath,
       });
       continue;
     }

@@ -25,7 +25,10 @@ export interface SnapshotOptions extends FileFilterOptions {
 
 /** The code files of a commit's tree, identical contents (same blob) taken once. */
 export async function readSnapshot(
-  repo: HistoryRepository, sha: string, opts: SnapshotOptions = {}, filter = new FileFilter(opts),
+  repo: HistoryRepository,
+  sha: string,
+  opts: SnapshotOptions = {},
+  filter = new FileFilter(opts),
 ): Promise<Snapshot> {
   // Sizes (-l) make git read every blob, which a partial clone may not have: ask for them one by one there.
   const out = await repo.git.text(['ls-tree', '-r', '-z', ...(repo.partialClone ? [] : ['-l']), '--full-tree', sha]);
@@ -38,18 +41,39 @@ export async function readSnapshot(
     const [mode, type, blob, sizeText] = line.slice(0, tab).split(/ +/);
     const path = line.slice(tab + 1);
     const skip = (reason: SkippedFile['reason']) => skipped.push({ path, status: '', reason });
-    if (type !== 'blob' || !(mode === '100644' || mode === '100755') || path.includes('\uFFFD')) { skip('not-a-file'); continue; }
+    if (type !== 'blob' || !(mode === '100644' || mode === '100755') || path.includes('\uFFFD')) {
+      skip('not-a-file');
+      continue;
+    }
     const attrs = await repo.attributes.forPath(sha, path);
     const reason = filter.byPath(path, attrs);
-    if (reason) { skip(reason); continue; }
-    if (filter.binaryByAttributes(attrs)) { skip('binary'); continue; }
+    if (reason) {
+      skip(reason);
+      continue;
+    }
+    if (filter.binaryByAttributes(attrs)) {
+      skip('binary');
+      continue;
+    }
     if (seen.has(blob)) continue;
     const size = repo.partialClone ? (await repo.cat.info(blob))?.size : Number(sizeText);
-    if (size === undefined) { skip('unreadable'); continue; }
-    if (size > filter.maxFileBytes) { skip('too-large'); continue; }
+    if (size === undefined) {
+      skip('unreadable');
+      continue;
+    }
+    if (size > filter.maxFileBytes) {
+      skip('too-large');
+      continue;
+    }
     const obj = await repo.cat.read(blob);
-    if (!obj) { skip('unreadable'); continue; }
-    if (looksBinary(obj.data)) { skip('binary'); continue; }
+    if (!obj) {
+      skip('unreadable');
+      continue;
+    }
+    if (looksBinary(obj.data)) {
+      skip('binary');
+      continue;
+    }
     seen.add(blob);
     files.push({ sha, path, blob, text: decodeText(obj.data).text });
   }

@@ -2,8 +2,12 @@
 // client's token, or one the server creates) and cancellation.
 import { fileURLToPath } from 'node:url';
 import {
-  ErrorCodes, ResponseError,
-  type CancellationToken, type Connection, type WorkDoneProgressReporter, type WorkDoneProgressServerReporter,
+  ErrorCodes,
+  ResponseError,
+  type CancellationToken,
+  type Connection,
+  type WorkDoneProgressReporter,
+  type WorkDoneProgressServerReporter,
 } from 'vscode-languageserver/node';
 import { adaptFlags, type AdaptRunner } from './adapt-runner.js';
 import { workspaceAdapterDir } from './adapter-watch.js';
@@ -31,7 +35,8 @@ export class AdaptCommand {
     const { connection } = this.opts;
     const arg = args?.[0];
     const target = typeof arg === 'string' ? (arg.startsWith('file:') ? fileURLToPath(arg) : arg) : this.opts.root();
-    if (!target) throw new ResponseError(ErrorCodes.InvalidParams, 'codefudge.adapt: no workspace folder to adapt (pass its path as the argument)');
+    if (!target)
+      throw new ResponseError(ErrorCodes.InvalidParams, 'codefudge.adapt: no workspace folder to adapt (pass its path as the argument)');
     let flags: string[];
     try {
       flags = adaptFlags(args?.[1]);
@@ -47,11 +52,15 @@ export class AdaptCommand {
     if ('token' in progress) subscriptions.push(progress.token.onCancellationRequested(() => abort.abort()));
     progress.begin('codefudge adapt', 0, `adapting to ${target}`, true);
     try {
-      await this.opts.runner({ root: target, model: this.opts.modelDir(), flags }, (p) => {
-        connection.console.log(`adapt: ${p.message}`);
-        if (p.percentage === undefined) progress.report(p.message);
-        else progress.report(Math.round(p.percentage), p.message);
-      }, abort.signal);
+      await this.opts.runner(
+        { root: target, model: this.opts.modelDir(), flags },
+        (p) => {
+          connection.console.log(`adapt: ${p.message}`);
+          if (p.percentage === undefined) progress.report(p.message);
+          else progress.report(Math.round(p.percentage), p.message);
+        },
+        abort.signal,
+      );
       this.opts.finished();
       connection.console.info(`adapt: finished for ${target}`);
       return { ok: true, root: target, adapter: workspaceAdapterDir(target) };

@@ -27,7 +27,8 @@ export interface AdaptRequest {
  */
 export function adaptFlags(options: unknown): string[] {
   if (options === undefined || options === null) return [];
-  if (typeof options !== 'object' || Array.isArray(options)) throw new Error('the options argument must be an object of codefudge adapt flags');
+  if (typeof options !== 'object' || Array.isArray(options))
+    throw new Error('the options argument must be an object of codefudge adapt flags');
   const flags: string[] = [];
   for (const [name, value] of Object.entries(options)) {
     if (!/^[a-z][a-z-]*$/.test(name) || name === 'model') throw new Error(`"${name}" is not an adapt flag this command passes on`);
@@ -104,44 +105,45 @@ function lineSplitter(onLine: (line: string) => void) {
 
 /** A runner that spawns `node <command...> <root> [--model DIR]` (by default `codefudge adapt`). */
 export function commandAdaptRunner(command: string[] = [defaultCliPath(), 'adapt']): AdaptRunner {
-  return ({ root, model, flags = [] }, report, signal) => new Promise((resolve, reject) => {
-    const args = [...command, root, ...(model ? ['--model', model] : []), ...flags];
-    const child = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
-    // The reason of a failure comes from stderr (stdout and stderr interleave unpredictably).
-    let lastLine = '';
-    const errorLines: string[] = [];
-    const onLine = (isError: boolean) => (line: string) => {
-      const p = parseProgressLine(line);
-      if (!p) return;
-      lastLine = p.message;
-      if (isError) {
-        errorLines.push(p.message);
-        // A stack trace is not progress: keep it out of the editor's progress line.
-        if (/^\s*at |^Node\.js v\d/.test(line)) return;
-      }
-      report(p);
-    };
-    const outLines = lineSplitter(onLine(false));
-    const errLines = lineSplitter(onLine(true));
-    // Decoded by the streams, so a character split between two chunks stays whole.
-    child.stdout.setEncoding('utf8').on('data', outLines.push);
-    child.stderr.setEncoding('utf8').on('data', errLines.push);
-    const abort = () => child.kill('SIGTERM');
-    signal.addEventListener('abort', abort, { once: true });
-    child.on('error', (e) => {
-      signal.removeEventListener('abort', abort);
-      reject(new Error(`cannot start codefudge adapt: ${e.message}`));
+  return ({ root, model, flags = [] }, report, signal) =>
+    new Promise((resolve, reject) => {
+      const args = [...command, root, ...(model ? ['--model', model] : []), ...flags];
+      const child = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+      // The reason of a failure comes from stderr (stdout and stderr interleave unpredictably).
+      let lastLine = '';
+      const errorLines: string[] = [];
+      const onLine = (isError: boolean) => (line: string) => {
+        const p = parseProgressLine(line);
+        if (!p) return;
+        lastLine = p.message;
+        if (isError) {
+          errorLines.push(p.message);
+          // A stack trace is not progress: keep it out of the editor's progress line.
+          if (/^\s*at |^Node\.js v\d/.test(line)) return;
+        }
+        report(p);
+      };
+      const outLines = lineSplitter(onLine(false));
+      const errLines = lineSplitter(onLine(true));
+      // Decoded by the streams, so a character split between two chunks stays whole.
+      child.stdout.setEncoding('utf8').on('data', outLines.push);
+      child.stderr.setEncoding('utf8').on('data', errLines.push);
+      const abort = () => child.kill('SIGTERM');
+      signal.addEventListener('abort', abort, { once: true });
+      child.on('error', (e) => {
+        signal.removeEventListener('abort', abort);
+        reject(new Error(`cannot start codefudge adapt: ${e.message}`));
+      });
+      child.on('close', (code, sig) => {
+        outLines.flush();
+        errLines.flush();
+        signal.removeEventListener('abort', abort);
+        if (signal.aborted) reject(new Error('codefudge adapt was cancelled'));
+        else if (code === 0) resolve();
+        else {
+          const reason = failureLine(errorLines) || lastLine;
+          reject(new Error(`codefudge adapt failed (${sig ?? `exit ${code}`})${reason ? `: ${reason}` : ''}`));
+        }
+      });
     });
-    child.on('close', (code, sig) => {
-      outLines.flush();
-      errLines.flush();
-      signal.removeEventListener('abort', abort);
-      if (signal.aborted) reject(new Error('codefudge adapt was cancelled'));
-      else if (code === 0) resolve();
-      else {
-        const reason = failureLine(errorLines) || lastLine;
-        reject(new Error(`codefudge adapt failed (${sig ?? `exit ${code}`})${reason ? `: ${reason}` : ''}`));
-      }
-    });
-  });
 }

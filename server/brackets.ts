@@ -6,8 +6,29 @@ const CLOSERS = new Set(Object.values(OPENERS));
 
 /** Languages whose line comments start with "#"; every other one is taken to use "//". */
 const HASH_COMMENT_LANGUAGES = new Set([
-  'python', 'ruby', 'shellscript', 'sh', 'bash', 'zsh', 'fish', 'perl', 'r', 'yaml', 'toml', 'make', 'makefile',
-  'dockerfile', 'elixir', 'julia', 'nim', 'coffeescript', 'cmake', 'powershell', 'starlark', 'gdscript', 'tcl',
+  'python',
+  'ruby',
+  'shellscript',
+  'sh',
+  'bash',
+  'zsh',
+  'fish',
+  'perl',
+  'r',
+  'yaml',
+  'toml',
+  'make',
+  'makefile',
+  'dockerfile',
+  'elixir',
+  'julia',
+  'nim',
+  'coffeescript',
+  'cmake',
+  'powershell',
+  'starlark',
+  'gdscript',
+  'tcl',
 ]);
 
 export function lineCommentOf(languageId: string): string {
@@ -73,7 +94,10 @@ function closedBy(after: string, state: LexState, lineComment: string): number {
   lex(after, s, lineComment, (e) => {
     if (e.kind === 'open') own++;
     else {
-      if (own > 0) { own--; return; }
+      if (own > 0) {
+        own--;
+        return;
+      }
       const top = s.stack.pop();
       if (!top || OPENERS[top.char] !== e.char) return false;
       closed++;

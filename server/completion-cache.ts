@@ -23,7 +23,10 @@ export class CompletionCache {
   private hits = 0;
   private misses = 0;
 
-  constructor(private readonly perDocument = 8, private readonly documents = 64) {}
+  constructor(
+    private readonly perDocument = 8,
+    private readonly documents = 64,
+  ) {}
 
   /** Remembers that `text` was suggested at `offset` of `document` (the document's whole text). */
   remember(uri: string, document: string, offset: number, text: string): void {

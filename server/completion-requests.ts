@@ -112,7 +112,9 @@ export class CompletionRequests {
   private async wait(flight: Flight, token: CancellationToken): Promise<FlightResult> {
     flight.waiting++;
     let sub: { dispose(): void } | undefined;
-    const cancel = new Promise<'cancel'>((resolve) => { sub = token.onCancellationRequested(() => resolve('cancel')); });
+    const cancel = new Promise<'cancel'>((resolve) => {
+      sub = token.onCancellationRequested(() => resolve('cancel'));
+    });
     try {
       const r = await Promise.race([flight.result, cancel]);
       if (r === 'cancel' || token.isCancellationRequested) {
@@ -137,25 +139,32 @@ export class CompletionRequests {
       try {
         if (automatic) await delay(this.opts.settings().debounceMs, ticket.signal);
         if (ticket.stopped) return stopped();
-        const c = await this.opts.mutex.run(() => (ticket.stopped ? Promise.resolve(null)
-          : this.opts.service.complete({ view, offset, line: position.line, languageId, signal: ticket.signal })));
+        const c = await this.opts.mutex.run(() =>
+          ticket.stopped
+            ? Promise.resolve(null)
+            : this.opts.service.complete({ view, offset, line: position.line, languageId, signal: ticket.signal }),
+        );
         if (c === null || ticket.stopped || c?.reason === 'aborted') return stopped();
         if (!c) return { none: 'no model is loaded' };
         const ms = performance.now() - t0;
         this.last = {
-          source: 'model', milliseconds: ms, promptTokens: c.promptTokens, reusedTokens: c.reusedTokens,
-          generatedTokens: c.generatedTokens, reason: c.reason,
+          source: 'model',
+          milliseconds: ms,
+          promptTokens: c.promptTokens,
+          reusedTokens: c.reusedTokens,
+          generatedTokens: c.generatedTokens,
+          reason: c.reason,
         };
         this.counts.completions++;
         this.opts.log(
-          `completion ${uri.slice(uri.lastIndexOf('/') + 1)}:${position.line + 1}:${position.character + 1} ${Math.round(ms)} ms `
-          + `(prompt ${c.promptTokens} tokens, ${c.reusedTokens} reused, ${c.generatedTokens} generated, ${c.reason})`,
+          `completion ${uri.slice(uri.lastIndexOf('/') + 1)}:${position.line + 1}:${position.character + 1} ${Math.round(ms)} ms ` +
+            `(prompt ${c.promptTokens} tokens, ${c.reusedTokens} reused, ${c.generatedTokens} generated, ${c.reason})`,
         );
         if (c.text) this.cache.remember(uri, view.text, offset, c.text);
         return { text: c.text };
       } catch (e) {
         this.counts.failed++;
-        this.opts.error(`completion failed: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
+        this.opts.error(`completion failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
         return { none: 'the completion failed (see the server log)' };
       } finally {
         this.latest.end(uri, ticket);

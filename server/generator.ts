@@ -45,7 +45,11 @@ export interface Generator {
 }
 
 /** The prompt order to use: the setting, `auto` resolved by the model, psm where the template lacks spm. */
-export function resolveFimMode(asked: FimOrder | 'auto', preferred: FimMode, modes: readonly FimMode[]): { mode: FimMode; fellBack: boolean } {
+export function resolveFimMode(
+  asked: FimOrder | 'auto',
+  preferred: FimMode,
+  modes: readonly FimMode[],
+): { mode: FimMode; fellBack: boolean } {
   const wanted = asked === 'auto' ? preferred : asked;
   return modes.includes(wanted) ? { mode: wanted, fellBack: false } : { mode: 'psm', fellBack: true };
 }
@@ -74,7 +78,9 @@ export function localGenerator(completer: FimModel, warn: (line: string) => void
       const { mode, fellBack } = resolveFimMode(req.fimMode, completer.preferredFimMode, completer.template.modes);
       if (fellBack && !warned) {
         warned = true;
-        warn(`fimMode "${req.fimMode}": the ${completer.template.family} template has only ${completer.template.modes.join(', ')}; using psm`);
+        warn(
+          `fimMode "${req.fimMode}": the ${completer.template.family} template has only ${completer.template.modes.join(', ')}; using psm`,
+        );
       }
       const special = completer.tokenizer.specialTokens;
       const r = await completer.complete({

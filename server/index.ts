@@ -19,7 +19,9 @@ export type { AdaptRunner, AdaptProgress, AdaptRequest } from './adapt-runner.js
 
 /** stdout carries the protocol: anything a library prints goes to stderr instead. */
 function routeConsoleToStderr(): void {
-  const toStderr = (...args: unknown[]) => { process.stderr.write(format(...args) + '\n'); };
+  const toStderr = (...args: unknown[]) => {
+    process.stderr.write(format(...args) + '\n');
+  };
   console.log = toStderr;
   console.info = toStderr;
   console.debug = toStderr;
@@ -33,7 +35,9 @@ export function serveStdio(opts: Omit<ServerOptions, 'input' | 'output'>): Conne
   const connection = startServer({ ...opts, input: process.stdin, output: process.stdout });
   // One bad request must never take the server down: log and carry on.
   process.on('uncaughtException', (e) => connection.console.error(`internal error: ${e.stack ?? e.message}`));
-  process.on('unhandledRejection', (e) => connection.console.error(`internal error: ${e instanceof Error ? e.stack ?? e.message : String(e)}`));
+  process.on('unhandledRejection', (e) =>
+    connection.console.error(`internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`),
+  );
   process.stdin.on('end', () => process.exit(0));
   return connection;
 }

@@ -1,7 +1,11 @@
 // A completion's text as the editor gets it: a completion item (every LSP editor) or an inline item.
 import {
-  CompletionItemKind, InsertTextFormat, MarkupKind,
-  type CompletionItem, type InlineCompletionItem, type Position,
+  CompletionItemKind,
+  InsertTextFormat,
+  MarkupKind,
+  type CompletionItem,
+  type InlineCompletionItem,
+  type Position,
 } from 'vscode-languageserver';
 
 const LABEL_CHARS = 40;

@@ -123,7 +123,7 @@ export class ModelHost {
       state: this.state,
       error: this.error ?? null,
       loadMilliseconds: this.loadMilliseconds === undefined ? null : Math.round(this.loadMilliseconds),
-      quant: this.state === 'ready' ? this.loadedQuant ?? null : null,
+      quant: this.state === 'ready' ? (this.loadedQuant ?? null) : null,
       adapter: this.wantedAdapter?.dir ?? null,
       adapterState: this.adapterState,
       adapterError: this.adapterError ?? null,

@@ -41,7 +41,11 @@ export function remoteGenerator(backend: CompletionBackend, model: RemoteModel):
     async generate(req) {
       if (req.signal.aborted) return { text: '', reason: 'aborted' };
       const { mode } = resolveFimMode(req.fimMode, model.preferredFimMode ?? 'psm', model.template.modes);
-      const prompt = model.template.render(neutralizeSpecialTokens(req.prefix, special), neutralizeSpecialTokens(req.suffix, special), mode);
+      const prompt = model.template.render(
+        neutralizeSpecialTokens(req.prefix, special),
+        neutralizeSpecialTokens(req.suffix, special),
+        mode,
+      );
       // The end of the line or block is known only from the text: stop the stream there, like the
       // local engine's stopAt, and cut the text at the same place.
       const stopped = new AbortController();
@@ -56,8 +60,13 @@ export function remoteGenerator(backend: CompletionBackend, model: RemoteModel):
       };
       try {
         const r = await backend.complete({
-          prompt, maxTokens: req.maxTokens, temperature: req.temperature, topP: req.topP,
-          stop: model.template.stopTokens, signal: stopped.signal, onText,
+          prompt,
+          maxTokens: req.maxTokens,
+          temperature: req.temperature,
+          topP: req.topP,
+          stop: model.template.stopTokens,
+          signal: stopped.signal,
+          onText,
         });
         const end = cut ?? req.stopAt(r.text);
         return { text: end === undefined ? r.text : r.text.slice(0, end), reason: end === undefined ? r.finishReason : 'stop-string' };

@@ -3,10 +3,23 @@
 // behind the request scheduling (completion-requests.ts), the open documents (documents.ts), the
 // workspace's settings and adapter (workspace.ts), the model (model-host.ts) and the commands.
 import {
-  CompletionRequest, CompletionTriggerKind, createConnection, ErrorCodes, ExecuteCommandRequest, InlineCompletionRequest,
-  InlineCompletionTriggerKind, MessageType, ResponseError, ShowMessageNotification, TextDocumentSyncKind,
-  type CancellationToken, type CompletionList, type Connection, type InitializeResult,
-  type InlineCompletionList, type Position,
+  CompletionRequest,
+  CompletionTriggerKind,
+  createConnection,
+  ErrorCodes,
+  ExecuteCommandRequest,
+  InlineCompletionRequest,
+  InlineCompletionTriggerKind,
+  MessageType,
+  ResponseError,
+  ShowMessageNotification,
+  TextDocumentSyncKind,
+  type CancellationToken,
+  type CompletionList,
+  type Connection,
+  type InitializeResult,
+  type InlineCompletionList,
+  type Position,
 } from 'vscode-languageserver/node';
 import type { Completer, Device, QuantMode } from '../engine/index.js';
 import { AdaptCommand } from './adapt-command.js';
@@ -44,8 +57,10 @@ export interface ServerOptions {
 function textDocumentPosition(params: unknown, method: string): { uri: string; position: Position } {
   const p = params as { textDocument?: { uri?: unknown }; position?: unknown } | null | undefined;
   if (typeof p !== 'object' || p === null) throw new ResponseError(ErrorCodes.InvalidParams, `${method}: params must be an object`);
-  if (typeof p.textDocument?.uri !== 'string') throw new ResponseError(ErrorCodes.InvalidParams, `${method}: textDocument.uri must be a string`);
-  if (!isPosition(p.position)) throw new ResponseError(ErrorCodes.InvalidParams, `${method}: position must be {line, character} with non-negative integers`);
+  if (typeof p.textDocument?.uri !== 'string')
+    throw new ResponseError(ErrorCodes.InvalidParams, `${method}: textDocument.uri must be a string`);
+  if (!isPosition(p.position))
+    throw new ResponseError(ErrorCodes.InvalidParams, `${method}: position must be {line, character} with non-negative integers`);
   return { uri: p.textDocument.uri, position: p.position };
 }
 
@@ -72,13 +87,22 @@ export function startServer(opts: ServerOptions): Connection {
     },
   });
   // The `backend` setting: a remote server completes, with the prompt and post-processing from here.
-  const remote = new RemoteHost({ log: (m) => connection.console.info(m), onFailure: (m) => { connection.console.error(m); showError(m); } });
+  const remote = new RemoteHost({
+    log: (m) => connection.console.info(m),
+    onFailure: (m) => {
+      connection.console.error(m);
+      showError(m);
+    },
+  });
   const useModel = () => {
     const s = workspace.settings;
     remote.use(s.backend, s.model ?? opts.model);
     if (!s.backend) host.use(s.model ?? opts.model, s.quant ?? opts.quant);
   };
-  const documents = new DocumentStore((line) => connection.console.warn(line), (uri) => requests.forget(uri));
+  const documents = new DocumentStore(
+    (line) => connection.console.warn(line),
+    (uri) => requests.forget(uri),
+  );
   const workspace = new Workspace({
     log: { info: (l) => connection.console.info(l), warn: (l) => connection.console.warn(l) },
     setAdapter: (dir, stamp) => void host.setAdapter(dir, stamp),
@@ -101,7 +125,9 @@ export function startServer(opts: ServerOptions): Connection {
     },
   });
   const requests = new CompletionRequests({
-    documents, service, mutex,
+    documents,
+    service,
+    mutex,
     settings: () => workspace.settings,
     log: (l) => connection.console.log(l),
     error: (l) => connection.console.error(l),
@@ -131,7 +157,8 @@ export function startServer(opts: ServerOptions): Connection {
 
   /** An explicit request that found nothing says so, in one short line. */
   function tell(s: SuggestResult, position: Position): void {
-    if (s.kind === 'none' && s.tell) show(MessageType.Info, `codefudge: no suggestion at ${position.line + 1}:${position.character + 1} (${s.why})`);
+    if (s.kind === 'none' && s.tell)
+      show(MessageType.Info, `codefudge: no suggestion at ${position.line + 1}:${position.character + 1} (${s.why})`);
   }
 
   function status() {
@@ -175,35 +202,51 @@ export function startServer(opts: ServerOptions): Connection {
   // read params before a handler could check them, so `params: null` would be an internal error (-32603).
   connection.onRequest(CompletionRequest.method, async (params: unknown, token: CancellationToken): Promise<CompletionList> => {
     const { uri, position } = textDocumentPosition(params, CompletionRequest.method);
-    const automatic = isAutomatic(triggerKind(params), [CompletionTriggerKind.TriggerCharacter, CompletionTriggerKind.TriggerForIncompleteCompletions]);
+    const automatic = isAutomatic(triggerKind(params), [
+      CompletionTriggerKind.TriggerCharacter,
+      CompletionTriggerKind.TriggerForIncompleteCompletions,
+    ]);
     const s = await requests.suggest(uri, position, automatic, token);
     tell(s, position);
     return { isIncomplete: true, items: s.kind === 'text' ? [completionItem(s.text, position, s.languageId, s.lineBefore)] : [] };
   });
 
-  connection.onRequest(InlineCompletionRequest.method, async (params: unknown, token: CancellationToken): Promise<InlineCompletionList | null> => {
-    const { uri, position } = textDocumentPosition(params, InlineCompletionRequest.method);
-    const automatic = triggerKind(params) === InlineCompletionTriggerKind.Automatic;
-    const s = await requests.suggest(uri, position, automatic, token);
-    tell(s, position);
-    return s.kind === 'text' ? { items: [inlineCompletionItem(s.text, position)] } : null;
-  });
+  connection.onRequest(
+    InlineCompletionRequest.method,
+    async (params: unknown, token: CancellationToken): Promise<InlineCompletionList | null> => {
+      const { uri, position } = textDocumentPosition(params, InlineCompletionRequest.method);
+      const automatic = triggerKind(params) === InlineCompletionTriggerKind.Automatic;
+      const s = await requests.suggest(uri, position, automatic, token);
+      tell(s, position);
+      return s.kind === 'text' ? { items: [inlineCompletionItem(s.text, position)] } : null;
+    },
+  );
 
   // Registered on the request itself: onExecuteCommand's wrapper deletes the client's workDoneToken
   // before the handler could see whether there was one.
   connection.onRequest(ExecuteCommandRequest.type, async (params, token) => {
     if (params?.command === COMMANDS.status) return status();
     if (params?.command === COMMANDS.suggestDiff) {
-      return suggestDiffCommand(params.arguments, {
-        completer: () => host.completer(), exclusive: (t) => mutex.run(t), openText: (uri) => documents.get(uri)?.getText(),
-        root: workspace.root, log: (l) => connection.console.log(l),
-      }, token);
+      return suggestDiffCommand(
+        params.arguments,
+        {
+          completer: () => host.completer(),
+          exclusive: (t) => mutex.run(t),
+          openText: (uri) => documents.get(uri)?.getText(),
+          root: workspace.root,
+          log: (l) => connection.console.log(l),
+        },
+        token,
+      );
     }
     if (params?.command === COMMANDS.adapt) {
       const clientToken = params.workDoneToken !== undefined;
       return adapt.run(params.arguments, token, connection.window.attachWorkDoneProgress(params.workDoneToken), clientToken);
     }
-    throw new ResponseError(ErrorCodes.InvalidParams, `unknown command "${params?.command}" (known: ${Object.values(COMMANDS).join(', ')})`);
+    throw new ResponseError(
+      ErrorCodes.InvalidParams,
+      `unknown command "${params?.command}" (known: ${Object.values(COMMANDS).join(', ')})`,
+    );
   });
 
   connection.onShutdown(async () => {

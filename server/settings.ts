@@ -54,17 +54,31 @@ export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
 
 type Check = (value: unknown) => { ok: true; value: unknown } | { ok: false; expected: string };
 
-const int = (min: number, max: number): Check => (v) =>
-  typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max ? { ok: true, value: v } : { ok: false, expected: `an integer in ${min}..${max}` };
+const int =
+  (min: number, max: number): Check =>
+  (v) =>
+    typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max
+      ? { ok: true, value: v }
+      : { ok: false, expected: `an integer in ${min}..${max}` };
 
 const bool: Check = (v) => (typeof v === 'boolean' ? { ok: true, value: v } : { ok: false, expected: 'true or false' });
 
 const CHECKS: Record<keyof Settings, Check> = {
-  model: (v) => (v === null || v === '' ? { ok: true, value: undefined } : typeof v === 'string' ? { ok: true, value: v } : { ok: false, expected: 'a string' }),
-  adapter: (v) => (v === null || v === '' ? { ok: true, value: undefined }
-    : typeof v === 'string' || v === false ? { ok: true, value: v } : { ok: false, expected: 'a folder path or false' }),
+  model: (v) =>
+    v === null || v === ''
+      ? { ok: true, value: undefined }
+      : typeof v === 'string'
+        ? { ok: true, value: v }
+        : { ok: false, expected: 'a string' },
+  adapter: (v) =>
+    v === null || v === ''
+      ? { ok: true, value: undefined }
+      : typeof v === 'string' || v === false
+        ? { ok: true, value: v }
+        : { ok: false, expected: 'a folder path or false' },
   maxTokens: int(1, 1024),
-  mode: (v) => (v === 'single-line' || v === 'multi-line' ? { ok: true, value: v } : { ok: false, expected: '"single-line" or "multi-line"' }),
+  mode: (v) =>
+    v === 'single-line' || v === 'multi-line' ? { ok: true, value: v } : { ok: false, expected: '"single-line" or "multi-line"' },
   debounceMs: int(0, 10_000),
   maxPrefixTokens: int(0, 1 << 20),
   maxSuffixTokens: int(0, 1 << 20),
@@ -73,8 +87,12 @@ const CHECKS: Record<keyof Settings, Check> = {
   reusePrefixCache: bool,
   stopOnLoop: bool,
   invokedIsAutomatic: (v) => (v === null ? { ok: true, value: undefined } : bool(v)),
-  quant: (v) => (v === null || v === '' ? { ok: true, value: undefined }
-    : v === 'int4' || v === 'int8' || v === 'none' ? { ok: true, value: v } : { ok: false, expected: '"int4", "int8" or "none"' }),
+  quant: (v) =>
+    v === null || v === ''
+      ? { ok: true, value: undefined }
+      : v === 'int4' || v === 'int8' || v === 'none'
+        ? { ok: true, value: v }
+        : { ok: false, expected: '"int4", "int8" or "none"' },
   backend: checkBackendSetting,
 };
 

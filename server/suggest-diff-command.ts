@@ -3,10 +3,25 @@
 // open document's text is used when there is one (unsaved changes included), else the file.
 import { dirname, isAbsolute, relative, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { ErrorCodes, LSPErrorCodes, ResponseError, type CancellationToken, type TextEdit, type WorkspaceEdit } from 'vscode-languageserver/node';
+import {
+  ErrorCodes,
+  LSPErrorCodes,
+  ResponseError,
+  type CancellationToken,
+  type TextEdit,
+  type WorkspaceEdit,
+} from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { messageOf, UserError } from '../common/index.js';
-import { splitLines, type LineEdit, checkMessage, readTextFile, repositoryRoot, suggestDiff, type SuggestDiffOptions } from '../suggest/index.js';
+import {
+  splitLines,
+  type LineEdit,
+  checkMessage,
+  readTextFile,
+  repositoryRoot,
+  suggestDiff,
+  type SuggestDiffOptions,
+} from '../suggest/index.js';
 import { type Completer } from '../engine/index.js';
 
 export const SUGGEST_DIFF = 'codefudge.suggestDiff';
@@ -49,9 +64,13 @@ export function textEdits(uri: string, text: string, edits: readonly LineEdit[])
   }));
 }
 
-export async function suggestDiffCommand(args: unknown[] | undefined, host: SuggestDiffHost, token: CancellationToken): Promise<WorkspaceEdit> {
+export async function suggestDiffCommand(
+  args: unknown[] | undefined,
+  host: SuggestDiffHost,
+  token: CancellationToken,
+): Promise<WorkspaceEdit> {
   const [target, message, options] = args ?? [];
-  if (typeof target !== 'string' || !target) throw invalid('the first argument must be the file\'s URI');
+  if (typeof target !== 'string' || !target) throw invalid("the first argument must be the file's URI");
   if (typeof message !== 'string') throw invalid('the second argument must be the commit message');
   let file: string;
   try {
@@ -80,11 +99,19 @@ export async function suggestDiffCommand(args: unknown[] | undefined, host: Sugg
   const abort = new AbortController();
   const onCancel = token.onCancellationRequested(() => abort.abort());
   try {
-    const s = await host.exclusive(() => suggestDiff(completer, { message: message.trim(), path, before: text }, { ...opts, signal: abort.signal }));
+    const s = await host.exclusive(() =>
+      suggestDiff(completer, { message: message.trim(), path, before: text }, { ...opts, signal: abort.signal }),
+    );
     if (abort.signal.aborted) throw new ResponseError(LSPErrorCodes.RequestCancelled, 'request cancelled');
-    host.log(`suggestDiff ${path}: ${s.applied ? `candidate ${s.applied.candidate.rank + 1} applied` : 'none applied'} in ${Math.round(s.milliseconds)} ms`);
+    host.log(
+      `suggestDiff ${path}: ${s.applied ? `candidate ${s.applied.candidate.rank + 1} applied` : 'none applied'} in ${Math.round(s.milliseconds)} ms`,
+    );
     if (!s.applied) {
-      const why = s.candidates.map((c) => c.problem).filter(Boolean).join('; ') || 'nothing generated';
+      const why =
+        s.candidates
+          .map((c) => c.problem)
+          .filter(Boolean)
+          .join('; ') || 'nothing generated';
       throw new ResponseError(ErrorCodes.InternalError, `${SUGGEST_DIFF}: no suggested diff applies to ${path} (${why})`);
     }
     return { changes: { [uri]: textEdits(uri, text, s.applied.edits) } };

@@ -7,8 +7,13 @@
 // answered with the JSON-RPC errors for them (-32700 parse error, -32600 invalid request).
 import { Transform, type TransformCallback } from 'node:stream';
 import {
-  StreamMessageReader, StreamMessageWriter, ErrorCodes,
-  type DataCallback, type Message, type MessageReader, type MessageWriter,
+  StreamMessageReader,
+  StreamMessageWriter,
+  ErrorCodes,
+  type DataCallback,
+  type Message,
+  type MessageReader,
+  type MessageWriter,
 } from 'vscode-languageserver/node';
 
 const HEADER_END = Buffer.from('\r\n\r\n', 'ascii');
@@ -34,7 +39,8 @@ function frameLength(header: string): number | string {
   const m = CONTENT_LENGTH.exec(header);
   if (!m) return malformed;
   const n = Number(m[1]);
-  if (!Number.isSafeInteger(n) || n > MAX_BODY_BYTES) return `a message of Content-Length ${m[1]}, over the ${MAX_BODY_BYTES / 1024 / 1024} MB limit`;
+  if (!Number.isSafeInteger(n) || n > MAX_BODY_BYTES)
+    return `a message of Content-Length ${m[1]}, over the ${MAX_BODY_BYTES / 1024 / 1024} MB limit`;
   return n;
 }
 
@@ -85,7 +91,7 @@ export class FrameGuard extends Transform {
   /** Drops bytes up to the next "Content-Length:" after `from` (or up to `fallback`, or all but a possible header start). */
   private resync(from: number, what: string, fallback?: number): void {
     const next = nextHeader(this.buffer, from);
-    const drop = next >= 0 ? next : fallback ?? Math.max(0, this.buffer.length - 'content-length:'.length);
+    const drop = next >= 0 ? next : (fallback ?? Math.max(0, this.buffer.length - 'content-length:'.length));
     this.buffer = this.buffer.subarray(drop);
     this.onGarbage(what);
   }
@@ -106,9 +112,7 @@ export interface Transport {
 }
 
 /** Reader and writer over `input`/`output` that answer malformed input with JSON-RPC errors. */
-export function guardedTransport(
-  input: NodeJS.ReadableStream, output: NodeJS.WritableStream, log: (line: string) => void,
-): Transport {
+export function guardedTransport(input: NodeJS.ReadableStream, output: NodeJS.WritableStream, log: (line: string) => void): Transport {
   const writer = new StreamMessageWriter(output);
   const replyError = (code: number, message: string) => {
     log(`malformed input: ${message}`);

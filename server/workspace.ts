@@ -55,11 +55,17 @@ export class Workspace {
       this.opts.setAdapter(undefined);
       return;
     }
-    const dir = setting === undefined ? workspaceAdapterDir(root!) : isAbsolute(setting) ? setting : resolvePath(root ?? process.cwd(), setting);
-    this.watch = watchAdapter(dir, (stamp) => {
-      if (!stamp && setting !== undefined) this.opts.log.warn(`adapter folder ${dir} has no adapter_config.json and adapter_model.safetensors`);
-      this.opts.setAdapter(stamp ? dir : undefined, stamp);
-    }, this.opts.adapterPollMs);
+    const dir =
+      setting === undefined ? workspaceAdapterDir(root!) : isAbsolute(setting) ? setting : resolvePath(root ?? process.cwd(), setting);
+    this.watch = watchAdapter(
+      dir,
+      (stamp) => {
+        if (!stamp && setting !== undefined)
+          this.opts.log.warn(`adapter folder ${dir} has no adapter_config.json and adapter_model.safetensors`);
+        this.opts.setAdapter(stamp ? dir : undefined, stamp);
+      },
+      this.opts.adapterPollMs,
+    );
   }
 
   /** Looks at the adapter folder now (after an adaptation wrote it). */

@@ -24,7 +24,10 @@ export function commitDiffInput(fmt: SequenceFormat, header: string, window: str
  * nothing fits.
  */
 export function fitCommitDiffInput(
-  fmt: SequenceFormat, header: string, reserve: number, windowFor: (budget: number) => string,
+  fmt: SequenceFormat,
+  header: string,
+  reserve: number,
+  windowFor: (budget: number) => string,
 ): number[] | null {
   let budget = fmt.maxLen - (fmt.bosId === undefined ? 0 : 1) - fmt.tokenizer.encode(header).length - reserve;
   for (let attempt = 0; attempt < 4 && budget >= 0; attempt++) {

@@ -15,7 +15,14 @@ export { sequenceFormat, supportedMode, IGNORE, DEFAULT_SEQUENCE_LENGTH } from '
 export type { SequenceFormat } from './sequence-format.js';
 export { keepHead, keepTail, headWithin, tailWithin, maxCharsPerToken, reachable } from './token-budget.js';
 export type { Kept, TextEncoder } from './token-budget.js';
-export { commitDiffPrompt, commitDiffHeader, commitDiffInput, fitCommitDiffInput, MAX_MESSAGE_TOKENS, MAX_PATH_CHARS } from './commit-diff-prompt.js';
+export {
+  commitDiffPrompt,
+  commitDiffHeader,
+  commitDiffInput,
+  fitCommitDiffInput,
+  MAX_MESSAGE_TOKENS,
+  MAX_PATH_CHARS,
+} from './commit-diff-prompt.js';
 export type { CommitDiffRequest } from './commit-diff-prompt.js';
 export { suggestDiff, SUGGEST_DEFAULTS } from './suggest-diff.js';
 export type { SuggestDiffOptions, DiffSuggestion, RemoteTextBackend, SuggestModel } from './suggest-diff.js';

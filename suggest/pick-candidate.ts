@@ -26,7 +26,12 @@ export interface AppliedDiff {
 }
 
 /** Checks one generation against the file; `applied` is set when it applies and changes something. */
-export function checkCandidate(before: string, path: string, gen: Generation, rank: number): { candidate: DiffCandidate; applied?: AppliedDiff } {
+export function checkCandidate(
+  before: string,
+  path: string,
+  gen: Generation,
+  rank: number,
+): { candidate: DiffCandidate; applied?: AppliedDiff } {
   const candidate: DiffCandidate = { rank, text: gen.text, reason: gen.reason, logprob: gen.logprob, repairs: [] };
   const read = readGeneratedDiff(gen.text, { truncated: gen.reason === 'max-tokens' || gen.reason === 'aborted' });
   candidate.repairs.push(...read.repairs);
@@ -56,7 +61,11 @@ export function checkCandidate(before: string, path: string, gen: Generation, ra
 }
 
 /** The first generation that applies, and what became of each one tried (identical texts once). */
-export function firstApplicable(before: string, path: string, gens: readonly Generation[]): { applied?: AppliedDiff; candidates: DiffCandidate[] } {
+export function firstApplicable(
+  before: string,
+  path: string,
+  gens: readonly Generation[],
+): { applied?: AppliedDiff; candidates: DiffCandidate[] } {
   const candidates: DiffCandidate[] = [];
   const seen = new Set<string>();
   for (const [rank, gen] of gens.entries()) {

@@ -36,7 +36,7 @@ export function sequenceFormat(tokenizer: Tokenizer, template: FimTemplate, conf
   if (!Number.isSafeInteger(maxLen) || maxLen < 16) throw new UserError(`sequence length must be an integer of at least 16, got ${maxLen}`);
   const stop = template.stopTokens.map((t) => tokenizer.tokenToId(t)).find((id) => id !== undefined);
   const endId = tokenizer.eosTokenIds[0] ?? config.eosTokenIds[0] ?? stop;
-  if (endId === undefined) throw new UserError('the model\'s tokenizer has no end-of-text token to end a completion with');
+  if (endId === undefined) throw new UserError("the model's tokenizer has no end-of-text token to end a completion with");
   const bos = config.bosTokenId ?? tokenizer.bosTokenId;
   const bosId = template.addBos && bos !== null ? bos : undefined;
   const sentinelIds = new Set<number>();

@@ -18,7 +18,14 @@ const DIFF_SHARE = 0.6;
  * import the server): the diff is generated there, greedily, one candidate.
  */
 export interface RemoteTextBackend {
-  complete(req: { prompt: string; maxTokens: number; temperature: number; stop: string[]; signal: AbortSignal; onText?: (delta: string) => void }): Promise<{ text: string; finishReason: string }>;
+  complete(req: {
+    prompt: string;
+    maxTokens: number;
+    temperature: number;
+    stop: string[];
+    signal: AbortSignal;
+    onText?: (delta: string) => void;
+  }): Promise<{ text: string; finishReason: string }>;
 }
 
 /** What suggesting needs of the model: its tokenizer and template, and the model itself unless a remote backend generates. */
@@ -61,7 +68,13 @@ function forcedHeader(tok: Tokenizer, path: string): { text: string; ids: number
 }
 
 /** The diff generated remotely from the prompt's text, cut where it stops being a diff (as stopAt does in-process). */
-async function remoteGeneration(remote: RemoteTextBackend, prompt: string, headText: string, maxTokens: number, signal?: AbortSignal): Promise<Generation> {
+async function remoteGeneration(
+  remote: RemoteTextBackend,
+  prompt: string,
+  headText: string,
+  maxTokens: number,
+  signal?: AbortSignal,
+): Promise<Generation> {
   const local = new AbortController();
   const onCancel = () => local.abort();
   signal?.addEventListener('abort', onCancel, { once: true });
@@ -69,7 +82,11 @@ async function remoteGeneration(remote: RemoteTextBackend, prompt: string, headT
   let cut: string | undefined;
   try {
     const out = await remote.complete({
-      prompt, maxTokens, temperature: 0, stop: [], signal: local.signal,
+      prompt,
+      maxTokens,
+      temperature: 0,
+      stop: [],
+      signal: local.signal,
       onText: (delta) => {
         if (cut !== undefined) return;
         text += delta;
@@ -81,7 +98,12 @@ async function remoteGeneration(remote: RemoteTextBackend, prompt: string, headT
       },
     });
     if (cut === undefined && out.text !== text) text = out.text;
-    return { ids: [], text: cut ?? headText + text, reason: cut !== undefined ? 'stop-string' : out.finishReason === 'length' ? 'max-tokens' : 'stop-token', logprob: 0 };
+    return {
+      ids: [],
+      text: cut ?? headText + text,
+      reason: cut !== undefined ? 'stop-string' : out.finishReason === 'length' ? 'max-tokens' : 'stop-token',
+      logprob: 0,
+    };
   } finally {
     signal?.removeEventListener('abort', onCancel);
   }
@@ -97,7 +119,9 @@ export async function suggestDiff(completer: SuggestModel, req: CommitDiffReques
   const head = forcedHeader(tok, req.path);
   const prompt = commitDiffPrompt(fmt, req, maxNewTokens + head.ids.length);
   if (!prompt) {
-    throw new UserError(`the commit message and path leave no room in ${context} tokens for a ${maxNewTokens}-token diff; lower --max-tokens`);
+    throw new UserError(
+      `the commit message and path leave no room in ${context} tokens for a ${maxNewTokens}-token diff; lower --max-tokens`,
+    );
   }
   if (opts.remote) {
     // The server adds BOS itself where the family wants one; the rest is sent as text.

@@ -3,7 +3,14 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import {
-  ADAPTER_CONFIG, Completer, detectFimTemplate, loadTokenizer, modelDirFor, readModelConfig, workspaceAdapterDir, type SessionOptions,
+  ADAPTER_CONFIG,
+  Completer,
+  detectFimTemplate,
+  loadTokenizer,
+  modelDirFor,
+  readModelConfig,
+  workspaceAdapterDir,
+  type SessionOptions,
 } from '../engine/index.js';
 import { UserError, writeFileAtomic } from '../common/index.js';
 import { checkMessage, readRepoFile, type RepoFile } from './repo-file.js';

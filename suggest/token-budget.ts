@@ -89,7 +89,10 @@ function fit(tok: TextEncoder, whole: string, budget: number, fromEnd: boolean):
   let next: string | undefined;
   for (const line of linesFrom(text, fromEnd)) {
     const cost = tok.encode(line).length;
-    if (estimate + cost > budget) { next = line; break; }
+    if (estimate + cost > budget) {
+      next = line;
+      break;
+    }
     estimate += cost;
     kept.push(line);
   }

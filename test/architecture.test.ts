@@ -43,7 +43,8 @@ test('each part imports only the parts DESIGN.md allows, each through its index.
         if (other === part) continue;
         const where = relative(ROOT, file);
         if (!allowed.includes(other)) problems.push(`${where} imports ${relative(ROOT, target)} (${part}/ may not import ${other}/)`);
-        else if (relative(ROOT, target) !== `${other}${sep}index.js`) problems.push(`${where} imports ${relative(ROOT, target)}, not ${other}/index.ts`);
+        else if (relative(ROOT, target) !== `${other}${sep}index.js`)
+          problems.push(`${where} imports ${relative(ROOT, target)}, not ${other}/index.ts`);
       }
     }
   }
@@ -54,5 +55,8 @@ test('only cli/ draws progress bars', () => {
   const drawers = Object.keys(ALLOWED)
     .flatMap((part) => sources(join(ROOT, part)))
     .filter((f) => /\bProgressBar\b/.test(readFileSync(f, 'utf8')));
-  assert.deepEqual(drawers.map((f) => relative(ROOT, f)), []);
+  assert.deepEqual(
+    drawers.map((f) => relative(ROOT, f)),
+    [],
+  );
 });

@@ -2,15 +2,50 @@ import { EMBEDDED_MODEL } from '../../engine/index.js';
 import { ProgressBar } from '../progress-bar.js';
 import { UserError } from '../../common/index.js';
 import { adapt, formatSeconds, parseDuration, type AdaptEvent, type AdaptResult, type FimLoss } from '../../finetune/index.js';
-import { checkFlags, deviceFlag, flagBool, flagInt, flagNumber, flagString, parseArgs, QUANT_USAGE, quantFlag, type Args } from '../args.js';
+import {
+  checkFlags,
+  deviceFlag,
+  flagBool,
+  flagInt,
+  flagNumber,
+  flagString,
+  parseArgs,
+  QUANT_USAGE,
+  quantFlag,
+  type Args,
+} from '../args.js';
 import type { Command } from '../command.js';
 import { splitSpec, takeRepeated } from '../history-flags.js';
 import { registerFlags, registerTarget } from '../register-flags.js';
 
 const REPEATABLE = ['include', 'exclude'];
 const FLAGS = [
-  'model', 'out', 'time', 'steps', 'rank', 'alpha', 'targets', 'dropout', 'lr', 'warmup', 'batch', 'accum', 'seq', 'cutoff',
-  'holdout', 'mix', 'replay', 'fim-loss', 'max-examples', 'epochs', 'from-scratch', 'seed', 'threads', 'device', 'quiet', 'quant',
+  'model',
+  'out',
+  'time',
+  'steps',
+  'rank',
+  'alpha',
+  'targets',
+  'dropout',
+  'lr',
+  'warmup',
+  'batch',
+  'accum',
+  'seq',
+  'cutoff',
+  'holdout',
+  'mix',
+  'replay',
+  'fim-loss',
+  'max-examples',
+  'epochs',
+  'from-scratch',
+  'seed',
+  'threads',
+  'device',
+  'quiet',
+  'quant',
   ...registerFlags.names,
 ];
 
@@ -48,18 +83,34 @@ function reporter(quiet: boolean): { event(e: AdaptEvent): void; end(): void } {
   const bar = new ProgressBar({ unit: 'steps', logEveryMs: 5000 });
   const history = new ProgressBar({ unit: 'commits', logEveryMs: 5000 });
   let active: ProgressBar | undefined;
-  const end = () => { active?.finish(); active = undefined; };
+  const end = () => {
+    active?.finish();
+    active = undefined;
+  };
   return {
     event(e) {
       if (quiet) return;
-      if (e.kind === 'info') { end(); process.stderr.write(`${e.message}\n`); return; }
+      if (e.kind === 'info') {
+        end();
+        process.stderr.write(`${e.message}\n`);
+        return;
+      }
       if (e.kind === 'history') {
         if (e.progress.phase !== 'commits') return;
-        if (active !== history) { end(); history.start('history', e.progress.total); active = history; }
+        if (active !== history) {
+          end();
+          history.start('history', e.progress.total);
+          active = history;
+        }
         history.update(e.progress.done);
         return;
       }
-      if (e.kind === 'train-start') { end(); bar.start('training', e.steps, e.step); active = bar; return; }
+      if (e.kind === 'train-start') {
+        end();
+        bar.start('training', e.steps, e.step);
+        active = bar;
+        return;
+      }
       const p = e.progress;
       bar.update(p.step, { loss: p.loss.toFixed(3), 'tok/s': p.tokensPerSecond.toFixed(0) });
     },
@@ -122,10 +173,17 @@ ${registerFlags.help}`,
     if (args.positionals.length !== 1) throw new UserError('adapt takes exactly one repository path');
     if (args.flags.has('time') && args.flags.has('steps')) throw new UserError('give --time or --steps, not both');
     const fimLoss = flagString(args, 'fim-loss');
-    if (fimLoss !== undefined && fimLoss !== 'middle' && fimLoss !== 'all') throw new UserError(`--fim-loss must be middle or all, got "${fimLoss}"`);
+    if (fimLoss !== undefined && fimLoss !== 'middle' && fimLoss !== 'all')
+      throw new UserError(`--fim-loss must be middle or all, got "${fimLoss}"`);
     const device = deviceFlag(args) ?? 'cpu';
-    const split = args.flags.has('cutoff') || args.flags.has('holdout') ? splitSpec(flagString(args, 'cutoff'), flagString(args, 'holdout')) : undefined;
-    const targets = flagString(args, 'targets')?.split(',').map((t) => t.trim()).filter(Boolean);
+    const split =
+      args.flags.has('cutoff') || args.flags.has('holdout')
+        ? splitSpec(flagString(args, 'cutoff'), flagString(args, 'holdout'))
+        : undefined;
+    const targets = flagString(args, 'targets')
+      ?.split(',')
+      .map((t) => t.trim())
+      .filter(Boolean);
     if (targets && !targets.length) throw new UserError('--targets needs at least one projection name');
 
     // Checked before training, so a wrong URL does not waste the run.
@@ -179,7 +237,10 @@ ${registerFlags.help}`,
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
     }
-    if (result.status === 'stopped') { process.exitCode = 130; return; }
+    if (result.status === 'stopped') {
+      process.exitCode = 130;
+      return;
+    }
     if (result.status === 'trained') process.stdout.write(`${report(result)}\n`);
     if (register) process.stdout.write(`${await register(result.outDir)}\n`);
   },

@@ -48,7 +48,12 @@ function againstFlag(args: ReturnType<typeof parseArgs>): boolean {
 }
 
 /** Below our lines: llama.cpp's on the same weights as GGUF, the ratios, and the greedy agreement. */
-async function inferAgainstLlamaCpp(args: ReturnType<typeof parseArgs>, model: string, ours: Awaited<ReturnType<typeof benchInfer>>, threads: number): Promise<void> {
+async function inferAgainstLlamaCpp(
+  args: ReturnType<typeof parseArgs>,
+  model: string,
+  ours: Awaited<ReturnType<typeof benchInfer>>,
+  threads: number,
+): Promise<void> {
   const promptTokens = flagInt(args, 'prompt', 256);
   // The same prompt benchInfer drew (its Rng(1), first promptTokens draws).
   const rng = new Rng(1);
@@ -56,7 +61,11 @@ async function inferAgainstLlamaCpp(args: ReturnType<typeof parseArgs>, model: s
   const prompt = Array.from({ length: promptTokens }, () => rng.int(vocab.config.vocabSize));
   vocab.weights.close();
   const r = await benchAgainstLlamaCpp({
-    model, quant: ggufQuantFor(ours.quant), prompt, decodeTokens: flagInt(args, 'decode', 32), threads,
+    model,
+    quant: ggufQuantFor(ours.quant),
+    prompt,
+    decodeTokens: flagInt(args, 'decode', 32),
+    threads,
     log: (l) => process.stderr.write(l + '\n'),
   });
   if ('missing' in r) throw new UserError(`--against llama.cpp: ${r.missing}`);
@@ -71,7 +80,24 @@ function torchBaseline(model: string, o: { batch: number; seq: number; rank: num
   const env = { ...process.env };
   delete env.OPENBLAS_CORETYPE;
   delete env.OPENBLAS_L2_SIZE;
-  const r = spawnSync('/usr/bin/python3', [script, model, '--batch', `${o.batch}`, '--seq', `${o.seq}`, '--rank', `${o.rank}`, '--steps', `${o.steps}`, '--threads', `${o.threads}`], { encoding: 'utf8', env });
+  const r = spawnSync(
+    '/usr/bin/python3',
+    [
+      script,
+      model,
+      '--batch',
+      `${o.batch}`,
+      '--seq',
+      `${o.seq}`,
+      '--rank',
+      `${o.rank}`,
+      '--steps',
+      `${o.steps}`,
+      '--threads',
+      `${o.threads}`,
+    ],
+    { encoding: 'utf8', env },
+  );
   if (r.status !== 0) return { error: (r.stderr || r.error?.message || 'failed').trim().split('\n').pop() };
   return JSON.parse(r.stdout.trim().split('\n').pop()!) as { tokensPerSecond: number; peakRssBytes: number };
 }
@@ -80,7 +106,13 @@ async function lora(argv: string[]): Promise<void> {
   const args = parseArgs(argv, ['no-baseline']);
   checkFlags(args, ['model', 'batch', 'seq', 'rank', 'steps', 'threads', 'no-baseline', 'quant']);
   const model = await modelDirFor(flagString(args, 'model'));
-  const o = { batch: flagInt(args, 'batch', 4), seq: flagInt(args, 'seq', 256), rank: flagInt(args, 'rank', 8), steps: flagInt(args, 'steps', 5), threads: flagInt(args, 'threads', 2) };
+  const o = {
+    batch: flagInt(args, 'batch', 4),
+    seq: flagInt(args, 'seq', 256),
+    rank: flagInt(args, 'rank', 8),
+    steps: flagInt(args, 'steps', 5),
+    threads: flagInt(args, 'threads', 2),
+  };
   const ours = await benchLora({ model, ...o, quant: quantFlag(args) });
   const mb = (x: number) => `${(x / 2 ** 20).toFixed(0)} MiB`;
   const kind = ours.quant === 'none' ? 'LoRA' : `QLoRA (${ours.quant})`;
@@ -92,7 +124,11 @@ async function lora(argv: string[]): Promise<void> {
   if (!args.flags.has('no-baseline') && ours.quant === 'none') {
     const torch = torchBaseline(model, o);
     if ('error' in torch) lines.push(`PyTorch baseline unavailable: ${torch.error}`);
-    else lines.push(`PyTorch LoRA:   ${torch.tokensPerSecond.toFixed(0)} tokens/s (peak RSS ${mb(torch.peakRssBytes)})`, `ratio: ${(ours.tokensPerSecond / torch.tokensPerSecond).toFixed(2)}x PyTorch`);
+    else
+      lines.push(
+        `PyTorch LoRA:   ${torch.tokensPerSecond.toFixed(0)} tokens/s (peak RSS ${mb(torch.peakRssBytes)})`,
+        `ratio: ${(ours.tokensPerSecond / torch.tokensPerSecond).toFixed(2)}x PyTorch`,
+      );
   }
   process.stdout.write(lines.join('\n') + '\n');
 }
@@ -104,15 +140,20 @@ async function modelReport(argv: string[]): Promise<void> {
   if (!corpus) throw new UserError('bench model-report needs --corpus DIR (the corpus the model was pretrained on)');
   const model = await modelDirFor(flagString(args, 'model'));
   const rep = await embeddedModelReport({
-    model, corpus, tasksPerSet: flagInt(args, 'tasks', 50), generations: flagInt(args, 'generations', 40),
+    model,
+    corpus,
+    tasksPerSet: flagInt(args, 'tasks', 50),
+    generations: flagInt(args, 'generations', 40),
     log: (l) => process.stderr.write(l + '\n'),
   });
   if (args.flags.has('write-card')) writeModelCard(model, rep);
-  process.stdout.write([
-    `validation loss: ${rep.validationLoss.toFixed(4)} nats/token; bigram baseline: ${rep.bigram.loss.toFixed(4)}`,
-    fimTable(rep),
-    `generations ending in a loop: ${(100 * rep.loops.withoutPenalty).toFixed(1)}% greedy, ${(100 * rep.loops.withPenalty).toFixed(1)}% with repetition penalty ${rep.loops.penalty} (${rep.loops.generations} generations of 64 tokens)`,
-  ].join('\n') + '\n');
+  process.stdout.write(
+    [
+      `validation loss: ${rep.validationLoss.toFixed(4)} nats/token; bigram baseline: ${rep.bigram.loss.toFixed(4)}`,
+      fimTable(rep),
+      `generations ending in a loop: ${(100 * rep.loops.withoutPenalty).toFixed(1)}% greedy, ${(100 * rep.loops.withPenalty).toFixed(1)}% with repetition penalty ${rep.loops.penalty} (${rep.loops.generations} generations of 64 tokens)`,
+    ].join('\n') + '\n',
+  );
 }
 
 async function typing(argv: string[]): Promise<void> {
@@ -134,17 +175,25 @@ async function typing(argv: string[]): Promise<void> {
     log: (l) => process.stderr.write(l + '\n'),
   };
   const results = await benchTypingSession(o);
-  process.stdout.write((args.flags.has('json') ? JSON.stringify({ options: { ...o, log: undefined }, results }, null, 2) : formatTypingResults(o.model, o, results)) + '\n');
+  process.stdout.write(
+    (args.flags.has('json')
+      ? JSON.stringify({ options: { ...o, log: undefined }, results }, null, 2)
+      : formatTypingResults(o.model, o, results)) + '\n',
+  );
 }
 
 async function quantAccuracyCommand(argv: string[]): Promise<void> {
   const args = parseArgs(argv, ['json']);
   checkFlags(args, ['model', 'corpus', 'rows', 'threads', 'json']);
   const corpus = flagString(args, 'corpus');
-  if (!corpus) throw new UserError('bench quant-accuracy needs --corpus DIR (the corpus the model was pretrained on; its validation split is scored)');
+  if (!corpus)
+    throw new UserError('bench quant-accuracy needs --corpus DIR (the corpus the model was pretrained on; its validation split is scored)');
   const model = await modelDirFor(flagString(args, 'model'));
   const r = await quantAccuracy({
-    model, corpus, rows: flagInt(args, 'rows', 200), threads: args.flags.has('threads') ? flagInt(args, 'threads', 1) : undefined,
+    model,
+    corpus,
+    rows: flagInt(args, 'rows', 200),
+    threads: args.flags.has('threads') ? flagInt(args, 'threads', 1) : undefined,
     log: (l) => process.stderr.write(l + '\n'),
   });
   process.stdout.write((args.flags.has('json') ? JSON.stringify(r, null, 2) : formatQuantAccuracy(model, r)) + '\n');
@@ -157,14 +206,17 @@ function randomModel(argv: string[]): void {
   if (!out) throw new UserError('bench random-model needs --out DIR');
   const shape = flagString(args, 'shape', 'qwen2.5-coder-0.5b')!;
   const cfg = writeRandomModelWithTokenizer(out, shape, embeddedModelDir(), flagInt(args, 'seed', 0));
-  process.stdout.write(`wrote ${out}: ${shape} shape (${cfg.numLayers} layers, hidden ${cfg.hiddenSize}, vocabulary ${cfg.vocabSize}), random float32 weights, the embedded model's tokenizer\n`);
+  process.stdout.write(
+    `wrote ${out}: ${shape} shape (${cfg.numLayers} layers, hidden ${cfg.hiddenSize}, vocabulary ${cfg.vocabSize}), random float32 weights, the embedded model's tokenizer\n`,
+  );
 }
 
 async function http(argv: string[]): Promise<void> {
   const args = parseArgs(argv, ['stream', 'json']);
   checkFlags(args, ['model', 'requests', 'max-tokens', 'concurrency', 'threads', 'stream', 'json']);
   const concurrency = (flagString(args, 'concurrency', '1,4,16') ?? '').split(',').map(Number);
-  if (!concurrency.every((c) => Number.isInteger(c) && c >= 1)) throw new UserError(`--concurrency must be positive integers separated by commas, got "${flagString(args, 'concurrency')}"`);
+  if (!concurrency.every((c) => Number.isInteger(c) && c >= 1))
+    throw new UserError(`--concurrency must be positive integers separated by commas, got "${flagString(args, 'concurrency')}"`);
   const o: HttpBenchOptions = {
     model: await modelDirFor(flagString(args, 'model')),
     requests: flagInt(args, 'requests', 64),
@@ -176,7 +228,9 @@ async function http(argv: string[]): Promise<void> {
   };
   if (o.requests < 1 || o.maxTokens < 1) throw new UserError('--requests and --max-tokens must be at least 1');
   const r = await benchHttp(o);
-  process.stdout.write((args.flags.has('json') ? JSON.stringify({ options: { ...o, log: undefined }, ...r }, null, 2) : formatHttpBench(o, r)) + '\n');
+  process.stdout.write(
+    (args.flags.has('json') ? JSON.stringify({ options: { ...o, log: undefined }, ...r }, null, 2) : formatHttpBench(o, r)) + '\n',
+  );
 }
 
 async function history(argv: string[]): Promise<void> {
@@ -187,11 +241,13 @@ async function history(argv: string[]): Promise<void> {
   if (limit !== undefined && limit < 1) throw new UserError('--limit must be a positive number of commits');
   const r = await benchHistory(args.positionals[0], { limit, log: (l) => process.stderr.write(l + '\n') });
   const rate = (s: number) => `${(r.commits / s).toFixed(0)} commits/s`;
-  process.stdout.write([
-    `git log -p --first-parent --numstat: ${r.commits} commits in ${r.gitSeconds.toFixed(2)} s (${rate(r.gitSeconds)}, ${(r.gitBytes / 1e6).toFixed(1)} MB of output)`,
-    `codefudge history read:              ${r.commits} commits in ${r.oursSeconds.toFixed(2)} s (${rate(r.oursSeconds)}; ${r.filesKept} code file changes read with contents, ${r.filesSkipped} skipped${r.unreadableBlobs ? `, ${r.unreadableBlobs} blobs unreadable` : ''})`,
-    `ratio: ${r.ratio.toFixed(2)}x git log -p (goal: at most 3x)`,
-  ].join('\n') + '\n');
+  process.stdout.write(
+    [
+      `git log -p --first-parent --numstat: ${r.commits} commits in ${r.gitSeconds.toFixed(2)} s (${rate(r.gitSeconds)}, ${(r.gitBytes / 1e6).toFixed(1)} MB of output)`,
+      `codefudge history read:              ${r.commits} commits in ${r.oursSeconds.toFixed(2)} s (${rate(r.oursSeconds)}; ${r.filesKept} code file changes read with contents, ${r.filesSkipped} skipped${r.unreadableBlobs ? `, ${r.unreadableBlobs} blobs unreadable` : ''})`,
+      `ratio: ${r.ratio.toFixed(2)}x git log -p (goal: at most 3x)`,
+    ].join('\n') + '\n',
+  );
 }
 
 export const command: Command = {
@@ -224,6 +280,8 @@ export const command: Command = {
     if (what === 'random-model') return randomModel(rest);
     if (what === 'http') return http(rest);
     if (what === 'history') return history(rest);
-    throw new UserError(`bench: unknown benchmark "${what ?? ''}" (infer, lora, model-report, typing, quant-accuracy, random-model, http, history)`);
+    throw new UserError(
+      `bench: unknown benchmark "${what ?? ''}" (infer, lora, model-report, typing, quant-accuracy, random-model, http, history)`,
+    );
   },
 };

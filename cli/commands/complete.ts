@@ -29,15 +29,28 @@ export function offsetOf(text: string, file: string, line: number, col: number):
 function languageOf(file: string): string {
   const ext = /\.([^./\\]+)$/.exec(file)?.[1]?.toLowerCase() ?? '';
   const ids: Record<string, string> = {
-    py: 'python', js: 'javascript', mjs: 'javascript', ts: 'typescript', tsx: 'typescriptreact', jsx: 'javascriptreact',
-    go: 'go', rs: 'rust', rb: 'ruby', sh: 'shellscript', lua: 'lua', c: 'c', h: 'c', cpp: 'cpp', java: 'java',
+    py: 'python',
+    js: 'javascript',
+    mjs: 'javascript',
+    ts: 'typescript',
+    tsx: 'typescriptreact',
+    jsx: 'javascriptreact',
+    go: 'go',
+    rs: 'rust',
+    rb: 'ruby',
+    sh: 'shellscript',
+    lua: 'lua',
+    c: 'c',
+    h: 'c',
+    cpp: 'cpp',
+    java: 'java',
   };
   return ids[ext] ?? 'plaintext';
 }
 
 export const command: Command = {
   name: 'complete',
-  summary: 'print the text the editor would insert at FILE:LINE:COL (fill-in-the-middle, the LSP server\'s clean-up)',
+  summary: "print the text the editor would insert at FILE:LINE:COL (fill-in-the-middle, the LSP server's clean-up)",
   usage: `usage: codefudge complete [--model DIR] [--adapter DIR] FILE:LINE:COL
   The same completion service as \`codefudge serve\` with its default settings: the same prompt
   window, stop and clean-up, so the text is what the editor would insert at that position (the
@@ -54,7 +67,17 @@ ${generationFlags.help}
 ${backendFlags.help}`,
   async run(argv) {
     const args = parseArgs(argv);
-    checkFlags(args, ['model', 'adapter', 'max-tokens', 'stop', 'threads', 'device', 'quant', ...generationFlags.names, ...backendFlags.names]);
+    checkFlags(args, [
+      'model',
+      'adapter',
+      'max-tokens',
+      'stop',
+      'threads',
+      'device',
+      'quant',
+      ...generationFlags.names,
+      ...backendFlags.names,
+    ]);
     if (args.positionals.length !== 1) throw new UserError('complete takes exactly one FILE:LINE:COL');
     const { file, line, col } = parsePosition(args.positionals[0]);
     let text: string;
@@ -67,20 +90,28 @@ ${backendFlags.help}`,
     const stop = flagString(args, 'stop', 'block');
     if (stop !== 'line' && stop !== 'block' && stop !== 'none') throw new UserError(`--stop must be line, block or none, got "${stop}"`);
     const remote = await remoteFromFlags(args);
-    if (remote && args.flags.has('adapter')) throw new UserError('--adapter loads an adapter here; with --backend name the server\'s adapter with --backend-adapter');
-    const completer = remote ?? await Completer.load(await modelDirFor(flagString(args, 'model')), {
-      threads: args.flags.has('threads') ? flagInt(args, 'threads', 0) : undefined,
-      device: deviceFlag(args),
-      quant: quantFlag(args),
-      adapter: flagString(args, 'adapter'),
-    });
+    if (remote && args.flags.has('adapter'))
+      throw new UserError("--adapter loads an adapter here; with --backend name the server's adapter with --backend-adapter");
+    const completer =
+      remote ??
+      (await Completer.load(await modelDirFor(flagString(args, 'model')), {
+        threads: args.flags.has('threads') ? flagInt(args, 'threads', 0) : undefined,
+        device: deviceFlag(args),
+        quant: quantFlag(args),
+        adapter: flagString(args, 'adapter'),
+      }));
     if (stop === 'none') {
       // The model alone (its own prompt cut, no end of line or block): for scripts and experiments.
       try {
-        const result = await userErrors(() => completer.complete({
-          prefix: text.slice(0, offset), suffix: text.slice(offset), maxNewTokens: flagInt(args, 'max-tokens', DEFAULT_SETTINGS.maxTokens),
-          stopOnLoop: true, ...generationOptions(args),
-        }));
+        const result = await userErrors(() =>
+          completer.complete({
+            prefix: text.slice(0, offset),
+            suffix: text.slice(offset),
+            maxNewTokens: flagInt(args, 'max-tokens', DEFAULT_SETTINGS.maxTokens),
+            stopOnLoop: true,
+            ...generationOptions(args),
+          }),
+        );
         process.stdout.write(result.text + (result.text.endsWith('\n') ? '' : '\n'));
       } finally {
         await completer.release();
@@ -94,9 +125,14 @@ ${backendFlags.help}`,
       mode: stop === 'line' ? 'single-line' : 'multi-line',
       temperature: temperature ?? 0,
     };
-    const service = new CompletionService({ settings: () => settings, generator: async () => localGenerator(completer, (l) => process.stderr.write(`codefudge: ${l}\n`)) });
+    const service = new CompletionService({
+      settings: () => settings,
+      generator: async () => localGenerator(completer, (l) => process.stderr.write(`codefudge: ${l}\n`)),
+    });
     try {
-      const c = await userErrors(() => service.complete({ view: textView(text), offset, line: line - 1, languageId: languageOf(file), decoding }));
+      const c = await userErrors(() =>
+        service.complete({ view: textView(text), offset, line: line - 1, languageId: languageOf(file), decoding }),
+      );
       const out = c?.text ?? '';
       process.stdout.write(out + (out.endsWith('\n') ? '' : '\n'));
     } finally {

@@ -32,9 +32,13 @@ export const command: Command = {
     const r = exportModelToGguf(model, modelOut!, quant);
     process.stdout.write(`wrote ${r.file}: ${r.tensors} tensors, ${quant}, ${mib(r.bytes)}\n`);
     if (r.placeholderTokenizer) {
-      process.stderr.write('note: the model folder has no tokenizer.json; the GGUF carries a placeholder byte-level vocabulary (fine for benchmarks, not for text)\n');
+      process.stderr.write(
+        'note: the model folder has no tokenizer.json; the GGUF carries a placeholder byte-level vocabulary (fine for benchmarks, not for text)\n',
+      );
     } else if (!r.preExact) {
-      process.stderr.write(`note: llama.cpp has no pre-tokenizer matching this tokenizer.json; wrote "${r.pre}", so llama.cpp may split text differently (codefudge reads the stored tokenizer.json)\n`);
+      process.stderr.write(
+        `note: llama.cpp has no pre-tokenizer matching this tokenizer.json; wrote "${r.pre}", so llama.cpp may split text differently (codefudge reads the stored tokenizer.json)\n`,
+      );
     }
   },
 };

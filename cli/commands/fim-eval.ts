@@ -1,6 +1,19 @@
 import { modelDirFor } from '../../engine/index.js';
 import { UserError, writeTextAtomic } from '../../common/index.js';
-import { DEFAULT_LIMIT, DEFAULT_RESAMPLES, DEFAULT_TASK_SETS, evaluateCommitDiff, evaluateFolder, formatCommitDiffTable, formatTable, parseTaskSets, renderHtmlReport, takeCommitDiffSet, TASK_SETS, type FolderProgress } from '../../eval/index.js';
+import {
+  DEFAULT_LIMIT,
+  DEFAULT_RESAMPLES,
+  DEFAULT_TASK_SETS,
+  evaluateCommitDiff,
+  evaluateFolder,
+  formatCommitDiffTable,
+  formatTable,
+  parseTaskSets,
+  renderHtmlReport,
+  takeCommitDiffSet,
+  TASK_SETS,
+  type FolderProgress,
+} from '../../eval/index.js';
 import { ProgressBar } from '../progress-bar.js';
 import { parseCutoff, parseHoldout, type SplitSpec } from '../../history/index.js';
 import { checkFlags, flagInt, flagString, parseArgs, QUANT_USAGE, quantFlag, type Args } from '../args.js';
@@ -9,7 +22,10 @@ import { generationFlags, generationOptions } from './generation-flags.js';
 import { backendFlags, remoteColumnsFromFlags, userErrors } from '../backend-flags.js';
 
 const PHASE_LABEL: Record<FolderProgress['phase'], string> = {
-  history: 'history', base: 'base   ', adapter: 'adapter', cosine: 'cosine ',
+  history: 'history',
+  base: 'base   ',
+  adapter: 'adapter',
+  cosine: 'cosine ',
 };
 const PHASE_UNIT: Record<FolderProgress['phase'], string> = { history: 'commits', base: 'tasks', adapter: 'tasks', cosine: 'texts' };
 
@@ -71,7 +87,10 @@ ${QUANT_USAGE}
   --json              print the full report (every task and the aggregates) as JSON on stdout
                       instead of the table; --json=FILE writes it to FILE
   --html FILE         write a self-contained HTML report with charts and examples
-${generationFlags.help.split('\n').filter((l) => !l.includes('--seed')).join('\n')}
+${generationFlags.help
+  .split('\n')
+  .filter((l) => !l.includes('--seed'))
+  .join('\n')}
 ${backendFlags.help}
                       (fim-eval: the adapter column is --backend-adapter's; --model still judges cosine)
 
@@ -80,8 +99,20 @@ indented less than their first; random spans only at the model's end-of-middle t
   async run(argv) {
     const args = parseArgs(argv, ['json']);
     checkFlags(args, [
-      'model', 'adapter', 'tasks', 'limit', 'max-tokens', 'cutoff', 'holdout', 'resamples', 'threads', 'json', 'html', 'quant',
-      ...generationFlags.names, ...backendFlags.names,
+      'model',
+      'adapter',
+      'tasks',
+      'limit',
+      'max-tokens',
+      'cutoff',
+      'holdout',
+      'resamples',
+      'threads',
+      'json',
+      'html',
+      'quant',
+      ...generationFlags.names,
+      ...backendFlags.names,
     ]);
     if (args.positionals.length !== 1) throw new UserError('fim-eval takes exactly one folder (see codefudge fim-eval --help)');
     const json = flagString(args, 'json');
@@ -97,33 +128,52 @@ indented less than their first; random spans only at the model's end-of-middle t
     const threads = args.flags.has('threads') ? positive(args, 'threads', 1, 1) : undefined;
     const quant = quantFlag(args);
     const completers = remoteColumnsFromFlags(args);
-    if (completers && args.flags.has('adapter')) throw new UserError('--adapter loads an adapter here; with --backend name the server\'s adapter with --backend-adapter');
-    if (completers && commitDiff) throw new UserError('commit-diff tasks run beam search in this process; leave out --backend, or the commit-diff set');
+    if (completers && args.flags.has('adapter'))
+      throw new UserError("--adapter loads an adapter here; with --backend name the server's adapter with --backend-adapter");
+    if (completers && commitDiff)
+      throw new UserError('commit-diff tasks run beam search in this process; leave out --backend, or the commit-diff set');
     const modelDir = await modelDirFor(flagString(args, 'model'));
     const progress = progressReporter();
-    const report = commitDiff && !fimSets ? undefined : await userErrors(() => evaluateFolder({
-      dir: args.positionals[0],
-      modelDir,
-      completers,
-      adapterDir: flagString(args, 'adapter'),
-      sets,
-      limit,
-      seed,
-      decoding: { ...decoding, ...(maxTokens ? { maxNewTokens: maxTokens } : {}) },
-      bootstrap: { resamples },
-      split,
-      threads,
-      quant,
-      onProgress: progress.onProgress,
-      onNote: (note) => process.stderr.write(`codefudge: note: ${note}\n`),
-    }));
-    const diffReport = commitDiff ? await evaluateCommitDiff({
-      dir: args.positionals[0], modelDir, adapterDir: flagString(args, 'adapter'), limit, seed: seed ?? 0, split, resamples, threads, quant,
-      beams: args.flags.has('beams') ? decoding.numBeams : undefined, maxNewTokens: maxTokens, onProgress: progress.onProgress,
-    }) : undefined;
+    const report =
+      commitDiff && !fimSets
+        ? undefined
+        : await userErrors(() =>
+            evaluateFolder({
+              dir: args.positionals[0],
+              modelDir,
+              completers,
+              adapterDir: flagString(args, 'adapter'),
+              sets,
+              limit,
+              seed,
+              decoding: { ...decoding, ...(maxTokens ? { maxNewTokens: maxTokens } : {}) },
+              bootstrap: { resamples },
+              split,
+              threads,
+              quant,
+              onProgress: progress.onProgress,
+              onNote: (note) => process.stderr.write(`codefudge: note: ${note}\n`),
+            }),
+          );
+    const diffReport = commitDiff
+      ? await evaluateCommitDiff({
+          dir: args.positionals[0],
+          modelDir,
+          adapterDir: flagString(args, 'adapter'),
+          limit,
+          seed: seed ?? 0,
+          split,
+          resamples,
+          threads,
+          quant,
+          beams: args.flags.has('beams') ? decoding.numBeams : undefined,
+          maxNewTokens: maxTokens,
+          onProgress: progress.onProgress,
+        })
+      : undefined;
     const tasks = (report?.tasks.length ?? 0) + (diffReport?.tasks.length ?? 0);
     progress.finish(`fim-eval: ${tasks} tasks in ${Math.round(((report?.seconds ?? 0) + (diffReport?.seconds ?? 0)) * 10) / 10} s`);
-    const full = report && diffReport ? { ...report, commitDiff: diffReport } : report ?? diffReport;
+    const full = report && diffReport ? { ...report, commitDiff: diffReport } : (report ?? diffReport);
     const jsonText = `${JSON.stringify(full, null, 2)}\n`;
     if (html && report) writeTextAtomic(html, renderHtmlReport(report));
     if (json && json !== 'true') writeTextAtomic(json, jsonText);

@@ -19,7 +19,10 @@ function progressReporter(quiet: boolean): { update(p: HistoryProgress): void; e
       if (now - last < (tty ? 100 : 5000)) return;
       last = now;
       const line = p.phase === 'snapshot' ? 'reading the training snapshot' : `commits ${p.done}/${p.total}`;
-      if (tty) { process.stderr.write(`\r\x1b[K${line}`); drawn = true; } else process.stderr.write(line + '\n');
+      if (tty) {
+        process.stderr.write(`\r\x1b[K${line}`);
+        drawn = true;
+      } else process.stderr.write(line + '\n');
     },
     end() {
       if (drawn) process.stderr.write('\r\x1b[K');
@@ -35,7 +38,8 @@ function summary(stats: HistoryStats, trainPath: string, heldoutPath: string): s
     `${stats.commits} commits (${stats.trainCommits} train${cutoff}, ${stats.heldoutCommits} held out), ` +
     `${stats.filesChanged} code file changes, ${skipped} files skipped` +
     (stats.unreadableBlobs ? ` (${stats.unreadableBlobs} blobs unreadable, skipped; nothing was fetched)` : '') +
-    (stats.unreadableCommits ? ` (${stats.unreadableCommits} commits unreadable, skipped)` : '') + '; ' +
+    (stats.unreadableCommits ? ` (${stats.unreadableCommits} commits unreadable, skipped)` : '') +
+    '; ' +
     `${stats.examples.fim} fim + ${stats.examples.commitDiff} commit-diff examples -> ${show(trainPath)}; ` +
     `${stats.examples.temporal} held-out changes -> ${show(heldoutPath)}`
   );
@@ -44,12 +48,25 @@ function summary(stats: HistoryStats, trainPath: string, heldoutPath: string): s
 async function exportCommand(argv: string[]): Promise<void> {
   const { rest, values } = takeRepeated(argv, REPEATABLE);
   const args = parseArgs(rest, ['all-parents', 'quiet']);
-  checkFlags(args, ['out', 'cutoff', 'holdout', 'seed', 'max-file-bytes', 'all-parents', 'context', 'fim-revisions', 'rev', 'since', 'quiet']);
+  checkFlags(args, [
+    'out',
+    'cutoff',
+    'holdout',
+    'seed',
+    'max-file-bytes',
+    'all-parents',
+    'context',
+    'fim-revisions',
+    'rev',
+    'since',
+    'quiet',
+  ]);
   if (args.positionals.length !== 1) throw new UserError('history export takes exactly one repository path');
   const out = flagString(args, 'out');
   if (!out) throw new UserError('history export needs --out FILE.jsonl');
   const fimRevisions = flagString(args, 'fim-revisions', 'cutoff');
-  if (fimRevisions !== 'cutoff' && fimRevisions !== 'each') throw new UserError(`--fim-revisions must be cutoff or each, got "${fimRevisions}"`);
+  if (fimRevisions !== 'cutoff' && fimRevisions !== 'each')
+    throw new UserError(`--fim-revisions must be cutoff or each, got "${fimRevisions}"`);
   const maxFileBytes = flagInt(args, 'max-file-bytes', 1_000_000);
   if (maxFileBytes < 1) throw new UserError('--max-file-bytes must be at least 1');
   const diffContext = flagInt(args, 'context', 3);
@@ -79,7 +96,7 @@ async function exportCommand(argv: string[]): Promise<void> {
 
 export const command: Command = {
   name: 'history',
-  summary: 'turn a repository\'s git history into training and held-out examples (history export)',
+  summary: "turn a repository's git history into training and held-out examples (history export)",
   usage: `usage: codefudge history export <repo> --out data.jsonl [options]
   Writes training examples (FIM and commit->diff) to data.jsonl and held-out items (lines
   added by held-out commits, with the commit->diff fields) to data.heldout.jsonl: JSON lines

@@ -21,7 +21,9 @@ async function logits(argv: string[]): Promise<void> {
   const dir = await modelDirFor(flagString(args, 'model'));
   const adapter = flagString(args, 'adapter');
   const quant = quantFlag(args);
-  const lm = adapter ? (await loadAdaptedCausalLM(dir, adapter, { logits: 'all', quant })).lm : await loadCausalLM(dir, { logits: 'all', quant });
+  const lm = adapter
+    ? (await loadAdaptedCausalLM(dir, adapter, { logits: 'all', quant })).lm
+    : await loadCausalLM(dir, { logits: 'all', quant });
   const ids = parseIds(flagString(args, 'ids'), lm.config.vocabSize);
   const out = await lm.forward([ids], lm.emptyCache(1));
   const V = lm.config.vocabSize;
@@ -37,7 +39,8 @@ async function loraGradsCommand(argv: string[]): Promise<void> {
   const adapter = flagString(args, 'adapter');
   if (!adapter) throw new UserError('inspect lora-grads needs --adapter DIR');
   const ids = (flagString(args, 'ids') ?? '').split(',').map(Number);
-  if (ids.length < 2 || ids.some((i) => !Number.isInteger(i) || i < 0)) throw new UserError('--ids must be at least two token ids, e.g. --ids 1,2,3');
+  if (ids.length < 2 || ids.some((i) => !Number.isInteger(i) || i < 0))
+    throw new UserError('--ids must be at least two token ids, e.g. --ids 1,2,3');
   const r = await loraGrads(dir, adapter, ids);
   process.stdout.write(JSON.stringify(r) + '\n');
 }

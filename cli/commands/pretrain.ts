@@ -21,26 +21,64 @@ export const command: Command = {
 Ctrl-C stops with a checkpoint; the same command resumes.`,
   async run(argv) {
     const args = parseArgs(argv);
-    checkFlags(args, ['corpus', 'out', 'from', 'time', 'steps', 'hidden', 'layers', 'heads', 'kv-heads', 'ffn', 'vocab', 'seq', 'batch', 'lr', 'eval-every', 'seed', 'fim-chunk', 'fim-line-rate']);
+    checkFlags(args, [
+      'corpus',
+      'out',
+      'from',
+      'time',
+      'steps',
+      'hidden',
+      'layers',
+      'heads',
+      'kv-heads',
+      'ffn',
+      'vocab',
+      'seq',
+      'batch',
+      'lr',
+      'eval-every',
+      'seed',
+      'fim-chunk',
+      'fim-line-rate',
+    ]);
     const corpus = flagString(args, 'corpus');
     const out = flagString(args, 'out');
     if (!corpus || !out) throw new UserError('pretrain needs --corpus DIR and --out DIR');
     const time = flagString(args, 'time');
     const recipe: Record<string, number> = {};
-    const shape: [string, string][] = [['hidden', 'hiddenSize'], ['layers', 'layers'], ['heads', 'heads'], ['kv-heads', 'kvHeads'], ['ffn', 'intermediateSize'], ['vocab', 'vocabSize'], ['seq', 'seqLen'], ['batch', 'batchSize'], ['seed', 'seed'], ['fim-chunk', 'fimChunkChars']];
+    const shape: [string, string][] = [
+      ['hidden', 'hiddenSize'],
+      ['layers', 'layers'],
+      ['heads', 'heads'],
+      ['kv-heads', 'kvHeads'],
+      ['ffn', 'intermediateSize'],
+      ['vocab', 'vocabSize'],
+      ['seq', 'seqLen'],
+      ['batch', 'batchSize'],
+      ['seed', 'seed'],
+      ['fim-chunk', 'fimChunkChars'],
+    ];
     for (const [flag, field] of shape) if (args.flags.has(flag)) recipe[field] = flagInt(args, flag, 0);
     if (args.flags.has('lr')) recipe.lr = flagNumber(args, 'lr', 0);
     if (args.flags.has('fim-line-rate')) {
       recipe.fimLineRate = flagNumber(args, 'fim-line-rate', 0);
-      if (!(recipe.fimLineRate >= 0 && recipe.fimLineRate <= 1)) throw new UserError(`--fim-line-rate must be in 0..1, got ${recipe.fimLineRate}`);
+      if (!(recipe.fimLineRate >= 0 && recipe.fimLineRate <= 1))
+        throw new UserError(`--fim-line-rate must be in 0..1, got ${recipe.fimLineRate}`);
     }
     const reporter = trainingReporter('pretrain');
     const stop = new AbortController();
-    const onSigint = () => { process.stderr.write('\nstopping at the end of this step (Ctrl-C again to abort)...\n'); stop.abort(); process.once('SIGINT', () => process.exit(130)); };
+    const onSigint = () => {
+      process.stderr.write('\nstopping at the end of this step (Ctrl-C again to abort)...\n');
+      stop.abort();
+      process.once('SIGINT', () => process.exit(130));
+    };
     process.once('SIGINT', onSigint);
     try {
       const r = await pretrain({
-        corpus, out, recipe, from: flagString(args, 'from'),
+        corpus,
+        out,
+        recipe,
+        from: flagString(args, 'from'),
         steps: args.flags.has('steps') ? flagInt(args, 'steps', 1) : undefined,
         timeSeconds: time ? parseDuration(time) : undefined,
         evalEvery: flagInt(args, 'eval-every', 200),
@@ -50,7 +88,9 @@ Ctrl-C stops with a checkpoint; the same command resumes.`,
       });
       reporter.finish();
       if (!r.stopped) {
-        process.stdout.write(`model written to ${r.out}: ${r.steps} steps, ${(r.trainTokens / 1e6).toFixed(2)}M tokens, validation loss ${r.validationLoss.toFixed(4)}, ${(r.seconds / 60).toFixed(1)} min\n`);
+        process.stdout.write(
+          `model written to ${r.out}: ${r.steps} steps, ${(r.trainTokens / 1e6).toFixed(2)}M tokens, validation loss ${r.validationLoss.toFixed(4)}, ${(r.seconds / 60).toFixed(1)} min\n`,
+        );
       }
     } finally {
       process.removeListener('SIGINT', onSigint);

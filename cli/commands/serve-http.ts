@@ -32,7 +32,19 @@ const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
 export async function serveHttp(argv: string[]): Promise<void> {
   const { rest, values } = takeRepeated(argv, ['lora']);
   const args = parseArgs(rest);
-  checkFlags(args, ['host', 'port', 'model', 'model-name', 'adapter', 'api-key', 'max-tokens-limit', 'max-body-bytes', 'max-queue', 'threads', 'device']);
+  checkFlags(args, [
+    'host',
+    'port',
+    'model',
+    'model-name',
+    'adapter',
+    'api-key',
+    'max-tokens-limit',
+    'max-body-bytes',
+    'max-queue',
+    'threads',
+    'device',
+  ]);
   if (args.positionals.length) throw new UserError(`serve --http takes no arguments, got "${args.positionals[0]}"`);
   const port = flagInt(args, 'port', 8000);
   if (port < 0 || port > 65535) throw new UserError(`--port must be 0..65535, got ${port}`);
@@ -72,7 +84,8 @@ export async function serveHttp(argv: string[]): Promise<void> {
     if (e instanceof Error && !(e instanceof UserError) && /adapter|lora/i.test(e.message)) throw new UserError(e.message);
     throw e;
   }
-  if (!LOOPBACK.has(host) && !apiKey) log(`warning: listening on ${host} without --api-key: anyone who can reach this port can use the model`);
+  if (!LOOPBACK.has(host) && !apiKey)
+    log(`warning: listening on ${host} without --api-key: anyone who can reach this port can use the model`);
   for (const l of loras) log(`adapter ${l.name} <- ${l.dir}`);
   process.stdout.write(`listening on ${running.url}\n`);
   const stop = () => {

@@ -4,7 +4,23 @@ import { suggestDiffInRepo, SUGGEST_DEFAULTS } from '../../suggest/index.js';
 import type { Command } from '../command.js';
 import { backendFlags, backendFromFlags, userErrors } from '../backend-flags.js';
 
-const FLAGS = ['repo', 'file', 'message', 'model', 'adapter', 'no-adapter', 'beams', 'max-tokens', 'context', 'length-penalty', 'apply', 'threads', 'quiet', 'quant', ...backendFlags.names];
+const FLAGS = [
+  'repo',
+  'file',
+  'message',
+  'model',
+  'adapter',
+  'no-adapter',
+  'beams',
+  'max-tokens',
+  'context',
+  'length-penalty',
+  'apply',
+  'threads',
+  'quiet',
+  'quant',
+  ...backendFlags.names,
+];
 
 function positive(args: Args, name: string): number | undefined {
   if (!args.flags.has(name)) return undefined;
@@ -41,15 +57,20 @@ ${backendFlags.help}
   async run(argv) {
     const args = parseArgs(argv, ['apply', 'no-adapter', 'quiet']);
     checkFlags(args, FLAGS);
-    if (args.positionals.length) throw new UserError(`suggest-diff takes no positional arguments (got "${args.positionals[0]}"); use --file and --message`);
+    if (args.positionals.length)
+      throw new UserError(`suggest-diff takes no positional arguments (got "${args.positionals[0]}"); use --file and --message`);
     const file = flagString(args, 'file');
     if (!file) throw new UserError('suggest-diff needs --file PATH');
     if (flagBool(args, 'no-adapter') && args.flags.has('adapter')) throw new UserError('give --adapter or --no-adapter, not both');
     const remote = backendFromFlags(args);
-    if (remote && args.flags.has('adapter')) throw new UserError('--adapter loads an adapter here; with --backend name the server\'s adapter with --backend-adapter');
-    if (remote && (positive(args, 'beams') ?? 1) > 1) throw new UserError('--beams: a remote backend gives one greedy candidate; leave out --beams');
+    if (remote && args.flags.has('adapter'))
+      throw new UserError("--adapter loads an adapter here; with --backend name the server's adapter with --backend-adapter");
+    if (remote && (positive(args, 'beams') ?? 1) > 1)
+      throw new UserError('--beams: a remote backend gives one greedy candidate; leave out --beams');
     const quiet = flagBool(args, 'quiet');
-    const note = (line: string) => { if (!quiet) process.stderr.write(`codefudge: ${line}\n`); };
+    const note = (line: string) => {
+      if (!quiet) process.stderr.write(`codefudge: ${line}\n`);
+    };
     const options = {
       repo: flagString(args, 'repo', '.')!,
       model: flagString(args, 'model'),
@@ -68,12 +89,21 @@ ${backendFlags.help}
     const tried = result.candidates.length;
     if (!result.applied) {
       const why = result.candidates.map((c) => c.problem).filter(Boolean);
-      throw new UserError(`no suggested diff applies to ${result.file.path} (${tried} candidate${tried === 1 ? '' : 's'}: ${why.join('; ') || 'nothing generated'})`);
+      throw new UserError(
+        `no suggested diff applies to ${result.file.path} (${tried} candidate${tried === 1 ? '' : 's'}: ${why.join('; ') || 'nothing generated'})`,
+      );
     }
     const { candidate } = result.applied;
-    note(`${remote ? `backend ${remote.root}, model ${remote.opts.model}` : result.adapterDir ? `adapter ${result.adapterDir}` : 'base model, no adapter'}; candidate ${candidate.rank + 1} applied`
-      + (candidate.rank > 0 ? ` (better ones did not: ${result.candidates.slice(0, -1).map((c) => c.problem).join('; ')})` : '')
-      + (candidate.repairs.length ? `; repaired: ${candidate.repairs.join(', ')}` : ''));
+    note(
+      `${remote ? `backend ${remote.root}, model ${remote.opts.model}` : result.adapterDir ? `adapter ${result.adapterDir}` : 'base model, no adapter'}; candidate ${candidate.rank + 1} applied` +
+        (candidate.rank > 0
+          ? ` (better ones did not: ${result.candidates
+              .slice(0, -1)
+              .map((c) => c.problem)
+              .join('; ')})`
+          : '') +
+        (candidate.repairs.length ? `; repaired: ${candidate.repairs.join(', ')}` : ''),
+    );
     process.stdout.write(result.applied.diff);
     if (result.written) note(`wrote ${result.file.path}`);
   },

@@ -23,7 +23,10 @@ export const command: Command = {
   usage,
   async run(argv) {
     const [sub, ...rest] = argv;
-    if (sub !== 'train') throw new UserError(sub ? `unknown tokenizer subcommand "${sub}" (try: train)` : 'missing subcommand (try: codefudge tokenizer train --help)');
+    if (sub !== 'train')
+      throw new UserError(
+        sub ? `unknown tokenizer subcommand "${sub}" (try: train)` : 'missing subcommand (try: codefudge tokenizer train --help)',
+      );
     const args = parseArgs(rest);
     checkFlags(args, ['corpus', 'out', 'vocab', 'max-bytes', 'min-frequency', 'validation-fraction']);
     if (args.positionals.length) throw new UserError(`unexpected argument "${args.positionals[0]}"`);

@@ -6,7 +6,18 @@ const vscode = require('vscode');
 const { LanguageClient, TransportKind } = require('vscode-languageclient/node');
 
 /** Settings the server knows; the executable and language list stay on this side. */
-const SERVER_SETTINGS = ['model', 'adapter', 'maxTokens', 'mode', 'debounceMs', 'maxPrefixTokens', 'maxSuffixTokens', 'temperature', 'fimMode', 'stopOnLoop'];
+const SERVER_SETTINGS = [
+  'model',
+  'adapter',
+  'maxTokens',
+  'mode',
+  'debounceMs',
+  'maxPrefixTokens',
+  'maxSuffixTokens',
+  'temperature',
+  'fimMode',
+  'stopOnLoop',
+];
 
 let client;
 let starting;
@@ -80,31 +91,36 @@ async function activate(context) {
   // Activation is onStartupFinished too, so a language added in settings needs no listed activation event.
   for (const document of vscode.workspace.textDocuments) startIfWanted(document);
   context.subscriptions.push(vscode.workspace.onDidOpenTextDocument(startIfWanted));
-  context.subscriptions.push(vscode.workspace.onDidChangeConfiguration(async (e) => {
-    if (!e.affectsConfiguration('codefudge')) return;
-    if (e.affectsConfiguration('codefudge.languages') || e.affectsConfiguration('codefudge.serverPath')) {
-      // The document selector and the executable are fixed when the client starts: start it again.
-      await stop();
-      for (const document of vscode.workspace.textDocuments) startIfWanted(document);
-    } else if (client) {
-      client.sendNotification('workspace/didChangeConfiguration', { settings: serverSettings() });
-    }
-  }));
+  context.subscriptions.push(
+    vscode.workspace.onDidChangeConfiguration(async (e) => {
+      if (!e.affectsConfiguration('codefudge')) return;
+      if (e.affectsConfiguration('codefudge.languages') || e.affectsConfiguration('codefudge.serverPath')) {
+        // The document selector and the executable are fixed when the client starts: start it again.
+        await stop();
+        for (const document of vscode.workspace.textDocuments) startIfWanted(document);
+      } else if (client) {
+        client.sendNotification('workspace/didChangeConfiguration', { settings: serverSettings() });
+      }
+    }),
+  );
   // codefudge.suggestDiff needs arguments, so the palette gets a command that asks for them.
-  context.subscriptions.push(vscode.commands.registerCommand('codefudge.suggestDiffForFile', async () => {
-    const editor = vscode.window.activeTextEditor;
-    if (!editor || !client) return;
-    const message = await vscode.window.showInputBox({ prompt: 'Commit message describing the change' });
-    if (!message) return;
-    try {
-      const edit = await client.sendRequest('workspace/executeCommand', {
-        command: 'codefudge.suggestDiff', arguments: [editor.document.uri.toString(), message],
-      });
-      await vscode.workspace.applyEdit(await client.protocol2CodeConverter.asWorkspaceEdit(edit));
-    } catch (e) {
-      vscode.window.showErrorMessage(`codefudge: ${e.message}`);
-    }
-  }));
+  context.subscriptions.push(
+    vscode.commands.registerCommand('codefudge.suggestDiffForFile', async () => {
+      const editor = vscode.window.activeTextEditor;
+      if (!editor || !client) return;
+      const message = await vscode.window.showInputBox({ prompt: 'Commit message describing the change' });
+      if (!message) return;
+      try {
+        const edit = await client.sendRequest('workspace/executeCommand', {
+          command: 'codefudge.suggestDiff',
+          arguments: [editor.document.uri.toString(), message],
+        });
+        await vscode.workspace.applyEdit(await client.protocol2CodeConverter.asWorkspaceEdit(edit));
+      } catch (e) {
+        vscode.window.showErrorMessage(`codefudge: ${e.message}`);
+      }
+    }),
+  );
   if (vscode.window.activeTextEditor) startIfWanted(vscode.window.activeTextEditor.document);
   await starting;
 }

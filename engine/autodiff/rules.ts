@@ -23,9 +23,26 @@ export type Vjp = (c: VjpContext) => (Value | undefined)[];
 
 /** Ops whose outputs carry no gradient: integer or boolean results, or piecewise-constant functions. */
 export const NON_DIFFERENTIABLE = new Set([
-  'Shape', 'Size', 'Range', 'ConstantOfShape', 'NonZero', 'ArgMax', 'ArgMin',
-  'Equal', 'Less', 'LessOrEqual', 'Greater', 'GreaterOrEqual', 'And', 'Or', 'Not', 'Xor',
-  'Floor', 'Ceil', 'Round', 'Sign',
+  'Shape',
+  'Size',
+  'Range',
+  'ConstantOfShape',
+  'NonZero',
+  'ArgMax',
+  'ArgMin',
+  'Equal',
+  'Less',
+  'LessOrEqual',
+  'Greater',
+  'GreaterOrEqual',
+  'And',
+  'Or',
+  'Not',
+  'Xor',
+  'Floor',
+  'Ceil',
+  'Round',
+  'Sign',
 ]);
 
 const range = (from: number, to: number) => Array.from({ length: Math.max(0, to - from) }, (_, i) => from + i);
@@ -48,18 +65,25 @@ function input(c: VjpContext, i: number): Value {
 }
 
 /** Applies `f` to the gradient of a one-input, one-output op. */
-const elementwise = (f: (b: Builder, g: Value, x: Value, y: Value) => Value): Vjp => (c) => [f(c.b, grad0(c), input(c, 0), c.outputs[0])];
+const elementwise =
+  (f: (b: Builder, g: Value, x: Value, y: Value) => Value): Vjp =>
+  (c) => [f(c.b, grad0(c), input(c, 0), c.outputs[0])];
 
 /** A two-input broadcasting op: each partial is computed at the output's shape, then summed back to its input's shape. */
-const broadcasting = (da: (b: Builder, g: Value, a: Value, bb: Value, y: Value) => Value, db: (b: Builder, g: Value, a: Value, bb: Value, y: Value) => Value): Vjp => (c) => {
-  const { b } = c;
-  const g = grad0(c);
-  const [x0, x1] = [input(c, 0), input(c, 1)];
-  return [
-    c.needs[0] ? sumToShape(b, da(b, g, x0, x1, c.outputs[0]), x0) : undefined,
-    c.needs[1] ? sumToShape(b, db(b, g, x0, x1, c.outputs[0]), x1) : undefined,
-  ];
-};
+const broadcasting =
+  (
+    da: (b: Builder, g: Value, a: Value, bb: Value, y: Value) => Value,
+    db: (b: Builder, g: Value, a: Value, bb: Value, y: Value) => Value,
+  ): Vjp =>
+  (c) => {
+    const { b } = c;
+    const g = grad0(c);
+    const [x0, x1] = [input(c, 0), input(c, 1)];
+    return [
+      c.needs[0] ? sumToShape(b, da(b, g, x0, x1, c.outputs[0]), x0) : undefined,
+      c.needs[1] ? sumToShape(b, db(b, g, x0, x1, c.outputs[0]), x1) : undefined,
+    ];
+  };
 
 const emit1 = (b: Builder, op: string, inputs: (Value | '')[], like: Value, attrs: Record<string, Attr> = {}) =>
   b.emit(op, inputs, [{ dtype: like.dtype, shape: like.shape }], attrs)[0];
@@ -73,16 +97,15 @@ function winnerShare(b: Builder, g: Value, a: Value, other: Value, wins: 'Greate
   return b.where(b.compare(wins, a, other), g, tieShare);
 }
 
-const minMax = (wins: 'Greater' | 'Less'): Vjp => (c) => {
-  const { b } = c;
-  const g = grad0(c);
-  const [x0, x1] = [input(c, 0), input(c, 1)];
-  const share0 = winnerShare(b, g, x0, x1, wins);
-  return [
-    c.needs[0] ? sumToShape(b, share0, x0) : undefined,
-    c.needs[1] ? sumToShape(b, b.sub(g, share0), x1) : undefined,
-  ];
-};
+const minMax =
+  (wins: 'Greater' | 'Less'): Vjp =>
+  (c) => {
+    const { b } = c;
+    const g = grad0(c);
+    const [x0, x1] = [input(c, 0), input(c, 1)];
+    const share0 = winnerShare(b, g, x0, x1, wins);
+    return [c.needs[0] ? sumToShape(b, share0, x0) : undefined, c.needs[1] ? sumToShape(b, b.sub(g, share0), x1) : undefined];
+  };
 
 /** [..., d] -> [-1, d] */
 function flattenLeading(b: Builder, v: Value): Value {
@@ -125,12 +148,8 @@ const gemm: Vjp = (c) => {
   const transB = attr(node, 'transB', 0) === 1;
   const alpha = attr(node, 'alpha', 1);
   const beta = attr(node, 'beta', 1);
-  const da = () => (transA
-    ? b.gemm(w, g, { transA: transB, transB: true, alpha })
-    : b.gemm(g, w, { transB: !transB, alpha }));
-  const dw = () => (transB
-    ? b.gemm(g, a, { transA: true, transB: transA, alpha })
-    : b.gemm(a, g, { transA: !transA, alpha }));
+  const da = () => (transA ? b.gemm(w, g, { transA: transB, transB: true, alpha }) : b.gemm(g, w, { transB: !transB, alpha }));
+  const dw = () => (transB ? b.gemm(g, a, { transA: true, transB: transA, alpha }) : b.gemm(a, g, { transA: !transA, alpha }));
   const bias = c.inputs[2];
   const dc = () => {
     const s = sumToShape(b, g, bias!);
@@ -155,7 +174,10 @@ const transpose: Vjp = (c) => {
 /** Sizes along `axis` as a Split operand: constant when every input's size is known. */
 function sizesAlong(b: Builder, xs: Value[], axis: number): Value {
   if (xs.every((x) => typeof x.shape[axis] === 'number')) return b.int64s(xs.map((x) => x.shape[axis] as number));
-  return b.concat(xs.map((x) => (typeof x.shape[axis] === 'number' ? b.int64s([x.shape[axis] as number]) : b.shapeOf(x, axis, axis + 1))), 0);
+  return b.concat(
+    xs.map((x) => (typeof x.shape[axis] === 'number' ? b.int64s([x.shape[axis] as number]) : b.shapeOf(x, axis, axis + 1))),
+    0,
+  );
 }
 
 const concat: Vjp = (c) => {
@@ -203,7 +225,10 @@ const slice: Vjp = (c) => {
   const all = [...before, ...after];
   const pads = all.every((p) => typeof p === 'number')
     ? b.int64s(all as number[])
-    : b.concat(all.map((p) => (typeof p === 'number' ? b.int64s([p]) : p)), 0);
+    : b.concat(
+        all.map((p) => (typeof p === 'number' ? b.int64s([p]) : p)),
+        0,
+      );
   return [emit1(b, 'Pad', [grad0(c), pads], x)];
 };
 
@@ -227,7 +252,9 @@ const gather: Vjp = (c) => {
   const idx = b.reshapeTo(indices, b.int64s([-1, 1]), [updates.shape[0], 1]);
   const zeroShape = isStatic(frontShape) ? b.int64s([...frontShape]) : b.gather(b.shapeOf(data), b.int64s(front), 0);
   const zeros = b.expand(b.scalar(0, data), zeroShape, frontShape);
-  const scattered = b.emit('ScatterND', [zeros, idx, updates], [{ dtype: data.dtype, shape: frontShape }], { reduction: { kind: 'string', value: 'add' } })[0];
+  const scattered = b.emit('ScatterND', [zeros, idx, updates], [{ dtype: data.dtype, shape: frontShape }], {
+    reduction: { kind: 'string', value: 'add' },
+  })[0];
   return [axis === 0 ? scattered : b.transpose(scattered, inversePerm(front))];
 };
 
@@ -235,7 +262,10 @@ const gatherElements: Vjp = (c) => {
   const { b } = c;
   const [data, indices] = [input(c, 0), input(c, 1)];
   if (!c.needs[0]) return [];
-  const attrs: Record<string, Attr> = { axis: { kind: 'int', value: attr(c.node, 'axis', 0) }, reduction: { kind: 'string', value: 'add' } };
+  const attrs: Record<string, Attr> = {
+    axis: { kind: 'int', value: attr(c.node, 'axis', 0) },
+    reduction: { kind: 'string', value: 'add' },
+  };
   return [emit1(b, 'ScatterElements', [zerosLike(b, data), indices, grad0(c)], data, attrs)];
 };
 
@@ -257,7 +287,11 @@ function reducedCount(c: VjpContext): Value {
   const { b } = c;
   const x = input(c, 0);
   const dims = reducedAxes(c).map((a) => x.shape[a]);
-  if (isStatic(dims)) return b.scalar(dims.reduce((p: number, d: number) => p * d, 1), x);
+  if (isStatic(dims))
+    return b.scalar(
+      dims.reduce((p: number, d: number) => p * d, 1),
+      x,
+    );
   const size = (v: Value) => b.cast(b.emit('Size', [v], [{ dtype: 'int64', shape: [] }])[0], x.dtype);
   return b.div(size(x), size(c.outputs[0]));
 }
@@ -343,10 +377,20 @@ const matMulNBits: Vjp = (c) => {
   const K = attr(node, 'K', 0);
   // A big W (lm_head: 136M values at the 0.5B shape) is dequantized in row slices of ~16 MB, each
   // multiplied in as soon as it exists: dx = Σ_slices g[:, slice] @ W[slice].
-  const slices = dequantizeSlices(b, {
-    bits, blockSize: attr(node, 'block_size', 32), rows: N, cols: K,
-    data: input(c, 1), scales: input(c, 2), zeroPoints: input(c, 3),
-  }, runtimeTrue(b, g), Math.max(1, Math.floor(DEQUANTIZE_SLICE_ELEMENTS / K)));
+  const slices = dequantizeSlices(
+    b,
+    {
+      bits,
+      blockSize: attr(node, 'block_size', 32),
+      rows: N,
+      cols: K,
+      data: input(c, 1),
+      scales: input(c, 2),
+      zeroPoints: input(c, 3),
+    },
+    runtimeTrue(b, g),
+    Math.max(1, Math.floor(DEQUANTIZE_SLICE_ELEMENTS / K)),
+  );
   const g2 = g.shape.length === 2 ? g : b.reshape(g, [-1, N]);
   let dx: Value | undefined;
   for (const s of slices) {
@@ -380,10 +424,22 @@ export const VJP_RULES: Readonly<Record<string, Vjp>> = {
   Sin: elementwise((b, g, x) => b.mul(g, b.cos(x))),
   Abs: elementwise((b, g, x) => b.mul(g, sign(b, x))),
   Relu: elementwise((b, g, x) => b.where(b.compare('Greater', x, b.scalar(0, x)), g, b.scalar(0, g))),
-  Add: broadcasting((_b, g) => g, (_b, g) => g),
-  Sub: broadcasting((_b, g) => g, (b, g) => b.neg(g)),
-  Mul: broadcasting((b, g, _a, x1) => b.mul(g, x1), (b, g, x0) => b.mul(g, x0)),
-  Div: broadcasting((b, g, _a, x1) => b.div(g, x1), (b, g, _a, x1, y) => b.neg(b.div(b.mul(g, y), x1))),
+  Add: broadcasting(
+    (_b, g) => g,
+    (_b, g) => g,
+  ),
+  Sub: broadcasting(
+    (_b, g) => g,
+    (b, g) => b.neg(g),
+  ),
+  Mul: broadcasting(
+    (b, g, _a, x1) => b.mul(g, x1),
+    (b, g, x0) => b.mul(g, x0),
+  ),
+  Div: broadcasting(
+    (b, g, _a, x1) => b.div(g, x1),
+    (b, g, _a, x1, y) => b.neg(b.div(b.mul(g, y), x1)),
+  ),
   Pow: broadcasting(
     (b, g, x0, x1) => b.mul(g, b.mul(x1, b.pow(x0, b.sub(x1, b.scalar(1, x1))))),
     (b, g, x0, _x1, y) => b.mul(g, b.mul(y, b.log(x0))),
@@ -413,4 +469,3 @@ export const VJP_RULES: Readonly<Record<string, Vjp>> = {
   Trilu: trilu,
   [`${MS_DOMAIN}:MatMulNBits`]: matMulNBits,
 };
-

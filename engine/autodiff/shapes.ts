@@ -80,5 +80,10 @@ export function sumToShape(b: Builder, g: Value, x: Value): Value {
   }
   if (axes.length === 0) return g;
   const summed = b.sum(g, axes, true);
-  return lead === 0 ? summed : b.squeeze(summed, Array.from({ length: lead }, (_, i) => i));
+  return lead === 0
+    ? summed
+    : b.squeeze(
+        summed,
+        Array.from({ length: lead }, (_, i) => i),
+      );
 }

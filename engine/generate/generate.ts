@@ -2,7 +2,14 @@ import { UserError, Rng } from '../../common/index.js';
 import { CausalLM, type KvCache } from '../causal-lm.js';
 import { trailingCyclePeriod } from './repetition-loops.js';
 import {
-  applyRepetitionPenalty, applyTemperature, applyTopK, applyTopP, argmax, logProbOf, logSoftmax, softmax,
+  applyRepetitionPenalty,
+  applyTemperature,
+  applyTopK,
+  applyTopP,
+  argmax,
+  logProbOf,
+  logSoftmax,
+  softmax,
 } from './logits-processors.js';
 
 export interface GenerateOptions {
@@ -111,7 +118,11 @@ export interface GenerateResult extends Generation {
 
 /** Greedy or sampled decoding of one sequence with the KV cache. */
 export async function generate(
-  lm: CausalLM, tok: Decoder, prompt: number[], opts: GenerateOptions, reuse?: { ids: number[]; cache: KvCache },
+  lm: CausalLM,
+  tok: Decoder,
+  prompt: number[],
+  opts: GenerateOptions,
+  reuse?: { ids: number[]; cache: KvCache },
 ): Promise<GenerateResult> {
   if ((opts.numBeams ?? 1) > 1) return beamSearch(lm, tok, prompt, opts);
   const vocab = lm.config.vocabSize;
@@ -124,16 +135,26 @@ export async function generate(
   let reason: StopReason = 'max-tokens';
   let text = '';
   for (let step = 0; step < opts.maxNewTokens; step++) {
-    if (opts.signal?.aborted) { reason = 'aborted'; break; }
+    if (opts.signal?.aborted) {
+      reason = 'aborted';
+      break;
+    }
     const logits = lastRow(out.logits, 0, out.positions, vocab);
     if (opts.repetitionPenalty && opts.repetitionPenalty !== 1) applyRepetitionPenalty(logits, [...prompt, ...ids], opts.repetitionPenalty);
     const next = pick(logits, opts, rng);
     logprob += logProbOf(logits, next);
-    if (stopTokens.has(next)) { reason = 'stop-token'; break; }
+    if (stopTokens.has(next)) {
+      reason = 'stop-token';
+      break;
+    }
     ids.push(next);
     text = tok.decode(ids);
     const cut = cutAtStop(text, opts);
-    if (cut !== undefined) { text = cut; reason = 'stop-string'; break; }
+    if (cut !== undefined) {
+      text = cut;
+      reason = 'stop-string';
+      break;
+    }
     opts.onText?.(text);
     const period = opts.stopOnLoop ? trailingCyclePeriod(ids, LOOP_MAX_PERIOD, LOOP_REPEATS) : 0;
     if (period) {
@@ -192,10 +213,13 @@ async function beamSearch(lm: CausalLM, tok: Decoder, prompt: number[], opts: Ge
     const candidates: { beam: number; token: number; score: number }[] = [];
     beams.forEach((beam, row) => {
       const logits = lastRow(out.logits, row, out.positions, vocab);
-      if (opts.repetitionPenalty && opts.repetitionPenalty !== 1) applyRepetitionPenalty(logits, [...prompt, ...beam.ids], opts.repetitionPenalty);
+      if (opts.repetitionPenalty && opts.repetitionPenalty !== 1)
+        applyRepetitionPenalty(logits, [...prompt, ...beam.ids], opts.repetitionPenalty);
       const lp = logSoftmax(logits);
       // Only the 2*numBeams best tokens of a beam can survive the global cut below.
-      const top = Array.from(lp.keys()).sort((a, b) => lp[b] - lp[a]).slice(0, 2 * numBeams);
+      const top = Array.from(lp.keys())
+        .sort((a, b) => lp[b] - lp[a])
+        .slice(0, 2 * numBeams);
       for (const token of top) candidates.push({ beam: row, token, score: beam.score + lp[token] });
     });
     candidates.sort((a, b) => b.score - a.score);
@@ -204,17 +228,29 @@ async function beamSearch(lm: CausalLM, tok: Decoder, prompt: number[], opts: Ge
     for (const c of candidates) {
       if (next.length === numBeams) break;
       const ids = [...beams[c.beam].ids, c.token];
-      if (stopTokens.has(c.token)) { finish(ids.slice(0, -1), c.score, 'stop-token'); continue; }
+      if (stopTokens.has(c.token)) {
+        finish(ids.slice(0, -1), c.score, 'stop-token');
+        continue;
+      }
       const cut = opts.stopStrings?.length || opts.stopAt ? cutAtStop(tok.decode(ids), opts) : undefined;
-      if (cut !== undefined) { finish(ids, c.score, 'stop-string', cut); continue; }
+      if (cut !== undefined) {
+        finish(ids, c.score, 'stop-string', cut);
+        continue;
+      }
       next.push({ ids, score: c.score });
       rows.push(c.beam);
     }
-    if (finished.length >= numBeams || !next.length) { beams = []; break; }
+    if (finished.length >= numBeams || !next.length) {
+      beams = [];
+      break;
+    }
     beams = next;
     if (step + 1 === opts.maxNewTokens) break;
     cache = CausalLM.selectRows(out.cache, rows);
-    out = await lm.forward(beams.map((b) => [b.ids[b.ids.length - 1]]), cache);
+    out = await lm.forward(
+      beams.map((b) => [b.ids[b.ids.length - 1]]),
+      cache,
+    );
   }
   for (const b of beams) finish(b.ids, b.score, opts.signal?.aborted ? 'aborted' : 'max-tokens');
   finished.sort((a, b) => b.norm - a.norm);

@@ -42,7 +42,8 @@ function modelMetadata(meta: GgufMetadata, config: ModelConfig, name: string): v
   const arch = ggufArch(config);
   const a = (k: string) => `${arch}.${k}`;
   meta.string(KEY.architecture, arch).string(KEY.type, 'model').string(KEY.name, name);
-  meta.u32(a('block_count'), config.numLayers)
+  meta
+    .u32(a('block_count'), config.numLayers)
     .u32(a('context_length'), config.maxPositionEmbeddings)
     .u32(a('embedding_length'), config.hiddenSize)
     .u32(a('feed_forward_length'), config.intermediateSize)
@@ -57,13 +58,18 @@ function modelMetadata(meta: GgufMetadata, config: ModelConfig, name: string): v
   const s = config.ropeScaling;
   if (s?.type === 'linear') meta.string(a('rope.scaling.type'), 'linear').f32(a('rope.scaling.factor'), s.factor);
   else if (s?.type === 'yarn') {
-    meta.string(a('rope.scaling.type'), 'yarn').f32(a('rope.scaling.factor'), s.factor)
+    meta
+      .string(a('rope.scaling.type'), 'yarn')
+      .f32(a('rope.scaling.factor'), s.factor)
       .u32(a('rope.scaling.original_context_length'), s.originalMaxPositionEmbeddings)
       .f32(a('rope.scaling.yarn_attn_factor'), s.attentionFactor)
-      .f32(a('rope.scaling.yarn_beta_fast'), s.betaFast).f32(a('rope.scaling.yarn_beta_slow'), s.betaSlow);
+      .f32(a('rope.scaling.yarn_beta_fast'), s.betaFast)
+      .f32(a('rope.scaling.yarn_beta_slow'), s.betaSlow);
   } else if (s) throw new UserError(`rope scaling "${s.type}" has no GGUF equivalent this exporter writes (linear and yarn do)`);
   if (config.slidingWindow !== null && config.slidingWindow < config.maxPositionEmbeddings) {
-    throw new UserError(`the model attends within a sliding window of ${config.slidingWindow} tokens, which llama.cpp's ${arch} architecture does not do`);
+    throw new UserError(
+      `the model attends within a sliding window of ${config.slidingWindow} tokens, which llama.cpp's ${arch} architecture does not do`,
+    );
   }
 }
 
@@ -78,11 +84,18 @@ function tensorType(shape: readonly number[], quant: GgufQuant): GgmlType {
 
 function encode(type: GgmlType, values: Float32Array): Uint8Array {
   switch (type) {
-    case GgmlType.F32: return new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
-    case GgmlType.F16: { const h = f32ToF16(values); return new Uint8Array(h.buffer, h.byteOffset, h.byteLength); }
-    case GgmlType.Q8_0: return quantizeQ8_0(values);
-    case GgmlType.Q4_0: return quantizeQ4_0(values);
-    default: throw new Error(`cannot encode ${GgmlType[type]}`);
+    case GgmlType.F32:
+      return new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
+    case GgmlType.F16: {
+      const h = f32ToF16(values);
+      return new Uint8Array(h.buffer, h.byteOffset, h.byteLength);
+    }
+    case GgmlType.Q8_0:
+      return quantizeQ8_0(values);
+    case GgmlType.Q4_0:
+      return quantizeQ4_0(values);
+    default:
+      throw new Error(`cannot encode ${GgmlType[type]}`);
   }
 }
 
@@ -96,7 +109,12 @@ function readJsonIfAny(file: string): Record<string, unknown> {
 }
 
 /** Writes `folder` (safetensors or GGUF) as a GGUF model at `out`, atomically. */
-export function exportModelGguf(folder: ModelFolder, tokenizer: { json: Record<string, unknown>; config: Record<string, unknown>; placeholder?: boolean }, out: string, quant: GgufQuant = 'f16'): GgufExportResult {
+export function exportModelGguf(
+  folder: ModelFolder,
+  tokenizer: { json: Record<string, unknown>; config: Record<string, unknown>; placeholder?: boolean },
+  out: string,
+  quant: GgufQuant = 'f16',
+): GgufExportResult {
   const { config, weights } = folder;
   const meta = new GgufMetadata();
   modelMetadata(meta, config, path.basename(folder.dir).replace(/\.gguf$/, ''));
@@ -138,7 +156,14 @@ export function exportModelGguf(folder: ModelFolder, tokenizer: { json: Record<s
     };
   });
   writeGguf(out, meta, tensors);
-  return { file: out, tensors: tensors.length, bytes: fs.statSync(out).size, pre, preExact: exact, placeholderTokenizer: tokenizer.placeholder === true };
+  return {
+    file: out,
+    tensors: tensors.length,
+    bytes: fs.statSync(out).size,
+    pre,
+    preExact: exact,
+    placeholderTokenizer: tokenizer.placeholder === true,
+  };
 }
 
 /**
@@ -146,7 +171,9 @@ export function exportModelGguf(folder: ModelFolder, tokenizer: { json: Record<s
  * without tokenizer.json (a random benchmark model) gets a placeholder byte-level vocabulary, flagged.
  */
 export function tokenizerFilesOf(
-  dir: string, vocabSize: number, fromGguf: (file: string) => { tokenizerJson: Record<string, unknown>; tokenizerConfig: Record<string, unknown> },
+  dir: string,
+  vocabSize: number,
+  fromGguf: (file: string) => { tokenizerJson: Record<string, unknown>; tokenizerConfig: Record<string, unknown> },
 ): { json: Record<string, unknown>; config: Record<string, unknown>; placeholder?: boolean } {
   if (fs.statSync(dir).isFile()) {
     const t = fromGguf(dir);
@@ -182,17 +209,26 @@ export function exportAdapterGguf(adapter: LoraAdapter, config: ModelConfig, out
   for (const [module, { A, B }] of modules) {
     if (!A || !B) throw new UserError(`adapter module "${module}" has lora_${A ? 'A' : 'B'} but not lora_${A ? 'B' : 'A'}`);
     const gname = ggufName(`${module}.weight`);
-    if (!gname || !gname.startsWith('blk.')) throw new UserError(`adapter module "${module}" has no llama.cpp LoRA equivalent (only layer projections do)`);
+    if (!gname || !gname.startsWith('blk.'))
+      throw new UserError(`adapter module "${module}" has no llama.cpp LoRA equivalent (only layer projections do)`);
     const a = adapter.tensors.get(A)!;
     const b = adapter.tensors.get(B)!;
     const [r, inDim] = a.shape;
     const [outDim, rb] = b.shape;
-    if (a.shape.length !== 2 || b.shape.length !== 2 || rb !== r) throw new UserError(`adapter module "${module}": lora_A [${a.shape}] and lora_B [${b.shape}] do not fit together`);
+    if (a.shape.length !== 2 || b.shape.length !== 2 || rb !== r)
+      throw new UserError(`adapter module "${module}": lora_A [${a.shape}] and lora_B [${b.shape}] do not fit together`);
     const ours = moduleRankAndScale(adapter.spec, module).scale;
     const theirs = alpha / r;
-    tensors.push({ name: `${gname}.lora_a`, dims: [inDim, r], type: GgmlType.F32, bytes: () => encode(GgmlType.F32, Float32Array.from(adapterFloat32(a))) });
     tensors.push({
-      name: `${gname}.lora_b`, dims: [r, outDim], type: GgmlType.F32,
+      name: `${gname}.lora_a`,
+      dims: [inDim, r],
+      type: GgmlType.F32,
+      bytes: () => encode(GgmlType.F32, Float32Array.from(adapterFloat32(a))),
+    });
+    tensors.push({
+      name: `${gname}.lora_b`,
+      dims: [r, outDim],
+      type: GgmlType.F32,
       bytes: () => {
         let values: Float32Array = Float32Array.from(adapterFloat32(b));
         if (ours !== theirs) for (let i = 0; i < values.length; i++) values[i] *= ours / theirs;

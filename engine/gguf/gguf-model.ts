@@ -37,7 +37,10 @@ export function isGgufFile(file: string): boolean {
 }
 
 class MetadataReader {
-  constructor(private readonly gguf: GgufFile, private readonly label: string) {}
+  constructor(
+    private readonly gguf: GgufFile,
+    private readonly label: string,
+  ) {}
 
   fail(problem: string): never {
     throw new UserError(`${this.label}: ${problem}`);
@@ -53,7 +56,8 @@ class MetadataReader {
     if (typeof v === 'object' && Array.isArray(v.items)) {
       // Per-layer arrays (e.g. head_count_kv) are fine while every layer agrees.
       const first = v.items[0];
-      if (typeof first !== 'number' || v.items.some((x) => x !== first)) this.fail(`"${key}" differs between layers, which the engine does not support`);
+      if (typeof first !== 'number' || v.items.some((x) => x !== first))
+        this.fail(`"${key}" differs between layers, which the engine does not support`);
       return first;
     }
     if (typeof v !== 'number') this.fail(`"${key}" must be a number, got ${String(v)}`);
@@ -162,7 +166,10 @@ function ropeScaling(m: MetadataReader, a: (k: string) => string): Record<string
 export class GgufWeights implements WeightSource {
   private readonly byHf = new Map<string, GgufTensorInfo>();
 
-  constructor(readonly gguf: GgufFile, readonly config: ModelConfig) {
+  constructor(
+    readonly gguf: GgufFile,
+    readonly config: ModelConfig,
+  ) {
     for (const t of gguf.tensors()) {
       const hf = hfName(t.name);
       if (hf) this.byHf.set(hf, t);
@@ -215,7 +222,10 @@ export class GgufWeights implements WeightSource {
 
   fingerprint(): string {
     const st = fs.statSync(this.gguf.path);
-    return createHash('sha256').update(`${path.resolve(this.gguf.path)}\0${st.size}\0${st.mtimeMs}\n`).digest('hex').slice(0, 16);
+    return createHash('sha256')
+      .update(`${path.resolve(this.gguf.path)}\0${st.size}\0${st.mtimeMs}\n`)
+      .digest('hex')
+      .slice(0, 16);
   }
 
   close(): void {
@@ -225,7 +235,8 @@ export class GgufWeights implements WeightSource {
   /** The stored bytes with rows in Hugging Face order (llama q/k un-permuted). */
   private hfOrderBytes(name: string, t: GgufTensorInfo): Buffer {
     const raw = this.gguf.bytes(t.name);
-    const heads = this.config.architecture === 'LlamaForCausalLM' ? permutedHeads(name, this.config.numHeads, this.config.numKvHeads) : undefined;
+    const heads =
+      this.config.architecture === 'LlamaForCausalLM' ? permutedHeads(name, this.config.numHeads, this.config.numKvHeads) : undefined;
     if (heads === undefined) return raw;
     const rows = t.dims.length === 1 ? t.dims[0] : t.dims[1];
     const out = permuteRows(raw, rows, raw.length / rows, heads, false);

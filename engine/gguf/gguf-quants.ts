@@ -12,16 +12,27 @@ export const Q4_0_BYTES = 18; // f16 d, 16 bytes of nibbles
 export const Q8_0_BYTES = 34; // f16 d, 32 int8
 
 /** Types whose values we can reproduce exactly as float32. */
-export const DEQUANTIZABLE: readonly GgmlType[] = [GgmlType.F32, GgmlType.F16, GgmlType.BF16, GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q4_K, GgmlType.Q6_K];
+export const DEQUANTIZABLE: readonly GgmlType[] = [
+  GgmlType.F32,
+  GgmlType.F16,
+  GgmlType.BF16,
+  GgmlType.Q8_0,
+  GgmlType.Q4_0,
+  GgmlType.Q4_K,
+  GgmlType.Q6_K,
+];
 
 const fr = Math.fround;
 
 /** `raw` (a whole number of rows of `type`) as float32 values. */
 export function dequantize(type: GgmlType, raw: Buffer, count: number, what: string): Float32Array {
   switch (type) {
-    case GgmlType.F32: return new Float32Array(raw.buffer, raw.byteOffset, count);
-    case GgmlType.F16: return f16ToF32(new Uint16Array(raw.buffer, raw.byteOffset, count));
-    case GgmlType.BF16: return bf16ToF32(new Uint16Array(raw.buffer, raw.byteOffset, count));
+    case GgmlType.F32:
+      return new Float32Array(raw.buffer, raw.byteOffset, count);
+    case GgmlType.F16:
+      return f16ToF32(new Uint16Array(raw.buffer, raw.byteOffset, count));
+    case GgmlType.BF16:
+      return bf16ToF32(new Uint16Array(raw.buffer, raw.byteOffset, count));
     case GgmlType.Q8_0: {
       const out = new Float32Array(count);
       for (let b = 0, o = 0; o < count; b += Q8_0_BYTES) {
@@ -42,10 +53,14 @@ export function dequantize(type: GgmlType, raw: Buffer, count: number, what: str
       }
       return out;
     }
-    case GgmlType.Q4_K: return dequantizeQ4K(raw, count);
-    case GgmlType.Q6_K: return dequantizeQ6K(raw, count);
+    case GgmlType.Q4_K:
+      return dequantizeQ4K(raw, count);
+    case GgmlType.Q6_K:
+      return dequantizeQ6K(raw, count);
     default:
-      throw new UserError(`${what} is stored as ${ggmlTypeName(type)}, which codefudge cannot load exactly (supported: F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q6_K); requantize the GGUF to Q8_0 or Q4_0 with llama-quantize`);
+      throw new UserError(
+        `${what} is stored as ${ggmlTypeName(type)}, which codefudge cannot load exactly (supported: F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q6_K); requantize the GGUF to Q8_0 or Q4_0 with llama-quantize`,
+      );
   }
 }
 
@@ -131,9 +146,10 @@ const QK_K = 256;
  */
 function dequantizeQ4K(raw: Buffer, count: number): Float32Array {
   const out = new Float32Array(count);
-  const scaleMin = (sc: number, j: number): [number, number] => (j < 4
-    ? [raw[sc + j] & 63, raw[sc + j + 4] & 63]
-    : [(raw[sc + j + 4] & 15) | ((raw[sc + j - 4] >> 6) << 4), (raw[sc + j + 4] >> 4) | ((raw[sc + j] >> 6) << 4)]);
+  const scaleMin = (sc: number, j: number): [number, number] =>
+    j < 4
+      ? [raw[sc + j] & 63, raw[sc + j + 4] & 63]
+      : [(raw[sc + j + 4] & 15) | ((raw[sc + j - 4] >> 6) << 4), (raw[sc + j + 4] >> 4) | ((raw[sc + j] >> 6) << 4)];
   for (let b = 0, o = 0; o < count; b += 144, o += QK_K) {
     const d = f16BitsToF32(raw[b] | (raw[b + 1] << 8));
     const dmin = f16BitsToF32(raw[b + 2] | (raw[b + 3] << 8));

@@ -8,9 +8,15 @@ import { UserError } from '../../common/index.js';
 import { GGML_BLOCK, GGUF_DEFAULT_ALIGNMENT, GGUF_MAGIC, GgmlType, GgufValueType, KEY, VALUE_SIZE, ggmlTypeName } from './gguf-format.js';
 
 export type GgufScalar = number | bigint | boolean | string;
-export interface GgufArray { itemType: GgufValueType; items: GgufValue[] }
+export interface GgufArray {
+  itemType: GgufValueType;
+  items: GgufValue[];
+}
 export type GgufValue = GgufScalar | GgufArray;
-export interface GgufKv { type: GgufValueType; value: GgufValue }
+export interface GgufKv {
+  type: GgufValueType;
+  value: GgufValue;
+}
 
 export interface GgufTensorInfo {
   name: string;
@@ -32,7 +38,11 @@ class Cursor {
   private bufStart = 0;
   pos = 0;
 
-  constructor(private readonly fd: number, readonly size: number, private readonly label: string) {}
+  constructor(
+    private readonly fd: number,
+    readonly size: number,
+    private readonly label: string,
+  ) {}
 
   fail(problem: string): never {
     throw new UserError(`${this.label}: ${problem}`);
@@ -40,7 +50,8 @@ class Cursor {
 
   /** Makes `n` bytes at `pos` available in `buf`; a read past the end means the file is truncated or a count lies. */
   private need(n: number, what: string): number {
-    if (n > this.size - this.pos) this.fail(`truncated: ${what} at byte ${this.pos} needs ${n} bytes, the file has ${this.size - this.pos} left`);
+    if (n > this.size - this.pos)
+      this.fail(`truncated: ${what} at byte ${this.pos} needs ${n} bytes, the file has ${this.size - this.pos} left`);
     const at = this.pos - this.bufStart;
     if (at >= 0 && at + n <= this.buf.length) return at;
     const len = Math.min(Math.max(n, WINDOW), this.size - this.pos);
@@ -88,22 +99,33 @@ class Cursor {
     this.pos += size;
     const b = this.buf;
     switch (type) {
-      case GgufValueType.UINT8: return b.readUInt8(at);
-      case GgufValueType.INT8: return b.readInt8(at);
-      case GgufValueType.UINT16: return b.readUInt16LE(at);
-      case GgufValueType.INT16: return b.readInt16LE(at);
-      case GgufValueType.UINT32: return b.readUInt32LE(at);
-      case GgufValueType.INT32: return b.readInt32LE(at);
-      case GgufValueType.FLOAT32: return b.readFloatLE(at);
-      case GgufValueType.FLOAT64: return b.readDoubleLE(at);
+      case GgufValueType.UINT8:
+        return b.readUInt8(at);
+      case GgufValueType.INT8:
+        return b.readInt8(at);
+      case GgufValueType.UINT16:
+        return b.readUInt16LE(at);
+      case GgufValueType.INT16:
+        return b.readInt16LE(at);
+      case GgufValueType.UINT32:
+        return b.readUInt32LE(at);
+      case GgufValueType.INT32:
+        return b.readInt32LE(at);
+      case GgufValueType.FLOAT32:
+        return b.readFloatLE(at);
+      case GgufValueType.FLOAT64:
+        return b.readDoubleLE(at);
       case GgufValueType.BOOL: {
         const v = b.readUInt8(at);
         if (v > 1) this.fail(`${what} is a bool with byte value ${v}`);
         return v === 1;
       }
-      case GgufValueType.UINT64: return narrow(b.readBigUInt64LE(at));
-      case GgufValueType.INT64: return narrow(b.readBigInt64LE(at));
-      default: return this.fail(`${what} has unknown value type ${type}`);
+      case GgufValueType.UINT64:
+        return narrow(b.readBigUInt64LE(at));
+      case GgufValueType.INT64:
+        return narrow(b.readBigInt64LE(at));
+      default:
+        return this.fail(`${what} has unknown value type ${type}`);
     }
   }
 
@@ -115,7 +137,8 @@ class Cursor {
     const count = this.u64(`count of ${what}`);
     // The smallest item is 1 byte (8 for a string's length): a count the rest of the file cannot hold is a lie.
     const minItem = VALUE_SIZE[itemType] ?? 8;
-    if (count * minItem > this.remaining()) this.fail(`${what} claims ${count} items, more than the ${this.remaining()} bytes left can hold`);
+    if (count * minItem > this.remaining())
+      this.fail(`${what} claims ${count} items, more than the ${this.remaining()} bytes left can hold`);
     const items: GgufValue[] = new Array(count);
     for (let i = 0; i < count; i++) items[i] = this.value(itemType, what, depth + 1);
     return { itemType, items };
@@ -203,7 +226,8 @@ export function tensorByteSize(type: GgmlType, dims: readonly number[], fail: (p
   const block = GGML_BLOCK[type];
   if (!block) fail(`unknown ggml type ${type}`);
   const [blockElems, blockBytes] = block;
-  if (dims[0] % blockElems !== 0) fail(`its row of ${dims[0]} elements is not a whole number of ${ggmlTypeName(type)} blocks of ${blockElems}`);
+  if (dims[0] % blockElems !== 0)
+    fail(`its row of ${dims[0]} elements is not a whole number of ${ggmlTypeName(type)} blocks of ${blockElems}`);
   let n = 1;
   for (const d of dims) n *= d;
   if (!Number.isSafeInteger(n)) fail(`its dims [${dims.join(', ')}] are too large`);
@@ -211,7 +235,11 @@ export function tensorByteSize(type: GgmlType, dims: readonly number[], fail: (p
 }
 
 function parseHeader(c: Cursor): {
-  version: number; metadata: Map<string, GgufKv>; tensors: Map<string, GgufTensorInfo>; alignment: number; dataStart: number;
+  version: number;
+  metadata: Map<string, GgufKv>;
+  tensors: Map<string, GgufTensorInfo>;
+  alignment: number;
+  dataStart: number;
 } {
   if (c.size < 24) c.fail(`truncated: ${c.size} bytes is shorter than a GGUF header`);
   const magic = c.u32('magic');
@@ -221,7 +249,8 @@ function parseHeader(c: Cursor): {
   const tensorCount = c.u64('tensor count');
   const kvCount = c.u64('metadata count');
   // Each key-value pair takes at least 12 bytes, each tensor info at least 28: check before looping.
-  if (kvCount * 12 + tensorCount * 28 > c.remaining()) c.fail(`claims ${kvCount} metadata entries and ${tensorCount} tensors, more than the file can hold`);
+  if (kvCount * 12 + tensorCount * 28 > c.remaining())
+    c.fail(`claims ${kvCount} metadata entries and ${tensorCount} tensors, more than the file can hold`);
   const metadata = new Map<string, GgufKv>();
   for (let i = 0; i < kvCount; i++) {
     const key = c.string(`metadata key ${i}`);
@@ -256,12 +285,14 @@ function parseHeader(c: Cursor): {
     infos.push({ name, dims, type, rel });
   }
   const dataStart = Math.ceil(c.pos / alignment) * alignment;
-  if (tensorCount > 0 && dataStart > c.size) c.fail(`truncated: the data section would start at byte ${dataStart}, past the end (${c.size})`);
+  if (tensorCount > 0 && dataStart > c.size)
+    c.fail(`truncated: the data section would start at byte ${dataStart}, past the end (${c.size})`);
   const tensors = new Map<string, GgufTensorInfo>();
   for (const { name, dims, type, rel } of infos) {
     const byteSize = tensorByteSize(type, dims, (p) => c.fail(`tensor "${name}": ${p}`));
     const offset = dataStart + rel;
-    if (offset + byteSize > c.size) c.fail(`tensor "${name}" (${byteSize} bytes at ${offset}) runs past the end of the file (${c.size} bytes)`);
+    if (offset + byteSize > c.size)
+      c.fail(`tensor "${name}" (${byteSize} bytes at ${offset}) runs past the end of the file (${c.size} bytes)`);
     tensors.set(name, { name, dims, type, offset, byteSize });
   }
   const sorted = [...tensors.values()].sort((a, b) => a.offset - b.offset);

@@ -16,11 +16,17 @@ type Json = Record<string, unknown>;
 const split = (regex: string) => ({ type: 'Split', pattern: { Regex: regex }, behavior: 'Isolated', invert: false });
 const byteLevel = (useRegex: boolean) => ({ type: 'ByteLevel', add_prefix_space: false, trim_offsets: false, use_regex: useRegex });
 
-const QWEN2_REGEX = "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
-const LLAMA3_REGEX = "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
+const QWEN2_REGEX =
+  "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
+const LLAMA3_REGEX =
+  "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
 const GPT2_REGEX = "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)";
 
-interface PreTokenizer { preTokenizer: Json; normalizer?: Json; ignoreMerges?: boolean }
+interface PreTokenizer {
+  preTokenizer: Json;
+  normalizer?: Json;
+  ignoreMerges?: boolean;
+}
 
 /** Hugging Face pre-tokenizers for the `tokenizer.ggml.pre` values of the code models we run. */
 const PRE_TOKENIZERS: Readonly<Record<string, PreTokenizer>> = {
@@ -31,7 +37,14 @@ const PRE_TOKENIZERS: Readonly<Record<string, PreTokenizer>> = {
   'deepseek-coder': {
     preTokenizer: {
       type: 'Sequence',
-      pretokenizers: [split('[\\r\\n]'), split('\\s?\\p{L}+'), split('\\s?\\p{P}+'), split('[一-龥ࠀ-一가-퟿]+'), split('\\p{N}'), byteLevel(false)],
+      pretokenizers: [
+        split('[\\r\\n]'),
+        split('\\s?\\p{L}+'),
+        split('\\s?\\p{P}+'),
+        split('[一-龥ࠀ-一가-퟿]+'),
+        split('\\p{N}'),
+        byteLevel(false),
+      ],
     },
   },
   // llama.cpp's fallback for a missing or unknown name: four regexes applied in turn.
@@ -51,7 +64,8 @@ export interface TokenizerFiles {
 
 function stringArray(v: GgufValue | undefined, key: string, label: string): string[] {
   if (v === undefined) throw new UserError(`${label}: missing metadata "${key}" (no tokenizer in this GGUF)`);
-  if (typeof v !== 'object' || !Array.isArray(v.items) || v.itemType !== GgufValueType.STRING) throw new UserError(`${label}: "${key}" must be an array of strings`);
+  if (typeof v !== 'object' || !Array.isArray(v.items) || v.itemType !== GgufValueType.STRING)
+    throw new UserError(`${label}: "${key}" must be an array of strings`);
   return v.items as string[];
 }
 
@@ -71,8 +85,12 @@ export function tokenizerFilesFromGguf(gguf: GgufFile, label: string): Tokenizer
     return id === undefined ? undefined : tokens[id];
   };
   const tokenizerConfig: Json = {
-    add_bos_token: false, add_eos_token: false, clean_up_tokenization_spaces: false,
-    bos_token: special(KEY.bosId) ?? null, eos_token: special(KEY.eosId) ?? null, pad_token: special(KEY.padId) ?? null,
+    add_bos_token: false,
+    add_eos_token: false,
+    clean_up_tokenization_spaces: false,
+    bos_token: special(KEY.bosId) ?? null,
+    eos_token: special(KEY.eosId) ?? null,
+    pad_token: special(KEY.padId) ?? null,
   };
   const stored = gguf.get(KEY.hfJson);
   if (typeof stored === 'string') {
@@ -83,10 +101,12 @@ export function tokenizerFilesFromGguf(gguf: GgufFile, label: string): Tokenizer
     }
   }
   const model = gguf.get(KEY.tokenizerModel);
-  if (model !== 'gpt2') throw new UserError(`${label}: tokenizer model "${String(model)}" is not supported (only gpt2-style byte-level BPE is)`);
+  if (model !== 'gpt2')
+    throw new UserError(`${label}: tokenizer model "${String(model)}" is not supported (only gpt2-style byte-level BPE is)`);
   const preName = typeof gguf.get(KEY.tokenizerPre) === 'string' ? (gguf.get(KEY.tokenizerPre) as string) : 'default';
   const pre = PRE_TOKENIZERS[PRE_ALIASES[preName] ?? preName];
-  if (!pre) throw new UserError(`${label}: pre-tokenizer "${preName}" is not supported (supported: ${Object.keys(PRE_TOKENIZERS).join(', ')})`);
+  if (!pre)
+    throw new UserError(`${label}: pre-tokenizer "${preName}" is not supported (supported: ${Object.keys(PRE_TOKENIZERS).join(', ')})`);
   const merges = stringArray(gguf.get(KEY.merges), KEY.merges, label);
   const typesValue = gguf.get(KEY.tokenType);
   const types = typesValue && typeof typesValue === 'object' && Array.isArray(typesValue.items) ? (typesValue.items as number[]) : [];
@@ -98,7 +118,15 @@ export function tokenizerFilesFromGguf(gguf: GgufFile, label: string): Tokenizer
     if (type === TokenType.UNUSED && token === `[PAD${id}]`) return;
     if (!Object.prototype.hasOwnProperty.call(vocab, token)) vocab[token] = id;
     if (type === TokenType.CONTROL || type === TokenType.USER_DEFINED) {
-      addedTokens.push({ id, content: token, single_word: false, lstrip: false, rstrip: false, normalized: false, special: type === TokenType.CONTROL });
+      addedTokens.push({
+        id,
+        content: token,
+        single_word: false,
+        lstrip: false,
+        rstrip: false,
+        normalized: false,
+        special: type === TokenType.CONTROL,
+      });
     }
   });
   const tokenizerJson: Json = {
@@ -111,8 +139,16 @@ export function tokenizerFilesFromGguf(gguf: GgufFile, label: string): Tokenizer
     post_processor: null,
     decoder: { type: 'ByteLevel', add_prefix_space: true, trim_offsets: true, use_regex: true },
     model: {
-      type: 'BPE', dropout: null, unk_token: null, continuing_subword_prefix: null, end_of_word_suffix: null,
-      fuse_unk: false, byte_fallback: false, ignore_merges: pre.ignoreMerges ?? false, vocab, merges,
+      type: 'BPE',
+      dropout: null,
+      unk_token: null,
+      continuing_subword_prefix: null,
+      end_of_word_suffix: null,
+      fuse_unk: false,
+      byte_fallback: false,
+      ignore_merges: pre.ignoreMerges ?? false,
+      vocab,
+      merges,
     },
   };
   return { tokenizerJson, tokenizerConfig };
@@ -145,7 +181,10 @@ function splitRegexes(pre: unknown): string[] | undefined {
 export function preTokenizerName(tokenizerJson: Json): string | undefined {
   const regexes = splitRegexes(tokenizerJson.pre_tokenizer)?.join('\n');
   const table: [string, string[]][] = [
-    ['qwen2', [QWEN2_REGEX]], ['llama-bpe', [LLAMA3_REGEX]], ['gpt-2', ['bytelevel-regex']], ['starcoder', ['digits', 'bytelevel-regex']],
+    ['qwen2', [QWEN2_REGEX]],
+    ['llama-bpe', [LLAMA3_REGEX]],
+    ['gpt-2', ['bytelevel-regex']],
+    ['starcoder', ['digits', 'bytelevel-regex']],
   ];
   return table.find(([, r]) => r.join('\n') === regexes)?.[0];
 }
@@ -156,9 +195,15 @@ export function preTokenizerName(tokenizerJson: Json): string | undefined {
  * whether it reproduces the original splitting (when not, llama.cpp tokenizes text slightly differently;
  * token ids fed directly are unaffected).
  */
-export function writeTokenizerMetadata(meta: GgufMetadata, tokenizerJson: Json, tokenizerConfig: Json, vocabSize: number): { pre: string; exact: boolean } {
+export function writeTokenizerMetadata(
+  meta: GgufMetadata,
+  tokenizerJson: Json,
+  tokenizerConfig: Json,
+  vocabSize: number,
+): { pre: string; exact: boolean } {
   const model = tokenizerJson.model as Json | undefined;
-  if (!model || model.type !== 'BPE') throw new UserError(`tokenizer.json: only BPE tokenizers can be written to GGUF, got ${String(model?.type)}`);
+  if (!model || model.type !== 'BPE')
+    throw new UserError(`tokenizer.json: only BPE tokenizers can be written to GGUF, got ${String(model?.type)}`);
   const byId = new Map<number, string>();
   for (const [token, id] of Object.entries(model.vocab as Record<string, number>)) byId.set(id, token);
   const added = new Map<number, Json>();
@@ -185,7 +230,8 @@ export function writeTokenizerMetadata(meta: GgufMetadata, tokenizerJson: Json, 
   const merges = ((model.merges as unknown[]) ?? []).map((m) => (Array.isArray(m) ? m.join(' ') : String(m)));
   const detected = preTokenizerName(tokenizerJson);
   const pre = detected ?? 'default';
-  meta.string(KEY.tokenizerModel, 'gpt2')
+  meta
+    .string(KEY.tokenizerModel, 'gpt2')
     .string(KEY.tokenizerPre, pre)
     .array(KEY.tokens, GgufValueType.STRING, tokens)
     .array(KEY.tokenType, GgufValueType.INT32, types)
@@ -224,17 +270,36 @@ function byteAlphabet(): string[] {
  */
 export function placeholderTokenizer(vocabSize: number): { json: Json; config: Json } {
   const alphabet = byteAlphabet();
-  if (vocabSize < alphabet.length + 1) throw new UserError(`the model's vocab size ${vocabSize} is too small for a placeholder byte-level vocabulary (257)`);
+  if (vocabSize < alphabet.length + 1)
+    throw new UserError(`the model's vocab size ${vocabSize} is too small for a placeholder byte-level vocabulary (257)`);
   const vocab: Record<string, number> = {};
-  alphabet.forEach((c, i) => { vocab[c] = i; });
+  alphabet.forEach((c, i) => {
+    vocab[c] = i;
+  });
   const eos = '<|endoftext|>';
   const byteLevelRegex = { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true };
   return {
     json: {
-      version: '1.0', truncation: null, padding: null,
+      version: '1.0',
+      truncation: null,
+      padding: null,
       added_tokens: [{ id: 256, content: eos, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true }],
-      normalizer: null, pre_tokenizer: byteLevelRegex, post_processor: null, decoder: byteLevelRegex,
-      model: { type: 'BPE', dropout: null, unk_token: null, continuing_subword_prefix: null, end_of_word_suffix: null, fuse_unk: false, byte_fallback: false, ignore_merges: false, vocab, merges: [] },
+      normalizer: null,
+      pre_tokenizer: byteLevelRegex,
+      post_processor: null,
+      decoder: byteLevelRegex,
+      model: {
+        type: 'BPE',
+        dropout: null,
+        unk_token: null,
+        continuing_subword_prefix: null,
+        end_of_word_suffix: null,
+        fuse_unk: false,
+        byte_fallback: false,
+        ignore_merges: false,
+        vocab,
+        merges: [],
+      },
     },
     config: { bos_token: eos, eos_token: eos, add_bos_token: false },
   };

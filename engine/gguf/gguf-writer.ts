@@ -25,10 +25,18 @@ export class GgufMetadata {
     return this;
   }
 
-  string(key: string, v: string): this { return this.set(key, GgufValueType.STRING, v); }
-  u32(key: string, v: number): this { return this.set(key, GgufValueType.UINT32, v); }
-  f32(key: string, v: number): this { return this.set(key, GgufValueType.FLOAT32, v); }
-  bool(key: string, v: boolean): this { return this.set(key, GgufValueType.BOOL, v); }
+  string(key: string, v: string): this {
+    return this.set(key, GgufValueType.STRING, v);
+  }
+  u32(key: string, v: number): this {
+    return this.set(key, GgufValueType.UINT32, v);
+  }
+  f32(key: string, v: number): this {
+    return this.set(key, GgufValueType.FLOAT32, v);
+  }
+  bool(key: string, v: boolean): this {
+    return this.set(key, GgufValueType.BOOL, v);
+  }
   array(key: string, itemType: GgufValueType, items: GgufValue[]): this {
     return this.set(key, GgufValueType.ARRAY, { itemType, items } satisfies GgufArray);
   }
@@ -43,15 +51,29 @@ class ByteSink {
     this.length += b.length;
   }
 
-  u32(v: number): void { const b = Buffer.alloc(4); b.writeUInt32LE(v); this.push(b); }
-  u64(v: number | bigint): void { const b = Buffer.alloc(8); b.writeBigUInt64LE(BigInt(v)); this.push(b); }
-  string(s: string): void { const b = Buffer.from(s, 'utf8'); this.u64(b.length); this.push(b); }
+  u32(v: number): void {
+    const b = Buffer.alloc(4);
+    b.writeUInt32LE(v);
+    this.push(b);
+  }
+  u64(v: number | bigint): void {
+    const b = Buffer.alloc(8);
+    b.writeBigUInt64LE(BigInt(v));
+    this.push(b);
+  }
+  string(s: string): void {
+    const b = Buffer.from(s, 'utf8');
+    this.u64(b.length);
+    this.push(b);
+  }
 
   value(type: GgufValueType, v: GgufValue, key: string): void {
     const b = Buffer.alloc(8);
     const bad = () => new Error(`GGUF metadata "${key}": ${String(v)} is not a valid ${GgufValueType[type]}`);
     switch (type) {
-      case GgufValueType.STRING: if (typeof v !== 'string') throw bad(); return this.string(v);
+      case GgufValueType.STRING:
+        if (typeof v !== 'string') throw bad();
+        return this.string(v);
       case GgufValueType.ARRAY: {
         if (typeof v !== 'object' || !('items' in v)) throw bad();
         this.u32(v.itemType);
@@ -59,26 +81,53 @@ class ByteSink {
         for (const item of v.items) this.value(v.itemType, item, key);
         return;
       }
-      case GgufValueType.BOOL: if (typeof v !== 'boolean') throw bad(); b.writeUInt8(v ? 1 : 0); return this.push(b.subarray(0, 1));
-      case GgufValueType.UINT64: b.writeBigUInt64LE(BigInt(v as number)); return this.push(b);
-      case GgufValueType.INT64: b.writeBigInt64LE(BigInt(v as number)); return this.push(b);
-      default: break;
+      case GgufValueType.BOOL:
+        if (typeof v !== 'boolean') throw bad();
+        b.writeUInt8(v ? 1 : 0);
+        return this.push(b.subarray(0, 1));
+      case GgufValueType.UINT64:
+        b.writeBigUInt64LE(BigInt(v as number));
+        return this.push(b);
+      case GgufValueType.INT64:
+        b.writeBigInt64LE(BigInt(v as number));
+        return this.push(b);
+      default:
+        break;
     }
     if (typeof v !== 'number') throw bad();
     switch (type) {
-      case GgufValueType.UINT8: b.writeUInt8(v); return this.push(b.subarray(0, 1));
-      case GgufValueType.INT8: b.writeInt8(v); return this.push(b.subarray(0, 1));
-      case GgufValueType.UINT16: b.writeUInt16LE(v); return this.push(b.subarray(0, 2));
-      case GgufValueType.INT16: b.writeInt16LE(v); return this.push(b.subarray(0, 2));
-      case GgufValueType.UINT32: b.writeUInt32LE(v); return this.push(b.subarray(0, 4));
-      case GgufValueType.INT32: b.writeInt32LE(v); return this.push(b.subarray(0, 4));
-      case GgufValueType.FLOAT32: b.writeFloatLE(v); return this.push(b.subarray(0, 4));
-      case GgufValueType.FLOAT64: b.writeDoubleLE(v); return this.push(b);
-      default: throw bad();
+      case GgufValueType.UINT8:
+        b.writeUInt8(v);
+        return this.push(b.subarray(0, 1));
+      case GgufValueType.INT8:
+        b.writeInt8(v);
+        return this.push(b.subarray(0, 1));
+      case GgufValueType.UINT16:
+        b.writeUInt16LE(v);
+        return this.push(b.subarray(0, 2));
+      case GgufValueType.INT16:
+        b.writeInt16LE(v);
+        return this.push(b.subarray(0, 2));
+      case GgufValueType.UINT32:
+        b.writeUInt32LE(v);
+        return this.push(b.subarray(0, 4));
+      case GgufValueType.INT32:
+        b.writeInt32LE(v);
+        return this.push(b.subarray(0, 4));
+      case GgufValueType.FLOAT32:
+        b.writeFloatLE(v);
+        return this.push(b.subarray(0, 4));
+      case GgufValueType.FLOAT64:
+        b.writeDoubleLE(v);
+        return this.push(b);
+      default:
+        throw bad();
     }
   }
 
-  concat(): Buffer { return Buffer.concat(this.chunks); }
+  concat(): Buffer {
+    return Buffer.concat(this.chunks);
+  }
 }
 
 function writeAll(fd: number, data: Uint8Array): void {
@@ -103,7 +152,9 @@ export function writeGguf(file: string, metadata: GgufMetadata, tensors: readonl
   const sizes: number[] = [];
   let rel = 0;
   for (const t of tensors) {
-    const size = tensorByteSize(t.type, t.dims, (p) => { throw new Error(`GGUF tensor "${t.name}": ${p}`); });
+    const size = tensorByteSize(t.type, t.dims, (p) => {
+      throw new Error(`GGUF tensor "${t.name}": ${p}`);
+    });
     sizes.push(size);
     head.string(t.name);
     head.u32(t.dims.length);

@@ -34,7 +34,8 @@ function product(dims: readonly Dim[]): Dim {
   return p === 1 ? syms.join('*') : `${p}*${syms.join('*')}`;
 }
 
-type Unary = 'Neg' | 'Exp' | 'Log' | 'Sqrt' | 'Reciprocal' | 'Sigmoid' | 'Tanh' | 'Cos' | 'Sin' | 'Abs' | 'Relu' | 'Identity' | 'Not' | 'Floor';
+type Unary =
+  'Neg' | 'Exp' | 'Log' | 'Sqrt' | 'Reciprocal' | 'Sigmoid' | 'Tanh' | 'Cos' | 'Sin' | 'Abs' | 'Relu' | 'Identity' | 'Not' | 'Floor';
 type Binary = 'Add' | 'Sub' | 'Mul' | 'Div' | 'Pow' | 'Max' | 'Min';
 type Compare = 'Equal' | 'Less' | 'LessOrEqual' | 'Greater' | 'GreaterOrEqual' | 'And' | 'Or';
 export type ReduceOp = 'ReduceSum' | 'ReduceMean' | 'ReduceMax' | 'ReduceLogSumExp';
@@ -146,9 +147,7 @@ export class Builder extends Graph {
     const rank = xs[0].shape.length;
     const a = normAxis(axis, rank);
     const shape = [...xs[0].shape];
-    shape[a] = xs.every((x) => typeof x.shape[a] === 'number')
-      ? xs.reduce((s, x) => s + (x.shape[a] as number), 0)
-      : this.sym('cat');
+    shape[a] = xs.every((x) => typeof x.shape[a] === 'number') ? xs.reduce((s, x) => s + (x.shape[a] as number), 0) : this.sym('cat');
     return this.emit('Concat', xs, [{ dtype: xs[0].dtype, shape }], { axis: int(a) })[0];
   }
 
@@ -224,9 +223,7 @@ export class Builder extends Graph {
 
   reduce(op: ReduceOp, x: Value, axes: number[], keepdims = true): Value {
     const norm = axes.map((a) => normAxis(a, x.shape.length));
-    const shape = keepdims
-      ? x.shape.map((d, i) => (norm.includes(i) ? 1 : d))
-      : x.shape.filter((_, i) => !norm.includes(i));
+    const shape = keepdims ? x.shape.map((d, i) => (norm.includes(i) ? 1 : d)) : x.shape.filter((_, i) => !norm.includes(i));
     return this.emit(op, [x, this.int64s(norm)], [{ dtype: x.dtype, shape }], { keepdims: int(keepdims ? 1 : 0) })[0];
   }
 

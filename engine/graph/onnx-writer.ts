@@ -40,11 +40,21 @@ function writeAttr(w: ProtoWriter, name: string, a: Attr): void {
     m.string(1, name);
     m.varint(20, attrType[a.kind]);
     switch (a.kind) {
-      case 'float': m.float(2, a.value); break;
-      case 'int': m.varint(3, a.value); break;
-      case 'string': m.string(4, a.value); break;
-      case 'floats': for (const f of a.value) m.float(7, f); break;
-      case 'ints': for (const i of a.value) m.varint(8, i); break;
+      case 'float':
+        m.float(2, a.value);
+        break;
+      case 'int':
+        m.varint(3, a.value);
+        break;
+      case 'string':
+        m.string(4, a.value);
+        break;
+      case 'floats':
+        for (const f of a.value) m.float(7, f);
+        break;
+      case 'ints':
+        for (const i of a.value) m.varint(8, i);
+        break;
     }
   });
 }
@@ -63,14 +73,17 @@ function writeNode(w: ProtoWriter, n: Node, index: number): void {
 /** Appends tensor bytes to the data file at page-aligned offsets. */
 class ExternalData {
   private offset = 0;
-  constructor(private readonly fd: number, readonly fileName: string) {}
+  constructor(
+    private readonly fd: number,
+    readonly fileName: string,
+  ) {}
 
   append(data: Uint8Array): { offset: number; length: number } {
     const pad = (ALIGN - (this.offset % ALIGN)) % ALIGN;
     if (pad) writeSync(this.fd, new Uint8Array(pad));
     this.offset += pad;
     const at = this.offset;
-    for (let done = 0; done < data.length; ) done += writeSync(this.fd, data, done, Math.min(data.length - done, 1 << 30));
+    for (let done = 0; done < data.length;) done += writeSync(this.fd, data, done, Math.min(data.length - done, 1 << 30));
     this.offset += data.length;
     return { offset: at, length: data.length };
   }

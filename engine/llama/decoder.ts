@@ -175,7 +175,12 @@ export function buildDecoder(b: Builder, cfg: ModelConfig, params: ModelParams, 
   const batchSeq = b.shapeOf(inputIds);
   const { cos, sin } = rotaryAngles(b, cfg, positionIds);
   const s: Shared = {
-    b, cfg, params, hook: opts.linearHook, cos, sin,
+    b,
+    cfg,
+    params,
+    hook: opts.linearHook,
+    cos,
+    sin,
     mask: attentionMask(b, cfg, attentionMaskIn, inputIds),
     qShape: b.concat([batchSeq, b.int64s([cfg.numHeads, cfg.headDim])], 0),
     kvShape: b.concat([batchSeq, b.int64s([cfg.numKvHeads, cfg.headDim])], 0),

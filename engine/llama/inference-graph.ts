@@ -23,7 +23,12 @@ export interface InferenceGraphOptions {
  * Every weight becomes an initializer, read from the model folder only when the graph is written;
  * under a quant mode the weights it quantizes (see `quantBitsFor`) become quantized initializers.
  */
-export function initializerParams(b: Builder, weights: WeightReader, quant: QuantMode = 'none', activations: QuantActivations = 'float'): ModelParams {
+export function initializerParams(
+  b: Builder,
+  weights: WeightReader,
+  quant: QuantMode = 'none',
+  activations: QuantActivations = 'float',
+): ModelParams {
   return {
     get(name, shape) {
       return b.has(name) ? b.value(name) : b.initializer(name, 'float32', shape, () => weights.float32(name));
@@ -52,7 +57,10 @@ export function buildInferenceGraph(cfg: ModelConfig, params: (b: Builder) => Mo
     b.output(kv.value, `present.${i}.value`);
   });
   if (opts.hidden) {
-    b.output(b.reshapeTo(dec.hidden, b.concat([dec.batchSeq, b.int64s([H])], 0), ['batch_size', 'sequence_length', H]), 'last_hidden_state');
+    b.output(
+      b.reshapeTo(dec.hidden, b.concat([dec.batchSeq, b.int64s([H])], 0), ['batch_size', 'sequence_length', H]),
+      'last_hidden_state',
+    );
   }
   return b;
 }

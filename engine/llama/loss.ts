@@ -42,7 +42,13 @@ export interface CausalLmLossOptions {
  * respect to the logits is formed once, as (softmax - onehot) / N.
  * Needs N >= 1 (a mean over no labels is NaN).
  */
-export function buildCausalLmLoss(b: Builder, cfg: ModelConfig, params: ModelParams, dec: DecoderGraph, opts: CausalLmLossOptions = {}): CausalLmLoss {
+export function buildCausalLmLoss(
+  b: Builder,
+  cfg: ModelConfig,
+  params: ModelParams,
+  dec: DecoderGraph,
+  opts: CausalLmLossOptions = {},
+): CausalLmLoss {
   const labelPositions = b.input(LOSS_INPUTS.labelPositions, 'int64', ['num_labels']);
   const labels = b.input(LOSS_INPUTS.labels, 'int64', ['num_labels']);
   const logits = lmHead(b, cfg, params, b.gather(dec.hidden, labelPositions, 0));
@@ -54,7 +60,8 @@ export function buildCausalLmLoss(b: Builder, cfg: ModelConfig, params: ModelPar
     const probs = b.softmax(logits, 1);
     const minusOne = b.expand(b.scalar(-1, probs), b.concat([b.shapeOf(labels), b.int64s([1])], 0), [labels.shape[0], 1]);
     const g = b.emit('ScatterElements', [probs, b.unsqueeze(labels, [1]), minusOne], [{ dtype: probs.dtype, shape: probs.shape }], {
-      axis: { kind: 'int', value: 1 }, reduction: { kind: 'string', value: 'add' },
+      axis: { kind: 'int', value: 1 },
+      reduction: { kind: 'string', value: 'add' },
     })[0];
     if (opts.reduction === 'sum') return g;
     const count = b.cast(b.emit('Size', [labels], [{ dtype: 'int64', shape: [] }])[0], probs.dtype);
@@ -83,13 +90,16 @@ export function causalLmTargets(labels: number[][], vocabSize?: number): LossTar
       const t = row[s];
       if (t === IGNORE_INDEX) continue;
       if (!Number.isInteger(t) || t < 0 || (vocabSize !== undefined && t >= vocabSize)) {
-        throw new UserError(`label ${t} at row ${r}, position ${s} is not a token id${vocabSize !== undefined ? ` below ${vocabSize}` : ''}`);
+        throw new UserError(
+          `label ${t} at row ${r}, position ${s} is not a token id${vocabSize !== undefined ? ` below ${vocabSize}` : ''}`,
+        );
       }
       positions.push(BigInt(r * seq + s - 1));
       targets.push(BigInt(t));
     }
   });
-  if (positions.length === 0) throw new UserError('no labelled positions: every sequence needs at least 2 tokens with a label after the first');
+  if (positions.length === 0)
+    throw new UserError('no labelled positions: every sequence needs at least 2 tokens with a label after the first');
   return { positions: BigInt64Array.from(positions), labels: BigInt64Array.from(targets) };
 }
 

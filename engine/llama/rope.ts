@@ -50,10 +50,14 @@ export function ropeTables(cfg: ModelConfig): RopeTables {
   const s = cfg.ropeScaling;
   if (!s) return { invFreq: inv, attentionFactor: 1 };
   switch (s.type) {
-    case 'linear': return { invFreq: inv.map((f) => f / s.factor), attentionFactor: 1 };
-    case 'llama3': return { invFreq: llama3(inv, s), attentionFactor: 1 };
-    case 'yarn': return yarn(cfg.ropeTheta, cfg.headDim, s);
+    case 'linear':
+      return { invFreq: inv.map((f) => f / s.factor), attentionFactor: 1 };
+    case 'llama3':
+      return { invFreq: llama3(inv, s), attentionFactor: 1 };
+    case 'yarn':
+      return yarn(cfg.ropeTheta, cfg.headDim, s);
     // Dynamic NTK equals the unscaled rotation up to the original context, the longest prompt we build.
-    case 'dynamic': return { invFreq: inv, attentionFactor: 1 };
+    case 'dynamic':
+      return { invFreq: inv, attentionFactor: 1 };
   }
 }

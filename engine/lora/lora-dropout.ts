@@ -40,7 +40,11 @@ export function hashedDropout(b: Builder, x: Value, p: number, seed: Value, salt
   if (typeof inDim !== 'number') throw new Error('hashedDropout needs a known feature size');
   const rows = b.squeeze(b.shapeOf(x, 0, 1), [0]);
   const rowIds = b.unsqueeze(b.range(i64(0), rows, i64(1), x.shape[0]), [1]);
-  const colIds = b.constant('int64', [1, inDim], Array.from({ length: inDim }, (_, i) => i));
+  const colIds = b.constant(
+    'int64',
+    [1, inDim],
+    Array.from({ length: inDim }, (_, i) => i),
+  );
   const index = bitwise(b, 'BitwiseAnd', b.add(b.mul(rowIds, i64(inDim)), colIds), i64(M31));
   const key = bitwise(b, 'BitwiseAnd', b.add(b.mul(seed, i64(SEED_MULT)), i64((salt * SALT_MULT) % 2 ** 31)), i64(M31));
   const shift = (h: Value) => bitwise(b, 'BitwiseXor', b.div(h, i64(65536)), h);

@@ -70,8 +70,10 @@ export function layoutForTensors(cfg: ModelConfig, spec: LoraSpec, shapes: Reado
   const found = new Map<string, { A?: readonly number[]; B?: readonly number[] }>();
   for (const [key, shape] of shapes) {
     const parsed = parsePeftKey(key);
-    if (!parsed) throw new UserError(`adapter tensor "${key}" is not a LoRA matrix (expected base_model.model.<module>.lora_A|lora_B.weight)`);
-    if (!byModule.has(parsed.module)) throw new UserError(`adapter tensor "${key}" names module "${parsed.module}", which the model does not have`);
+    if (!parsed)
+      throw new UserError(`adapter tensor "${key}" is not a LoRA matrix (expected base_model.model.<module>.lora_A|lora_B.weight)`);
+    if (!byModule.has(parsed.module))
+      throw new UserError(`adapter tensor "${key}" names module "${parsed.module}", which the model does not have`);
     const entry = found.get(parsed.module) ?? {};
     entry[parsed.which] = shape;
     found.set(parsed.module, entry);

@@ -63,9 +63,10 @@ export function layerIndexOf(module: string): number | undefined {
 /** PEFT's check_target_module_exists for a plain list or a regex, then its layers_to_transform filter. */
 export function targetsModule(spec: Pick<LoraSpec, 'targets' | 'layers'>, module: string): boolean {
   const { targets } = spec;
-  const named = typeof targets === 'string'
-    ? new RegExp(`^(?:${targets})$`).test(module)
-    : targets.some((t) => module === t || module.endsWith(`.${t}`));
+  const named =
+    typeof targets === 'string'
+      ? new RegExp(`^(?:${targets})$`).test(module)
+      : targets.some((t) => module === t || module.endsWith(`.${t}`));
   if (!named || !spec.layers) return named;
   const layer = layerIndexOf(module);
   return layer !== undefined && spec.layers.includes(layer);

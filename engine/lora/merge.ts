@@ -21,11 +21,7 @@ export function mergedWeight(w: Float32Array, m: LoraModule, a: Float32Array, bM
 }
 
 /** The base weights with every LoRA module of `layout` merged in; other tensors pass through. */
-export function mergedWeights(
-  base: WeightReader,
-  layout: LoraLayout,
-  matrix: (key: string) => Float32Array,
-): WeightReader {
+export function mergedWeights(base: WeightReader, layout: LoraLayout, matrix: (key: string) => Float32Array): WeightReader {
   const byWeight = new Map(layout.modules.map((m) => [`${m.module}.weight`, m]));
   return {
     float32(name) {

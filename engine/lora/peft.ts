@@ -87,7 +87,9 @@ function numberRecord(value: unknown, field: string, where: string): Record<stri
 
 /** Checks a PEFT LoRA config and reads the spec out of it; anything we cannot apply faithfully is refused. */
 export function specFromPeftConfig(json: Record<string, unknown>, where = ADAPTER_CONFIG): LoraSpec {
-  const fail = (problem: string): never => { throw new UserError(`${where}: ${problem}`); };
+  const fail = (problem: string): never => {
+    throw new UserError(`${where}: ${problem}`);
+  };
   if (json.peft_type !== 'LORA') fail(`peft_type is ${JSON.stringify(json.peft_type)}; only "LORA" adapters are supported`);
   if (json.use_dora) fail('DoRA adapters (use_dora) are not supported');
   if (json.bias !== undefined && json.bias !== 'none') fail(`bias "${json.bias}" is not supported (only "none")`);
@@ -101,7 +103,8 @@ export function specFromPeftConfig(json: Record<string, unknown>, where = ADAPTE
   const r = json.r ?? 8;
   const alpha = json.lora_alpha ?? 8;
   const dropout = json.lora_dropout ?? 0;
-  if (typeof r !== 'number' || typeof alpha !== 'number' || typeof dropout !== 'number') fail('"r", "lora_alpha" and "lora_dropout" must be numbers');
+  if (typeof r !== 'number' || typeof alpha !== 'number' || typeof dropout !== 'number')
+    fail('"r", "lora_alpha" and "lora_dropout" must be numbers');
   const spec: LoraSpec = {
     r: r as number,
     alpha: alpha as number,
@@ -117,7 +120,10 @@ export function specFromPeftConfig(json: Record<string, unknown>, where = ADAPTE
   } catch (e) {
     fail((e as Error).message);
   }
-  for (const [name, pattern] of [['rank_pattern', spec.rankPattern], ['alpha_pattern', spec.alphaPattern]] as const) {
+  for (const [name, pattern] of [
+    ['rank_pattern', spec.rankPattern],
+    ['alpha_pattern', spec.alphaPattern],
+  ] as const) {
     for (const key of Object.keys(pattern ?? {})) {
       try {
         new RegExp(key);
@@ -149,13 +155,18 @@ function readJson(file: string): { text: string; json: Record<string, unknown> }
 function readTensor(file: SafetensorsFile, key: string): AdapterTensor {
   const { dtype, shape } = file.info(key);
   const raw = file.bytes(key);
-  const view = <T>(Ctor: new (b: ArrayBufferLike, o: number, n: number) => T, size: number) => new Ctor(raw.buffer, raw.byteOffset, raw.length / size);
+  const view = <T>(Ctor: new (b: ArrayBufferLike, o: number, n: number) => T, size: number) =>
+    new Ctor(raw.buffer, raw.byteOffset, raw.length / size);
   switch (dtype) {
-    case 'F32': return { dtype, shape, data: view(Float32Array, 4) };
+    case 'F32':
+      return { dtype, shape, data: view(Float32Array, 4) };
     case 'F16':
-    case 'BF16': return { dtype, shape, data: view(Uint16Array, 2) };
-    case 'F64': return { dtype, shape, data: view(Float64Array, 8) };
-    default: throw new UserError(`${ADAPTER_WEIGHTS}: tensor "${key}" has dtype ${dtype}; LoRA matrices must be F32, F16, BF16 or F64`);
+    case 'BF16':
+      return { dtype, shape, data: view(Uint16Array, 2) };
+    case 'F64':
+      return { dtype, shape, data: view(Float64Array, 8) };
+    default:
+      throw new UserError(`${ADAPTER_WEIGHTS}: tensor "${key}" has dtype ${dtype}; LoRA matrices must be F32, F16, BF16 or F64`);
   }
 }
 
@@ -180,7 +191,9 @@ export function readPeftAdapter(dir: string): LoraAdapter {
   const spec = specFromPeftConfig(json, configPath);
   const weightsPath = path.join(dir, ADAPTER_WEIGHTS);
   if (!fs.existsSync(weightsPath)) {
-    const bin = fs.existsSync(path.join(dir, 'adapter_model.bin')) ? ' (only the pickle adapter_model.bin, which cannot be read safely: re-save it with safe_serialization=True)' : '';
+    const bin = fs.existsSync(path.join(dir, 'adapter_model.bin'))
+      ? ' (only the pickle adapter_model.bin, which cannot be read safely: re-save it with safe_serialization=True)'
+      : '';
     throw new UserError(`adapter folder "${dir}" has no ${ADAPTER_WEIGHTS}${bin}`);
   }
   const file = SafetensorsFile.open(weightsPath);
@@ -188,7 +201,9 @@ export function readPeftAdapter(dir: string): LoraAdapter {
     const tensors = new Map<string, AdapterTensor>();
     for (const key of file.names()) {
       if (!parsePeftKey(key)) {
-        throw new UserError(`${weightsPath}: tensor "${key}" is not a LoRA matrix (expected base_model.model.<module>.lora_A|lora_B.weight)`);
+        throw new UserError(
+          `${weightsPath}: tensor "${key}" is not a LoRA matrix (expected base_model.model.<module>.lora_A|lora_B.weight)`,
+        );
       }
       const t = readTensor(file, key);
       checkTensor(weightsPath, key, t, spec);
@@ -218,10 +233,14 @@ export function makeLoraAdapter(
 /** A stored matrix as float32 values. */
 export function adapterFloat32(t: AdapterTensor): Float32Array {
   switch (t.dtype) {
-    case 'F32': return t.data as Float32Array;
-    case 'F16': return f16ToF32(t.data as Uint16Array);
-    case 'BF16': return bf16ToF32(t.data as Uint16Array);
-    case 'F64': return Float32Array.from(t.data as Float64Array);
+    case 'F32':
+      return t.data as Float32Array;
+    case 'F16':
+      return f16ToF32(t.data as Uint16Array);
+    case 'BF16':
+      return bf16ToF32(t.data as Uint16Array);
+    case 'F64':
+      return Float32Array.from(t.data as Float64Array);
   }
 }
 
@@ -230,7 +249,9 @@ function sameJson(a: unknown, b: unknown): boolean {
   if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null || Array.isArray(a) !== Array.isArray(b)) return false;
   const ka = Object.keys(a);
   const kb = Object.keys(b);
-  return ka.length === kb.length && ka.every((k) => Object.prototype.hasOwnProperty.call(b, k) && sameJson((a as never)[k], (b as never)[k]));
+  return (
+    ka.length === kb.length && ka.every((k) => Object.prototype.hasOwnProperty.call(b, k) && sameJson((a as never)[k], (b as never)[k]))
+  );
 }
 
 /**

@@ -51,7 +51,9 @@ export function pythonJson(value: unknown, floatKeys: ReadonlySet<string> = new 
     if (value.length === 0) return '[]';
     return `[\n${value.map((v) => inner + pythonJson(v, floatKeys, inner)).join(',\n')}\n${indent}]`;
   }
-  const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined).sort(([a], [b]) => sortKeys(a, b));
+  const entries = Object.entries(value as Record<string, unknown>)
+    .filter(([, v]) => v !== undefined)
+    .sort(([a], [b]) => sortKeys(a, b));
   if (entries.length === 0) return '{}';
   const item = ([k, v]: [string, unknown]) => {
     const text = typeof v === 'number' && floatKeys.has(k) ? pythonFloat(v) : pythonJson(v, floatKeys, inner);

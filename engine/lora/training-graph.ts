@@ -50,7 +50,9 @@ export interface TrainableTensor {
 /** The tensors a graph of `spec` trains, in input order: model weights first, then LoRA A, B per module. */
 export function trainableTensors(spec: TrainingGraphSpec): TrainableTensor[] {
   const weights = new Set(spec.trainableWeights ?? []);
-  const out = expectedTensors(spec.config).filter((t) => weights.has(t.name)).map((t) => ({ name: t.name, shape: t.shape }));
+  const out = expectedTensors(spec.config)
+    .filter((t) => weights.has(t.name))
+    .map((t) => ({ name: t.name, shape: t.shape }));
   if (out.length !== weights.size) {
     const known = new Set(out.map((t) => t.name));
     throw new Error(`not a weight of this model: ${[...weights].filter((w) => !known.has(w)).join(', ')}`);
@@ -83,7 +85,12 @@ export function buildTrainingGraph(spec: TrainingGraphSpec): Builder {
       }
       const weights = spec.weights;
       if (!weights) throw new Error(`frozen weight "${name}" has no source`);
-      return b.initializer(name, floatType, shape, floatType === 'float64' ? () => toFloat64(weights.float32(name)) : () => weights.float32(name));
+      return b.initializer(
+        name,
+        floatType,
+        shape,
+        floatType === 'float64' ? () => toFloat64(weights.float32(name)) : () => weights.float32(name),
+      );
     },
   };
   const loraValues = new Map<string, Value>();
@@ -161,7 +168,11 @@ export class TrainingSession {
     const path = compiledGraph(parts, () => buildTrainingGraph(spec));
     // A quantized base is chosen to save memory; the arena would give most of the saving back (see SessionOptions.memoryArena).
     const quantized = (spec.quant ?? 'none') !== 'none';
-    return new TrainingSession(spec, trainableTensors(spec), await openSession(path, { ...opts, memoryArena: opts.memoryArena ?? !quantized }));
+    return new TrainingSession(
+      spec,
+      trainableTensors(spec),
+      await openSession(path, { ...opts, memoryArena: opts.memoryArena ?? !quantized }),
+    );
   }
 
   get usesDropoutSeed(): boolean {

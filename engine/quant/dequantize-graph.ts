@@ -33,9 +33,19 @@ export interface QuantizedValues {
  */
 export function matMulNBits(b: Builder, x: Value, w: QuantizedValues): Value {
   const shape = [...x.shape.slice(0, -1), w.rows];
-  return b.emit('MatMulNBits', [x, w.data, w.scales, w.zeroPoints], [{ dtype: x.dtype, shape }], {
-    K: int(w.cols), N: int(w.rows), bits: int(w.bits), block_size: int(w.blockSize), accuracy_level: int(w.accuracyLevel ?? 0),
-  }, MS_DOMAIN)[0];
+  return b.emit(
+    'MatMulNBits',
+    [x, w.data, w.scales, w.zeroPoints],
+    [{ dtype: x.dtype, shape }],
+    {
+      K: int(w.cols),
+      N: int(w.rows),
+      bits: int(w.bits),
+      block_size: int(w.blockSize),
+      accuracy_level: int(w.accuracyLevel ?? 0),
+    },
+    MS_DOMAIN,
+  )[0];
 }
 
 /** Splits bytes (as floats 0..255) [..., n] into 4-bit codes [..., 2n], low nibble first. */
@@ -90,7 +100,12 @@ export function dequantizeValues(b: Builder, w: QuantizedValues, keep?: Value): 
  * A consumer that uses each slice as soon as it is made (the MatMulNBits gradient rule) holds one
  * slice's float copy at a time instead of the whole matrix (544 MB for a 0.5B model's lm_head).
  */
-export function dequantizeSlices(b: Builder, w: QuantizedValues, keep: Value | undefined, rowsPerSlice: number): { from: number; to: number; w: Value }[] {
+export function dequantizeSlices(
+  b: Builder,
+  w: QuantizedValues,
+  keep: Value | undefined,
+  rowsPerSlice: number,
+): { from: number; to: number; w: Value }[] {
   const blocks = Math.ceil(w.cols / w.blockSize);
   const pin = (v: Value) => (keep ? b.where(keep, v, v) : v);
   const data = pin(w.data);
@@ -125,7 +140,12 @@ export function runtimeTrue(b: Builder, x: Value): Value {
 }
 
 /** The static shapes of a quantized weight's three initializers. */
-export function quantizedShapes(bits: 4 | 8, blockSize: number, rows: number, cols: number): { data: Dim[]; scales: Dim[]; zeroPoints: Dim[] } {
+export function quantizedShapes(
+  bits: 4 | 8,
+  blockSize: number,
+  rows: number,
+  cols: number,
+): { data: Dim[]; scales: Dim[]; zeroPoints: Dim[] } {
   const blocks = Math.ceil(cols / blockSize);
   return {
     data: [rows, blocks, blockBytes(bits, blockSize)],

@@ -25,7 +25,8 @@ export function zeroPointBytesPerRow(bits: 4 | 8, blocks: number): number {
  */
 export function quantizeWeight(w: Float32Array, rows: number, cols: number, bits: 4 | 8, blockSize = DEFAULT_BLOCK_SIZE): QuantizedWeight {
   if (w.length !== rows * cols) throw new Error(`quantizeWeight: ${w.length} values for a [${rows}, ${cols}] weight`);
-  if (blockSize < 16 || (blockSize & (blockSize - 1)) !== 0) throw new UserError(`quantization block size must be a power of two ≥ 16, got ${blockSize}`);
+  if (blockSize < 16 || (blockSize & (blockSize - 1)) !== 0)
+    throw new UserError(`quantization block size must be a power of two ≥ 16, got ${blockSize}`);
   const blocks = blocksPerRow({ cols, blockSize });
   const bytesPerBlock = blockBytes(bits, blockSize);
   const zpRow = zeroPointBytesPerRow(bits, blocks);
@@ -47,7 +48,8 @@ export function quantizeWeight(w: Float32Array, rows: number, cols: number, bits
         else if (v > hi) hi = v;
         else if (v !== v) lo = NaN;
       }
-      if (!Number.isFinite(lo) || !Number.isFinite(hi)) throw new UserError(`cannot quantize: row ${r} of the weight holds a non-finite value`);
+      if (!Number.isFinite(lo) || !Number.isFinite(hi))
+        throw new UserError(`cannot quantize: row ${r} of the weight holds a non-finite value`);
       // The scale is rounded to float32 first, so codes are chosen against the scale that is stored.
       const scale = Math.fround((hi - lo) / levels);
       let zp = 0;
@@ -121,7 +123,10 @@ export function checkQuantizedWeight(q: QuantizedWeight, where: string): void {
   if (q.bits !== 4 && q.bits !== 8) throw new Error(`${where}: bits must be 4 or 8, got ${q.bits}`);
   for (const [k, n] of Object.entries(want)) {
     const have = (q as unknown as Record<string, ArrayLike<number>>)[k].length;
-    if (have !== n) throw new Error(`${where}: ${k} has ${have} elements, a ${q.bits}-bit [${q.rows}, ${q.cols}] weight in blocks of ${q.blockSize} needs ${n}`);
+    if (have !== n)
+      throw new Error(
+        `${where}: ${k} has ${have} elements, a ${q.bits}-bit [${q.rows}, ${q.cols}] weight in blocks of ${q.blockSize} needs ${n}`,
+      );
   }
 }
 

@@ -21,7 +21,8 @@ export interface QuantSource {
 export function quantizedWeightOf(source: QuantSource, name: string, rows: number, cols: number, bits: 4 | 8): QuantizedWeight {
   const stored = source.quantized?.(name);
   if (stored) {
-    if (stored.rows !== rows || stored.cols !== cols) throw new Error(`quantized "${name}" is [${stored.rows}, ${stored.cols}], expected [${rows}, ${cols}]`);
+    if (stored.rows !== rows || stored.cols !== cols)
+      throw new Error(`quantized "${name}" is [${stored.rows}, ${stored.cols}], expected [${rows}, ${cols}]`);
     checkQuantizedWeight(stored, name);
     return stored;
   }
@@ -39,7 +40,10 @@ function layoutOf(source: QuantSource, name: string, bits: 4 | 8): { bits: 4 | 8
  * use, shared by later uses, e.g. a tied embedding and lm_head), else undefined.
  */
 export function quantizedInitializers(
-  b: Builder, source: QuantSource, mode: QuantMode, activations: QuantActivations = 'float',
+  b: Builder,
+  source: QuantSource,
+  mode: QuantMode,
+  activations: QuantActivations = 'float',
 ): (name: string, shape: number[]) => QuantizedValues | undefined {
   // The three initializers of a weight are written one after another; the weight is quantized
   // for the first and dropped after the last, so only one quantized matrix is held at a time.
@@ -60,7 +64,10 @@ export function quantizedInitializers(
     const { bits, blockSize } = layoutOf(source, name, wanted);
     const shapes = quantizedShapes(bits, blockSize, rows, cols);
     const values: QuantizedValues = {
-      bits, blockSize, rows, cols,
+      bits,
+      blockSize,
+      rows,
+      cols,
       accuracyLevel: activations === 'int8' ? 4 : 0,
       data: b.initializer(`${name}.q${bits}`, 'uint8', shapes.data, () => read(name, rows, cols, bits).data),
       scales: b.initializer(`${name}.q${bits}_scales`, 'float32', shapes.scales, () => read(name, rows, cols, bits).scales),

@@ -58,14 +58,21 @@ export function aggregateCommitDiff(outputs: readonly CommitDiffOutput[], idx?: 
   let matched = 0;
   let hunks = 0;
   for (const o of pick) {
-    o.chrf.forEach((v, k) => { chrf[k] += v; });
+    o.chrf.forEach((v, k) => {
+      chrf[k] += v;
+    });
     applies += o.applies ? 1 : 0;
     exact += o.exact ? 1 : 0;
     matched += o.hunksMatched;
     hunks += o.hunks;
   }
   const n = pick.length;
-  return { applies: n ? applies / n : NaN, chrf: n ? chrfFromStats(chrf) : NaN, hunks: hunks ? matched / hunks : NaN, exact: n ? exact / n : NaN };
+  return {
+    applies: n ? applies / n : NaN,
+    chrf: n ? chrfFromStats(chrf) : NaN,
+    hunks: hunks ? matched / hunks : NaN,
+    exact: n ? exact / n : NaN,
+  };
 }
 
 export function summarizeCommitDiff(results: readonly CommitDiffResult[], opts: BootstrapOptions = {}): CommitDiffSummary {
@@ -75,16 +82,27 @@ export function summarizeCommitDiff(results: readonly CommitDiffResult[], opts: 
   const adapter = results.map((r) => r.adapter!);
   summary.adapter = aggregateCommitDiff(adapter);
   const keys = COMMIT_DIFF_METRICS.map((m) => m.key);
-  const intervals = pairedBootstrap(results.length, (idx) => {
-    const a = aggregateCommitDiff(adapter, idx);
-    const b = aggregateCommitDiff(base, idx);
-    return keys.map((k) => a[k] - b[k]);
-  }, opts);
-  summary.delta = Object.fromEntries(keys.map((k, i) => [k, { value: summary.adapter![k] - summary.base[k], ...intervals[i] }])) as CommitDiffSummary['delta'];
+  const intervals = pairedBootstrap(
+    results.length,
+    (idx) => {
+      const a = aggregateCommitDiff(adapter, idx);
+      const b = aggregateCommitDiff(base, idx);
+      return keys.map((k) => a[k] - b[k]);
+    },
+    opts,
+  );
+  summary.delta = Object.fromEntries(
+    keys.map((k, i) => [k, { value: summary.adapter![k] - summary.base[k], ...intervals[i] }]),
+  ) as CommitDiffSummary['delta'];
   return summary;
 }
 
-async function suggestAll(completer: Completer, tasks: readonly CommitDiffTask[], opts: CommitDiffEvalOptions, tick: () => void): Promise<CommitDiffOutput[]> {
+async function suggestAll(
+  completer: Completer,
+  tasks: readonly CommitDiffTask[],
+  opts: CommitDiffEvalOptions,
+  tick: () => void,
+): Promise<CommitDiffOutput[]> {
   const out: CommitDiffOutput[] = [];
   for (const task of tasks) {
     const s = await suggestDiff(completer, { message: task.message, path: task.path, before: task.before }, opts);
@@ -101,7 +119,10 @@ async function suggestAll(completer: Completer, tasks: readonly CommitDiffTask[]
   return out;
 }
 
-export async function runCommitDiffEval(tasks: readonly CommitDiffTask[], opts: CommitDiffEvalOptions): Promise<{ results: CommitDiffResult[]; summary: CommitDiffSummary }> {
+export async function runCommitDiffEval(
+  tasks: readonly CommitDiffTask[],
+  opts: CommitDiffEvalOptions,
+): Promise<{ results: CommitDiffResult[]; summary: CommitDiffSummary }> {
   const progress = (phase: 'base' | 'adapter') => {
     let done = 0;
     opts.onProgress?.({ phase, done, total: tasks.length });

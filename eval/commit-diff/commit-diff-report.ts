@@ -15,7 +15,15 @@ export interface CommitDiffReport {
   options: { limit: number; seed: number; beams: number | null; maxNewTokens: number | null; bootstrap: Required<BootstrapOptions> };
   metrics: typeof COMMIT_DIFF_METRICS;
   summary: CommitDiffSummary;
-  tasks: { id: string; sha: string; path: string; message: string; expected: string; base: Omit<CommitDiffResult['base'], 'chrf'>; adapter?: Omit<CommitDiffResult['base'], 'chrf'> }[];
+  tasks: {
+    id: string;
+    sha: string;
+    path: string;
+    message: string;
+    expected: string;
+    base: Omit<CommitDiffResult['base'], 'chrf'>;
+    adapter?: Omit<CommitDiffResult['base'], 'chrf'>;
+  }[];
   seconds: number;
 }
 
@@ -42,8 +50,13 @@ export function buildCommitDiffReport(r: CommitDiffReportInput): CommitDiffRepor
     metrics: COMMIT_DIFF_METRICS,
     summary: r.summary,
     tasks: r.results.map(({ task, base, adapter }) => ({
-      id: task.id, sha: task.sha, path: task.path, message: task.message, expected: task.diff,
-      base: output(base), ...(adapter ? { adapter: output(adapter) } : {}),
+      id: task.id,
+      sha: task.sha,
+      path: task.path,
+      message: task.message,
+      expected: task.diff,
+      base: output(base),
+      ...(adapter ? { adapter: output(adapter) } : {}),
     })),
     seconds: Math.round(r.seconds * 10) / 10,
   };
@@ -69,12 +82,24 @@ export function formatCommitDiffTable(report: CommitDiffReport): string {
       ['commit-diff', String(s.tasks), 'base', ...cells(s.base)],
       ['', '', 'adapter', ...cells(s.adapter)],
       ['', '', 'Δ', ...COMMIT_DIFF_METRICS.map((m) => signed(d[m.key].value, fmt(m.key)))],
-      ['', '', `${level}% CI`, ...COMMIT_DIFF_METRICS.map((m) => `[${signed(d[m.key].low, fmt(m.key))},${signed(d[m.key].high, fmt(m.key))}]`)],
+      [
+        '',
+        '',
+        `${level}% CI`,
+        ...COMMIT_DIFF_METRICS.map((m) => `[${signed(d[m.key].low, fmt(m.key))},${signed(d[m.key].high, fmt(m.key))}]`),
+      ],
     );
   }
   const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
   const labels = s.adapter ? 3 : 2;
-  const table = rows.map((r) => r.map((cell, c) => (c === 1 || c >= labels ? cell.padStart(widths[c]) : cell.padEnd(widths[c]))).join('  ').trimEnd()).join('\n');
+  const table = rows
+    .map((r) =>
+      r
+        .map((cell, c) => (c === 1 || c >= labels ? cell.padStart(widths[c]) : cell.padEnd(widths[c])))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
   const notes = COMMIT_DIFF_METRICS.map((m) => `${m.label}: ${m.description}.`);
   return `${table}\n\n${notes.join('\n')}\n`;
 }

@@ -16,7 +16,11 @@ export interface CommitDiffScore {
 
 /** The diff without its `---`/`+++` lines or what git writes after a hunk's closing `@@`. */
 export function hunksText(diff: string): string {
-  return diff.split('\n').filter((l) => !l.startsWith('--- ') && !l.startsWith('+++ ')).map((l) => l.replace(/^(@@ [^@]* @@).*$/, '$1')).join('\n');
+  return diff
+    .split('\n')
+    .filter((l) => !l.startsWith('--- ') && !l.startsWith('+++ '))
+    .map((l) => l.replace(/^(@@ [^@]* @@).*$/, '$1'))
+    .join('\n');
 }
 
 function hunkKey(h: Hunk): string {

@@ -1,7 +1,13 @@
 // The commit-diff task set: files that held-out commits (those after the split) modified, each
 // with the commit's message, the file before it, and the file's real diff.
 import {
-  listCommits, openRepository, splitCommits, temporalItems, walkChanges, DEFAULT_SPLIT, type SplitSpec,
+  listCommits,
+  openRepository,
+  splitCommits,
+  temporalItems,
+  walkChanges,
+  DEFAULT_SPLIT,
+  type SplitSpec,
 } from '../../history/index.js';
 import { seededRng } from '../tasks/build.js';
 
@@ -56,7 +62,10 @@ export async function readCommitDiffTasks(dir: string, opts: CommitDiffTaskOptio
       [order[i], order[j]] = [order[j], order[i]];
     }
     const limit = opts.limit && opts.limit > 0 ? opts.limit : order.length;
-    const tasks = order.slice(0, limit).sort((a, b) => a - b).map((i) => all[i]);
+    const tasks = order
+      .slice(0, limit)
+      .sort((a, b) => a - b)
+      .map((i) => all[i]);
     return { tasks, candidates: all.length, cutoffSha, heldoutCommits: heldout.length };
   } finally {
     repo.close();

@@ -29,16 +29,31 @@ export async function evaluateCommitDiff(opts: EvaluateCommitDiffOptions): Promi
   const t0 = performance.now();
   if (opts.adapterDir) checkAdapterDir(opts.adapterDir);
   const found = await readCommitDiffTasks(opts.dir, {
-    split: opts.split, limit: opts.limit, seed: opts.seed, onCommit: (done, total) => opts.onProgress?.({ phase: 'history', done, total }),
+    split: opts.split,
+    limit: opts.limit,
+    seed: opts.seed,
+    onCommit: (done, total) => opts.onProgress?.({ phase: 'history', done, total }),
   });
   if (!found.tasks.length) throw new UserError(`no held-out commit of ${opts.dir} modifies a code file: no commit-diff tasks`);
   const bootstrap = { resamples: opts.resamples, level: 0.95, seed: opts.seed };
   const { results, summary } = await runCommitDiffEval(found.tasks, {
-    modelDir: opts.modelDir, adapterDir: opts.adapterDir, beams: opts.beams, maxNewTokens: opts.maxNewTokens,
-    threads: opts.threads, device: opts.device, quant: opts.quant, bootstrap, onProgress: opts.onProgress,
+    modelDir: opts.modelDir,
+    adapterDir: opts.adapterDir,
+    beams: opts.beams,
+    maxNewTokens: opts.maxNewTokens,
+    threads: opts.threads,
+    device: opts.device,
+    quant: opts.quant,
+    bootstrap,
+    onProgress: opts.onProgress,
   });
   return buildCommitDiffReport({
-    dir: opts.dir, modelDir: opts.modelDir, adapterDir: opts.adapterDir, found, results, summary,
+    dir: opts.dir,
+    modelDir: opts.modelDir,
+    adapterDir: opts.adapterDir,
+    found,
+    results,
+    summary,
     options: { limit: opts.limit, seed: opts.seed, beams: opts.beams ?? null, maxNewTokens: opts.maxNewTokens ?? null, bootstrap },
     seconds: (performance.now() - t0) / 1000,
   });

@@ -103,6 +103,8 @@ export function sentenceBleu(hyp: string, ref: string): number {
 
 /** sacrebleu's `corpus_bleu(hyps, [refs]).score`: statistics are pooled, not scores averaged. */
 export function corpusBleu(hyps: readonly string[], refs: readonly string[]): number {
-  const stats = checkedPairs(hyps, refs).map(([h, r]) => bleuStats(h, r)).reduce(addBleuStats, emptyBleuStats());
+  const stats = checkedPairs(hyps, refs)
+    .map(([h, r]) => bleuStats(h, r))
+    .reduce(addBleuStats, emptyBleuStats());
   return bleuFromStats(stats, false);
 }

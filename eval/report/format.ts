@@ -27,5 +27,5 @@ export function formatInterval(metric: MetricInfo, d: Delta): string {
 /** Whether a difference is an improvement (for WER, lower is better), worse, or neither by its interval. */
 export function verdict(metric: MetricInfo, d: Delta): 'better' | 'worse' | 'unclear' {
   if (!(d.low > 0 || d.high < 0)) return 'unclear';
-  return (d.low > 0) === metric.higherIsBetter ? 'better' : 'worse';
+  return d.low > 0 === metric.higherIsBetter ? 'better' : 'worse';
 }

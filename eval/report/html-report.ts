@@ -61,46 +61,59 @@ function summaryTable(report: FimEvalReport): string {
   const level = Math.round(report.options.bootstrap.level * 100);
   const head = `<tr><th>task set</th><th>tasks</th>${paired ? '<th>model</th>' : ''}${report.metrics.map((m) => `<th title="${esc(m.title)}">${esc(m.label)}</th>`).join('')}</tr>`;
   const rows: string[] = [];
-  const cells = (s: SetSummary, which: 'base' | 'adapter') => report.metrics.map((m) => `<td>${s.tasks ? formatValue(m, s[which]![m.key]) : '-'}</td>`).join('');
+  const cells = (s: SetSummary, which: 'base' | 'adapter') =>
+    report.metrics.map((m) => `<td>${s.tasks ? formatValue(m, s[which]![m.key]) : '-'}</td>`).join('');
   for (const s of [...report.sets, report.overall]) {
     const name = `<td>${esc(s.name)}</td><td>${s.tasks}</td>`;
-    if (!paired || !s.adapter || !s.delta) { rows.push(`<tr class="group-start">${name}${cells(s, 'base')}</tr>`); continue; }
+    if (!paired || !s.adapter || !s.delta) {
+      rows.push(`<tr class="group-start">${name}${cells(s, 'base')}</tr>`);
+      continue;
+    }
     const delta = s.delta;
     rows.push(`<tr class="group-start">${name}<td class="model">base</td>${cells(s, 'base')}</tr>`);
     rows.push(`<tr><td></td><td></td><td class="model">adapter</td>${cells(s, 'adapter')}</tr>`);
-    rows.push(`<tr><td></td><td></td><td class="model">Δ</td>${report.metrics.map((m) => `<td class="${verdict(m, delta[m.key])}">${s.tasks ? formatSigned(m, delta[m.key].value) : '-'}</td>`).join('')}</tr>`);
-    rows.push(`<tr><td></td><td></td><td class="model">${level}% CI</td>${report.metrics.map((m) => `<td class="ci">${formatInterval(m, delta[m.key])}</td>`).join('')}</tr>`);
+    rows.push(
+      `<tr><td></td><td></td><td class="model">Δ</td>${report.metrics.map((m) => `<td class="${verdict(m, delta[m.key])}">${s.tasks ? formatSigned(m, delta[m.key].value) : '-'}</td>`).join('')}</tr>`,
+    );
+    rows.push(
+      `<tr><td></td><td></td><td class="model">${level}% CI</td>${report.metrics.map((m) => `<td class="ci">${formatInterval(m, delta[m.key])}</td>`).join('')}</tr>`,
+    );
   }
   return `<table class="summary">${head}${rows.join('')}</table>`;
 }
 
 function series(report: FimEvalReport): Series[] {
   return report.model.adapter !== null
-    ? [{ label: 'base', color: BASE_COLOR }, { label: 'adapter', color: ADAPTER_COLOR }]
+    ? [
+        { label: 'base', color: BASE_COLOR },
+        { label: 'adapter', color: ADAPTER_COLOR },
+      ]
     : [{ label: 'model', color: BASE_COLOR }];
 }
 
 function metricBars(report: FimEvalReport): string {
   const sets = [...report.sets, report.overall].filter((s) => s.tasks > 0);
-  return report.metrics.map((m) => {
-    const values = sets.flatMap((s) => [s.base[m.key], ...(s.adapter ? [s.adapter[m.key]] : [])]);
-    const max = m.scale === 100 ? 100 : Math.max(1, ...values.filter(Number.isFinite));
-    return barChart({
-      title: m.label,
-      series: series(report),
-      max,
-      format: (v) => (m.scale === 100 ? v.toFixed(0) : v.toFixed(2)),
-      groups: sets.map((s) => ({
-        label: s.name,
-        bars: [
-          { value: s.base[m.key] },
-          ...(s.adapter && s.delta
-            ? [{ value: s.adapter[m.key], low: s.base[m.key] + s.delta[m.key].low, high: s.base[m.key] + s.delta[m.key].high }]
-            : []),
-        ],
-      })),
-    });
-  }).join('');
+  return report.metrics
+    .map((m) => {
+      const values = sets.flatMap((s) => [s.base[m.key], ...(s.adapter ? [s.adapter[m.key]] : [])]);
+      const max = m.scale === 100 ? 100 : Math.max(1, ...values.filter(Number.isFinite));
+      return barChart({
+        title: m.label,
+        series: series(report),
+        max,
+        format: (v) => (m.scale === 100 ? v.toFixed(0) : v.toFixed(2)),
+        groups: sets.map((s) => ({
+          label: s.name,
+          bars: [
+            { value: s.base[m.key] },
+            ...(s.adapter && s.delta
+              ? [{ value: s.adapter[m.key], low: s.base[m.key] + s.delta[m.key].low, high: s.base[m.key] + s.delta[m.key].high }]
+              : []),
+          ],
+        })),
+      });
+    })
+    .join('');
 }
 
 function distributions(report: FimEvalReport): string {
@@ -150,7 +163,10 @@ export function exampleLists(report: FimEvalReport): Array<{ title: string; task
   const sorted = [...report.tasks].sort((a, b) => main(b) - main(a) || byId(a, b));
   const k = Math.min(EXAMPLES_PER_LIST, Math.ceil(sorted.length / 2));
   const best = sorted.slice(0, k);
-  const worst = sorted.slice(k).reverse().slice(0, Math.min(EXAMPLES_PER_LIST, sorted.length - k));
+  const worst = sorted
+    .slice(k)
+    .reverse()
+    .slice(0, Math.min(EXAMPLES_PER_LIST, sorted.length - k));
   const lists = [
     { title: 'Best examples (highest edit similarity)', tasks: best },
     { title: 'Worst examples (lowest edit similarity)', tasks: worst },
@@ -159,14 +175,25 @@ export function exampleLists(report: FimEvalReport): Array<{ title: string; task
     const gain = (t: TaskRecord) => t.adapter!.scores[key] - t.base.scores[key];
     const byGain = [...report.tasks].sort((a, b) => gain(b) - gain(a) || byId(a, b));
     lists.push({ title: 'Largest gains from the adapter', tasks: byGain.filter((t) => gain(t) > 0).slice(0, EXAMPLES_PER_LIST) });
-    lists.push({ title: 'Largest losses from the adapter', tasks: byGain.filter((t) => gain(t) < 0).reverse().slice(0, EXAMPLES_PER_LIST) });
+    lists.push({
+      title: 'Largest losses from the adapter',
+      tasks: byGain
+        .filter((t) => gain(t) < 0)
+        .reverse()
+        .slice(0, EXAMPLES_PER_LIST),
+    });
   }
   return lists;
 }
 
 function meta(report: FimEvalReport): string {
   const d = report.options.decoding;
-  const decoding = (d.numBeams ?? 1) > 1 ? `beam search, ${d.numBeams} beams` : (d.temperature ?? 0) > 0 ? `sampling, temperature ${d.temperature}, top-k ${d.topK ?? 0}, top-p ${d.topP ?? 1}, seed ${d.seed ?? 0}` : 'greedy';
+  const decoding =
+    (d.numBeams ?? 1) > 1
+      ? `beam search, ${d.numBeams} beams`
+      : (d.temperature ?? 0) > 0
+        ? `sampling, temperature ${d.temperature}, top-k ${d.topK ?? 0}, top-p ${d.topP ?? 1}, seed ${d.seed ?? 0}`
+        : 'greedy';
   const items: Array<[string, string]> = [
     ['source', `${report.source.path} (${report.source.files} files${report.source.git ? ', git' : ''})`],
     ['model', `${report.model.dir} (FIM template: ${report.model.fimFamily})`],
@@ -174,18 +201,35 @@ function meta(report: FimEvalReport): string {
     ['task sets', report.options.sets.join(', ')],
     ['tasks', `${report.tasks.length} (limit ${report.options.limit || 'none'} per set, seed ${report.options.seed})`],
     ['decoding', `${decoding}; max new tokens ${d.maxNewTokens ?? 'by stop rule (line 48, block 128, span 64)'}`],
-    ['boundaries', Object.entries(report.source.boundaries).map(([l, s]) => `${l}: ${s}`).join(', ') || '-'],
-    ...(report.source.temporal ? [['temporal', `held-out commits ${report.source.temporal.heldoutCommits}, cutoff ${report.source.temporal.cutoffSha ?? '-'}`] as [string, string]] : []),
+    [
+      'boundaries',
+      Object.entries(report.source.boundaries)
+        .map(([l, s]) => `${l}: ${s}`)
+        .join(', ') || '-',
+    ],
+    ...(report.source.temporal
+      ? [
+          ['temporal', `held-out commits ${report.source.temporal.heldoutCommits}, cutoff ${report.source.temporal.cutoffSha ?? '-'}`] as [
+            string,
+            string,
+          ],
+        ]
+      : []),
     ['run', `${report.created}, ${report.seconds} s`],
   ];
   return `<dl class="meta">${items.map(([k, v]) => `<dt>${esc(k)}</dt><dd>${esc(v)}</dd>`).join('')}</dl>`;
 }
 
 export function renderHtmlReport(report: FimEvalReport): string {
-  const warnings = boundaryNotes(report).map((w) => `<p class="note warn">${esc(w)}</p>`).join('');
+  const warnings = boundaryNotes(report)
+    .map((w) => `<p class="note warn">${esc(w)}</p>`)
+    .join('');
   const level = Math.round(report.options.bootstrap.level * 100);
   const examples = exampleLists(report)
-    .map((l) => `<h3>${esc(l.title)}</h3>${l.tasks.length ? l.tasks.map((t) => example(report, t, 'edit_sim')).join('') : '<p class="note">none</p>'}`)
+    .map(
+      (l) =>
+        `<h3>${esc(l.title)}</h3>${l.tasks.length ? l.tasks.map((t) => example(report, t, 'edit_sim')).join('') : '<p class="note">none</p>'}`,
+    )
     .join('');
   return `<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">

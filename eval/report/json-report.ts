@@ -71,12 +71,18 @@ export interface FimEvalReport {
 
 /** The last n lines of a prefix, with whatever it has of the middle's own line. */
 export function lastLines(text: string, n: number): string {
-  return text.split('\n').slice(-(n + 1)).join('\n');
+  return text
+    .split('\n')
+    .slice(-(n + 1))
+    .join('\n');
 }
 
 /** The rest of the middle's line and the n lines after it. */
 export function firstLines(text: string, n: number): string {
-  return text.split('\n').slice(0, n + 1).join('\n');
+  return text
+    .split('\n')
+    .slice(0, n + 1)
+    .join('\n');
 }
 
 function output(g: GeneratedMiddle): OutputRecord {

@@ -39,7 +39,9 @@ function axis(x0: number, y0: number, plotW: number, plotH: number, max: number,
   for (const f of [0, 0.5, 1]) {
     const y = y0 + plotH - f * plotH;
     parts.push(`<line x1="${n(x0)}" y1="${n(y)}" x2="${n(x0 + plotW)}" y2="${n(y)}" stroke="#ddd"/>`);
-    parts.push(`<text x="${n(x0 - 4)}" y="${n(y + 4)}" text-anchor="end" font-size="10" fill="#555" ${FONT}>${escapeHtml(format(f * max))}</text>`);
+    parts.push(
+      `<text x="${n(x0 - 4)}" y="${n(y + 4)}" text-anchor="end" font-size="10" fill="#555" ${FONT}>${escapeHtml(format(f * max))}</text>`,
+    );
   }
   return parts.join('');
 }
@@ -67,17 +69,23 @@ export function barChart(o: BarChartOptions): string {
     g.bars.forEach((b, si) => {
       const x = gx + si * barW;
       const yv = y(b.value);
-      parts.push(`<rect x="${n(x)}" y="${n(yv)}" width="${n(barW - 2)}" height="${n(top + plotH - yv)}" fill="${o.series[si].color}"><title>${escapeHtml(`${g.label} ${o.series[si].label}: ${o.format(b.value)}`)}</title></rect>`);
+      parts.push(
+        `<rect x="${n(x)}" y="${n(yv)}" width="${n(barW - 2)}" height="${n(top + plotH - yv)}" fill="${o.series[si].color}"><title>${escapeHtml(`${g.label} ${o.series[si].label}: ${o.format(b.value)}`)}</title></rect>`,
+      );
       if (b.low !== undefined && b.high !== undefined && Number.isFinite(b.low) && Number.isFinite(b.high)) {
         const cx = x + (barW - 2) / 2;
-        parts.push(`<path d="M${n(cx)} ${n(y(b.low))}V${n(y(b.high))}M${n(cx - 3)} ${n(y(b.low))}h6M${n(cx - 3)} ${n(y(b.high))}h6" stroke="#222" stroke-width="1.2" fill="none"/>`);
+        parts.push(
+          `<path d="M${n(cx)} ${n(y(b.low))}V${n(y(b.high))}M${n(cx - 3)} ${n(y(b.low))}h6M${n(cx - 3)} ${n(y(b.high))}h6" stroke="#222" stroke-width="1.2" fill="none"/>`,
+        );
       }
     });
     // Slanted, so long set names next to each other do not run into one another.
     const label = g.label.length > 14 ? `${g.label.slice(0, 13)}…` : g.label;
     const lx = n(left + gi * groupW + groupW / 2 + 3);
     const ly = n(top + plotH + 11);
-    parts.push(`<text x="${lx}" y="${ly}" transform="rotate(-25 ${lx} ${ly})" text-anchor="end" font-size="10" fill="#333" ${FONT}>${escapeHtml(label)}</text>`);
+    parts.push(
+      `<text x="${lx}" y="${ly}" transform="rotate(-25 ${lx} ${ly})" text-anchor="end" font-size="10" fill="#333" ${FONT}>${escapeHtml(label)}</text>`,
+    );
   });
   parts.push(`<line x1="${left}" y1="${top + plotH}" x2="${left + plotW}" y2="${top + plotH}" stroke="#888"/>`);
   parts.push(legend(o.series, left, height - 8));
@@ -141,13 +149,17 @@ export function histogram(o: HistogramOptions): string {
       const x = left + b * binW + si * barW;
       const lo = o.min + ((o.max - o.min) * b) / bins;
       const hi = o.min + ((o.max - o.min) * (b + 1)) / bins;
-      parts.push(`<rect x="${n(x + 0.5)}" y="${n(top + plotH - h)}" width="${n(barW - 1)}" height="${n(h)}" fill="${o.series[si].color}"><title>${escapeHtml(`${o.series[si].label} ${o.format(lo)}–${o.format(hi)}: ${c}`)}</title></rect>`);
+      parts.push(
+        `<rect x="${n(x + 0.5)}" y="${n(top + plotH - h)}" width="${n(barW - 1)}" height="${n(h)}" fill="${o.series[si].color}"><title>${escapeHtml(`${o.series[si].label} ${o.format(lo)}–${o.format(hi)}: ${c}`)}</title></rect>`,
+      );
     });
   });
   for (let b = 0; b <= bins; b += bins / 5) {
     const x = left + b * binW;
     const v = o.min + ((o.max - o.min) * b) / bins;
-    parts.push(`<text x="${n(x)}" y="${n(top + plotH + 13)}" text-anchor="middle" font-size="10" fill="#555" ${FONT}>${escapeHtml(o.format(v))}</text>`);
+    parts.push(
+      `<text x="${n(x)}" y="${n(top + plotH + 13)}" text-anchor="middle" font-size="10" fill="#555" ${FONT}>${escapeHtml(o.format(v))}</text>`,
+    );
   }
   parts.push(`<line x1="${left}" y1="${top + plotH}" x2="${left + plotW}" y2="${top + plotH}" stroke="#888"/>`);
   parts.push(legend(o.series, left, height - 6));

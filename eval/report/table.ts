@@ -8,7 +8,12 @@ import type { FimEvalReport } from './json-report.js';
 function render(rows: string[][], rightAligned: (col: number) => boolean): string {
   const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
   return rows
-    .map((r) => r.map((cell, c) => (rightAligned(c) ? cell.padStart(widths[c]) : cell.padEnd(widths[c]))).join('  ').trimEnd())
+    .map((r) =>
+      r
+        .map((cell, c) => (rightAligned(c) ? cell.padStart(widths[c]) : cell.padEnd(widths[c])))
+        .join('  ')
+        .trimEnd(),
+    )
     .join('\n');
 }
 
@@ -44,14 +49,20 @@ export function formatTable(report: FimEvalReport): string {
   const notes = [
     `chrF and BLEU 0-100 (pooled over a set's tasks, as is WER); EM, EM1, IoU, EditSim, cos are means over tasks.`,
     `cos: cosine of mean-pooled final hidden states of generated vs expected text, judged by the base model.`,
-    ...(paired ? [`Δ = adapter - base; ${level}% CI: paired bootstrap over tasks (${report.options.bootstrap.resamples} resamples, seed ${report.options.bootstrap.seed}).`] : []),
+    ...(paired
+      ? [
+          `Δ = adapter - base; ${level}% CI: paired bootstrap over tasks (${report.options.bootstrap.resamples} resamples, seed ${report.options.bootstrap.seed}).`,
+        ]
+      : []),
     ...boundaryNotes(report),
   ];
   return `${table}\n\n${notes.join('\n')}\n`;
 }
 
 export function boundaryNotes(report: FimEvalReport): string[] {
-  const heuristic = Object.entries(report.source.boundaries).filter(([, s]) => s === 'heuristic').map(([l]) => l);
+  const heuristic = Object.entries(report.source.boundaries)
+    .filter(([, s]) => s === 'heuristic')
+    .map(([l]) => l);
   if (!heuristic.length) return [];
   return [`function/block boundaries for ${heuristic.join(', ')}: HEURISTIC (indentation/braces), tree-sitter grammar not loadable.`];
 }

@@ -52,7 +52,10 @@ export function temporalFiles(sources: readonly TemporalSource[]): Array<{ file:
 }
 
 export function buildTaskSets(
-  files: readonly SourceFile[], parser: StructureParser, opts: BuildTasksOptions, temporal: readonly TemporalSource[] = [],
+  files: readonly SourceFile[],
+  parser: StructureParser,
+  opts: BuildTasksOptions,
+  temporal: readonly TemporalSource[] = [],
 ): TaskSet[] {
   const seed = opts.seed ?? 0;
   const maxBlock = opts.maxBlockLines ?? MAX_BLOCK_LINES;
@@ -66,11 +69,16 @@ export function buildTaskSets(
   const spansOf = (set: TaskSetName, file: SourceFile, lines: Lines): TaskSpan[] => {
     const rng = seededRng(seed, set, file.path, file.sha ?? '');
     switch (set) {
-      case 'function-line': return functionLineSpans(lines, structureOf(file), rng);
-      case 'single-line': return singleLineSpans(lines);
-      case 'multi-line': return multiLineSpans(lines, structureOf(file), maxBlock);
-      case 'random-span': return randomSpans(file.text, lines.count, rng, opts.maxSpanChars ?? MAX_SPAN_CHARS);
-      case 'temporal': return [];
+      case 'function-line':
+        return functionLineSpans(lines, structureOf(file), rng);
+      case 'single-line':
+        return singleLineSpans(lines);
+      case 'multi-line':
+        return multiLineSpans(lines, structureOf(file), maxBlock);
+      case 'random-span':
+        return randomSpans(file.text, lines.count, rng, opts.maxSpanChars ?? MAX_SPAN_CHARS);
+      case 'temporal':
+        return [];
     }
   };
   return opts.sets.map((name) => {
@@ -89,10 +97,13 @@ export function buildTaskSets(
     const order = candidates.map((_, i) => i);
     shuffleInPlace(order, seededRng(seed, name).next);
     const limit = opts.limit && opts.limit > 0 ? opts.limit : order.length;
-    const tasks = order.slice(0, limit).sort((a, b) => a - b).map((i) => {
-      const { file, lines, span } = candidates[i];
-      return makeTask(name, file, span, lines.rowOf(span.start) + 1);
-    });
+    const tasks = order
+      .slice(0, limit)
+      .sort((a, b) => a - b)
+      .map((i) => {
+        const { file, lines, span } = candidates[i];
+        return makeTask(name, file, span, lines.rowOf(span.start) + 1);
+      });
     return { name, tasks, candidates: candidates.length };
   });
 }

@@ -9,7 +9,8 @@ import type { CodeStructure, FunctionShape, RowRange } from './structure.js';
 const PY_DEF = /^\s*(async\s+)?def\s/;
 const PY_HEADER = /:\s*$/;
 const JS_CONTROL = /^\s*(\}\s*)?(if|for|while|switch|catch|else|do|try|finally|with)\b/;
-const JS_FUNCTION = /\bfunction\b|=>\s*\{\s*$|^\s*(async\s+|static\s+|get\s+|set\s+|public\s+|private\s+|protected\s+)*[\w$]+\s*(<[^>]*>)?\s*\(.*\)\s*(:\s*[^{]+)?\{\s*$/;
+const JS_FUNCTION =
+  /\bfunction\b|=>\s*\{\s*$|^\s*(async\s+|static\s+|get\s+|set\s+|public\s+|private\s+|protected\s+)*[\w$]+\s*(<[^>]*>)?\s*\(.*\)\s*(:\s*[^{]+)?\{\s*$/;
 
 /** Drops a trailing comment and string contents, roughly, so brackets can be counted. */
 function codeOf(line: string, language: Language): string {
@@ -72,8 +73,10 @@ function braceStructure(lines: Lines, language: Language): CodeStructure {
         const o = open.pop();
         if (!o) continue;
         // The inner lines, when the braces sit on lines of their own edges.
-        const body = r - 1 > o.row && /^\s*\}/.test(code) && /\{\s*$/.test(codeOf(lines.line(o.row), language))
-          ? { first: o.row + 1, last: r - 1 } : null;
+        const body =
+          r - 1 > o.row && /^\s*\}/.test(code) && /\{\s*$/.test(codeOf(lines.line(o.row), language))
+            ? { first: o.row + 1, last: r - 1 }
+            : null;
         if (body && (o.isFunction || o.isStatementBlock)) blocks.push(body);
         if (o.isFunction) functions.push({ signature: { first: o.row, last: o.row }, body });
       }

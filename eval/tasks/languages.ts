@@ -4,10 +4,16 @@ import { extname } from 'node:path';
 export type Language = 'python' | 'typescript' | 'tsx' | 'javascript';
 
 const BY_EXTENSION: Readonly<Record<string, Language>> = {
-  py: 'python', pyi: 'python',
-  ts: 'typescript', mts: 'typescript', cts: 'typescript',
+  py: 'python',
+  pyi: 'python',
+  ts: 'typescript',
+  mts: 'typescript',
+  cts: 'typescript',
   tsx: 'tsx',
-  js: 'javascript', mjs: 'javascript', cjs: 'javascript', jsx: 'javascript',
+  js: 'javascript',
+  mjs: 'javascript',
+  cjs: 'javascript',
+  jsx: 'javascript',
 };
 
 /** File extensions (without the dot) fim-eval reads. */

@@ -3,7 +3,7 @@ export class Lines {
   readonly starts: number[] = [];
 
   constructor(readonly text: string) {
-    for (let i = 0; i <= text.length; ) {
+    for (let i = 0; i <= text.length;) {
       this.starts.push(i);
       const nl = text.indexOf('\n', i);
       if (nl < 0) break;

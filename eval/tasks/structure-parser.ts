@@ -14,12 +14,16 @@ export interface LoadedStructureParser extends StructureParser {
  * `treeSitter: false` forces the heuristic everywhere.
  */
 export async function loadStructureParser(
-  languages: Iterable<Language>, opts: { treeSitter?: boolean } = {},
+  languages: Iterable<Language>,
+  opts: { treeSitter?: boolean } = {},
 ): Promise<LoadedStructureParser> {
   const parsers = new Map<Language, TreeSitterStructure>();
   const fallbacks = new Map<Language, string>();
   for (const language of new Set(languages)) {
-    if (opts.treeSitter === false) { fallbacks.set(language, 'tree-sitter disabled'); continue; }
+    if (opts.treeSitter === false) {
+      fallbacks.set(language, 'tree-sitter disabled');
+      continue;
+    }
     const grammar = await loadGrammar(language);
     if (typeof grammar === 'string') fallbacks.set(language, grammar);
     else parsers.set(language, new TreeSitterStructure(grammar, language));

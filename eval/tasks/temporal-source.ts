@@ -1,5 +1,11 @@
 import {
-  listCommits, openRepository, splitCommits, temporalItems, walkChanges, DEFAULT_SPLIT, type SplitSpec,
+  listCommits,
+  openRepository,
+  splitCommits,
+  temporalItems,
+  walkChanges,
+  DEFAULT_SPLIT,
+  type SplitSpec,
 } from '../../history/index.js';
 import type { TemporalSource } from './build.js';
 import { SOURCE_EXTENSIONS } from './languages.js';
@@ -13,7 +19,9 @@ export interface TemporalHistory {
 
 /** The files that held-out commits (those after the split) changed, with the lines they added. */
 export async function readTemporalSources(
-  dir: string, split: SplitSpec = DEFAULT_SPLIT, onCommit?: (done: number, total: number) => void,
+  dir: string,
+  split: SplitSpec = DEFAULT_SPLIT,
+  onCommit?: (done: number, total: number) => void,
 ): Promise<TemporalHistory> {
   const repo = await openRepository(dir);
   try {

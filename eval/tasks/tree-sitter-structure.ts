@@ -30,13 +30,21 @@ const FUNCTION_TYPES: Readonly<Record<Language, string[]>> = {
   javascript: [],
 };
 const JS_FUNCTIONS = [
-  'function_declaration', 'function_expression', 'function', 'generator_function_declaration',
-  'generator_function', 'arrow_function', 'method_definition',
+  'function_declaration',
+  'function_expression',
+  'function',
+  'generator_function_declaration',
+  'generator_function',
+  'arrow_function',
+  'method_definition',
 ];
 for (const l of ['typescript', 'tsx', 'javascript'] as const) FUNCTION_TYPES[l].push(...JS_FUNCTIONS);
 
 const BLOCK_TYPE: Readonly<Record<Language, string>> = {
-  python: 'block', typescript: 'statement_block', tsx: 'statement_block', javascript: 'statement_block',
+  python: 'block',
+  typescript: 'statement_block',
+  tsx: 'statement_block',
+  javascript: 'statement_block',
 };
 
 function grammarDirs(): string[] {
@@ -105,7 +113,10 @@ function functionShape(node: Node, language: Language): FunctionShape {
 export class TreeSitterStructure {
   private readonly parser = new Parser();
 
-  constructor(grammar: Grammar, private readonly language: Language) {
+  constructor(
+    grammar: Grammar,
+    private readonly language: Language,
+  ) {
     this.parser.setLanguage(grammar);
   }
 

@@ -5,10 +5,29 @@
 // resumes; an adapter from an earlier run is refreshed with what is new since its commit.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { defaultLoraSpec, detectFimTemplate, EMBEDDED_MODEL, LLAMA_PROJECTIONS, loadTokenizer, modelDirFor, openModelFolder, writePeftAdapter, type LoraAdapter, type ModelFolder, type SessionOptions, resolveQuantMode, type QuantMode } from '../../engine/index.js';
+import {
+  defaultLoraSpec,
+  detectFimTemplate,
+  EMBEDDED_MODEL,
+  LLAMA_PROJECTIONS,
+  loadTokenizer,
+  modelDirFor,
+  openModelFolder,
+  writePeftAdapter,
+  type LoraAdapter,
+  type ModelFolder,
+  type SessionOptions,
+  resolveQuantMode,
+  type QuantMode,
+} from '../../engine/index.js';
 import { UserError, writeTextAtomic } from '../../common/index.js';
 import {
-  openRepository, type HistoryDataset, type HistoryOptions, type HistoryProgress, type HistoryRepository, type HistoryStats,
+  openRepository,
+  type HistoryDataset,
+  type HistoryOptions,
+  type HistoryProgress,
+  type HistoryRepository,
+  type HistoryStats,
 } from '../../history/index.js';
 import { sampleExamples, HELDOUT_ITEMS_PER_SEQUENCE } from './history-sample.js';
 import type { TrainExample } from '../trainer/batching.js';
@@ -131,14 +150,31 @@ export interface AdaptResult {
 /** The settings the user gave explicitly (undefined: not given), for checking against a plan. */
 function givenSettings(o: AdaptOptions): Partial<AdaptSettings> {
   return {
-    rank: o.rank, alpha: o.alpha, targets: o.targets, dropout: o.dropout, lr: o.lr, batch: o.batch, gradAccum: o.gradAccum,
-    seq: o.seq, steps: o.steps, warmup: o.warmup, seed: o.seed, split: o.split, include: o.include, exclude: o.exclude,
-    commitDiffShare: o.commitDiffShare, replayShare: o.replayShare, fimLoss: o.fimLoss, maxExamples: o.maxExamples,
+    rank: o.rank,
+    alpha: o.alpha,
+    targets: o.targets,
+    dropout: o.dropout,
+    lr: o.lr,
+    batch: o.batch,
+    gradAccum: o.gradAccum,
+    seq: o.seq,
+    steps: o.steps,
+    warmup: o.warmup,
+    seed: o.seed,
+    split: o.split,
+    include: o.include,
+    exclude: o.exclude,
+    commitDiffShare: o.commitDiffShare,
+    replayShare: o.replayShare,
+    fimLoss: o.fimLoss,
+    maxExamples: o.maxExamples,
   };
 }
 
 function historyOptions(
-  s: Pick<AdaptSettings, 'split' | 'seed' | 'include' | 'exclude'>, onProgress: HistoryOptions['onProgress'], signal: AbortSignal | undefined,
+  s: Pick<AdaptSettings, 'split' | 'seed' | 'include' | 'exclude'>,
+  onProgress: HistoryOptions['onProgress'],
+  signal: AbortSignal | undefined,
 ): HistoryOptions {
   return {
     signal,
@@ -211,7 +247,11 @@ class AdaptRun {
     const tokenizer = await loadTokenizer(this.modelDir);
     const template = detectFimTemplate(tokenizer);
     if (!template) throw new UserError(`model "${this.modelDir}" has no fill-in-the-middle tokens in its tokenizer (e.g. <fim_prefix>)`);
-    const base: BaseModelRef = { fingerprint: baseModelFingerprint(folder), name: o.model ?? EMBEDDED_MODEL, path: path.resolve(this.modelDir) };
+    const base: BaseModelRef = {
+      fingerprint: baseModelFingerprint(folder),
+      name: o.model ?? EMBEDDED_MODEL,
+      path: path.resolve(this.modelDir),
+    };
 
     if (o.fromScratch) fs.rmSync(this.ckptDir, { recursive: true, force: true });
     const plan = readPlan(this.ckptDir);
@@ -226,8 +266,12 @@ class AdaptRun {
     // Everything that decides the data is fixed by the plan when resuming.
     const mode: 'full' | 'refresh' = plan?.kind ?? (previous ? 'refresh' : 'full');
     const since = plan?.since ?? (mode === 'refresh' ? previous!.meta.trained_through : null);
-    const data = { split: plan?.settings.split ?? o.split ?? ADAPT_DEFAULTS.split, seed: plan?.settings.seed ?? o.seed ?? ADAPT_DEFAULTS.seed,
-      include: plan ? plan.settings.include : o.include ?? null, exclude: plan?.settings.exclude ?? o.exclude ?? [] };
+    const data = {
+      split: plan?.settings.split ?? o.split ?? ADAPT_DEFAULTS.split,
+      seed: plan?.settings.seed ?? o.seed ?? ADAPT_DEFAULTS.seed,
+      include: plan ? plan.settings.include : (o.include ?? null),
+      exclude: plan?.settings.exclude ?? o.exclude ?? [],
+    };
     const repo = plan ? await this.openAt(plan.head) : this.headRepo;
     try {
       const hist = historyOptions(data, (progress) => o.onEvent?.({ kind: 'history', progress }), o.signal);
@@ -240,7 +284,8 @@ class AdaptRun {
       if (mode === 'refresh') {
         if (!plan && through === since) return this.upToDate(mode, since, 'no newer training commits');
         fresh = await this.collectSince(repo, hist, since!);
-        if (!plan && !fresh.train.fim.length && !fresh.train.commitDiff.length) return this.upToDate(mode, through, 'no new code in the newer commits');
+        if (!plan && !fresh.train.fim.length && !fresh.train.commitDiff.length)
+          return this.upToDate(mode, through, 'no new code in the newer commits');
       }
       return await this.train({ folder, tokenizer, template, base, plan, previous, mode, since, full, fresh, data, head: repo.head });
     } finally {
@@ -250,11 +295,15 @@ class AdaptRun {
 
   private checkResumable(plan: RunPlan, base: BaseModelRef, meta: AdapterMeta | undefined): void {
     if (plan.baseModel.fingerprint !== base.fingerprint) {
-      throw new UserError(`the interrupted run in ${this.ckptDir} is for base model ${plan.baseModel.name} (fingerprint ${plan.baseModel.fingerprint}), not ${base.name}; pass --from-scratch to discard it`);
+      throw new UserError(
+        `the interrupted run in ${this.ckptDir} is for base model ${plan.baseModel.name} (fingerprint ${plan.baseModel.fingerprint}), not ${base.name}; pass --from-scratch to discard it`,
+      );
     }
     const differ = conflicts(plan.settings, givenSettings(this.opts));
     if (differ.length) {
-      throw new UserError(`an interrupted run in ${this.ckptDir} used other settings: ${differ.join(', ')}; rerun with its settings to resume, or pass --from-scratch`);
+      throw new UserError(
+        `an interrupted run in ${this.ckptDir} used other settings: ${differ.join(', ')}; rerun with its settings to resume, or pass --from-scratch`,
+      );
     }
     if (plan.kind === 'refresh' && meta?.trained_through !== plan.since) {
       throw new UserError(`the adapter in ${this.outDir} changed since the interrupted refresh began; pass --from-scratch to discard it`);
@@ -272,7 +321,9 @@ class AdaptRun {
       o.targets !== undefined && [...o.targets].sort().join(',') !== targets ? `--targets ${o.targets.join(',')} (it has ${targets})` : '',
     ].filter(Boolean);
     if (differ.length) {
-      throw new UserError(`refreshing the adapter in ${this.outDir} keeps its shape, but ${differ.join(', ')}; pass --from-scratch to train a new one`);
+      throw new UserError(
+        `refreshing the adapter in ${this.outDir} keeps its shape, but ${differ.join(', ')}; pass --from-scratch to train a new one`,
+      );
     }
   }
 
@@ -280,7 +331,9 @@ class AdaptRun {
     try {
       return await openRepository(this.headRepo.path, head);
     } catch {
-      throw new UserError(`the interrupted run was reading commit ${short(head)}, which is no longer in ${this.headRepo.path}; pass --from-scratch`);
+      throw new UserError(
+        `the interrupted run was reading commit ${short(head)}, which is no longer in ${this.headRepo.path}; pass --from-scratch`,
+      );
     }
   }
 
@@ -309,7 +362,8 @@ class AdaptRun {
     try {
       return await this.collect(repo, { ...hist, since }, undefined);
     } catch (e) {
-      if (e instanceof UserError) throw new UserError(`cannot refresh the adapter in ${this.outDir}: ${e.message}; pass --from-scratch to retrain`);
+      if (e instanceof UserError)
+        throw new UserError(`cannot refresh the adapter in ${this.outDir}: ${e.message}; pass --from-scratch to retrain`);
       throw e;
     }
   }
@@ -317,9 +371,19 @@ class AdaptRun {
   private upToDate(mode: 'full' | 'refresh', through: string | null, why: string): AdaptResult {
     this.say(`the adapter in ${this.outDir} is up to date (trained through ${short(through)}; ${why}); --from-scratch retrains it`);
     return {
-      status: 'up-to-date', outDir: this.outDir, mode, resumed: false, trainedThrough: through, step: 0, steps: 0,
-      examples: { fim: 0, commitDiff: 0, replay: 0, heldout: 0 }, sequences: { train: 0, heldout: 0 }, tokens: { train: 0, heldout: 0 },
-      seconds: (performance.now() - this.started) / 1000, trainSeconds: 0, phases: this.phases,
+      status: 'up-to-date',
+      outDir: this.outDir,
+      mode,
+      resumed: false,
+      trainedThrough: through,
+      step: 0,
+      steps: 0,
+      examples: { fim: 0, commitDiff: 0, replay: 0, heldout: 0 },
+      sequences: { train: 0, heldout: 0 },
+      tokens: { train: 0, heldout: 0 },
+      seconds: (performance.now() - this.started) / 1000,
+      trainSeconds: 0,
+      phases: this.phases,
     };
   }
 
@@ -327,7 +391,8 @@ class AdaptRun {
     const o = this.opts;
     const { folder, plan } = c;
     // The interrupted run's settings when resuming, else what the user gave (undefined: the default).
-    const given = <K extends keyof AdaptSettings>(key: K): AdaptSettings[K] | undefined => (plan ? plan.settings[key] : givenSettings(o)[key]);
+    const given = <K extends keyof AdaptSettings>(key: K): AdaptSettings[K] | undefined =>
+      plan ? plan.settings[key] : givenSettings(o)[key];
     const seq = Math.min(given('seq') ?? ADAPT_DEFAULTS.seq, folder.config.maxPositionEmbeddings);
     const fmt = sequenceFormat(c.tokenizer, c.template, folder.config, seq);
     const mix = {
@@ -343,7 +408,7 @@ class AdaptRun {
     if (this.stopping) return this.stoppedEarly(c, { fim: 0, commitDiff: 0, replay: 0, heldout: 0 }, [], []);
     this.say('tokenizing');
     const train = [
-      ...await toSequencesAsync(fmt, picks.fresh, fimLoss, o.signal),
+      ...(await toSequencesAsync(fmt, picks.fresh, fimLoss, o.signal)),
       ...(picks.replay ? await toSequencesAsync(fmt, picks.replay, fimLoss, o.signal) : []),
     ];
     if (this.stopping) return this.stoppedEarly(c, { fim: 0, commitDiff: 0, replay: 0, heldout: 0 }, train, []);
@@ -351,31 +416,36 @@ class AdaptRun {
     const heldout = heldoutSequences(fmt, c.full.heldout, { max: ADAPT_DEFAULTS.heldoutSample });
     const trainSample = spreadEvenly(train, ADAPT_DEFAULTS.trainSample);
     const examples = {
-      fim: picks.fresh.fim.length, commitDiff: picks.fresh.commitDiff.length,
-      replay: picks.replay ? picks.replay.fim.length + picks.replay.commitDiff.length : 0, heldout: c.full.heldout.length,
+      fim: picks.fresh.fim.length,
+      commitDiff: picks.fresh.commitDiff.length,
+      replay: picks.replay ? picks.replay.fim.length + picks.replay.commitDiff.length : 0,
+      heldout: c.full.heldout.length,
     };
     const stats = c.full.stats;
     this.phase('tokenizing');
     this.say(
       `${stats.commits} commits (${stats.trainCommits} train through ${short(stats.cutoffSha)}, ${stats.heldoutCommits} held out)${sampledNote(stats)}${unreadableNote(stats)}; ` +
-      (c.mode === 'refresh'
-        ? `refreshing the adapter trained through ${short(c.since)}: ${examples.fim + examples.commitDiff} new examples + ${examples.replay} replayed old ones`
-        : `${examples.fim} FIM + ${examples.commitDiff} commit->diff examples`) +
-      ` -> ${train.length} sequences, ${tokensOf(train)} tokens; ${heldout.length} held-out sequences`,
+        (c.mode === 'refresh'
+          ? `refreshing the adapter trained through ${short(c.since)}: ${examples.fim + examples.commitDiff} new examples + ${examples.replay} replayed old ones`
+          : `${examples.fim} FIM + ${examples.commitDiff} commit->diff examples`) +
+        ` -> ${train.length} sequences, ${tokensOf(train)} tokens; ${heldout.length} held-out sequences`,
     );
     if (!heldout.length) this.say('no held-out commit adds code: the held-out loss cannot be measured');
 
-    const spec = c.previous?.adapter.spec ?? defaultLoraSpec({
-      r: given('rank') ?? ADAPT_DEFAULTS.rank,
-      alpha: given('alpha') ?? ADAPT_DEFAULTS.alpha,
-      dropout: given('dropout') ?? ADAPT_DEFAULTS.dropout,
-      targets: given('targets') ?? ADAPT_DEFAULTS.targets,
-    });
+    const spec =
+      c.previous?.adapter.spec ??
+      defaultLoraSpec({
+        r: given('rank') ?? ADAPT_DEFAULTS.rank,
+        alpha: given('alpha') ?? ADAPT_DEFAULTS.alpha,
+        dropout: given('dropout') ?? ADAPT_DEFAULTS.dropout,
+        targets: given('targets') ?? ADAPT_DEFAULTS.targets,
+      });
     const quant = resolveQuantMode(folder.config, o.quant);
     if (quant !== 'none') this.say(`training over ${quant} base weights (QLoRA); the adapter applies to the float model too`);
     const target = loraTarget(folder, spec, c.previous?.adapter, quant);
     const sizes = batching(folder.config, seq, o.machine ?? thisMachine(), {
-      batch: given('batch'), gradAccum: given('gradAccum'),
+      batch: given('batch'),
+      gradAccum: given('gradAccum'),
     });
     const lr = given('lr') ?? ADAPT_DEFAULTS.lr;
     const seed = c.data.seed;
@@ -395,20 +465,52 @@ class AdaptRun {
       if (this.stopping) return this.stoppedEarly(c, examples, train, heldout);
     }
     const settings: AdaptSettings = {
-      rank: spec.r, alpha: spec.alpha, targets: typeof spec.targets === 'string' ? [spec.targets] : [...spec.targets], dropout: spec.dropout,
-      lr, batch: sizes.batch, gradAccum: sizes.gradAccum, seq, steps, warmup: given('warmup') ?? warmupFor(steps), seed,
-      split: c.data.split, include: c.data.include, exclude: c.data.exclude, commitDiffShare: mix.commitDiffShare, replayShare, fimLoss,
+      rank: spec.r,
+      alpha: spec.alpha,
+      targets: typeof spec.targets === 'string' ? [spec.targets] : [...spec.targets],
+      dropout: spec.dropout,
+      lr,
+      batch: sizes.batch,
+      gradAccum: sizes.gradAccum,
+      seq,
+      steps,
+      warmup: given('warmup') ?? warmupFor(steps),
+      seed,
+      split: c.data.split,
+      include: c.data.include,
+      exclude: c.data.exclude,
+      commitDiffShare: mix.commitDiffShare,
+      replayShare,
+      fimLoss,
       maxExamples: mix.max,
     };
     const runPlan: RunPlan = plan ?? {
-      format: 1, kind: c.mode, head: c.head, since: c.since, baseModel: c.base, settings, before, started: new Date().toISOString(), trainSeconds: 0,
+      format: 1,
+      kind: c.mode,
+      head: c.head,
+      since: c.since,
+      baseModel: c.base,
+      settings,
+      before,
+      started: new Date().toISOString(),
+      trainSeconds: 0,
     };
     writePlan(this.ckptDir, runPlan);
 
     const loop = await TrainLoop.create({
-      target, train, steps, batchSize: settings.batch, gradAccum: settings.gradAccum, lr, warmupSteps: settings.warmup, seed,
-      weightDecay: 0, checkpointDir: this.ckptDir, checkpointEvery: Math.max(1, Math.min(50, Math.ceil(steps / 10))),
-      session: o.session, onProgress: (progress) => o.onEvent?.({ kind: 'train', progress }),
+      target,
+      train,
+      steps,
+      batchSize: settings.batch,
+      gradAccum: settings.gradAccum,
+      lr,
+      warmupSteps: settings.warmup,
+      seed,
+      weightDecay: 0,
+      checkpointDir: this.ckptDir,
+      checkpointEvery: Math.max(1, Math.min(50, Math.ceil(steps / 10))),
+      session: o.session,
+      onProgress: (progress) => o.onEvent?.({ kind: 'train', progress }),
     });
     let result;
     const trainStart = performance.now();
@@ -424,8 +526,16 @@ class AdaptRun {
     this.phase('training');
     const trainSeconds = runPlan.trainSeconds + (performance.now() - trainStart) / 1000;
     const summary = {
-      outDir: this.outDir, mode: c.mode, resumed: !!plan, trainedThrough: stats.cutoffSha, step: result.step, steps, examples,
-      sequences: { train: train.length, heldout: heldout.length }, tokens: { train: tokensOf(train), heldout: tokensOf(heldout) }, before,
+      outDir: this.outDir,
+      mode: c.mode,
+      resumed: !!plan,
+      trainedThrough: stats.cutoffSha,
+      step: result.step,
+      steps,
+      examples,
+      sequences: { train: train.length, heldout: heldout.length },
+      tokens: { train: tokensOf(train), heldout: tokensOf(heldout) },
+      before,
     };
     if (result.stopped) {
       writePlan(this.ckptDir, { ...runPlan, trainSeconds });
@@ -437,47 +547,110 @@ class AdaptRun {
     const after = await this.losses(target, loop.values, trainSample, heldout, settings.batch);
     this.phase('loss after');
     const meta: AdapterMeta = {
-      format: 1, base_model: c.base, repository: this.headRepo.path, trained_through: stats.cutoffSha!, trained_through_date: stats.cutoffDate,
-      runs: [...(c.previous?.meta.runs ?? []),
-        { kind: c.mode, since: c.since, through: stats.cutoffSha!, steps, finished: new Date().toISOString() }],
-      settings, fim_template: c.template.family,
+      format: 1,
+      base_model: c.base,
+      repository: this.headRepo.path,
+      trained_through: stats.cutoffSha!,
+      trained_through_date: stats.cutoffDate,
+      runs: [
+        ...(c.previous?.meta.runs ?? []),
+        { kind: c.mode, since: c.since, through: stats.cutoffSha!, steps, finished: new Date().toISOString() },
+      ],
+      settings,
+      fim_template: c.template.family,
     };
     writePeftAdapter(this.outDir, target.toAdapter(loop.values, c.base.name, meta));
-    writeTextAtomic(path.join(this.outDir, TRAINING_LOG), `${JSON.stringify({
-      format: 1, kind: c.mode, since: c.since, trained_through: stats.cutoffSha, base_model: c.base, settings, examples,
-      sequences: summary.sequences, tokens: summary.tokens, history: stats, steps, train_seconds: trainSeconds,
-      loss_curve: result.losses.map((loss, i) => ({ step: i + 1, loss })), before, after,
-    }, null, 2)}\n`);
+    writeTextAtomic(
+      path.join(this.outDir, TRAINING_LOG),
+      `${JSON.stringify(
+        {
+          format: 1,
+          kind: c.mode,
+          since: c.since,
+          trained_through: stats.cutoffSha,
+          base_model: c.base,
+          settings,
+          examples,
+          sequences: summary.sequences,
+          tokens: summary.tokens,
+          history: stats,
+          steps,
+          train_seconds: trainSeconds,
+          loss_curve: result.losses.map((loss, i) => ({ step: i + 1, loss })),
+          before,
+          after,
+        },
+        null,
+        2,
+      )}\n`,
+    );
     fs.rmSync(this.ckptDir, { recursive: true, force: true });
     return { ...summary, status: 'trained', after, seconds: (performance.now() - this.started) / 1000, trainSeconds, phases: this.phases };
   }
 
-  private async losses(target: LoraTarget, values: ReadonlyMap<string, Float32Array>, trainSample: TrainExample[], heldout: TrainExample[], batch: number): Promise<Losses> {
+  private async losses(
+    target: LoraTarget,
+    values: ReadonlyMap<string, Float32Array>,
+    trainSample: TrainExample[],
+    heldout: TrainExample[],
+    batch: number,
+  ): Promise<Losses> {
     const [train, held] = await meanLosses(target, values, [trainSample, heldout], batch, this.opts.session);
     return { train, heldout: held };
   }
 
   /** Steps that fit the time budget after what is spent already (history, tokenizing, the loss before, and after). */
   private async stepsForBudget(
-    target: LoraTarget, train: TrainExample[], sizes: { batch: number; gradAccum: number }, lr: number, seed: number, evalSeconds: number,
+    target: LoraTarget,
+    train: TrainExample[],
+    sizes: { batch: number; gradAccum: number },
+    lr: number,
+    seed: number,
+    evalSeconds: number,
   ): Promise<number> {
     const budget = this.opts.timeSeconds ?? ADAPT_DEFAULTS.timeSeconds;
     this.say('measuring training speed');
-    const perStep = await secondsPerStep({ target, train, batchSize: sizes.batch, gradAccum: sizes.gradAccum, lr, seed, session: this.opts.session });
+    const perStep = await secondsPerStep({
+      target,
+      train,
+      batchSize: sizes.batch,
+      gradAccum: sizes.gradAccum,
+      lr,
+      seed,
+      session: this.opts.session,
+    });
     const maxEpochs = this.opts.maxEpochs ?? ADAPT_DEFAULTS.maxEpochs;
     const epochCap = Math.max(1, Math.ceil((maxEpochs * train.length) / (sizes.batch * sizes.gradAccum)));
-    const steps = stepsForTime({ budget, spent: (performance.now() - this.started) / 1000, evalSeconds, secondsPerStep: perStep, cap: epochCap });
-    this.say(`${formatSeconds(perStep)} per step: ${steps} steps fit in ${formatSeconds(budget)}` +
-      (steps === epochCap ? ` (capped at ${maxEpochs} passes over the data)` : ''));
+    const steps = stepsForTime({
+      budget,
+      spent: (performance.now() - this.started) / 1000,
+      evalSeconds,
+      secondsPerStep: perStep,
+      cap: epochCap,
+    });
+    this.say(
+      `${formatSeconds(perStep)} per step: ${steps} steps fit in ${formatSeconds(budget)}` +
+        (steps === epochCap ? ` (capped at ${maxEpochs} passes over the data)` : ''),
+    );
     return steps;
   }
 
   private stoppedEarly(c: TrainContext, examples: AdaptResult['examples'], train: TrainExample[], heldout: TrainExample[]): AdaptResult {
     this.say('stopped before training began; nothing saved');
     return {
-      status: 'stopped', outDir: this.outDir, mode: c.mode, resumed: false, trainedThrough: c.full.stats.cutoffSha, step: 0, steps: 0, examples,
-      sequences: { train: train.length, heldout: heldout.length }, tokens: { train: tokensOf(train), heldout: tokensOf(heldout) },
-      seconds: (performance.now() - this.started) / 1000, trainSeconds: 0, phases: this.phases,
+      status: 'stopped',
+      outDir: this.outDir,
+      mode: c.mode,
+      resumed: false,
+      trainedThrough: c.full.stats.cutoffSha,
+      step: 0,
+      steps: 0,
+      examples,
+      sequences: { train: train.length, heldout: heldout.length },
+      tokens: { train: tokensOf(train), heldout: tokensOf(heldout) },
+      seconds: (performance.now() - this.started) / 1000,
+      trainSeconds: 0,
+      phases: this.phases,
     };
   }
 }
@@ -486,8 +659,10 @@ class AdaptRun {
 function sampledNote(stats: HistoryStats): string {
   const r = stats.readCommits;
   if (r.train >= stats.trainCommits && r.heldout >= stats.heldoutCommits) return '';
-  return `, read ${r.train} of the training and ${r.heldout} of the held-out commits, spread evenly over the history` +
-    ' (more than the example budget needs)';
+  return (
+    `, read ${r.train} of the training and ${r.heldout} of the held-out commits, spread evenly over the history` +
+    ' (more than the example budget needs)'
+  );
 }
 
 function unreadableNote(stats: HistoryStats): string {

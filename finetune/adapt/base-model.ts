@@ -19,7 +19,10 @@ function hashFileEnds(hash: ReturnType<typeof createHash>, file: string): void {
       hash.update(buf.subarray(0, got));
     };
     if (size <= 2 * SAMPLE_BYTES) read(0, size);
-    else { read(0, SAMPLE_BYTES); read(size - SAMPLE_BYTES, SAMPLE_BYTES); }
+    else {
+      read(0, SAMPLE_BYTES);
+      read(size - SAMPLE_BYTES, SAMPLE_BYTES);
+    }
   } finally {
     fs.closeSync(fd);
   }

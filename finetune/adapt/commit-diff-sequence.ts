@@ -2,7 +2,16 @@
 // unified diff and the end token, the loss on the diff only. A long file keeps the lines around
 // the hunks, which are what the diff is about.
 import type { TrainExample } from '../trainer/batching.js';
-import { commitDiffHeader, fitCommitDiffInput, IGNORE, type SequenceFormat, keepHead, type TextEncoder, maxCharsPerToken, reachable } from '../../suggest/index.js';
+import {
+  commitDiffHeader,
+  fitCommitDiffInput,
+  IGNORE,
+  type SequenceFormat,
+  keepHead,
+  type TextEncoder,
+  maxCharsPerToken,
+  reachable,
+} from '../../suggest/index.js';
 
 export interface CommitDiffParts {
   message: string;
@@ -57,8 +66,14 @@ export function beforeAroundHunks(tok: TextEncoder, before: string, diff: string
   if (end > hi) {
     for (let grew = true; grew;) {
       grew = false;
-      if (end < lines.length && used + costOf(end) <= budget) { used += costOf(end++); grew = true; }
-      if (first > 0 && used + costOf(first - 1) <= budget) { used += costOf(--first); grew = true; }
+      if (end < lines.length && used + costOf(end) <= budget) {
+        used += costOf(end++);
+        grew = true;
+      }
+      if (first > 0 && used + costOf(first - 1) <= budget) {
+        used += costOf(--first);
+        grew = true;
+      }
     }
   }
   return lines.slice(first, end).join('');

@@ -41,7 +41,10 @@ export function fimSequence(fmt: SequenceFormat, parts: FimParts, loss: FimLoss 
     const head = fmt.bosId === undefined ? prompt : [fmt.bosId, ...prompt];
     const over = head.length + middle.length - fmt.maxLen;
     // Pieces can merge into other tokens at the template's seams: shrink by the excess and retry.
-    if (over > 0) { room -= over + 2; continue; }
+    if (over > 0) {
+      room -= over + 2;
+      continue;
+    }
     const ids = [...head, ...middle];
     const labels = ids.map((id, i) => {
       if (i >= head.length) return id;

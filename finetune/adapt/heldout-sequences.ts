@@ -29,7 +29,10 @@ function runs(lines: readonly number[], maxLines: number): Array<[number, number
     for (let a = start; a <= prev; a += maxLines) out.push([a, Math.min(prev, a + maxLines - 1)]);
   };
   for (const n of lines) {
-    if (start >= 0 && n === prev + 1) { prev = n; continue; }
+    if (start >= 0 && n === prev + 1) {
+      prev = n;
+      continue;
+    }
     if (start >= 0) close();
     start = prev = n;
   }
@@ -43,7 +46,13 @@ export function heldoutMiddles(items: readonly TemporalItem[], maxLines = 4): Mi
   for (const item of items) {
     const lines = item.after.split(/(?<=\n)/);
     for (const [first, last] of runs(item.addedLines, maxLines)) {
-      if (lines.slice(first - 1, last).join('').trim() !== '') out.push({ item, first, last });
+      if (
+        lines
+          .slice(first - 1, last)
+          .join('')
+          .trim() !== ''
+      )
+        out.push({ item, first, last });
     }
   }
   return out;

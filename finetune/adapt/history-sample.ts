@@ -1,7 +1,16 @@
 // The examples `adapt` keeps from a history, in memory that follows what is kept and not the
 // length of the history: a seeded reservoir per kind, filled while the history streams past,
 // and a bounded number of commits read when the history is longer than the example budget.
-import { emptyStats, generateExamples, type CommitDiffExample, type FimExample, type HistoryDataset, type HistoryOptions, type HistoryRepository, type TemporalItem } from '../../history/index.js';
+import {
+  emptyStats,
+  generateExamples,
+  type CommitDiffExample,
+  type FimExample,
+  type HistoryDataset,
+  type HistoryOptions,
+  type HistoryRepository,
+  type TemporalItem,
+} from '../../history/index.js';
 import { mulberry32, type Random } from '../../common/index.js';
 
 /** A uniform sample of `size` items from a stream of unknown length (Vitter's algorithm R), in stream order. */
@@ -9,11 +18,17 @@ export class Reservoir<T> {
   private readonly items: Array<{ at: number; item: T }> = [];
   seen = 0;
 
-  constructor(readonly size: number, private readonly rand: Random) {}
+  constructor(
+    readonly size: number,
+    private readonly rand: Random,
+  ) {}
 
   add(item: T): void {
     const at = this.seen++;
-    if (this.items.length < this.size) { this.items.push({ at, item }); return; }
+    if (this.items.length < this.size) {
+      this.items.push({ at, item });
+      return;
+    }
     const j = Math.floor(this.rand() * (at + 1));
     if (j < this.size) this.items[j] = { at, item };
   }

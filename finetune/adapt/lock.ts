@@ -27,7 +27,7 @@ function alive(pid: number): boolean {
 function readLock(file: string): LockInfo | undefined {
   try {
     const json = JSON.parse(fs.readFileSync(file, 'utf8'));
-    return typeof json?.pid === 'number' ? json as LockInfo : undefined;
+    return typeof json?.pid === 'number' ? (json as LockInfo) : undefined;
   } catch {
     return undefined;
   }
@@ -64,7 +64,9 @@ export class AdaptLock {
         throw new UserError(`${file} says codefudge adapt (pid ${held.pid}) is running on host ${held.host}; delete the file if it is not`);
       }
       if (held && alive(held.pid)) {
-        throw new UserError(`another codefudge adapt (pid ${held.pid}, started ${held.started}) is running on ${held.repository}; wait for it or stop it`);
+        throw new UserError(
+          `another codefudge adapt (pid ${held.pid}, started ${held.started}) is running on ${held.repository}; wait for it or stop it`,
+        );
       }
       AdaptLock.removeStale(file, held);
     }
@@ -84,7 +86,11 @@ export class AdaptLock {
     }
     const now = readLock(aside);
     if (now && judged && now.pid !== judged.pid) {
-      try { fs.linkSync(aside, file); } catch { /* a newer lock is there: it wins */ }
+      try {
+        fs.linkSync(aside, file);
+      } catch {
+        /* a newer lock is there: it wins */
+      }
     }
     fs.rmSync(aside, { force: true });
   }

@@ -31,7 +31,10 @@ export function bytesPerToken(config: ModelConfig, seq: number): number {
 
 /** Micro-batch and accumulation: explicit values win; else as many sequences as memory allows, up to the effective batch. */
 export function batching(
-  config: ModelConfig, seq: number, machine: Machine, explicit: { batch?: number; gradAccum?: number } = {},
+  config: ModelConfig,
+  seq: number,
+  machine: Machine,
+  explicit: { batch?: number; gradAccum?: number } = {},
 ): { batch: number; gradAccum: number } {
   const fits = Math.floor((machine.freeMemory * MEMORY_SHARE) / (seq * bytesPerToken(config, seq)));
   const batch = explicit.batch ?? Math.max(1, Math.min(MAX_MICRO_BATCH, EFFECTIVE_BATCH, fits));

@@ -57,7 +57,9 @@ export function checkNoSymlinks(repoRoot: string, outDir: string): void {
       return; // the rest does not exist yet: it is created as real folders
     }
     if (st.isSymbolicLink()) {
-      throw new UserError(`refusing to write the adapter through the symbolic link ${at} (it points to ${fs.readlinkSync(at)}); remove it or pass --out DIR outside the repository`);
+      throw new UserError(
+        `refusing to write the adapter through the symbolic link ${at} (it points to ${fs.readlinkSync(at)}); remove it or pass --out DIR outside the repository`,
+      );
     }
     if (!st.isDirectory()) throw new UserError(`cannot write the adapter to ${outDir}: ${at} is not a folder`);
   }

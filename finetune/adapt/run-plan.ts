@@ -74,9 +74,23 @@ export function writePlan(dir: string, plan: RunPlan): void {
 }
 
 const FLAG: Record<keyof AdaptSettings, string> = {
-  rank: '--rank', alpha: '--alpha', targets: '--targets', dropout: '--dropout', lr: '--lr', batch: '--batch',
-  gradAccum: '--accum', seq: '--seq', steps: '--steps', warmup: '--warmup', seed: '--seed', split: '--cutoff/--holdout',
-  include: '--include', exclude: '--exclude', commitDiffShare: '--mix', replayShare: '--replay', fimLoss: '--fim-loss',
+  rank: '--rank',
+  alpha: '--alpha',
+  targets: '--targets',
+  dropout: '--dropout',
+  lr: '--lr',
+  batch: '--batch',
+  gradAccum: '--accum',
+  seq: '--seq',
+  steps: '--steps',
+  warmup: '--warmup',
+  seed: '--seed',
+  split: '--cutoff/--holdout',
+  include: '--include',
+  exclude: '--exclude',
+  commitDiffShare: '--mix',
+  replayShare: '--replay',
+  fimLoss: '--fim-loss',
   maxExamples: '--max-examples',
 };
 

@@ -34,11 +34,13 @@ export function pickMix(fim: readonly FimExample[], commitDiff: readonly CommitD
   const both = fim.length > 0 && commitDiff.length > 0 && share > 0 && share < 1;
   const all = both
     ? Math.min(
-      Math.ceil(Math.max(fim.length / (1 - share), commitDiff.length / share)),
-      Math.floor((MAX_REPEAT * fim.length) / (1 - share)),
-      Math.floor((MAX_REPEAT * commitDiff.length) / share),
-    )
-    : share >= 1 && commitDiff.length ? commitDiff.length : fim.length || commitDiff.length;
+        Math.ceil(Math.max(fim.length / (1 - share), commitDiff.length / share)),
+        Math.floor((MAX_REPEAT * fim.length) / (1 - share)),
+        Math.floor((MAX_REPEAT * commitDiff.length) / share),
+      )
+    : share >= 1 && commitDiff.length
+      ? commitDiff.length
+      : fim.length || commitDiff.length;
   const count = Math.min(opts.max, n ?? all);
   const nDiff = !commitDiff.length ? 0 : !fim.length ? count : Math.round(count * share);
   const rand = mulberry32(opts.seed);
@@ -50,7 +52,9 @@ export function pickMix(fim: readonly FimExample[], commitDiff: readonly CommitD
  * old ones, `replayShare` of the whole (0.5: as many old as new).
  */
 export function pickRefresh(
-  full: HistoryDataset, fresh: HistoryDataset, opts: MixOptions & { replayShare: number },
+  full: HistoryDataset,
+  fresh: HistoryDataset,
+  opts: MixOptions & { replayShare: number },
 ): { fresh: ExamplePick; replay: ExamplePick } {
   const picked = pickMix(fresh.train.fim, fresh.train.commitDiff, opts);
   const newBlobs = new Set(fresh.train.fim.map((e) => e.blob));
@@ -67,7 +71,12 @@ export function pickRefresh(
  * {@link toSequences}, giving the event loop a turn every few examples (so Ctrl-C and SIGTERM are
  * heard) and stopping when `signal` is aborted.
  */
-export async function toSequencesAsync(fmt: SequenceFormat, pick: ExamplePick, fimLoss: FimLoss, signal?: AbortSignal): Promise<TrainExample[]> {
+export async function toSequencesAsync(
+  fmt: SequenceFormat,
+  pick: ExamplePick,
+  fimLoss: FimLoss,
+  signal?: AbortSignal,
+): Promise<TrainExample[]> {
   const out: TrainExample[] = [];
   const CHUNK = 32;
   for (let i = 0; i < pick.fim.length; i += CHUNK) {

@@ -157,7 +157,7 @@ class MergeTrainer {
     const freq = this.freqs[w];
     const n = sym.length;
     let out = 0;
-    for (let r = 0; r < n; ) {
+    for (let r = 0; r < n;) {
       if (r + 1 < n && sym[r] === a && sym[r + 1] === b) {
         if (out > 0) {
           const prev = sym[out - 1];

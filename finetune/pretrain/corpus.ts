@@ -8,19 +8,21 @@ export type Split = 'train' | 'validation';
 
 /** Why a file was left out, in the order the checks run. */
 export type DropReason =
-  | 'symlink'
-  | 'unreadable'
-  | 'testData'
-  | 'tooSmall'
-  | 'tooLarge'
-  | 'notUtf8'
-  | QualityReason
-  | 'duplicate'
-  | 'nearDuplicate';
+  'symlink' | 'unreadable' | 'testData' | 'tooSmall' | 'tooLarge' | 'notUtf8' | QualityReason | 'duplicate' | 'nearDuplicate';
 
 const DROP_REASONS: readonly DropReason[] = [
-  'symlink', 'unreadable', 'testData', 'tooSmall', 'tooLarge', 'notUtf8',
-  'generated', 'longLines', 'notCode', 'encodedData', 'duplicate', 'nearDuplicate',
+  'symlink',
+  'unreadable',
+  'testData',
+  'tooSmall',
+  'tooLarge',
+  'notUtf8',
+  'generated',
+  'longLines',
+  'notCode',
+  'encodedData',
+  'duplicate',
+  'nearDuplicate',
 ];
 
 export interface CorpusOptions {
@@ -87,7 +89,10 @@ function isSkippedDir(name: string): boolean {
  * `testdata/...`): such files are inputs for tests (deliberately odd, broken or huge), not code.
  */
 export function isTestDataPath(relPath: string): boolean {
-  const dirs = relPath.split('/').slice(0, -1).map((d) => d.toLowerCase());
+  const dirs = relPath
+    .split('/')
+    .slice(0, -1)
+    .map((d) => d.toLowerCase());
   let inTests = false;
   for (const d of dirs) {
     if (DATA_DIRS.has(d) && (inTests || d.includes('test'))) return true;
@@ -188,7 +193,10 @@ export function scanCorpus(root: string, options: CorpusOptions = {}): CorpusSca
       stats.droppedBytes[reason] += size;
     };
     if (options.onProgress && stats.filesSeen % 500 === 0) options.onProgress({ seen: stats.filesSeen, kept: files.length });
-    if (entry.symlink) { drop('symlink'); continue; }
+    if (entry.symlink) {
+      drop('symlink');
+      continue;
+    }
     const testData = opts.skipTestData && isTestDataPath(entry.rel);
     let bytes: Buffer | null = null;
     try {
@@ -199,18 +207,39 @@ export function scanCorpus(root: string, options: CorpusOptions = {}): CorpusSca
       drop('unreadable');
       continue;
     }
-    if (testData) { drop('testData'); continue; }
-    if (size < opts.minBytes) { drop('tooSmall'); continue; }
-    if (size > opts.maxBytes || bytes === null) { drop('tooLarge'); continue; }
+    if (testData) {
+      drop('testData');
+      continue;
+    }
+    if (size < opts.minBytes) {
+      drop('tooSmall');
+      continue;
+    }
+    if (size > opts.maxBytes || bytes === null) {
+      drop('tooLarge');
+      continue;
+    }
     const text = decodeUtf8(bytes);
-    if (text === null) { drop('notUtf8'); continue; }
+    if (text === null) {
+      drop('notUtf8');
+      continue;
+    }
     const quality = qualityReason(text, opts.quality);
-    if (quality !== null) { drop(quality); continue; }
+    if (quality !== null) {
+      drop(quality);
+      continue;
+    }
     const sha256 = createHash('sha256').update(bytes).digest('hex');
-    if (exactHashes.has(sha256)) { drop('duplicate'); continue; }
+    if (exactHashes.has(sha256)) {
+      drop('duplicate');
+      continue;
+    }
     exactHashes.add(sha256);
     const nearHash = createHash('sha256').update(text.replace(/\s+/g, '')).digest('hex');
-    if (nearHashes.has(nearHash)) { drop('nearDuplicate'); continue; }
+    if (nearHashes.has(nearHash)) {
+      drop('nearDuplicate');
+      continue;
+    }
     nearHashes.add(nearHash);
 
     const lines = lineStats(text).lines;

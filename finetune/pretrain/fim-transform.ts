@@ -97,13 +97,20 @@ export function fimTokens(parts: FimParts, encoder: BpeEncoder): number[] {
       text(parts.prefix);
       break;
     case 'psm':
-      special(FIM_PREFIX); text(parts.prefix);
-      special(FIM_SUFFIX); text(parts.suffix);
-      special(FIM_MIDDLE); text(parts.middle);
+      special(FIM_PREFIX);
+      text(parts.prefix);
+      special(FIM_SUFFIX);
+      text(parts.suffix);
+      special(FIM_MIDDLE);
+      text(parts.middle);
       break;
     case 'spm':
-      special(FIM_PREFIX); special(FIM_SUFFIX); text(parts.suffix);
-      special(FIM_MIDDLE); text(parts.prefix); text(parts.middle);
+      special(FIM_PREFIX);
+      special(FIM_SUFFIX);
+      text(parts.suffix);
+      special(FIM_MIDDLE);
+      text(parts.prefix);
+      text(parts.middle);
       break;
   }
   return out;

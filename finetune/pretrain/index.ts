@@ -23,6 +23,13 @@ export {
 export { DEFAULT_QUALITY_LIMITS, type QualityLimits } from './corpus-filters.js';
 export { fimTransform, fimTokens, fimString, splitAtRandom, type FimMode, type FimOptions, type FimParts } from './fim-transform.js';
 export { packRows, type PackPosition, type PackedRow, type PackOptions } from './packing.js';
-export { pretrainRows, pretrainDocuments, corpusSource, chunkLines, type DocumentSource, type PretrainDataOptions } from './pretrain-data.js';
+export {
+  pretrainRows,
+  pretrainDocuments,
+  corpusSource,
+  chunkLines,
+  type DocumentSource,
+  type PretrainDataOptions,
+} from './pretrain-data.js';
 export { trainTokenizerFromCorpus, type TrainTokenizerOptions, type TrainTokenizerResult } from './train-tokenizer.js';
 export { bigramBaseline, type BigramResult } from './bigram-baseline.js';

@@ -57,7 +57,14 @@ export const DEFAULT_RECIPE: PretrainRecipe = {
 
 /** How the recipe turns documents into rows: FIM rates, chunking, row length and seed. */
 export function recipeRowOptions(r: PretrainRecipe) {
-  return { rowLength: r.seqLen, seed: r.seed, fimRate: r.fimRate, spmRate: r.spmRate, fimChunkChars: r.fimChunkChars, lineRate: r.fimLineRate };
+  return {
+    rowLength: r.seqLen,
+    seed: r.seed,
+    fimRate: r.fimRate,
+    spmRate: r.spmRate,
+    fimChunkChars: r.fimChunkChars,
+    lineRate: r.fimLineRate,
+  };
 }
 
 /** The Hugging Face config.json of a recipe's model (a Llama with tied embeddings). */

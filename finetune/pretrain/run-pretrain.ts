@@ -3,7 +3,14 @@
 // interrupted run resumes where it stopped; the model folder appears only when training is done.
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { expectedTensors, openModelFolder, parseModelConfig, writeSafetensors, type ModelConfig, type WeightReader } from '../../engine/index.js';
+import {
+  expectedTensors,
+  openModelFolder,
+  parseModelConfig,
+  writeSafetensors,
+  type ModelConfig,
+  type WeightReader,
+} from '../../engine/index.js';
 import { Rng, UserError, writeTextAtomic } from '../../common/index.js';
 import { fullTarget } from '../trainer/train-target.js';
 import { TrainLoop, type TrainProgress } from '../trainer/train-loop.js';
@@ -72,13 +79,25 @@ interface RowsOptions {
 }
 
 /** Rows of `seqLen` tokens from the given split, FIM-transformed and packed; at most `limit` rows. */
-function packedRows(corpus: string, stats: ReturnType<typeof scanCorpus>, split: 'train' | 'validation', encoder: BpeEncoder, r: PretrainRecipe, o: RowsOptions = {}): { rows: TrainExample[]; next?: PackPosition } {
+function packedRows(
+  corpus: string,
+  stats: ReturnType<typeof scanCorpus>,
+  split: 'train' | 'validation',
+  encoder: BpeEncoder,
+  r: PretrainRecipe,
+  o: RowsOptions = {},
+): { rows: TrainExample[]; next?: PackPosition } {
   const files = selectFiles(stats.files, { split });
   const rows: TrainExample[] = [];
   let next: PackPosition | undefined;
   if (!files.length) return { rows };
   const source = corpusSource(corpus, files);
-  for (const packed of pretrainRows(source, encoder, { ...recipeRowOptions(r), shuffle: split === 'train', epochs: o.epochs ?? 1 }, o.start)) {
+  for (const packed of pretrainRows(
+    source,
+    encoder,
+    { ...recipeRowOptions(r), shuffle: split === 'train', epochs: o.epochs ?? 1 },
+    o.start,
+  )) {
     rows.push({ ids: Array.from(packed.row) });
     next = packed.next;
     if (rows.length >= (o.limit ?? Infinity)) break;
@@ -90,10 +109,16 @@ function tokenizerFor(work: string, corpus: string, r: PretrainRecipe, log: (l: 
   if (from && !existsSync(join(work, 'tokenizer.json'))) writeTokenizer(work, readTokenizer(from));
   if (!existsSync(join(work, 'tokenizer.json'))) {
     const res = trainTokenizerFromCorpus({
-      corpus, out: work, vocabSize: r.vocabSize, maxBytes: r.tokenizerBytes,
-      corpusOptions: { validationFraction: r.validationFraction }, log,
+      corpus,
+      out: work,
+      vocabSize: r.vocabSize,
+      maxBytes: r.tokenizerBytes,
+      corpusOptions: { validationFraction: r.validationFraction },
+      log,
     });
-    log(`tokenizer: ${res.model.vocab.length} tokens trained on ${(res.trainBytes / 1e6).toFixed(1)} MB in ${res.trainSeconds.toFixed(1)} s`);
+    log(
+      `tokenizer: ${res.model.vocab.length} tokens trained on ${(res.trainBytes / 1e6).toFixed(1)} MB in ${res.trainSeconds.toFixed(1)} s`,
+    );
   } else log(from ? `tokenizer: the one of ${from}` : 'tokenizer: reusing the one trained by the interrupted run');
   return new BpeEncoder(readTokenizer(work));
 }
@@ -113,21 +138,31 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
   const encoder = tokenizerFor(work, o.corpus, r, log, o.from);
   const base = o.from ? openModelFolder(o.from) : undefined;
   const config = base?.config ?? parseModelConfig(recipeConfig({ ...r, vocabSize: encoder.vocabSize }, { eot: encoder.specialId(EOT)! }));
-  if (base && config.vocabSize !== encoder.vocabSize) throw new UserError(`--from ${o.from}: its config has ${config.vocabSize} tokens but its tokenizer ${encoder.vocabSize}`);
+  if (base && config.vocabSize !== encoder.vocabSize)
+    throw new UserError(`--from ${o.from}: its config has ${config.vocabSize} tokens but its tokenizer ${encoder.vocabSize}`);
   const previous = o.from ? previousTraining(o.from) : undefined;
   const firstPass = packedRows(o.corpus, scan, 'train', encoder, r);
   let train = firstPass.rows;
   const evalRows = packedRows(o.corpus, scan, 'validation', encoder, r, { limit: o.evalRows ?? 32 }).rows;
   if (!train.length) throw new UserError(`corpus "${o.corpus}" has too little text for one ${r.seqLen}-token row`);
   if (!evalRows.length) evalRows.push(train[train.length - 1]);
-  log(`data: ${train.length} training rows (${(train.length * r.seqLen / 1e6).toFixed(2)}M tokens), ${evalRows.length} validation rows`);
+  log(`data: ${train.length} training rows (${((train.length * r.seqLen) / 1e6).toFixed(2)}M tokens), ${evalRows.length} validation rows`);
 
   const target = () => fullTarget(config, base?.weights ?? initialWeights(config, r.seed));
   const loopOptions = (steps: number, checkpointDir?: string) => ({
     target: target(),
-    train, eval: evalRows, steps, batchSize: r.batchSize, lr: r.lr,
-    warmupSteps: Math.min(r.warmupSteps, Math.floor(steps / 10)), minLrRatio: r.minLrRatio, weightDecay: r.weightDecay,
-    seed: r.seed, evalEvery: o.evalEvery ?? 200, checkpointDir, checkpointEvery: o.checkpointEvery ?? 50,
+    train,
+    eval: evalRows,
+    steps,
+    batchSize: r.batchSize,
+    lr: r.lr,
+    warmupSteps: Math.min(r.warmupSteps, Math.floor(steps / 10)),
+    minLrRatio: r.minLrRatio,
+    weightDecay: r.weightDecay,
+    seed: r.seed,
+    evalEvery: o.evalEvery ?? 200,
+    checkpointDir,
+    checkpointEvery: o.checkpointEvery ?? 50,
     onProgress: o.onProgress,
   });
   let steps = o.steps;
@@ -153,13 +188,35 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
     loop.checkpoint();
     await loop.close();
     log(`stopped at step ${result.step}; run the same command again to resume`);
-    return { out: o.out, steps: result.step, stopped: true, trainTokens: 0, validationLoss: NaN, seconds: (performance.now() - started) / 1000 };
+    return {
+      out: o.out,
+      steps: result.step,
+      stopped: true,
+      trainTokens: 0,
+      validationLoss: NaN,
+      seconds: (performance.now() - started) / 1000,
+    };
   }
   const validationLoss = await loop.evaluate();
   const values = loop.values;
   await loop.close();
-  writeModelFolder(o.out, work, config, values, { recipe: r, steps, result, validationLoss, stats: scan.stats, trainRows: train.length, previous });
-  return { out: o.out, steps, stopped: false, trainTokens: steps * r.batchSize * r.seqLen, validationLoss, seconds: (performance.now() - started) / 1000 };
+  writeModelFolder(o.out, work, config, values, {
+    recipe: r,
+    steps,
+    result,
+    validationLoss,
+    stats: scan.stats,
+    trainRows: train.length,
+    previous,
+  });
+  return {
+    out: o.out,
+    steps,
+    stopped: false,
+    trainTokens: steps * r.batchSize * r.seqLen,
+    validationLoss,
+    seconds: (performance.now() - started) / 1000,
+  };
 }
 
 /** What the model continued from had been trained on (its training-log.json), for the lineage. */
@@ -169,8 +226,11 @@ function previousTraining(dir: string): TrainingRecord['previous'] {
   const log = JSON.parse(readFileSync(file, 'utf8'));
   const earlierSteps: number[] = log.previous?.stepsPerStage ?? (log.previous ? [log.previous.steps] : []);
   return {
-    from: dir, steps: (log.previous?.steps ?? 0) + log.steps, tokensSeen: log.tokensSeen,
-    stages: [...(log.previous?.stages ?? []), log.recipe], stepsPerStage: [...earlierSteps, log.steps],
+    from: dir,
+    steps: (log.previous?.steps ?? 0) + log.steps,
+    tokensSeen: log.tokensSeen,
+    stages: [...(log.previous?.stages ?? []), log.recipe],
+    stepsPerStage: [...earlierSteps, log.steps],
   };
 }
 
@@ -186,23 +246,46 @@ interface TrainingRecord {
 }
 
 /** Writes config, F16 weights, tokenizer, corpus statistics and the loss curve; the folder appears whole (rename). */
-function writeModelFolder(out: string, work: string, config: ModelConfig, values: ReadonlyMap<string, Float32Array>, rec: TrainingRecord): void {
+function writeModelFolder(
+  out: string,
+  work: string,
+  config: ModelConfig,
+  values: ReadonlyMap<string, Float32Array>,
+  rec: TrainingRecord,
+): void {
   const tmp = `${out}.tmp-${process.pid}`;
   rmSync(tmp, { recursive: true, force: true });
   mkdirSync(tmp, { recursive: true });
   // A --fim-chunk stage teaches PSM even to a model grown (--from) out of one that preferred SPM.
-  const raw = rec.recipe.fimChunkChars ? { ...config.raw, codefudge: { ...(config.raw.codefudge as object | undefined), fim_mode: 'psm' } } : config.raw;
+  const raw = rec.recipe.fimChunkChars
+    ? { ...config.raw, codefudge: { ...(config.raw.codefudge as object | undefined), fim_mode: 'psm' } }
+    : config.raw;
   writeFileSync(join(tmp, 'config.json'), JSON.stringify(raw, null, 2) + '\n');
-  writeSafetensors(join(tmp, 'model.safetensors'), expectedTensors(config).map(({ name, shape }) => ({
-    name, shape, dtype: 'F16' as const, data: values.get(name)!,
-  })), { format: 'pt' });
+  writeSafetensors(
+    join(tmp, 'model.safetensors'),
+    expectedTensors(config).map(({ name, shape }) => ({
+      name,
+      shape,
+      dtype: 'F16' as const,
+      data: values.get(name)!,
+    })),
+    { format: 'pt' },
+  );
   writeTokenizer(tmp, readTokenizer(work));
   writeCorpusStats(tmp, rec.stats);
-  writeFileSync(join(tmp, 'training-log.json'), JSON.stringify({
-    recipe: rec.recipe, steps: rec.steps, trainRows: rec.trainRows, previous: rec.previous,
-    tokensSeen: (rec.previous?.tokensSeen ?? 0) + rec.steps * rec.recipe.batchSize * rec.recipe.seqLen,
-    finalValidationLoss: rec.validationLoss, losses: rec.result.losses, evalLosses: rec.result.evalLosses,
-  }) + '\n');
+  writeFileSync(
+    join(tmp, 'training-log.json'),
+    JSON.stringify({
+      recipe: rec.recipe,
+      steps: rec.steps,
+      trainRows: rec.trainRows,
+      previous: rec.previous,
+      tokensSeen: (rec.previous?.tokensSeen ?? 0) + rec.steps * rec.recipe.batchSize * rec.recipe.seqLen,
+      finalValidationLoss: rec.validationLoss,
+      losses: rec.result.losses,
+      evalLosses: rec.result.evalLosses,
+    }) + '\n',
+  );
   rmSync(out, { recursive: true, force: true });
   renameSync(tmp, out);
 }

@@ -54,7 +54,11 @@ export function trainTokenizerFromCorpus(options: TrainTokenizerOptions): TrainT
     vocabSize: options.vocabSize,
     minFrequency: options.minFrequency,
     onProgress: (p: TrainBpeProgress) =>
-      log(p.phase === 'count' ? `counting: ${(p.chars / 1e6).toFixed(1)}M characters read, ${p.words} distinct pieces` : `merging: ${p.merges} merges`),
+      log(
+        p.phase === 'count'
+          ? `counting: ${(p.chars / 1e6).toFixed(1)}M characters read, ${p.words} distinct pieces`
+          : `merging: ${p.merges} merges`,
+      ),
   });
   const trainSeconds = (performance.now() - t1) / 1000;
   writeTokenizer(options.out, model);

@@ -14,11 +14,13 @@ export interface TrainExample {
 export function checkExamples(examples: readonly TrainExample[], vocabSize: number, what: string): void {
   if (examples.length === 0) throw new UserError(`no ${what} examples`);
   examples.forEach((e, i) => {
-    if (e.labels && e.labels.length !== e.ids.length) throw new UserError(`${what} example ${i} has ${e.ids.length} ids but ${e.labels.length} labels`);
+    if (e.labels && e.labels.length !== e.ids.length)
+      throw new UserError(`${what} example ${i} has ${e.ids.length} ids but ${e.labels.length} labels`);
     const bad = e.ids.find((t) => !Number.isInteger(t) || t < 0 || t >= vocabSize);
     if (bad !== undefined) throw new UserError(`${what} example ${i} has token id ${bad}, not in the model's vocabulary of ${vocabSize}`);
     const labels = e.labels ?? e.ids;
-    if (!labels.some((l, p) => p > 0 && l !== IGNORE)) throw new UserError(`${what} example ${i} has nothing to predict (needs 2 tokens and a label after the first)`);
+    if (!labels.some((l, p) => p > 0 && l !== IGNORE))
+      throw new UserError(`${what} example ${i} has nothing to predict (needs 2 tokens and a label after the first)`);
   });
 }
 

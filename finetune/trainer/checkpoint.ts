@@ -62,7 +62,8 @@ export function loadCheckpoint(dir: string): Checkpoint | undefined {
   } catch (e) {
     throw new UserError(`${pointer} is not valid JSON: ${(e as Error).message}`);
   }
-  if (json.format !== FORMAT || typeof json.tensors !== 'string') throw new UserError(`${pointer} is not a codefudge checkpoint (format ${FORMAT})`);
+  if (json.format !== FORMAT || typeof json.tensors !== 'string')
+    throw new UserError(`${pointer} is not a codefudge checkpoint (format ${FORMAT})`);
   const { format: _f, tensors: file, ...state } = json;
   const st = SafetensorsFile.open(path.join(dir, path.basename(file as string)));
   try {
@@ -72,7 +73,8 @@ export function loadCheckpoint(dir: string): Checkpoint | undefined {
       if (!name.startsWith('param.')) continue;
       const key = name.slice('param.'.length);
       values.set(key, Float32Array.from(st.float32(name)));
-      if (st.has(`adam_m.${key}`)) moments.set(key, { m: Float32Array.from(st.float32(`adam_m.${key}`)), v: Float32Array.from(st.float32(`adam_v.${key}`)) });
+      if (st.has(`adam_m.${key}`))
+        moments.set(key, { m: Float32Array.from(st.float32(`adam_m.${key}`)), v: Float32Array.from(st.float32(`adam_v.${key}`)) });
     }
     return { state: state as unknown as TrainState, values, moments };
   } finally {

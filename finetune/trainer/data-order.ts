@@ -25,7 +25,11 @@ export class DataOrder {
   private order: Uint32Array;
   private pos: DataPosition;
 
-  constructor(readonly size: number, readonly seed: number, start: DataPosition = { epoch: 0, index: 0 }) {
+  constructor(
+    readonly size: number,
+    readonly seed: number,
+    start: DataPosition = { epoch: 0, index: 0 },
+  ) {
     if (size <= 0) throw new Error('DataOrder needs at least one example');
     this.pos = { ...start };
     this.order = epochPermutation(size, seed, this.pos.epoch);

@@ -16,7 +16,13 @@ export async function loraGrads(modelDir: string, adapterDir: string, ids: reado
     const attached = attachAdapter(folder.config, readPeftAdapter(adapterDir));
     // PEFT's dropout is off in eval mode; gradients are reported for the deterministic model.
     const session = await TrainingSession.open(
-      { config: folder.config, weights: folder.weights, weightsKey: folder.weights.fingerprint(), lora: { layout: attached.layout, dropout: 0 }, gradients: true },
+      {
+        config: folder.config,
+        weights: folder.weights,
+        weightsKey: folder.weights.fingerprint(),
+        lora: { layout: attached.layout, dropout: 0 },
+        gradients: true,
+      },
       { threads },
     );
     try {

@@ -21,7 +21,14 @@ const SLOW_STEP_SECONDS = 2;
 /** Runs one untimed step (first-run allocations), then times one or two more. */
 export async function secondsPerStep(o: ProbeOptions): Promise<number> {
   const loop = await TrainLoop.create({
-    target: o.target, train: o.train, steps: 3, batchSize: o.batchSize, gradAccum: o.gradAccum, lr: o.lr, seed: o.seed, session: o.session,
+    target: o.target,
+    train: o.train,
+    steps: 3,
+    batchSize: o.batchSize,
+    gradAccum: o.gradAccum,
+    lr: o.lr,
+    seed: o.seed,
+    session: o.session,
   });
   try {
     await loop.run({ untilStep: 1 });

@@ -118,18 +118,35 @@ export class TrainLoop {
     checkExamples(opts.train, vocab, 'training');
     if (opts.eval?.length) checkExamples(opts.eval, vocab, 'evaluation');
     const seed = opts.seed ?? 0;
-    const setup = createHash('sha256').update(JSON.stringify({
-      target: opts.target.key, data: dataFingerprint(opts.train), steps: opts.steps, batch: opts.batchSize,
-      accum: opts.gradAccum ?? 1, lr: opts.lr, warmup: opts.warmupSteps ?? 0, minLr: opts.minLrRatio ?? 0,
-      wd: opts.weightDecay ?? 0.01, betas: opts.betas ?? null, eps: opts.eps ?? null, clip: opts.maxGradNorm ?? 1, seed,
-    })).digest('hex').slice(0, 16);
+    const setup = createHash('sha256')
+      .update(
+        JSON.stringify({
+          target: opts.target.key,
+          data: dataFingerprint(opts.train),
+          steps: opts.steps,
+          batch: opts.batchSize,
+          accum: opts.gradAccum ?? 1,
+          lr: opts.lr,
+          warmup: opts.warmupSteps ?? 0,
+          minLr: opts.minLrRatio ?? 0,
+          wd: opts.weightDecay ?? 0.01,
+          betas: opts.betas ?? null,
+          eps: opts.eps ?? null,
+          clip: opts.maxGradNorm ?? 1,
+          seed,
+        }),
+      )
+      .digest('hex')
+      .slice(0, 16);
     const adam = new AdamW({ betas: opts.betas, eps: opts.eps, weightDecay: opts.weightDecay });
     const ckpt = opts.checkpointDir && opts.resume !== false ? loadCheckpoint(opts.checkpointDir) : undefined;
     let values: Map<string, Float32Array>;
     let state: TrainState;
     if (ckpt) {
       if (ckpt.state.setup !== setup) {
-        throw new UserError(`the checkpoint in "${opts.checkpointDir}" is from a run with other settings or data; delete it or repeat those settings`);
+        throw new UserError(
+          `the checkpoint in "${opts.checkpointDir}" is from a run with other settings or data; delete it or repeat those settings`,
+        );
       }
       values = ckpt.values;
       state = ckpt.state;
@@ -171,7 +188,10 @@ export class TrainLoop {
     let tokens = 0;
     for (const g of this.accum.values()) g.fill(0);
     for (let micro = 0; micro < (o.gradAccum ?? 1); micro++) {
-      const batch = collate(this.order.take(o.batchSize).map((i) => o.train[i]), o.padId);
+      const batch = collate(
+        this.order.take(o.batchSize).map((i) => o.train[i]),
+        o.padId,
+      );
       const out = await this.session.run(batch, this.trainable, dropoutSeed(this.state.seed, this.state.step, micro));
       lossSum += out.lossSum;
       count += out.count;
@@ -228,7 +248,10 @@ export class TrainLoop {
     const firstStep = this.state.step;
     let stopped = false;
     while (this.state.step < last) {
-      if (until.signal?.aborted) { stopped = true; break; }
+      if (until.signal?.aborted) {
+        stopped = true;
+        break;
+      }
       const t0 = performance.now();
       const { loss, gradNorm, tokens, lr } = await this.trainStep();
       const stepSeconds = (performance.now() - t0) / 1000;
@@ -242,7 +265,12 @@ export class TrainLoop {
       const now = performance.now();
       const perStep = (now - started) / 1000 / (step - firstStep);
       o.onProgress?.({
-        step, totalSteps: o.steps, loss, lr, gradNorm, tokens,
+        step,
+        totalSteps: o.steps,
+        loss,
+        lr,
+        gradNorm,
+        tokens,
         tokensPerSecond: tokens / stepSeconds,
         elapsedSeconds: (now - started) / 1000,
         etaSeconds: perStep * (o.steps - step),

@@ -1,5 +1,19 @@
 // What a training run trains: LoRA matrices on a frozen model (adapt), or every weight (pretrain).
-import { attachAdapter, expectedTensors, initLoraMatrices, layoutForSpec, makeLoraAdapter, type LoraAdapter, type LoraLayout, type LoraSpec, type ModelConfig, type ModelFolder, type TrainingGraphSpec, type WeightReader, type QuantMode } from '../../engine/index.js';
+import {
+  attachAdapter,
+  expectedTensors,
+  initLoraMatrices,
+  layoutForSpec,
+  makeLoraAdapter,
+  type LoraAdapter,
+  type LoraLayout,
+  type LoraSpec,
+  type ModelConfig,
+  type ModelFolder,
+  type TrainingGraphSpec,
+  type WeightReader,
+  type QuantMode,
+} from '../../engine/index.js';
 import { Rng } from '../../common/index.js';
 
 export interface TrainTarget {
@@ -30,7 +44,13 @@ export function loraTarget(folder: ModelFolder, spec: LoraSpec, from?: LoraAdapt
   return {
     layout,
     spec: effective,
-    graph: { config: folder.config, weights: folder.weights, weightsKey: folder.weights.fingerprint(), lora: { layout, dropout: effective.dropout }, quant },
+    graph: {
+      config: folder.config,
+      weights: folder.weights,
+      weightsKey: folder.weights.fingerprint(),
+      lora: { layout, dropout: effective.dropout },
+      quant,
+    },
     initialValues(seed) {
       if (from) {
         const attached = attachAdapter(folder.config, from);
@@ -39,7 +59,12 @@ export function loraTarget(folder: ModelFolder, spec: LoraSpec, from?: LoraAdapt
       return new Map([...initLoraMatrices(layout, new Rng(seed))].map(([k, t]) => [k, t.data]));
     },
     decays: () => true,
-    key: JSON.stringify({ lora: layout.modules, dropout: effective.dropout, weights: folder.weights.fingerprint(), ...(quant !== 'none' ? { quant } : {}) }),
+    key: JSON.stringify({
+      lora: layout.modules,
+      dropout: effective.dropout,
+      weights: folder.weights.fingerprint(),
+      ...(quant !== 'none' ? { quant } : {}),
+    }),
     toAdapter(values, baseModel, codefudge) {
       const matrices = new Map<string, { shape: number[]; data: Float32Array }>();
       for (const m of layout.modules) {

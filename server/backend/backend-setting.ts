@@ -23,16 +23,19 @@ export function checkBackendSetting(v: unknown): { ok: true; value: BackendSetti
   if (typeof v !== 'object' || Array.isArray(v)) return { ok: false, expected };
   const o = v as Record<string, unknown>;
   const str = (k: string) => o[k] === undefined || o[k] === null || typeof o[k] === 'string';
-  if (typeof o.url !== 'string' || !/^https?:\/\/./.test(o.url) || typeof o.model !== 'string' || o.model === '') return { ok: false, expected };
+  if (typeof o.url !== 'string' || !/^https?:\/\/./.test(o.url) || typeof o.model !== 'string' || o.model === '')
+    return { ok: false, expected };
   if (!str('apiKey') || !str('adapter') || !str('tokenizer')) return { ok: false, expected };
-  if (o.timeoutMs !== undefined && !(typeof o.timeoutMs === 'number' && o.timeoutMs >= 100 && o.timeoutMs <= 600_000)) return { ok: false, expected: 'timeoutMs in 100..600000' };
+  if (o.timeoutMs !== undefined && !(typeof o.timeoutMs === 'number' && o.timeoutMs >= 100 && o.timeoutMs <= 600_000))
+    return { ok: false, expected: 'timeoutMs in 100..600000' };
   const known = new Set(['url', 'model', 'apiKey', 'adapter', 'tokenizer', 'timeoutMs']);
   const unknown = Object.keys(o).find((k) => !known.has(k));
   if (unknown) return { ok: false, expected: `${expected} (unknown field "${unknown}")` };
   return {
     ok: true,
     value: {
-      url: o.url, model: o.model,
+      url: o.url,
+      model: o.model,
       ...(o.apiKey ? { apiKey: o.apiKey as string } : {}),
       ...(o.adapter ? { adapter: o.adapter as string } : {}),
       ...(o.tokenizer ? { tokenizer: o.tokenizer as string } : {}),

@@ -31,7 +31,11 @@ export interface CompletionBackend {
 
 /** A backend failure with one line to show the user; `retryable` when trying again later may help. */
 export class BackendError extends Error {
-  constructor(message: string, readonly status?: number, readonly retryable = false) {
+  constructor(
+    message: string,
+    readonly status?: number,
+    readonly retryable = false,
+  ) {
     super(message);
     this.name = 'BackendError';
   }

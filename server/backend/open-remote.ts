@@ -7,7 +7,9 @@ import { RemoteCompleter } from './remote-completer.js';
 
 /** `fallbackTokenizer`: the model setting or --model when the backend setting names no tokenizer (undefined: the embedded model). */
 export async function openRemoteCompleter(
-  setting: BackendSetting, fallbackTokenizer?: string, wrap: (b: CompletionBackend) => CompletionBackend = (b) => b,
+  setting: BackendSetting,
+  fallbackTokenizer?: string,
+  wrap: (b: CompletionBackend) => CompletionBackend = (b) => b,
 ): Promise<RemoteCompleter> {
   const backend = new OpenAiBackend({
     url: setting.url,

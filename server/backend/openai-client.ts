@@ -29,7 +29,8 @@ export function serverRoot(url: string): string {
   } catch {
     throw new BackendError(`backend URL "${url}" is not a URL (expected e.g. http://127.0.0.1:8000)`);
   }
-  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new BackendError(`backend URL "${url}" must be http:// or https://`);
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')
+    throw new BackendError(`backend URL "${url}" must be http:// or https://`);
   return `${parsed.origin}${parsed.pathname.replace(/\/+$/, '').replace(/\/v1$/, '')}`;
 }
 
@@ -37,7 +38,7 @@ export function serverRoot(url: string): string {
 export function errorMessageOf(body: string): string {
   try {
     const json = JSON.parse(body) as { error?: { message?: unknown } | string; message?: unknown; detail?: unknown };
-    const m = typeof json.error === 'object' ? json.error?.message : json.error ?? json.message ?? json.detail;
+    const m = typeof json.error === 'object' ? json.error?.message : (json.error ?? json.message ?? json.detail);
     if (typeof m === 'string' && m) return m.split('\n')[0];
   } catch {
     // not JSON: the text itself
@@ -55,9 +56,15 @@ function networkReason(e: unknown): string {
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal.aborted) return reject(signal.reason);
-    const done = () => { signal.removeEventListener('abort', stop); resolve(); };
+    const done = () => {
+      signal.removeEventListener('abort', stop);
+      resolve();
+    };
     const timer = setTimeout(done, ms);
-    const stop = () => { clearTimeout(timer); reject(signal.reason); };
+    const stop = () => {
+      clearTimeout(timer);
+      reject(signal.reason);
+    };
     signal.addEventListener('abort', stop, { once: true });
   });
 }
@@ -93,11 +100,19 @@ export class OpenAiBackend implements CompletionBackend {
    * Sends one request, retrying 429/503 with backoff; the response is OK. `signal` is the
    * caller's; each attempt also times out after timeoutMs without response headers.
    */
-  private async send(path: string, init: { method: string; body?: string }, signal: AbortSignal, watchdog?: AbortController): Promise<Response> {
+  private async send(
+    path: string,
+    init: { method: string; body?: string },
+    signal: AbortSignal,
+    watchdog?: AbortController,
+  ): Promise<Response> {
     const url = `${this.root}${path}`;
     for (let attempt = 0; ; attempt++) {
       const headerTimer = new AbortController();
-      const timer = setTimeout(() => headerTimer.abort(new BackendError(`backend ${this.root} did not answer within ${this.timeoutMs / 1000} s`, undefined, true)), this.timeoutMs);
+      const timer = setTimeout(
+        () => headerTimer.abort(new BackendError(`backend ${this.root} did not answer within ${this.timeoutMs / 1000} s`, undefined, true)),
+        this.timeoutMs,
+      );
       const signals = [signal, headerTimer.signal, ...(watchdog ? [watchdog.signal] : [])];
       let res: Response;
       try {
@@ -139,7 +154,8 @@ export class OpenAiBackend implements CompletionBackend {
     let finishReason = 'length';
     try {
       const res = await this.send('/v1/completions', { method: 'POST', body }, req.signal, watchdog);
-      const stall = () => watchdog.abort(new BackendError(`backend ${this.root} stopped streaming for ${this.timeoutMs / 1000} s`, undefined, true));
+      const stall = () =>
+        watchdog.abort(new BackendError(`backend ${this.root} stopped streaming for ${this.timeoutMs / 1000} s`, undefined, true));
       let timer = setTimeout(stall, this.timeoutMs);
       try {
         if (!(res.headers.get('content-type') ?? '').includes('text/event-stream')) {
@@ -194,7 +210,11 @@ export class OpenAiBackend implements CompletionBackend {
    * VLLM_ALLOW_RUNTIME_LORA_UPDATING=True); `path` is the folder as the server sees it.
    */
   async loadLoraAdapter(name: string, path: string, signal: AbortSignal = AbortSignal.timeout(120_000)): Promise<string> {
-    const res = await this.send('/v1/load_lora_adapter', { method: 'POST', body: JSON.stringify({ lora_name: name, lora_path: path }) }, signal);
+    const res = await this.send(
+      '/v1/load_lora_adapter',
+      { method: 'POST', body: JSON.stringify({ lora_name: name, lora_path: path }) },
+      signal,
+    );
     return (await res.text()).trim();
   }
 

@@ -3,7 +3,21 @@
 // tokenizer comes from a local model folder), the backend continues it, and the stops the engine
 // applies while generating (stop strings, stopAt: end of line or block, loops) are applied to the
 // streamed text, closing the request as soon as one fires so the server stops generating too.
-import { cutAtStop, fimPromptText, loadTokenizer, readModelConfig, trailingCyclePeriod, type FimMode, type FimRequest, type FimResult, type FimTemplate, type ModelConfig, type StopReason, type Tokenizer, detectFimTemplate } from '../../engine/index.js';
+import {
+  cutAtStop,
+  fimPromptText,
+  loadTokenizer,
+  readModelConfig,
+  trailingCyclePeriod,
+  type FimMode,
+  type FimRequest,
+  type FimResult,
+  type FimTemplate,
+  type ModelConfig,
+  type StopReason,
+  type Tokenizer,
+  detectFimTemplate,
+} from '../../engine/index.js';
 import { UserError } from '../../common/index.js';
 import type { CompletionBackend } from './completion-backend.js';
 
@@ -73,7 +87,10 @@ export class RemoteCompleter {
     const t0 = performance.now();
     if ((req.numBeams ?? 1) > 1) throw new UserError('beam search is not available through a remote backend');
     const prompt = fimPromptText(this, req.prefix, req.suffix, {
-      maxPrefixTokens: req.maxPrefixTokens, maxSuffixTokens: req.maxSuffixTokens, mode: req.fimMode ?? this.preferredFimMode, reserve: req.maxNewTokens,
+      maxPrefixTokens: req.maxPrefixTokens,
+      maxSuffixTokens: req.maxSuffixTokens,
+      mode: req.fimMode ?? this.preferredFimMode,
+      reserve: req.maxNewTokens,
     });
     // Ours, so a stop found in the streamed text closes the request without looking like the caller's cancel.
     const local = new AbortController();
@@ -112,11 +129,24 @@ export class RemoteCompleter {
         text = '';
         onText(out.text);
       }
-      const reason: StopReason = cut?.reason ?? (req.signal?.aborted ? 'aborted' : out.finishReason === 'length' ? 'max-tokens' : out.finishReason === 'abort' ? 'aborted' : 'stop-token');
+      const reason: StopReason =
+        cut?.reason ??
+        (req.signal?.aborted
+          ? 'aborted'
+          : out.finishReason === 'length'
+            ? 'max-tokens'
+            : out.finishReason === 'abort'
+              ? 'aborted'
+              : 'stop-token');
       const final = cut?.text ?? text;
       return {
-        ids: this.tokenizer.encode(final), text: final, reason, logprob: 0, reusedTokens: 0,
-        promptTokens: this.withBos(this.tokenizer.encode(prompt)).length, milliseconds: performance.now() - t0,
+        ids: this.tokenizer.encode(final),
+        text: final,
+        reason,
+        logprob: 0,
+        reusedTokens: 0,
+        promptTokens: this.withBos(this.tokenizer.encode(prompt)).length,
+        milliseconds: performance.now() - t0,
       };
     } finally {
       req.signal?.removeEventListener('abort', onCancel);

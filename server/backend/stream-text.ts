@@ -11,7 +11,10 @@ export function streamableLength(text: string, stops: readonly string[]): number
   let held = 0;
   for (const stop of stops) {
     for (let k = Math.min(stop.length - 1, end); k > held; k--) {
-      if (text.endsWith(stop.slice(0, k), end)) { held = k; break; }
+      if (text.endsWith(stop.slice(0, k), end)) {
+        held = k;
+        break;
+      }
     }
   }
   return end - held;
@@ -21,7 +24,10 @@ export function streamableLength(text: string, stops: readonly string[]): number
 export class DeltaStream {
   private sent = '';
 
-  constructor(private readonly stops: readonly string[], private readonly emit: (delta: string) => void) {}
+  constructor(
+    private readonly stops: readonly string[],
+    private readonly emit: (delta: string) => void,
+  ) {}
 
   /** The text so far (not final: a tail that may become a stop string is held back). */
   update(text: string): void {

@@ -18,7 +18,10 @@ const NAME = /^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$/;
 export class AdapterRegistry {
   private readonly adapters = new Map<string, ServedAdapter>();
 
-  constructor(private readonly config: ModelConfig, private readonly baseName: string) {}
+  constructor(
+    private readonly config: ModelConfig,
+    private readonly baseName: string,
+  ) {}
 
   list(): ServedAdapter[] {
     return [...this.adapters.values()];
@@ -29,10 +32,13 @@ export class AdapterRegistry {
   }
 
   load(name: unknown, path: unknown): ServedAdapter {
-    if (typeof name !== 'string' || !NAME.test(name)) throw new HttpError(400, 'lora_name must be a name of letters, digits and ._:/- (at most 128 characters)', 'lora_name');
-    if (typeof path !== 'string' || path === '') throw new HttpError(400, 'lora_path must be the path of a PEFT adapter folder', 'lora_path');
+    if (typeof name !== 'string' || !NAME.test(name))
+      throw new HttpError(400, 'lora_name must be a name of letters, digits and ._:/- (at most 128 characters)', 'lora_name');
+    if (typeof path !== 'string' || path === '')
+      throw new HttpError(400, 'lora_path must be the path of a PEFT adapter folder', 'lora_path');
     if (name === this.baseName) throw new HttpError(400, `lora_name "${name}" is the base model's name`, 'lora_name');
-    if (this.adapters.has(name)) throw new HttpError(400, `The lora adapter '${name}' has already been loaded.`, 'lora_name', 'adapter_exists');
+    if (this.adapters.has(name))
+      throw new HttpError(400, `The lora adapter '${name}' has already been loaded.`, 'lora_name', 'adapter_exists');
     const dir = resolve(path);
     try {
       // Reads and checks the whole adapter now: shapes against this base model included.
@@ -47,6 +53,7 @@ export class AdapterRegistry {
 
   unload(name: unknown): void {
     if (typeof name !== 'string') throw new HttpError(400, 'lora_name must be a string', 'lora_name');
-    if (!this.adapters.delete(name)) throw new HttpError(404, `The lora adapter '${name}' cannot be found.`, 'lora_name', 'model_not_found');
+    if (!this.adapters.delete(name))
+      throw new HttpError(404, `The lora adapter '${name}' cannot be found.`, 'lora_name', 'model_not_found');
   }
 }

@@ -15,7 +15,13 @@ export interface Limits {
   maxQueue: number;
 }
 
-export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({ maxBodyBytes: 1 << 20, maxTokens: 1024, maxChoices: 8, maxStop: 16, maxQueue: 64 });
+export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
+  maxBodyBytes: 1 << 20,
+  maxTokens: 1024,
+  maxChoices: 8,
+  maxStop: 16,
+  maxQueue: 64,
+});
 
 export interface CompletionParams {
   model: string;
@@ -55,7 +61,8 @@ function prompt(v: unknown): string | number[] {
     // A list with one prompt, or one prompt's token ids; several prompts per request are not served.
     if (v.length === 1 && typeof v[0] === 'string') return v[0];
     if (v.length > 0 && v.every((x) => Number.isInteger(x) && x >= 0)) return v as number[];
-    if (v.length > 1 && v.every((x) => typeof x === 'string')) throw bad('prompt', 'one prompt per request (send the others as separate requests)');
+    if (v.length > 1 && v.every((x) => typeof x === 'string'))
+      throw bad('prompt', 'one prompt per request (send the others as separate requests)');
   }
   throw bad('prompt', 'must be a string, a list of one string, or a list of token ids');
 }
@@ -82,7 +89,8 @@ export function parseCompletionRequest(body: unknown, limits: Limits): Completio
   const n = optionalNumber(body, 'n', 1, 1, limits.maxChoices, true);
   const bestOf = optionalNumber(body, 'best_of', n, 1, limits.maxChoices, true);
   if (bestOf < n) throw bad('best_of', `must be at least n (${n})`);
-  const seed = body.seed === undefined || body.seed === null ? undefined : optionalNumber(body, 'seed', 0, 0, Number.MAX_SAFE_INTEGER, true);
+  const seed =
+    body.seed === undefined || body.seed === null ? undefined : optionalNumber(body, 'seed', 0, 0, Number.MAX_SAFE_INTEGER, true);
   return {
     model: body.model,
     prompt: prompt(body.prompt),

@@ -42,7 +42,13 @@ function promptIds(c: Completer, p: CompletionParams): number[] {
  * Answers one completion request. `signal` aborts when the client goes away; generation then
  * stops at the next token and nothing more is written.
  */
-export async function completions(ctx: CompletionContext, p: CompletionParams, client: string, res: ServerResponse, signal: AbortSignal): Promise<void> {
+export async function completions(
+  ctx: CompletionContext,
+  p: CompletionParams,
+  client: string,
+  res: ServerResponse,
+  signal: AbortSignal,
+): Promise<void> {
   const { completer } = ctx;
   let adapterDir: string | undefined;
   if (p.model !== ctx.baseName) {
@@ -53,12 +59,18 @@ export async function completions(ctx: CompletionContext, p: CompletionParams, c
   const ids = promptIds(completer, p);
   const context = completer.folder.config.maxPositionEmbeddings;
   if (ids.length + p.maxTokens > context) {
-    throw new HttpError(400, `This model's maximum context length is ${context} tokens. However, you requested ${ids.length + p.maxTokens} tokens (${ids.length} in your prompt; ${p.maxTokens} for the completion). Please reduce your prompt; or completion length.`, 'prompt', 'context_length_exceeded');
+    throw new HttpError(
+      400,
+      `This model's maximum context length is ${context} tokens. However, you requested ${ids.length + p.maxTokens} tokens (${ids.length} in your prompt; ${p.maxTokens} for the completion). Please reduce your prompt; or completion length.`,
+      'prompt',
+      'context_length_exceeded',
+    );
   }
   const id = `cmpl-${randomUUID().replace(/-/g, '')}`;
   const created = Math.floor(Date.now() / 1000);
   const beams = Math.max(p.n, p.bestOf);
-  const chunk = (choices: Choice[], usage?: object) => `data: ${JSON.stringify({ id, object: 'text_completion', created, model: p.model, choices, ...(usage ? { usage } : {}) })}\n\n`;
+  const chunk = (choices: Choice[], usage?: object) =>
+    `data: ${JSON.stringify({ id, object: 'text_completion', created, model: p.model, choices, ...(usage ? { usage } : {}) })}\n\n`;
 
   const result = await ctx.queue.run(client, signal, async (): Promise<FimResult | undefined> => {
     if (signal.aborted) return undefined;
@@ -67,9 +79,12 @@ export async function completions(ctx: CompletionContext, p: CompletionParams, c
       res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive' });
     }
     // Beam search has no text until it ends; greedy and sampled decoding stream token by token.
-    const stream = p.stream && beams === 1 ? new DeltaStream(p.stop, (delta) => {
-      if (!signal.aborted) res.write(chunk([{ text: delta, index: 0, logprobs: null, finish_reason: null }]));
-    }) : undefined;
+    const stream =
+      p.stream && beams === 1
+        ? new DeltaStream(p.stop, (delta) => {
+            if (!signal.aborted) res.write(chunk([{ text: delta, index: 0, logprobs: null, finish_reason: null }]));
+          })
+        : undefined;
     const out = await completer.completeIds(ids, {
       maxNewTokens: p.maxTokens,
       temperature: p.temperature,
@@ -89,14 +104,23 @@ export async function completions(ctx: CompletionContext, p: CompletionParams, c
   const completionTokens = candidates.reduce((sum, c) => sum + c.ids.length, 0);
   const usage = { prompt_tokens: ids.length, completion_tokens: completionTokens, total_tokens: ids.length + completionTokens };
   if (p.stream) {
-    const last = candidates.map((c, index) => ({ text: beams > 1 ? c.text : '', index, logprobs: null, finish_reason: finishReasonOf(c.reason) }));
+    const last = candidates.map((c, index) => ({
+      text: beams > 1 ? c.text : '',
+      index,
+      logprobs: null,
+      finish_reason: finishReasonOf(c.reason),
+    }));
     res.write(chunk(last));
-    if (p.includeUsage) res.write(`data: ${JSON.stringify({ id, object: 'text_completion', created, model: p.model, choices: [], usage })}\n\n`);
+    if (p.includeUsage)
+      res.write(`data: ${JSON.stringify({ id, object: 'text_completion', created, model: p.model, choices: [], usage })}\n\n`);
     res.end('data: [DONE]\n\n');
     return;
   }
   const body = JSON.stringify({
-    id, object: 'text_completion', created, model: p.model,
+    id,
+    object: 'text_completion',
+    created,
+    model: p.model,
     choices: candidates.map((c, index) => ({ text: c.text, index, logprobs: null, finish_reason: finishReasonOf(c.reason) })),
     usage,
   });

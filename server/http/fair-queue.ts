@@ -29,7 +29,10 @@ export class FairQueue {
       }
       await new Promise<void>((resolve, reject) => {
         const job: Job = {
-          start: () => { signal.removeEventListener('abort', onAbort); resolve(); },
+          start: () => {
+            signal.removeEventListener('abort', onAbort);
+            resolve();
+          },
           fail: reject,
         };
         const onAbort = () => {

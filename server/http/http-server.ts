@@ -72,7 +72,10 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningH
   }
   const queue = new FairQueue(limits.maxQueue);
   const ctx: CompletionContext = {
-    completer, baseName, adapters, queue,
+    completer,
+    baseName,
+    adapters,
+    queue,
     useAdapter: async (dir) => {
       if (completer.adapter !== dir) await completer.setAdapter(dir);
     },
@@ -87,7 +90,12 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningH
       const auth = req.headers.authorization ?? '';
       const m = /^Bearer (.+)$/i.exec(auth);
       if (!m || !sameSecret(m[1].trim(), opts.apiKey)) {
-        throw new HttpError(401, m ? 'Incorrect API key provided.' : 'Missing API key: send "Authorization: Bearer <key>".', null, 'invalid_api_key');
+        throw new HttpError(
+          401,
+          m ? 'Incorrect API key provided.' : 'Missing API key: send "Authorization: Bearer <key>".',
+          null,
+          'invalid_api_key',
+        );
       }
     }
     const expect = (wanted: string) => {
@@ -101,7 +109,15 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningH
           object: 'list',
           data: [
             { id: baseName, object: 'model', created, owned_by: 'codefudge', root: opts.modelDir, parent: null, max_model_len: context },
-            ...adapters.list().map((a) => ({ id: a.name, object: 'model', created: a.created, owned_by: 'codefudge', root: a.dir, parent: baseName, max_model_len: context })),
+            ...adapters.list().map((a) => ({
+              id: a.name,
+              object: 'model',
+              created: a.created,
+              owned_by: 'codefudge',
+              root: a.dir,
+              parent: baseName,
+              max_model_len: context,
+            })),
           ],
         });
       }
@@ -115,7 +131,8 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningH
       case '/v1/load_lora_adapter': {
         expect('POST');
         const body = (await readJsonBody(req, limits.maxBodyBytes)) as Record<string, unknown> | null;
-        if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new HttpError(400, 'request body must be a JSON object');
+        if (typeof body !== 'object' || body === null || Array.isArray(body))
+          throw new HttpError(400, 'request body must be a JSON object');
         const a = adapters.load(body.lora_name, body.lora_path);
         log(`adapter ${a.name} loaded from ${a.dir}`);
         return sendText(res, 200, `Success: LoRA adapter '${a.name}' added successfully.`);
@@ -123,13 +140,19 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningH
       case '/v1/unload_lora_adapter': {
         expect('POST');
         const body = (await readJsonBody(req, limits.maxBodyBytes)) as Record<string, unknown> | null;
-        if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new HttpError(400, 'request body must be a JSON object');
+        if (typeof body !== 'object' || body === null || Array.isArray(body))
+          throw new HttpError(400, 'request body must be a JSON object');
         adapters.unload(body.lora_name);
         log(`adapter ${String(body.lora_name)} unloaded`);
         return sendText(res, 200, `Success: LoRA adapter '${String(body.lora_name)}' removed successfully.`);
       }
       default:
-        throw new HttpError(404, `no route ${method} ${path} (routes: GET /v1/models, POST /v1/completions, POST /v1/load_lora_adapter, POST /v1/unload_lora_adapter)`, null, 'not_found');
+        throw new HttpError(
+          404,
+          `no route ${method} ${path} (routes: GET /v1/models, POST /v1/completions, POST /v1/load_lora_adapter, POST /v1/unload_lora_adapter)`,
+          null,
+          'not_found',
+        );
     }
   }
 
@@ -137,11 +160,13 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningH
     requests++;
     const abort = new AbortController();
     // The client went away before the answer was complete: stop generating for it.
-    res.on('close', () => { if (!res.writableFinished) abort.abort(new Error('client closed the connection')); });
+    res.on('close', () => {
+      if (!res.writableFinished) abort.abort(new Error('client closed the connection'));
+    });
     route(req, res, abort.signal).catch((e: unknown) => {
       if (abort.signal.aborted) return;
       const err = e instanceof HttpError ? e : new HttpError(500, `internal error: ${messageOf(e)}`);
-      if (err.status >= 500) log(`${req.method} ${req.url}: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
+      if (err.status >= 500) log(`${req.method} ${req.url}: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
       if (res.headersSent) {
         // Mid-stream: the error goes as an event, as vLLM does, then the stream ends.
         res.end(`data: ${JSON.stringify(errorBody(err))}\n\ndata: [DONE]\n\n`);
@@ -158,7 +183,10 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningH
   const host = opts.host ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(opts.port ?? 0, host, () => { server.off('error', reject); resolve(); });
+    server.listen(opts.port ?? 0, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
   });
   const port = (server.address() as AddressInfo).port;
   const shownHost = host.includes(':') ? `[${host}]` : host;

@@ -15,9 +15,7 @@ export interface PlacedHunk {
   offset: number;
 }
 
-export type ApplyResult =
-  | { ok: true; text: string; edits: LineEdit[]; placed: PlacedHunk[] }
-  | { ok: false; hunk: number; reason: string };
+export type ApplyResult = { ok: true; text: string; edits: LineEdit[]; placed: PlacedHunk[] } | { ok: false; hunk: number; reason: string };
 
 function contextRuns(h: Hunk): { prefix: number; suffix: number } {
   let prefix = 0;
@@ -106,9 +104,15 @@ export function applyHunks(text: string, hunks: readonly Hunk[]): ApplyResult {
     const base = where - 1;
     let old = 0;
     for (const l of h.lines) {
-      if (l.op === ' ') { old++; continue; }
+      if (l.op === ' ') {
+        old++;
+        continue;
+      }
       if (!copyTill(base + old)) return { ok: false, hunk: k, reason: `hunk ${k + 1} overlaps the one before it` };
-      if (l.op === '-') { frozen++; old++; } else push(lineText(l), -1);
+      if (l.op === '-') {
+        frozen++;
+        old++;
+      } else push(lineText(l), -1);
     }
   }
   copyTill(file.length);

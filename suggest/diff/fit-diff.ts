@@ -26,7 +26,7 @@ const crlf: Fix = {
 };
 
 const lastLineWithoutNewline: Fix = {
-  note: 'marked the file\'s last line as having no newline',
+  note: "marked the file's last line as having no newline",
   apply(hunks, text) {
     if (text === '' || text.endsWith('\n') || !hunks.length) return undefined;
     const lastLine = splitLines(text).pop()!;

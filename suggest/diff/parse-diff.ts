@@ -8,7 +8,10 @@ import { countSides, hasChange, type DiffLine, type DiffOp, type FilePatch, type
 /** A diff that is not well-formed; `line` is 1-based. */
 export class DiffFormatError extends Error {
   override name = 'DiffFormatError';
-  constructor(readonly line: number, what: string) {
+  constructor(
+    readonly line: number,
+    what: string,
+  ) {
     super(`diff line ${line}: ${what}`);
   }
 }
@@ -30,8 +33,11 @@ function hunkHeader(line: string): HunkHeader | undefined {
   const m = HUNK_HEADER.exec(line);
   if (!m) return undefined;
   return {
-    oldStart: Number(m[1]), oldCount: m[2] === undefined ? 1 : Number(m[2]),
-    newStart: Number(m[3]), newCount: m[4] === undefined ? 1 : Number(m[4]), section: m[5],
+    oldStart: Number(m[1]),
+    oldCount: m[2] === undefined ? 1 : Number(m[2]),
+    newStart: Number(m[3]),
+    newCount: m[4] === undefined ? 1 : Number(m[4]),
+    section: m[5],
   };
 }
 
@@ -69,7 +75,8 @@ export function parseUnifiedDiff(text: string): FilePatch {
   while (i < lines.length) {
     const head = hunkHeader(lines[i]);
     if (!head) {
-      if (lines[i].startsWith('--- ') || lines[i].startsWith('diff ')) throw new DiffFormatError(i + 1, 'the diff changes more than one file');
+      if (lines[i].startsWith('--- ') || lines[i].startsWith('diff '))
+        throw new DiffFormatError(i + 1, 'the diff changes more than one file');
       throw new DiffFormatError(i + 1, patch.hunks.length ? 'expected a hunk header or the end of the diff' : 'malformed hunk header');
     }
     if (head.oldStart === 0 && head.oldCount !== 0) throw new DiffFormatError(i + 1, 'old start 0 with old lines');
@@ -78,7 +85,8 @@ export function parseUnifiedDiff(text: string): FilePatch {
     let o = 0;
     let n = 0;
     while (o < head.oldCount || n < head.newCount) {
-      if (i === lines.length) throw new DiffFormatError(i + 1, `hunk at line ${at + 1} ends early (${o}/${head.oldCount} old, ${n}/${head.newCount} new lines)`);
+      if (i === lines.length)
+        throw new DiffFormatError(i + 1, `hunk at line ${at + 1} ends early (${o}/${head.oldCount} old, ${n}/${head.newCount} new lines)`);
       const line = lines[i];
       if (line.startsWith(NO_NEWLINE)) {
         if (!body.length) throw new DiffFormatError(i + 1, '"\\ No newline" before any line');
@@ -87,10 +95,12 @@ export function parseUnifiedDiff(text: string): FilePatch {
         continue;
       }
       const op = bodyOp(line);
-      if (!op) throw new DiffFormatError(i + 1, `hunk at line ${at + 1} ends early (${o}/${head.oldCount} old, ${n}/${head.newCount} new lines)`);
+      if (!op)
+        throw new DiffFormatError(i + 1, `hunk at line ${at + 1} ends early (${o}/${head.oldCount} old, ${n}/${head.newCount} new lines)`);
       if (op !== '+') o++;
       if (op !== '-') n++;
-      if (o > head.oldCount || n > head.newCount) throw new DiffFormatError(i + 1, `hunk at line ${at + 1} has more lines than its header says`);
+      if (o > head.oldCount || n > head.newCount)
+        throw new DiffFormatError(i + 1, `hunk at line ${at + 1} has more lines than its header says`);
       body.push(bodyLine(line, op));
       i++;
     }
@@ -158,13 +168,19 @@ export function readGeneratedDiff(text: string, opts: { truncated: boolean }): G
       const line = lines[i];
       const full = o >= head.oldCount && n >= head.newCount;
       if (line.startsWith('@@')) break;
-      if (full && (line.startsWith('--- ') || line.startsWith('+++ '))) { ended = true; break; }
+      if (full && (line.startsWith('--- ') || line.startsWith('+++ '))) {
+        ended = true;
+        break;
+      }
       if (line.startsWith(NO_NEWLINE)) {
         if (body.length) body[body.length - 1].eol = false;
         continue;
       }
       const op = bodyOp(line);
-      if (!op) { ended = true; break; }
+      if (!op) {
+        ended = true;
+        break;
+      }
       if (op !== '+') o++;
       if (op !== '-') n++;
       body.push(bodyLine(line, op));

@@ -54,5 +54,8 @@ export function renderUnifiedDiff(oldLines: readonly string[], edits: readonly L
     for (const e of group) shift += e.added.length - e.removed.length;
     g = end;
   }
-  return formatPatch({ oldFileName: opts.oldPath, newFileName: opts.newPath, oldHeader: undefined, newHeader: undefined, hunks }, FILE_HEADERS_ONLY);
+  return formatPatch(
+    { oldFileName: opts.oldPath, newFileName: opts.newPath, oldHeader: undefined, newHeader: undefined, hunks },
+    FILE_HEADERS_ONLY,
+  );
 }

@@ -21,8 +21,12 @@ function cli(...args: string[]): Promise<CliResult> {
     const child = spawn(process.execPath, [BIN, ...args], { env });
     let out = '';
     let err = '';
-    child.stdout.on('data', (d) => { out += d; });
-    child.stderr.on('data', (d) => { err += d; });
+    child.stdout.on('data', (d) => {
+      out += d;
+    });
+    child.stderr.on('data', (d) => {
+      err += d;
+    });
     child.on('close', (code) => resolve({ code, out, err }));
   });
 }
@@ -39,19 +43,61 @@ after(() => {
 });
 
 describe('adapt --register', () => {
-  it('loads the trained adapter into the server under the repository\'s name', { timeout: 120_000 }, async () => {
-    const r = await cli('adapt', repo.dir, '--model', model, ...FAST_FLAGS, '--steps', '4', '--quiet', '--register', url, '--register-name', 'things');
+  it("loads the trained adapter into the server under the repository's name", { timeout: 120_000 }, async () => {
+    const r = await cli(
+      'adapt',
+      repo.dir,
+      '--model',
+      model,
+      ...FAST_FLAGS,
+      '--steps',
+      '4',
+      '--quiet',
+      '--register',
+      url,
+      '--register-name',
+      'things',
+    );
     assert.equal(r.code, 0, r.err);
-    assert.match(r.out, new RegExp(`loaded adapter "things" from ${repo.dir}.*/\\.codefudge/adapter into ${url.replace(/\./g, '\\.')}; requests with "model": "things" use it`));
-    const models = await (await fetch(`${url}/v1/models`)).json() as any;
-    assert.deepEqual(models.data.map((m: any) => [m.id, m.parent]), [['tiny', null], ['things', 'tiny']]);
-    const c = await post(`${url}/v1/completions`, { model: 'things', prompt: 'class Thing9:\n    def get_', max_tokens: 4, temperature: 0 });
+    assert.match(
+      r.out,
+      new RegExp(
+        `loaded adapter "things" from ${repo.dir}.*/\\.codefudge/adapter into ${url.replace(/\./g, '\\.')}; requests with "model": "things" use it`,
+      ),
+    );
+    const models = (await (await fetch(`${url}/v1/models`)).json()) as any;
+    assert.deepEqual(
+      models.data.map((m: any) => [m.id, m.parent]),
+      [
+        ['tiny', null],
+        ['things', 'tiny'],
+      ],
+    );
+    const c = await post(`${url}/v1/completions`, {
+      model: 'things',
+      prompt: 'class Thing9:\n    def get_',
+      max_tokens: 4,
+      temperature: 0,
+    });
     assert.equal(c.status, 200, c.text);
     assert.equal(c.json.model, 'things');
   });
 
   it('reloads it on a rerun (vLLM keeps adapters by name)', { timeout: 120_000 }, async () => {
-    const r = await cli('adapt', repo.dir, '--model', model, ...FAST_FLAGS, '--steps', '4', '--quiet', '--register', url, '--register-name', 'things');
+    const r = await cli(
+      'adapt',
+      repo.dir,
+      '--model',
+      model,
+      ...FAST_FLAGS,
+      '--steps',
+      '4',
+      '--quiet',
+      '--register',
+      url,
+      '--register-name',
+      'things',
+    );
     assert.equal(r.code, 0, r.err);
     assert.match(r.out, /reloaded adapter "things"/);
   });

@@ -7,7 +7,15 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { defaultLoraSpec, EMBEDDED_MODEL, embeddedModelDir, layoutForSpec, makeLoraAdapter, readModelConfig, writePeftAdapter } from '../../engine/index.js';
+import {
+  defaultLoraSpec,
+  EMBEDDED_MODEL,
+  embeddedModelDir,
+  layoutForSpec,
+  makeLoraAdapter,
+  readModelConfig,
+  writePeftAdapter,
+} from '../../engine/index.js';
 import { Rng } from '../../common/index.js';
 import { PYTHON } from '../eval/tasks-fixtures.js';
 import { ScriptedRepo } from '../history/scripted-repo.js';
@@ -29,7 +37,10 @@ function writeAdapter(): void {
   const matrices = new Map<string, { shape: number[]; data: Float32Array }>();
   for (const m of layoutForSpec(readModelConfig(embeddedModelDir()), spec).modules) {
     matrices.set(m.keyA, { shape: [m.r, m.inFeatures], data: Float32Array.from({ length: m.r * m.inFeatures }, () => rng.normal() * 0.2) });
-    matrices.set(m.keyB, { shape: [m.outFeatures, m.r], data: Float32Array.from({ length: m.r * m.outFeatures }, () => rng.normal() * 0.2) });
+    matrices.set(m.keyB, {
+      shape: [m.outFeatures, m.r],
+      data: Float32Array.from({ length: m.r * m.outFeatures }, () => rng.normal() * 0.2),
+    });
   }
   writePeftAdapter(adapter, makeLoraAdapter(spec, null, matrices));
 }
@@ -41,8 +52,12 @@ function cli(...args: string[]): Promise<CliResult> {
     const child = spawn(process.execPath, ['bin/codefudge.js', ...args], { env });
     let out = '';
     let err = '';
-    child.stdout.on('data', (d) => { out += d; });
-    child.stderr.on('data', (d) => { err += d; });
+    child.stdout.on('data', (d) => {
+      out += d;
+    });
+    child.stderr.on('data', (d) => {
+      err += d;
+    });
     child.on('close', (code) => resolve({ code, out, err }));
   });
 }
@@ -74,7 +89,18 @@ describe('complete --backend', () => {
   it('prints what the in-process model prints', async () => {
     for (const stop of ['block', 'line']) {
       const here = await cli('complete', '--stop', stop, '--max-tokens', '24', `${source}:4:5`);
-      const there = await cli('complete', '--stop', stop, '--max-tokens', '24', '--backend', url, '--backend-model', EMBEDDED_MODEL, `${source}:4:5`);
+      const there = await cli(
+        'complete',
+        '--stop',
+        stop,
+        '--max-tokens',
+        '24',
+        '--backend',
+        url,
+        '--backend-model',
+        EMBEDDED_MODEL,
+        `${source}:4:5`,
+      );
       assert.equal(here.code, 0, here.err);
       assert.equal(there.code, 0, there.err);
       assert.equal(there.out, here.out, `--stop ${stop}`);
@@ -84,11 +110,23 @@ describe('complete --backend', () => {
   it('fails with one line naming the problem', async () => {
     assertOneLineError(await cli('complete', '--backend', url, `${source}:4:5`), /--backend needs --backend-model NAME/);
     assertOneLineError(await cli('complete', '--backend-model', 'x', `${source}:4:5`), /--backend-model needs --backend URL/);
-    assertOneLineError(await cli('complete', '--backend', 'gpu-box:8000', '--backend-model', 'x', `${source}:4:5`), /--backend must be an http\(s\) URL/);
-    assertOneLineError(await cli('complete', '--backend', url, '--backend-model', 'nope', `${source}:4:5`), /answered 404 to \/v1\/completions: The model `nope` does not exist\./);
+    assertOneLineError(
+      await cli('complete', '--backend', 'gpu-box:8000', '--backend-model', 'x', `${source}:4:5`),
+      /--backend must be an http\(s\) URL/,
+    );
+    assertOneLineError(
+      await cli('complete', '--backend', url, '--backend-model', 'nope', `${source}:4:5`),
+      /answered 404 to \/v1\/completions: The model `nope` does not exist\./,
+    );
     const closed = await freePort();
-    assertOneLineError(await cli('complete', '--backend', `http://127.0.0.1:${closed}`, '--backend-model', 'x', `${source}:4:5`), new RegExp(`backend http://127\\.0\\.0\\.1:${closed} is unreachable: ECONNREFUSED$`));
-    assertOneLineError(await cli('complete', '--backend', url, '--backend-model', EMBEDDED_MODEL, '--beams', '2', `${source}:4:5`), /beam search is not available through a remote backend/);
+    assertOneLineError(
+      await cli('complete', '--backend', `http://127.0.0.1:${closed}`, '--backend-model', 'x', `${source}:4:5`),
+      new RegExp(`backend http://127\\.0\\.0\\.1:${closed} is unreachable: ECONNREFUSED$`),
+    );
+    assertOneLineError(
+      await cli('complete', '--backend', url, '--backend-model', EMBEDDED_MODEL, '--beams', '2', `${source}:4:5`),
+      /beam search is not available through a remote backend/,
+    );
   });
 
   it('fim-eval --backend scores the middles the in-process model and adapter generate', { timeout: 120_000 }, async () => {
@@ -99,8 +137,14 @@ describe('complete --backend', () => {
     assert.equal(there.code, 0, there.err);
     const texts = (r: CliResult) => JSON.parse(r.out).tasks.map((t: any) => [t.base.text, t.adapter.text]);
     assert.deepEqual(texts(there), texts(here));
-    assert.ok(texts(here).some(([b, a]: string[]) => b !== a), 'the adapter changes some middle');
-    assertOneLineError(await cli('fim-eval', folder, '--backend', url, '--backend-model', EMBEDDED_MODEL, '--adapter', adapter), /with --backend name the server's adapter/);
+    assert.ok(
+      texts(here).some(([b, a]: string[]) => b !== a),
+      'the adapter changes some middle',
+    );
+    assertOneLineError(
+      await cli('fim-eval', folder, '--backend', url, '--backend-model', EMBEDDED_MODEL, '--adapter', adapter),
+      /with --backend name the server's adapter/,
+    );
   });
 
   it('suggest-diff --backend suggests what the in-process model does with one greedy beam', { timeout: 120_000 }, async () => {
@@ -108,7 +152,20 @@ describe('complete --backend', () => {
     try {
       repo.write('calc.py', 'def add(a, b):\n    return a + b\n\n\ndef sub(a, b):\n    return a - b\n');
       repo.commit('Add calc');
-      const flags = ['suggest-diff', '--repo', repo.dir, '--file', 'calc.py', '--message', 'Add mul', '--max-tokens', '48', '--quiet', '--threads', '1'];
+      const flags = [
+        'suggest-diff',
+        '--repo',
+        repo.dir,
+        '--file',
+        'calc.py',
+        '--message',
+        'Add mul',
+        '--max-tokens',
+        '48',
+        '--quiet',
+        '--threads',
+        '1',
+      ];
       const here = await cli(...flags, '--beams', '1', '--no-adapter');
       const there = await cli(...flags, '--backend', url, '--backend-model', EMBEDDED_MODEL);
       assert.deepEqual(there, here);

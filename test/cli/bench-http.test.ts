@@ -16,16 +16,42 @@ describe('bench http', () => {
     const model = join(root, 'model');
     await makeScriptedModel(model, 'return x');
     const r = await new Promise<{ code: number | null; out: string; err: string }>((resolve) => {
-      const child = spawn(process.execPath, ['bin/codefudge.js', 'bench', 'http', '--model', model, '--requests', '6', '--concurrency', '1,2', '--max-tokens', '4', '--threads', '1', '--json'], { env: { ...process.env, CODEFUDGE_CACHE: join(root, 'cache') } });
+      const child = spawn(
+        process.execPath,
+        [
+          'bin/codefudge.js',
+          'bench',
+          'http',
+          '--model',
+          model,
+          '--requests',
+          '6',
+          '--concurrency',
+          '1,2',
+          '--max-tokens',
+          '4',
+          '--threads',
+          '1',
+          '--json',
+        ],
+        { env: { ...process.env, CODEFUDGE_CACHE: join(root, 'cache') } },
+      );
       let out = '';
       let err = '';
-      child.stdout.on('data', (d) => { out += d; });
-      child.stderr.on('data', (d) => { err += d; });
+      child.stdout.on('data', (d) => {
+        out += d;
+      });
+      child.stderr.on('data', (d) => {
+        err += d;
+      });
       child.on('close', (code) => resolve({ code, out, err }));
     });
     assert.equal(r.code, 0, r.err);
     const report = JSON.parse(r.out);
-    assert.deepEqual(report.levels.map((l: any) => l.clients), [1, 2]);
+    assert.deepEqual(
+      report.levels.map((l: any) => l.clients),
+      [1, 2],
+    );
     for (const row of [report.inProcess, ...report.levels]) {
       assert.equal(row.requests, 6);
       assert.ok(row.requestsPerSecond > 0);

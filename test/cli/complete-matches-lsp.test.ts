@@ -40,7 +40,12 @@ def main():
 `;
 
 /** 1-based line and column, as the CLI takes them; each a place a user would ask for a completion. */
-const POSITIONS: [number, number][] = [[6, 9], [15, 22], [23, 11], [11, 9]];
+const POSITIONS: [number, number][] = [
+  [6, 9],
+  [15, 22],
+  [23, 11],
+  [11, 9],
+];
 
 describe('codefudge complete and the LSP server', () => {
   it('give the same text at the same position', async () => {
@@ -59,7 +64,10 @@ describe('codefudge complete and the LSP server', () => {
         assert.equal(cli.out, `${lsp}\n`, `at ${line}:${col}`);
         seen.push(lsp);
       }
-      assert.ok(seen.some((t) => t !== ''), `the model completed something somewhere: ${JSON.stringify(seen)}`);
+      assert.ok(
+        seen.some((t) => t !== ''),
+        `the model completed something somewhere: ${JSON.stringify(seen)}`,
+      );
       assert.equal(await server.shutdown(), 0);
     } finally {
       server.kill();

@@ -83,5 +83,3 @@ describe('codefudge inspect logits', () => {
     assertOneLineError(cli('inspect', 'logits', '--model', model, '--ids', '1,x'), /--ids: item 2/);
   });
 });
-
-

@@ -24,7 +24,11 @@ describe('codefudge export --gguf and --model FILE.gguf', () => {
     const r = cli('export', '--gguf', gguf, '--quant', 'f32', '--model', model);
     assert.equal(r.code, 0, r.err);
     assert.match(r.out, /^wrote .*model\.gguf: 12 tensors, f32, [\d.]+ MiB\n$/);
-    assert.deepEqual(readdirSync(root).filter((f) => f.endsWith('.tmp')), [], 'no temporary file left behind');
+    assert.deepEqual(
+      readdirSync(root).filter((f) => f.endsWith('.tmp')),
+      [],
+      'no temporary file left behind',
+    );
     const ids = '5,17,42,3,99';
     const fromFolder = cli('inspect', 'logits', '--model', model, '--ids', ids);
     const fromGguf = cli('inspect', 'logits', '--model', gguf, '--ids', ids);
@@ -56,7 +60,10 @@ describe('codefudge export --gguf and --model FILE.gguf', () => {
     const m = new Map<string, { shape: number[]; data: Float32Array }>();
     for (const mod of layoutForSpec(tiny.config, spec).modules) {
       m.set(mod.keyA, { shape: [mod.r, mod.inFeatures], data: Float32Array.from({ length: mod.r * mod.inFeatures }, () => rng.normal()) });
-      m.set(mod.keyB, { shape: [mod.outFeatures, mod.r], data: Float32Array.from({ length: mod.outFeatures * mod.r }, () => rng.normal()) });
+      m.set(mod.keyB, {
+        shape: [mod.outFeatures, mod.r],
+        data: Float32Array.from({ length: mod.outFeatures * mod.r }, () => rng.normal()),
+      });
     }
     const adir = join(root, 'adapter');
     writePeftAdapter(adir, makeLoraAdapter(spec, null, m));
@@ -71,15 +78,27 @@ describe('codefudge export --gguf and --model FILE.gguf', () => {
   });
 
   it('bad flags and bad files are one-line errors', () => {
-    assertOneLineError(cli('export', '--gguf', join(root, 'x.gguf'), '--quant', 'q3_k', '--model', model), /--quant must be one of f32, f16, q8_0, q4_0/);
+    assertOneLineError(
+      cli('export', '--gguf', join(root, 'x.gguf'), '--quant', 'q3_k', '--model', model),
+      /--quant must be one of f32, f16, q8_0, q4_0/,
+    );
     assertOneLineError(cli('export', '--model', model), /exactly one of --gguf OUT or --gguf-adapter OUT/);
     assertOneLineError(cli('export', '--gguf-adapter', join(root, 'a.gguf'), '--model', model), /needs --adapter DIR/);
-    assertOneLineError(cli('export', '--gguf-adapter', join(root, 'a.gguf'), '--adapter', join(root, 'nope'), '--model', model), /adapter folder ".*nope" does not exist/);
+    assertOneLineError(
+      cli('export', '--gguf-adapter', join(root, 'a.gguf'), '--adapter', join(root, 'nope'), '--model', model),
+      /adapter folder ".*nope" does not exist/,
+    );
     const bytes = readFileSync(join(root, 'model.gguf'));
     const truncated = join(root, 'truncated.gguf');
     writeFileSync(truncated, bytes.subarray(0, bytes.length - 100));
-    assertOneLineError(cli('inspect', 'logits', '--model', truncated, '--ids', '1,2'), /truncated\.gguf: tensor "output\.weight" .* runs past the end of the file/);
+    assertOneLineError(
+      cli('inspect', 'logits', '--model', truncated, '--ids', '1,2'),
+      /truncated\.gguf: tensor "output\.weight" .* runs past the end of the file/,
+    );
     assertOneLineError(cli('bench', 'infer', '--model', model, '--against', 'vllm'), /--against must be llama\.cpp/);
-    assertOneLineError(cli('bench', 'infer', '--model', model, '--against', 'llama.cpp', '--quant', 'q2_k'), /--quant must be int4, int8 or none/);
+    assertOneLineError(
+      cli('bench', 'infer', '--model', model, '--against', 'llama.cpp', '--quant', 'q2_k'),
+      /--quant must be int4, int8 or none/,
+    );
   });
 });

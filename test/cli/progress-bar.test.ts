@@ -6,7 +6,17 @@ import { formatDuration, ProgressBar } from '../../cli/progress-bar.js';
 
 function stream(isTTY: boolean) {
   const writes: string[] = [];
-  return { writes, s: { isTTY, columns: 120, write: (t: string) => { writes.push(t); return true; } } };
+  return {
+    writes,
+    s: {
+      isTTY,
+      columns: 120,
+      write: (t: string) => {
+        writes.push(t);
+        return true;
+      },
+    },
+  };
 }
 
 describe('ProgressBar', () => {
@@ -34,12 +44,21 @@ describe('ProgressBar', () => {
     const logged = stream(false);
     const every = new ProgressBar({ stream: logged.s, unit: 'steps', logEveryMs: 1000, now: () => now });
     every.start('training', 10);
-    for (let step = 1; step <= 10; step++) { now += 300; every.update(step, { loss: `${step}` }); }
+    for (let step = 1; step <= 10; step++) {
+      now += 300;
+      every.update(step, { loss: `${step}` });
+    }
     assert.equal(logged.writes.length, 2, logged.writes.join(''));
-    assert.ok(logged.writes.every((w) => /^training \[[#-]+\] \d+\/10 loss \d+ .* steps\/s ETA .*\n$/.test(w)), logged.writes.join(''));
+    assert.ok(
+      logged.writes.every((w) => /^training \[[#-]+\] \d+\/10 loss \d+ .* steps\/s ETA .*\n$/.test(w)),
+      logged.writes.join(''),
+    );
   });
 
   it('formats durations', () => {
-    assert.deepEqual([formatDuration(5), formatDuration(125), formatDuration(3725), formatDuration(Infinity)], ['0:05', '2:05', '1:02:05', '--:--']);
+    assert.deepEqual(
+      [formatDuration(5), formatDuration(125), formatDuration(3725), formatDuration(Infinity)],
+      ['0:05', '2:05', '1:02:05', '--:--'],
+    );
   });
 });

@@ -38,11 +38,16 @@ const size = (dims: number[]) => dims.reduce((p, d) => p * d, 1);
 
 function tensor(dtype: DType, values: ArrayLike<number>, dims: number[]): ort.Tensor {
   switch (dtype) {
-    case 'float64': return new ort.Tensor('float64', Float64Array.from(values), dims);
-    case 'float32': return new ort.Tensor('float32', Float32Array.from(values), dims);
-    case 'int64': return new ort.Tensor('int64', BigInt64Array.from(Array.from(values, (v) => BigInt(v))), dims);
-    case 'bool': return new ort.Tensor('bool', Uint8Array.from(values), dims);
-    default: throw new Error(`no test tensors of ${dtype}`);
+    case 'float64':
+      return new ort.Tensor('float64', Float64Array.from(values), dims);
+    case 'float32':
+      return new ort.Tensor('float32', Float32Array.from(values), dims);
+    case 'int64':
+      return new ort.Tensor('int64', BigInt64Array.from(Array.from(values, (v) => BigInt(v))), dims);
+    case 'bool':
+      return new ort.Tensor('bool', Uint8Array.from(values), dims);
+    default:
+      throw new Error(`no test tensors of ${dtype}`);
   }
 }
 
@@ -51,7 +56,13 @@ export async function openGraph(b: Builder): Promise<{ session: ort.InferenceSes
   const dir = mkdtempSync(join(tmpdir(), 'codefudge-autodiff-'));
   try {
     const session = await openSession(writeOnnxModel(b, join(dir, 'model')), { threads: 1 });
-    return { session, close: async () => { await session.release(); rmSync(dir, { recursive: true, force: true }); } };
+    return {
+      session,
+      close: async () => {
+        await session.release();
+        rmSync(dir, { recursive: true, force: true });
+      },
+    };
   } catch (e) {
     rmSync(dir, { recursive: true, force: true });
     throw e;
@@ -87,13 +98,19 @@ export async function checkGradients(
   const atol = opts.atol ?? (dtype === 'float64' ? 1e-8 : 2e-3);
   const typeOf = (o: Operand) => o.dtype ?? dtype;
   const data = operands.map((o) => o.values ?? Array.from({ length: size(o.dims) }, () => rng.normal()));
-  const trainable = operands.filter((o) => (o.trainable ?? isFloatType(typeOf(o))));
+  const trainable = operands.filter((o) => o.trainable ?? isFloatType(typeOf(o)));
   const feedsFor = (values: number[][]): Feeds =>
     Object.fromEntries(operands.map((o, i) => [o.name, tensor(typeOf(o), values[i], o.dims)]));
 
   // First pass: the run-time shape of y, to draw r.
   const probe = new Builder(dtype);
-  probe.output(build(probe, operands.map((o) => probe.input(o.name, typeOf(o), o.shape ?? o.dims))), 'y');
+  probe.output(
+    build(
+      probe,
+      operands.map((o) => probe.input(o.name, typeOf(o), o.shape ?? o.dims)),
+    ),
+    'y',
+  );
   const p = await openGraph(probe);
   const yDims = ((await p.session.run(feedsFor(data))).y.dims as number[]).slice();
   await p.close();
@@ -103,7 +120,11 @@ export async function checkGradients(
   const xs = operands.map((o) => b.input(o.name, typeOf(o), o.shape ?? o.dims));
   const y = build(b, xs);
   const rIn = b.input('r', dtype, y.shape);
-  const loss = b.sum(b.mul(y, rIn), y.shape.map((_, i) => i), false);
+  const loss = b.sum(
+    b.mul(y, rIn),
+    y.shape.map((_, i) => i),
+    false,
+  );
   b.output(loss, 'loss');
   const wrt = xs.filter((_, i) => trainable.includes(operands[i]));
   const grads = grad(b, loss, wrt);

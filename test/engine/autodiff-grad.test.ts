@@ -10,15 +10,23 @@ import { ort } from '../../engine/session.js';
 const f64 = (values: number[], dims: number[]) => new ort.Tensor('float64', Float64Array.from(values), dims);
 
 test('a value used by several nodes sums its gradients', async () => {
-  await checkGradients((b, [x, w]) => {
-    const h = b.gemm(x, w, { transB: true });
-    return b.add(b.mul(h, b.exp(x)), b.sin(b.mul(x, h)));
-  }, [{ name: 'x', dims: [3, 4] }, { name: 'w', dims: [4, 4] }]);
+  await checkGradients(
+    (b, [x, w]) => {
+      const h = b.gemm(x, w, { transB: true });
+      return b.add(b.mul(h, b.exp(x)), b.sin(b.mul(x, h)));
+    },
+    [
+      { name: 'x', dims: [3, 4] },
+      { name: 'w', dims: [4, 4] },
+    ],
+  );
 });
 
 test('integer casts stop the gradient: d/dx x * trunc(x) = trunc(x)', async () => {
-  await checkGradients((b, [x]) => b.mul(x, b.cast(b.cast(x, 'int64'), 'float64')),
-    [{ name: 'x', dims: [5], values: [-2.3, -0.6, 0.4, 1.7, 3.2] }]);
+  await checkGradients(
+    (b, [x]) => b.mul(x, b.cast(b.cast(x, 'int64'), 'float64')),
+    [{ name: 'x', dims: [5], values: [-2.3, -0.6, 0.4, 1.7, 3.2] }],
+  );
 });
 
 function backwardNodes(b: Builder, forwardCount: number): Node[] {
@@ -61,8 +69,20 @@ test('the gradient of an intermediate value, and zeros for a value the loss igno
   try {
     const xs = [0.5, -1, 2, 0.25, 3, -0.75];
     const out = await session.run({ x: f64(xs, [2, 3]), unused: f64([1, 2, 3, 4], [4]) });
-    assertClose(out.dh.data as Float64Array, xs.map((v) => 4 * v), 0, 1e-12, 'dh = 2h');
-    assertClose(out.dx.data as Float64Array, xs.map((v) => 8 * v), 0, 1e-12, 'dx = 8x');
+    assertClose(
+      out.dh.data as Float64Array,
+      xs.map((v) => 4 * v),
+      0,
+      1e-12,
+      'dh = 2h',
+    );
+    assertClose(
+      out.dx.data as Float64Array,
+      xs.map((v) => 8 * v),
+      0,
+      1e-12,
+      'dx = 8x',
+    );
     assert.deepEqual(Array.from(out.dunused.data as Float64Array), [0, 0, 0, 0]);
   } finally {
     await close();

@@ -36,19 +36,32 @@ function safetensors(tensors: Record<string, { shape: number[]; data: number[] }
 function adapter(name: string, config: Record<string, unknown>, a: number[], b: number[], r: number): string {
   const dir = join(root, name);
   fs.mkdirSync(dir);
-  fs.writeFileSync(join(dir, 'adapter_config.json'), JSON.stringify({ peft_type: 'LORA', r: 2, lora_alpha: 4, target_modules: ['q_proj'], ...config }));
+  fs.writeFileSync(
+    join(dir, 'adapter_config.json'),
+    JSON.stringify({ peft_type: 'LORA', r: 2, lora_alpha: 4, target_modules: ['q_proj'], ...config }),
+  );
   const key = 'base_model.model.model.layers.0.self_attn.q_proj';
-  fs.writeFileSync(join(dir, 'adapter_model.safetensors'), safetensors({
-    [`${key}.lora_A.weight`]: { shape: [r, a.length / r], data: a }, [`${key}.lora_B.weight`]: { shape: [b.length / r, r], data: b },
-  }));
+  fs.writeFileSync(
+    join(dir, 'adapter_model.safetensors'),
+    safetensors({
+      [`${key}.lora_A.weight`]: { shape: [r, a.length / r], data: a },
+      [`${key}.lora_B.weight`]: { shape: [b.length / r, r], data: b },
+    }),
+  );
   return dir;
 }
 
 it('an adapter with NaN, with a rank other than its config, or with a bad alpha_pattern regex', () => {
   assert.throws(() => readPeftAdapter(adapter('nan', {}, [1, 2, NaN, 4], [0, 0, 0, 0], 2)), oneLine(/NaN or infinite/));
   assert.throws(() => readPeftAdapter(adapter('inf', {}, [1, 2, 3, 4], [0, Infinity, 0, 0], 2)), oneLine(/NaN or infinite/));
-  assert.throws(() => readPeftAdapter(adapter('rank', {}, [1, 2, 3, 4, 5, 6], [0, 0, 0, 0, 0, 0], 3)), oneLine(/rank 3 but adapter_config.json says r = 2/));
-  assert.throws(() => readPeftAdapter(adapter('regex', { alpha_pattern: { 'q_proj(': 8 } }, [1, 2, 3, 4], [0, 0, 0, 0], 2)), oneLine(/not a valid regular expression/));
+  assert.throws(
+    () => readPeftAdapter(adapter('rank', {}, [1, 2, 3, 4, 5, 6], [0, 0, 0, 0, 0, 0], 3)),
+    oneLine(/rank 3 but adapter_config.json says r = 2/),
+  );
+  assert.throws(
+    () => readPeftAdapter(adapter('regex', { alpha_pattern: { 'q_proj(': 8 } }, [1, 2, 3, 4], [0, 0, 0, 0], 2)),
+    oneLine(/not a valid regular expression/),
+  );
   assert.equal(readPeftAdapter(adapter('fine', {}, [1, 2, 3, 4], [0, 0, 0, 0], 2)).spec.r, 2);
 });
 

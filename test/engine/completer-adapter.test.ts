@@ -3,7 +3,18 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { Completer, defaultLoraSpec, generate, initLoraMatrices, layoutForSpec, loadAdaptedCausalLM, loadTokenizer, makeLoraAdapter, writePeftAdapter, type ModelConfig } from '../../engine/index.js';
+import {
+  Completer,
+  defaultLoraSpec,
+  generate,
+  initLoraMatrices,
+  layoutForSpec,
+  loadAdaptedCausalLM,
+  loadTokenizer,
+  makeLoraAdapter,
+  writePeftAdapter,
+  type ModelConfig,
+} from '../../engine/index.js';
 import { Rng } from '../../common/index.js';
 import { makeTinyModel } from '../helpers/tiny-model.js';
 
@@ -21,7 +32,11 @@ function writeAdapter(name: string, seed: number, targets: string[]): string {
   const spec = defaultLoraSpec({ r: 4, alpha: 8, targets });
   const rng = new Rng(seed);
   const m = initLoraMatrices(layoutForSpec(config, spec), rng);
-  for (const [key, t] of m) if (key.includes('lora_B')) t.data.forEach((_, i) => { t.data[i] = 0.5 * rng.normal(); });
+  for (const [key, t] of m)
+    if (key.includes('lora_B'))
+      t.data.forEach((_, i) => {
+        t.data[i] = 0.5 * rng.normal();
+      });
   const out = join(root, name);
   writePeftAdapter(out, makeLoraAdapter(spec, dir, m));
   return out;
@@ -41,7 +56,10 @@ describe('Completer with LoRA adapters', () => {
 
     const tok = await loadTokenizer(dir);
     const merged = await loadAdaptedCausalLM(dir, a, { logits: 'last', merge: true, threads: 1 });
-    const expected = await generate(merged.lm, tok, c.promptIds(request.prefix, request.suffix), { maxNewTokens: 8, stopTokens: c.stopTokenIds() });
+    const expected = await generate(merged.lm, tok, c.promptIds(request.prefix, request.suffix), {
+      maxNewTokens: 8,
+      stopTokens: c.stopTokenIds(),
+    });
     assert.deepEqual(withA.ids, expected.ids);
     assert.notEqual(withA.text, baseText);
 

@@ -24,14 +24,37 @@ test('StarCoder style (also our own model): PSM and the SantaCoder/StarCoder SPM
 });
 
 test('Qwen2.5-Coder: <|fim_prefix|>…<|fim_suffix|>…<|fim_middle|>, PSM only', () => {
-  const fim = detectFimTemplate(vocab('<|endoftext|>', '<|im_start|>', '<|im_end|>', '<|fim_prefix|>', '<|fim_middle|>',
-    '<|fim_suffix|>', '<|fim_pad|>', '<|repo_name|>', '<|file_sep|>'))!;
+  const fim = detectFimTemplate(
+    vocab(
+      '<|endoftext|>',
+      '<|im_start|>',
+      '<|im_end|>',
+      '<|fim_prefix|>',
+      '<|fim_middle|>',
+      '<|fim_suffix|>',
+      '<|fim_pad|>',
+      '<|repo_name|>',
+      '<|file_sep|>',
+    ),
+  )!;
   assert.equal(fim.family, 'qwen');
   assert.equal(fim.render(prefix, suffix), '<|fim_prefix|>def area(r):\n    <|fim_suffix|>\n    return a\n<|fim_middle|>');
   assert.equal(fim.addBos, false);
-  assert.deepEqual(fim.stopTokens, ['<|endoftext|>', '<|fim_prefix|>', '<|fim_suffix|>', '<|fim_middle|>', '<|fim_pad|>',
-    '<|repo_name|>', '<|file_sep|>', '<|im_start|>', '<|im_end|>']);
-  assert.throws(() => fim.render(prefix, suffix, 'spm'), (e: unknown) => e instanceof UserError && /"spm" is not supported by the qwen template/.test(e.message));
+  assert.deepEqual(fim.stopTokens, [
+    '<|endoftext|>',
+    '<|fim_prefix|>',
+    '<|fim_suffix|>',
+    '<|fim_middle|>',
+    '<|fim_pad|>',
+    '<|repo_name|>',
+    '<|file_sep|>',
+    '<|im_start|>',
+    '<|im_end|>',
+  ]);
+  assert.throws(
+    () => fim.render(prefix, suffix, 'spm'),
+    (e: unknown) => e instanceof UserError && /"spm" is not supported by the qwen template/.test(e.message),
+  );
 });
 
 test('DeepSeek-Coder: fullwidth bars and the ▁ block, BOS first', () => {
@@ -47,7 +70,10 @@ test('DeepSeek-Coder: fullwidth bars and the ▁ block, BOS first', () => {
 });
 
 test('CodeLlama: "<PRE> {prefix} <SUF>{suffix} <MID>", its SPM form, and ▁-prefixed vocab entries', () => {
-  for (const tokens of [['<s>', '</s>', '<PRE>', '<SUF>', '<MID>', '<EOT>'], ['<s>', '</s>', '▁<PRE>', '▁<MID>', '▁<SUF>', '▁<EOT>']]) {
+  for (const tokens of [
+    ['<s>', '</s>', '<PRE>', '<SUF>', '<MID>', '<EOT>'],
+    ['<s>', '</s>', '▁<PRE>', '▁<MID>', '▁<SUF>', '▁<EOT>'],
+  ]) {
     const fim = detectFimTemplate(vocab(...tokens))!;
     assert.equal(fim.family, 'codellama');
     assert.equal(fim.render(prefix, suffix), '<PRE> def area(r):\n     <SUF>\n    return a\n <MID>');

@@ -7,8 +7,10 @@ const isNaNBits16 = (h: number) => (h & 0x7c00) === 0x7c00 && (h & 0x3ff) !== 0;
 
 test('f16: known values, including subnormals, infinities and overflow', () => {
   const values = Float32Array.from([0, -0, 1, -2, 0.5, 65504, 65520, 1e6, -1e6, 2 ** -24, 2 ** -25, 2 ** -14, Infinity, -Infinity]);
-  assert.deepEqual([...f32ToF16(values)].map((h) => h.toString(16)),
-    ['0', '8000', '3c00', 'c000', '3800', '7bff', '7c00', '7c00', 'fc00', '1', '0', '400', '7c00', 'fc00']);
+  assert.deepEqual(
+    [...f32ToF16(values)].map((h) => h.toString(16)),
+    ['0', '8000', '3c00', 'c000', '3800', '7bff', '7c00', '7c00', 'fc00', '1', '0', '400', '7c00', 'fc00'],
+  );
   assert.ok(Number.isNaN(f16ToF32(f32ToF16(Float32Array.of(NaN)))[0]));
   // 1/3 in f16 is 0x3555 (0.333251953125), as numpy gives.
   assert.equal(f32ToF16(Float32Array.of(1 / 3))[0], 0x3555);

@@ -8,14 +8,20 @@ import { makeTinyModel, type TinyModelOptions } from '../helpers/tiny-model.js';
 import { referenceLogits } from '../helpers/reference-llama.js';
 
 const root = mkdtempSync(join(tmpdir(), 'cf-forward-'));
-before(() => { process.env.CODEFUDGE_CACHE = join(root, 'cache'); });
+before(() => {
+  process.env.CODEFUDGE_CACHE = join(root, 'cache');
+});
 after(() => rmSync(root, { recursive: true, force: true }));
 
 const IDS = [[5, 17, 42, 3, 99, 250, 7, 64, 1, 300, 12, 8]];
 
 function maxAbsDiff(onnx: Float32Array, ref: Float64Array[], vocab: number): number {
   let worst = 0;
-  ref.forEach((row, p) => row.forEach((v, i) => { worst = Math.max(worst, Math.abs(onnx[p * vocab + i] - v)); }));
+  ref.forEach((row, p) =>
+    row.forEach((v, i) => {
+      worst = Math.max(worst, Math.abs(onnx[p * vocab + i] - v));
+    }),
+  );
   return worst;
 }
 
@@ -26,9 +32,18 @@ const variants: [string, TinyModelOptions][] = [
   ['Mistral: GQA 8/2, head_dim not hidden/heads', { architecture: 'MistralForCausalLM', heads: 8, kvHeads: 2, headDim: 6, hidden: 32 }],
   ['F16 weights', { architecture: 'Qwen2ForCausalLM', dtype: 'F16' }],
   ['BF16 weights, 2 shards', { architecture: 'LlamaForCausalLM', dtype: 'BF16', shards: 2 }],
-  ['llama3 rope scaling', { architecture: 'LlamaForCausalLM', ropeScaling: { rope_type: 'llama3', factor: 8, low_freq_factor: 1, high_freq_factor: 4, original_max_position_embeddings: 16 } }],
+  [
+    'llama3 rope scaling',
+    {
+      architecture: 'LlamaForCausalLM',
+      ropeScaling: { rope_type: 'llama3', factor: 8, low_freq_factor: 1, high_freq_factor: 4, original_max_position_embeddings: 16 },
+    },
+  ],
   ['linear rope scaling', { architecture: 'LlamaForCausalLM', ropeScaling: { type: 'linear', factor: 4 } }],
-  ['yarn rope scaling', { architecture: 'Qwen2ForCausalLM', ropeScaling: { rope_type: 'yarn', factor: 4, original_max_position_embeddings: 32 } }],
+  [
+    'yarn rope scaling',
+    { architecture: 'Qwen2ForCausalLM', ropeScaling: { rope_type: 'yarn', factor: 4, original_max_position_embeddings: 32 } },
+  ],
 ];
 
 describe('ONNX forward matches the plain-TypeScript reference', () => {
@@ -65,7 +80,7 @@ describe('KV cache', () => {
     await lm.release();
   });
 
-  it('left padding masked by attention_mask leaves the real tokens\' logits unchanged', async () => {
+  it("left padding masked by attention_mask leaves the real tokens' logits unchanged", async () => {
     const dir = join(root, 'pad');
     const tiny = makeTinyModel(dir, { architecture: 'LlamaForCausalLM', layers: 1, seed: 9 });
     const V = tiny.config.vocabSize;

@@ -4,7 +4,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import {
-  CausalLM, Completer, endsInCycle, generate, loadCausalLM, loadTokenizer, trailingCyclePeriod, type Tokenizer,
+  CausalLM,
+  Completer,
+  endsInCycle,
+  generate,
+  loadCausalLM,
+  loadTokenizer,
+  trailingCyclePeriod,
+  type Tokenizer,
 } from '../../engine/index.js';
 import { makeTinyModel } from '../helpers/tiny-model.js';
 import { referenceLogits } from '../helpers/reference-llama.js';
@@ -34,7 +41,9 @@ function referenceGreedy(n: number): number[] {
   for (let i = 0; i < n; i++) {
     const logits = referenceLogits(tiny.config, tiny.tensors, [ids])[0].at(-1)!;
     let best = 0;
-    logits.forEach((v, j) => { if (v > logits[best]) best = j; });
+    logits.forEach((v, j) => {
+      if (v > logits[best]) best = j;
+    });
     ids.push(best);
   }
   return ids.slice(prompt.length);
@@ -122,7 +131,7 @@ describe('generation', () => {
   });
 
   it('reuses the KV cache of a shared prompt prefix with the same result', async () => {
-    const long = Array.from({ length: 30 }, (_, i) => (i * 7) % 300 + 5);
+    const long = Array.from({ length: 30 }, (_, i) => ((i * 7) % 300) + 5);
     const first = await generate(lm, tok, long, { maxNewTokens: 4 });
     const extended = [...long, 11, 12];
     const fresh = await generate(lm, tok, extended, { maxNewTokens: 4 });

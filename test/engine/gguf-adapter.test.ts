@@ -3,7 +3,18 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { defaultLoraSpec, exportAdapterToGguf, GgmlType, GgufFile, layoutForSpec, makeLoraAdapter, permuteRows, writePeftAdapter, type LoraAdapter, type ModelConfig } from '../../engine/index.js';
+import {
+  defaultLoraSpec,
+  exportAdapterToGguf,
+  GgmlType,
+  GgufFile,
+  layoutForSpec,
+  makeLoraAdapter,
+  permuteRows,
+  writePeftAdapter,
+  type LoraAdapter,
+  type ModelConfig,
+} from '../../engine/index.js';
 import { Rng } from '../../common/index.js';
 import { makeTinyModel } from '../helpers/tiny-model.js';
 
@@ -43,7 +54,10 @@ describe("a PEFT adapter exported as llama.cpp's LoRA GGUF", () => {
         assert.equal(g.get('adapter.type'), 'lora');
         assert.equal(g.get('adapter.lora.alpha'), 8);
         assert.equal(g.get('general.architecture'), architecture === 'LlamaForCausalLM' ? 'llama' : 'qwen2');
-        const names = g.tensors().map((t) => t.name).sort();
+        const names = g
+          .tensors()
+          .map((t) => t.name)
+          .sort();
         const want: string[] = [];
         for (let l = 0; l < 2; l++) {
           for (const t of ['attn_q', 'attn_k', 'attn_v', 'attn_output', 'ffn_gate', 'ffn_up', 'ffn_down']) {
@@ -53,7 +67,13 @@ describe("a PEFT adapter exported as llama.cpp's LoRA GGUF", () => {
         assert.deepEqual(names, want.sort());
         const { hiddenSize: h, intermediateSize: ffn, headDim: d } = tiny.config;
         const outOf: Record<string, [number, number]> = {
-          attn_q: [h, 4 * d], attn_k: [h, 2 * d], attn_v: [h, 2 * d], attn_output: [4 * d, h], ffn_gate: [h, ffn], ffn_up: [h, ffn], ffn_down: [ffn, h],
+          attn_q: [h, 4 * d],
+          attn_k: [h, 2 * d],
+          attn_v: [h, 2 * d],
+          attn_output: [4 * d, h],
+          ffn_gate: [h, ffn],
+          ffn_up: [h, ffn],
+          ffn_down: [ffn, h],
         };
         for (const t of g.tensors()) {
           const [, , kind] = t.name.split('.');
@@ -67,7 +87,13 @@ describe("a PEFT adapter exported as llama.cpp's LoRA GGUF", () => {
         const qB = adapter.tensors.get('base_model.model.model.layers.0.self_attn.k_proj.lora_B.weight')!.data as Float32Array;
         const stored = floats(g, 'blk.0.attn_k.weight.lora_b');
         if (architecture === 'LlamaForCausalLM') {
-          const bytes = permuteRows(new Uint8Array(stored.buffer.slice(stored.byteOffset, stored.byteOffset + stored.byteLength)), 2 * d, 16, 2, false);
+          const bytes = permuteRows(
+            new Uint8Array(stored.buffer.slice(stored.byteOffset, stored.byteOffset + stored.byteLength)),
+            2 * d,
+            16,
+            2,
+            false,
+          );
           assert.deepEqual(new Float32Array(bytes.buffer), qB);
           assert.notDeepEqual(stored, qB);
         } else {
@@ -91,7 +117,7 @@ describe("a PEFT adapter exported as llama.cpp's LoRA GGUF", () => {
     try {
       const B = adapter.tensors.get('base_model.model.model.layers.0.mlp.up_proj.lora_B.weight')!.data as Float32Array;
       const stored = floats(g, 'blk.0.ffn_up.weight.lora_b');
-      const ratio = (8 / Math.sqrt(4)) / (8 / 4); // PEFT's scale over llama.cpp's alpha / r
+      const ratio = 8 / Math.sqrt(4) / (8 / 4); // PEFT's scale over llama.cpp's alpha / r
       stored.forEach((v, i) => assert.ok(Math.abs(v - B[i] * ratio) <= 1e-6 * Math.abs(B[i] * ratio), `${i}`));
     } finally {
       g.close();

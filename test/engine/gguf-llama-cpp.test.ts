@@ -5,13 +5,25 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { defaultLoraSpec, exportAdapterToGguf, exportModelToGguf, layoutForSpec, loadAdaptedCausalLM, loadCausalLM, makeLoraAdapter, writePeftAdapter, type CausalLM } from '../../engine/index.js';
+import {
+  defaultLoraSpec,
+  exportAdapterToGguf,
+  exportModelToGguf,
+  layoutForSpec,
+  loadAdaptedCausalLM,
+  loadCausalLM,
+  makeLoraAdapter,
+  writePeftAdapter,
+  type CausalLM,
+} from '../../engine/index.js';
 import { Rng } from '../../common/index.js';
 import { llamaCppGreedy, loadLlamaCpp } from '../../bench/llama-cpp.js';
 import { makeTinyModel, type TinyModelOptions } from '../helpers/tiny-model.js';
 
 const root = mkdtempSync(join(tmpdir(), 'cf-gguf-llamacpp-'));
-before(() => { process.env.CODEFUDGE_CACHE = join(root, 'cache'); });
+before(() => {
+  process.env.CODEFUDGE_CACHE = join(root, 'cache');
+});
 after(() => rmSync(root, { recursive: true, force: true }));
 
 const PROMPTS = [[5, 17, 42, 3, 99], [250, 7, 64, 1, 300, 12, 8, 9], [100]];
@@ -39,10 +51,15 @@ async function greedy(lm: CausalLM): Promise<number[][]> {
 describe('llama.cpp runs our GGUF exports like codefudge runs the folder', async () => {
   const nlc = await loadLlamaCpp();
   const skip = 'missing' in nlc ? nlc.missing : false;
-  after(async () => { if (!('missing' in nlc)) await nlc.llama.dispose(); });
+  after(async () => {
+    if (!('missing' in nlc)) await nlc.llama.dispose();
+  });
 
   const cases: [string, TinyModelOptions][] = [
-    ['Llama: GQA 4/2, attention bias (permuted q/k weights and biases), untied', { architecture: 'LlamaForCausalLM', heads: 4, kvHeads: 2, qkvBias: true }],
+    [
+      'Llama: GQA 4/2, attention bias (permuted q/k weights and biases), untied',
+      { architecture: 'LlamaForCausalLM', heads: 4, kvHeads: 2, qkvBias: true },
+    ],
     ['Qwen2: GQA 4/1, q/k/v bias, tied embeddings', { architecture: 'Qwen2ForCausalLM', heads: 4, kvHeads: 1, tied: true }],
   ];
   cases.forEach(([name, opts], i) => {
@@ -63,8 +80,14 @@ describe('llama.cpp runs our GGUF exports like codefudge runs the folder', async
     const rng = new Rng(31);
     const matrices = new Map<string, { shape: number[]; data: Float32Array }>();
     for (const m of layoutForSpec(tiny.config, spec).modules) {
-      matrices.set(m.keyA, { shape: [m.r, m.inFeatures], data: Float32Array.from({ length: m.r * m.inFeatures }, () => rng.normal() * 0.3) });
-      matrices.set(m.keyB, { shape: [m.outFeatures, m.r], data: Float32Array.from({ length: m.outFeatures * m.r }, () => rng.normal() * 0.3) });
+      matrices.set(m.keyA, {
+        shape: [m.r, m.inFeatures],
+        data: Float32Array.from({ length: m.r * m.inFeatures }, () => rng.normal() * 0.3),
+      });
+      matrices.set(m.keyB, {
+        shape: [m.outFeatures, m.r],
+        data: Float32Array.from({ length: m.outFeatures * m.r }, () => rng.normal() * 0.3),
+      });
     }
     const adir = join(root, 'lora-adapter');
     writePeftAdapter(adir, makeLoraAdapter(spec, null, matrices));

@@ -3,12 +3,30 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { configKey, detectFimTemplate, exportModelToGguf, f16ToF32, f32ToF16, GGUF_KEY, GgmlType, GgufFile, GgufMetadata, GgufWeights, loadCausalLM, loadTokenizer, openModelFolder, writeGguf, type GgufQuant } from '../../engine/index.js';
+import {
+  configKey,
+  detectFimTemplate,
+  exportModelToGguf,
+  f16ToF32,
+  f32ToF16,
+  GGUF_KEY,
+  GgmlType,
+  GgufFile,
+  GgufMetadata,
+  GgufWeights,
+  loadCausalLM,
+  loadTokenizer,
+  openModelFolder,
+  writeGguf,
+  type GgufQuant,
+} from '../../engine/index.js';
 import { UserError } from '../../common/index.js';
 import { makeTinyModel, type TinyModelOptions } from '../helpers/tiny-model.js';
 
 const root = mkdtempSync(join(tmpdir(), 'cf-gguf-model-'));
-before(() => { process.env.CODEFUDGE_CACHE = join(root, 'cache'); });
+before(() => {
+  process.env.CODEFUDGE_CACHE = join(root, 'cache');
+});
 after(() => rmSync(root, { recursive: true, force: true }));
 
 const IDS = [[5, 17, 42, 3, 99, 250, 7, 64, 1, 300, 12, 8]];
@@ -35,7 +53,11 @@ function withoutKeys(src: string, dst: string, drop: string[]): string {
   try {
     const meta = new GgufMetadata();
     for (const [k, kv] of g.metadata) if (!drop.includes(k)) meta.set(k, kv.type, kv.value);
-    writeGguf(dst, meta, g.tensors().map((t) => ({ name: t.name, dims: t.dims, type: t.type, bytes: () => g.bytes(t.name) })));
+    writeGguf(
+      dst,
+      meta,
+      g.tensors().map((t) => ({ name: t.name, dims: t.dims, type: t.type, bytes: () => g.bytes(t.name) })),
+    );
   } finally {
     g.close();
   }
@@ -43,10 +65,16 @@ function withoutKeys(src: string, dst: string, drop: string[]): string {
 }
 
 const models: [string, TinyModelOptions][] = [
-  ['Llama, GQA 4/2, untied, attention and mlp bias', { architecture: 'LlamaForCausalLM', heads: 4, kvHeads: 2, qkvBias: true, mlpBias: true }],
+  [
+    'Llama, GQA 4/2, untied, attention and mlp bias',
+    { architecture: 'LlamaForCausalLM', heads: 4, kvHeads: 2, qkvBias: true, mlpBias: true },
+  ],
   ['Llama, MHA, tied embeddings', { architecture: 'LlamaForCausalLM', heads: 4, kvHeads: 4, tied: true }],
   ['Qwen2, GQA 4/1, q/k/v bias, tied', { architecture: 'Qwen2ForCausalLM', heads: 4, kvHeads: 1, tied: true }],
-  ['Mistral (exported as llama), head_dim not hidden/heads', { architecture: 'MistralForCausalLM', heads: 8, kvHeads: 2, headDim: 6, hidden: 32 }],
+  [
+    'Mistral (exported as llama), head_dim not hidden/heads',
+    { architecture: 'MistralForCausalLM', heads: 8, kvHeads: 2, headDim: 6, hidden: 32 },
+  ],
 ];
 
 describe('a model exported to GGUF and loaded back', () => {
@@ -55,7 +83,9 @@ describe('a model exported to GGUF and loaded back', () => {
       const dir = join(root, `m${i}`);
       const tiny = makeTinyModel(dir, { layers: 2, seed: 40 + i, ...opts });
       let folderLogits: Float32Array;
-      before(async () => { folderLogits = await logits(dir); });
+      before(async () => {
+        folderLogits = await logits(dir);
+      });
 
       it('F32: the same config and logits as the safetensors folder', async () => {
         const file = join(root, `m${i}-f32.gguf`);
@@ -100,9 +130,16 @@ describe('a model exported to GGUF and loaded back', () => {
             let checked = 0;
             for (const hf of w.names()) {
               const q = w.quantized(hf);
-              if (w.shape(hf).length === 1) { assert.equal(q, undefined); continue; }
+              if (w.shape(hf).length === 1) {
+                assert.equal(q, undefined);
+                continue;
+              }
               // Rows that are not whole blocks of 32 are written as F16, as llama.cpp's converter does.
-              if (w.shape(hf)[1] % 32 !== 0) { assert.equal(w.ggmlType(hf), GgmlType.F16); assert.equal(q, undefined); continue; }
+              if (w.shape(hf)[1] % 32 !== 0) {
+                assert.equal(w.ggmlType(hf), GgmlType.F16);
+                assert.equal(q, undefined);
+                continue;
+              }
               assert.ok(q, `${hf} should be served quantized`);
               assert.equal(w.ggmlType(hf), quant === 'q8_0' ? GgmlType.Q8_0 : GgmlType.Q4_0);
               const float = w.float32(hf);
@@ -129,7 +166,10 @@ describe('a model exported to GGUF and loaded back', () => {
               const orig = tiny.tensors.get(hf)!;
               let worst = 0;
               let amax = 0;
-              for (let j = 0; j < orig.length; j++) { worst = Math.max(worst, Math.abs(orig[j] - float[j])); amax = Math.max(amax, Math.abs(orig[j])); }
+              for (let j = 0; j < orig.length; j++) {
+                worst = Math.max(worst, Math.abs(orig[j] - float[j]));
+                amax = Math.max(amax, Math.abs(orig[j]));
+              }
               assert.ok(worst <= amax / (quant === 'q8_0' ? 100 : 6), `${hf}: ${worst} vs max ${amax}`);
               checked++;
             }
@@ -152,7 +192,10 @@ describe('re-exporting a GGUF', () => {
     const a = GgufFile.open(first);
     const b = GgufFile.open(second);
     try {
-      assert.deepEqual(b.tensors().map((t) => [t.name, t.type, t.dims]), a.tensors().map((t) => [t.name, t.type, t.dims]));
+      assert.deepEqual(
+        b.tensors().map((t) => [t.name, t.type, t.dims]),
+        a.tensors().map((t) => [t.name, t.type, t.dims]),
+      );
       for (const t of a.tensors()) assert.ok(a.bytes(t.name).equals(b.bytes(t.name)), t.name);
       for (const key of ['llama.rope.freq_base', 'llama.attention.head_count_kv', GGUF_KEY.tokens, GGUF_KEY.merges, GGUF_KEY.eosId]) {
         assert.deepEqual(b.metadata.get(key), a.metadata.get(key), key);
@@ -170,8 +213,12 @@ describe('the tokenizer of a GGUF', () => {
   const file = join(root, 'tok.gguf');
   exportModelToGguf(dir, file, 'f32');
   const TEXTS = [
-    'def f(x):\n    return x + 1\n', "it's 12345 o'clock, don't\r\n\tpanic", '  if  x ==  ( y ):  ', 'naïve café — 東京 🙂',
-    '<fim_prefix>def a():<fim_suffix>\n<fim_middle>', '',
+    'def f(x):\n    return x + 1\n',
+    "it's 12345 o'clock, don't\r\n\tpanic",
+    '  if  x ==  ( y ):  ',
+    'naïve café — 東京 🙂',
+    '<fim_prefix>def a():<fim_suffix>\n<fim_middle>',
+    '',
   ];
 
   async function sameAsFolder(gguf: string, folder: string): Promise<void> {
@@ -184,7 +231,10 @@ describe('the tokenizer of a GGUF', () => {
     assert.equal(got.vocabSize, want.vocabSize);
     assert.deepEqual(got.eosTokenIds, want.eosTokenIds);
     assert.deepEqual([...got.specialTokens].sort(), [...want.specialTokens].sort());
-    const fim = (t: typeof got) => { const f = detectFimTemplate(t); return f && { family: f.family, modes: f.modes, stop: f.stopTokens, addBos: f.addBos }; };
+    const fim = (t: typeof got) => {
+      const f = detectFimTemplate(t);
+      return f && { family: f.family, modes: f.modes, stop: f.stopTokens, addBos: f.addBos };
+    };
     assert.deepEqual(fim(got), fim(want));
     assert.ok(fim(got));
   }
@@ -207,7 +257,15 @@ describe('the tokenizer of a GGUF', () => {
     tj.pre_tokenizer = {
       type: 'Sequence',
       pretokenizers: [
-        { type: 'Split', pattern: { Regex: "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+" }, behavior: 'Isolated', invert: false },
+        {
+          type: 'Split',
+          pattern: {
+            Regex:
+              "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+",
+          },
+          behavior: 'Isolated',
+          invert: false,
+        },
         { type: 'ByteLevel', add_prefix_space: false, trim_offsets: false, use_regex: false },
       ],
     };
@@ -243,7 +301,10 @@ describe('the tokenizer of a GGUF', () => {
 
   it('a GGUF without tokenizer metadata, or with an unknown pre-tokenizer, is a one-line UserError', async () => {
     const noTok = withoutKeys(file, join(root, 'no-tok.gguf'), [GGUF_KEY.hfJson, GGUF_KEY.tokens]);
-    await assert.rejects(loadTokenizer(noTok), (e: Error) => e instanceof UserError && /missing metadata "tokenizer.ggml.tokens"/.test(e.message));
+    await assert.rejects(
+      loadTokenizer(noTok),
+      (e: Error) => e instanceof UserError && /missing metadata "tokenizer.ggml.tokens"/.test(e.message),
+    );
     const g = GgufFile.open(file);
     const meta = new GgufMetadata();
     for (const [k, kv] of g.metadata) if (k !== GGUF_KEY.hfJson) meta.set(k, kv.type, kv.value);
@@ -266,15 +327,36 @@ describe('GGUF model errors', () => {
     for (const [k, kv] of g.metadata) meta.set(k, kv.type, kv.value);
     edit(meta);
     const out = join(root, name);
-    writeGguf(out, meta, g.tensors().map((t) => ({ name: t.name, dims: t.dims, type: t.type, bytes: () => g.bytes(t.name) })));
+    writeGguf(
+      out,
+      meta,
+      g.tensors().map((t) => ({ name: t.name, dims: t.dims, type: t.type, bytes: () => g.bytes(t.name) })),
+    );
     g.close();
     return out;
   }
 
   it('an unsupported architecture, a missing hyperparameter, an adapter given as a model', () => {
-    assert.throws(() => openModelFolder(rewrite('arch.gguf', (m) => m.string('general.architecture', 'gemma2'))), /architecture "gemma2" is not supported/);
-    assert.throws(() => openModelFolder(rewrite('nohp.gguf', (m) => { m.entries.splice(m.entries.findIndex(([k]) => k === 'llama.block_count'), 1); })), /missing metadata "llama.block_count"/);
-    assert.throws(() => openModelFolder(rewrite('adapter.gguf', (m) => m.string('general.type', 'adapter'))), /is a LoRA adapter, not a model/);
+    assert.throws(
+      () => openModelFolder(rewrite('arch.gguf', (m) => m.string('general.architecture', 'gemma2'))),
+      /architecture "gemma2" is not supported/,
+    );
+    assert.throws(
+      () =>
+        openModelFolder(
+          rewrite('nohp.gguf', (m) => {
+            m.entries.splice(
+              m.entries.findIndex(([k]) => k === 'llama.block_count'),
+              1,
+            );
+          }),
+        ),
+      /missing metadata "llama.block_count"/,
+    );
+    assert.throws(
+      () => openModelFolder(rewrite('adapter.gguf', (m) => m.string('general.type', 'adapter'))),
+      /is a LoRA adapter, not a model/,
+    );
   });
 
   it('a Q4_K tensor reads as exact float32 (not as MatMulNBits blocks); a Q5_K tensor names its type in one line', () => {
@@ -286,11 +368,19 @@ describe('GGUF model errors', () => {
     for (const [k, kv] of g.metadata) meta.set(k, kv.type, kv.value);
     const out = join(root, 'kquants.gguf');
     // All-zero super-blocks: d = dmin = 0, so every value is 0.
-    writeGguf(out, meta, g.tensors().map((t) => (t.name === 'blk.0.ffn_up.weight'
-      ? { name: t.name, dims: t.dims, type: GgmlType.Q4_K, bytes: () => new Uint8Array(t.dims[1] * 144) }
-      : t.name === 'blk.0.ffn_gate.weight'
-        ? { name: t.name, dims: t.dims, type: GgmlType.Q5_K, bytes: () => new Uint8Array(t.dims[1] * 176) }
-        : { name: t.name, dims: t.dims, type: t.type, bytes: () => g.bytes(t.name) })));
+    writeGguf(
+      out,
+      meta,
+      g
+        .tensors()
+        .map((t) =>
+          t.name === 'blk.0.ffn_up.weight'
+            ? { name: t.name, dims: t.dims, type: GgmlType.Q4_K, bytes: () => new Uint8Array(t.dims[1] * 144) }
+            : t.name === 'blk.0.ffn_gate.weight'
+              ? { name: t.name, dims: t.dims, type: GgmlType.Q5_K, bytes: () => new Uint8Array(t.dims[1] * 176) }
+              : { name: t.name, dims: t.dims, type: t.type, bytes: () => g.bytes(t.name) },
+        ),
+    );
     g.close();
     const f = openModelFolder(out);
     try {
@@ -298,8 +388,13 @@ describe('GGUF model errors', () => {
       assert.equal(up.length, 256 * 256);
       assert.ok(up.every((v) => v === 0));
       assert.equal(f.weights.quantized?.('model.layers.0.mlp.up_proj.weight'), undefined);
-      assert.throws(() => f.weights.float32('model.layers.0.mlp.gate_proj.weight'), (e: Error) => e instanceof UserError
-        && /blk\.0\.ffn_gate\.weight.* is stored as Q5_K, which codefudge cannot load exactly/.test(e.message) && !e.message.includes('\n'));
+      assert.throws(
+        () => f.weights.float32('model.layers.0.mlp.gate_proj.weight'),
+        (e: Error) =>
+          e instanceof UserError &&
+          /blk\.0\.ffn_gate\.weight.* is stored as Q5_K, which codefudge cannot load exactly/.test(e.message) &&
+          !e.message.includes('\n'),
+      );
     } finally {
       f.weights.close();
     }

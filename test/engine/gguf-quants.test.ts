@@ -5,7 +5,9 @@ import { dequantize, GgmlType, permuteRows, quantizeQ4_0, quantizeQ8_0 } from '.
 import { Rng } from '../../common/index.js';
 
 const fixture = JSON.parse(readFileSync(new URL('../../../test/engine/fixtures/gguf-quants-reference.json', import.meta.url), 'utf8')) as {
-  input_f32_hex: string; q8_0_hex: string; q4_0_hex: string;
+  input_f32_hex: string;
+  q8_0_hex: string;
+  q4_0_hex: string;
 };
 const input = (() => {
   const b = Buffer.from(fixture.input_f32_hex, 'hex');
@@ -40,9 +42,17 @@ describe('quantization the way llama.cpp does it', () => {
 });
 
 describe('K-quant dequantization (float32 only)', () => {
-  const k = JSON.parse(readFileSync(new URL('../../../test/engine/fixtures/gguf-kquants-reference.json', import.meta.url), 'utf8')) as Record<string, string>;
-  const f32 = (hex: string) => { const b = Buffer.from(hex, 'hex'); return new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.length)); };
-  for (const [name, type] of [['q4_k', GgmlType.Q4_K], ['q6_k', GgmlType.Q6_K]] as const) {
+  const k = JSON.parse(
+    readFileSync(new URL('../../../test/engine/fixtures/gguf-kquants-reference.json', import.meta.url), 'utf8'),
+  ) as Record<string, string>;
+  const f32 = (hex: string) => {
+    const b = Buffer.from(hex, 'hex');
+    return new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.length));
+  };
+  for (const [name, type] of [
+    ['q4_k', GgmlType.Q4_K],
+    ['q6_k', GgmlType.Q6_K],
+  ] as const) {
     it(`${name.toUpperCase()} values equal llama.cpp gguf-py's dequantization bit for bit`, () => {
       const want = f32(k[`${name}_f32_hex`]);
       const got = dequantize(type, Buffer.from(k[`${name}_hex`], 'hex'), want.length, name);
@@ -72,7 +82,12 @@ describe("llama.cpp's q/k row permutation", () => {
   const bytesOf = (f: Float32Array) => new Uint8Array(f.buffer, f.byteOffset, f.byteLength);
   const floatsOf = (b: Uint8Array) => new Float32Array(b.buffer, b.byteOffset, b.byteLength / 4);
 
-  for (const [rows, cols, heads] of [[32, 8, 4], [16, 3, 1], [24, 5, 2], [8, 1, 4]]) {
+  for (const [rows, cols, heads] of [
+    [32, 8, 4],
+    [16, 3, 1],
+    [24, 5, 2],
+    [8, 1, 4],
+  ]) {
     it(`matches convert_hf_to_gguf and round-trips (${rows} rows, ${heads} heads)`, () => {
       const rng = new Rng(rows + heads);
       const w = Float32Array.from({ length: rows * cols }, () => rng.normal());

@@ -3,7 +3,16 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { dequantize, GgmlType, GgufFile, GgufMetadata, GgufValueType, toMatMulNBits, writeGguf, type GgufArray } from '../../engine/index.js';
+import {
+  dequantize,
+  GgmlType,
+  GgufFile,
+  GgufMetadata,
+  GgufValueType,
+  toMatMulNBits,
+  writeGguf,
+  type GgufArray,
+} from '../../engine/index.js';
 import { UserError } from '../../common/index.js';
 
 const root = mkdtempSync(join(tmpdir(), 'cf-gguf-reader-'));
@@ -12,16 +21,40 @@ after(() => rmSync(root, { recursive: true, force: true }));
 /** A GGUF assembled byte by byte here, independent of our writer. */
 class HandBuilt {
   private parts: Buffer[] = [];
-  u32(v: number): this { const b = Buffer.alloc(4); b.writeUInt32LE(v); this.parts.push(b); return this; }
-  u64(v: number | bigint): this { const b = Buffer.alloc(8); b.writeBigUInt64LE(BigInt(v)); this.parts.push(b); return this; }
-  str(s: string): this { const b = Buffer.from(s); this.u64(b.length); this.parts.push(b); return this; }
-  raw(b: Uint8Array): this { this.parts.push(Buffer.from(b)); return this; }
+  u32(v: number): this {
+    const b = Buffer.alloc(4);
+    b.writeUInt32LE(v);
+    this.parts.push(b);
+    return this;
+  }
+  u64(v: number | bigint): this {
+    const b = Buffer.alloc(8);
+    b.writeBigUInt64LE(BigInt(v));
+    this.parts.push(b);
+    return this;
+  }
+  str(s: string): this {
+    const b = Buffer.from(s);
+    this.u64(b.length);
+    this.parts.push(b);
+    return this;
+  }
+  raw(b: Uint8Array): this {
+    this.parts.push(Buffer.from(b));
+    return this;
+  }
   padTo(alignment: number): this {
     const len = this.bytes().length;
     return this.raw(Buffer.alloc(Math.ceil(len / alignment) * alignment - len));
   }
-  bytes(): Buffer { return Buffer.concat(this.parts); }
-  write(name: string): string { const f = join(root, name); writeFileSync(f, this.bytes()); return f; }
+  bytes(): Buffer {
+    return Buffer.concat(this.parts);
+  }
+  write(name: string): string {
+    const f = join(root, name);
+    writeFileSync(f, this.bytes());
+    return f;
+  }
 }
 
 /** A Q4_0 block: d = 0.5 (f16 0x3800), qs[j] = j | (15 - j) << 4. */
@@ -122,12 +155,23 @@ describe('GGUF writer → reader', () => {
   it('round-trips metadata of every value type, nested arrays and tensors (node-llama-cpp reads it too)', async () => {
     const meta = new GgufMetadata()
       .string('general.architecture', 'llama')
-      .set('t.u8', GgufValueType.UINT8, 250).set('t.i8', GgufValueType.INT8, -5).set('t.u16', GgufValueType.UINT16, 65000)
-      .set('t.i16', GgufValueType.INT16, -300).u32('t.u32', 4e9).set('t.i32', GgufValueType.INT32, -2e9).f32('t.f32', 0.5)
-      .bool('t.bool', true).set('t.u64', GgufValueType.UINT64, 2 ** 40).set('t.i64', GgufValueType.INT64, -(2 ** 40))
-      .set('t.f64', GgufValueType.FLOAT64, Math.PI).set('t.big', GgufValueType.UINT64, 2n ** 63n)
+      .set('t.u8', GgufValueType.UINT8, 250)
+      .set('t.i8', GgufValueType.INT8, -5)
+      .set('t.u16', GgufValueType.UINT16, 65000)
+      .set('t.i16', GgufValueType.INT16, -300)
+      .u32('t.u32', 4e9)
+      .set('t.i32', GgufValueType.INT32, -2e9)
+      .f32('t.f32', 0.5)
+      .bool('t.bool', true)
+      .set('t.u64', GgufValueType.UINT64, 2 ** 40)
+      .set('t.i64', GgufValueType.INT64, -(2 ** 40))
+      .set('t.f64', GgufValueType.FLOAT64, Math.PI)
+      .set('t.big', GgufValueType.UINT64, 2n ** 63n)
       .array('t.strs', GgufValueType.STRING, ['a', 'β', ''])
-      .array('t.nested', GgufValueType.ARRAY, [{ itemType: GgufValueType.INT32, items: [1, 2] }, { itemType: GgufValueType.INT32, items: [] }])
+      .array('t.nested', GgufValueType.ARRAY, [
+        { itemType: GgufValueType.INT32, items: [1, 2] },
+        { itemType: GgufValueType.INT32, items: [] },
+      ])
       .u32('general.alignment', 64);
     const data = Float32Array.from({ length: 12 }, (_, i) => i - 3.5);
     const file = join(root, 'written.gguf');
@@ -146,7 +190,12 @@ describe('GGUF writer → reader', () => {
     } finally {
       g.close();
     }
-    let nlc: { readGgufFileInfo(p: string, o: object): Promise<{ version: number; tensorInfo?: { name: string; fileOffset: number | bigint }[]; metadata: Record<string, unknown> }> };
+    let nlc: {
+      readGgufFileInfo(
+        p: string,
+        o: object,
+      ): Promise<{ version: number; tensorInfo?: { name: string; fileOffset: number | bigint }[]; metadata: Record<string, unknown> }>;
+    };
     try {
       nlc = await import('node-llama-cpp' as string);
     } catch {
@@ -177,16 +226,20 @@ describe('GGUF reader rejects bad files with one clear line', () => {
   function rejects(name: string, bytes: Buffer, pattern: RegExp): void {
     const f = join(root, name);
     writeFileSync(f, bytes);
-    assert.throws(() => GgufFile.open(f), (e: Error) => {
-      assert.ok(e instanceof UserError, `${e}`);
-      assert.ok(!e.message.includes('\n'), e.message);
-      assert.match(e.message, pattern);
-      return true;
-    });
+    assert.throws(
+      () => GgufFile.open(f),
+      (e: Error) => {
+        assert.ok(e instanceof UserError, `${e}`);
+        assert.ok(!e.message.includes('\n'), e.message);
+        assert.match(e.message, pattern);
+        return true;
+      },
+    );
   }
 
   it('truncated anywhere in the header or data', () => {
-    for (const len of [0, 10, 30, 60, 150, goodBytes.length - 1]) rejects(`trunc-${len}.gguf`, goodBytes.subarray(0, len), /truncated|past the end|shorter|more than the file can hold/);
+    for (const len of [0, 10, 30, 60, 150, goodBytes.length - 1])
+      rejects(`trunc-${len}.gguf`, goodBytes.subarray(0, len), /truncated|past the end|shorter|more than the file can hold/);
   });
 
   it('bad magic and unsupported version', () => {
@@ -205,8 +258,16 @@ describe('GGUF reader rejects bad files with one clear line', () => {
     const hugeKv = Buffer.from(goodBytes);
     hugeKv.writeBigUInt64LE(2n ** 62n, 16);
     rejects('kvs.gguf', hugeKv, /beyond the file|more than the file/);
-    const longArray = new HandBuilt().u32(0x46554747).u32(3).u64(0).u64(1)
-      .str('x').u32(GgufValueType.ARRAY).u32(GgufValueType.UINT64).u64(1e12).bytes();
+    const longArray = new HandBuilt()
+      .u32(0x46554747)
+      .u32(3)
+      .u64(0)
+      .u64(1)
+      .str('x')
+      .u32(GgufValueType.ARRAY)
+      .u32(GgufValueType.UINT64)
+      .u64(1e12)
+      .bytes();
     rejects('array.gguf', longArray, /claims 1000000000000 items/);
     const longString = new HandBuilt().u32(0x46554747).u32(3).u64(0).u64(1).u64(1e9).raw(Buffer.alloc(100)).bytes();
     rejects('string.gguf', longString, /truncated/);
@@ -214,9 +275,19 @@ describe('GGUF reader rejects bad files with one clear line', () => {
 
   it('a tensor past the end of the file, overlapping tensors, bad alignment', () => {
     const tensorFile = (dims: number[][], offsets: number[], align = 32, dataBytes = 256) => {
-      const h = new HandBuilt().u32(0x46554747).u32(3).u64(dims.length).u64(1)
-        .str('general.alignment').u32(GgufValueType.UINT32).u32(align);
-      dims.forEach((d, i) => { h.str(`t${i}`).u32(d.length); d.forEach((x) => h.u64(x)); h.u32(GgmlType.F32).u64(offsets[i]); });
+      const h = new HandBuilt()
+        .u32(0x46554747)
+        .u32(3)
+        .u64(dims.length)
+        .u64(1)
+        .str('general.alignment')
+        .u32(GgufValueType.UINT32)
+        .u32(align);
+      dims.forEach((d, i) => {
+        h.str(`t${i}`).u32(d.length);
+        d.forEach((x) => h.u64(x));
+        h.u32(GgmlType.F32).u64(offsets[i]);
+      });
       return h.padTo(32).raw(Buffer.alloc(dataBytes)).bytes();
     };
     rejects('past-eof.gguf', tensorFile([[128]], [0]), /runs past the end of the file/);
@@ -227,22 +298,62 @@ describe('GGUF reader rejects bad files with one clear line', () => {
   });
 
   it('a row that is not whole blocks, an unknown type, a duplicate name', () => {
-    const h = new HandBuilt().u32(0x46554747).u32(3).u64(1).u64(0).str('q').u32(1).u64(40).u32(GgmlType.Q4_0).u64(0).padTo(32).raw(Buffer.alloc(64));
+    const h = new HandBuilt()
+      .u32(0x46554747)
+      .u32(3)
+      .u64(1)
+      .u64(0)
+      .str('q')
+      .u32(1)
+      .u64(40)
+      .u32(GgmlType.Q4_0)
+      .u64(0)
+      .padTo(32)
+      .raw(Buffer.alloc(64));
     rejects('partial-block.gguf', h.bytes(), /not a whole number of Q4_0 blocks/);
     const u = new HandBuilt().u32(0x46554747).u32(3).u64(1).u64(0).str('q').u32(1).u64(32).u32(99).u64(0).padTo(32).raw(Buffer.alloc(64));
     rejects('unknown-type.gguf', u.bytes(), /unknown ggml type 99/);
-    const d = new HandBuilt().u32(0x46554747).u32(3).u64(2).u64(0)
-      .str('q').u32(1).u64(4).u32(GgmlType.F32).u64(0).str('q').u32(1).u64(4).u32(GgmlType.F32).u64(32).padTo(32).raw(Buffer.alloc(64));
+    const d = new HandBuilt()
+      .u32(0x46554747)
+      .u32(3)
+      .u64(2)
+      .u64(0)
+      .str('q')
+      .u32(1)
+      .u64(4)
+      .u32(GgmlType.F32)
+      .u64(0)
+      .str('q')
+      .u32(1)
+      .u64(4)
+      .u32(GgmlType.F32)
+      .u64(32)
+      .padTo(32)
+      .raw(Buffer.alloc(64));
     rejects('duplicate.gguf', d.bytes(), /appears twice/);
   });
 
   it('an unsupported block type is named when read, not when opened', () => {
-    const h = new HandBuilt().u32(0x46554747).u32(3).u64(1).u64(0).str('k').u32(1).u64(256).u32(GgmlType.Q5_K).u64(0).padTo(32).raw(Buffer.alloc(176));
+    const h = new HandBuilt()
+      .u32(0x46554747)
+      .u32(3)
+      .u64(1)
+      .u64(0)
+      .str('k')
+      .u32(1)
+      .u64(256)
+      .u32(GgmlType.Q5_K)
+      .u64(0)
+      .padTo(32)
+      .raw(Buffer.alloc(176));
     const f = join(root, 'q4k.gguf');
     writeFileSync(f, h.bytes());
     const g = GgufFile.open(f);
     try {
-      assert.throws(() => dequantize(GgmlType.Q5_K, g.bytes('k'), 256, 'tensor "k"'), /stored as Q5_K, which codefudge cannot load exactly/);
+      assert.throws(
+        () => dequantize(GgmlType.Q5_K, g.bytes('k'), 256, 'tensor "k"'),
+        /stored as Q5_K, which codefudge cannot load exactly/,
+      );
     } finally {
       g.close();
     }

@@ -19,7 +19,8 @@ async function dropoutSession(salt: number) {
   b.output(hashedDropout(b, x, P, seed, salt), 'y');
   const session = await openSession(writeOnnxModel(b, join(root, `g${salt}`)), { threads: 1 });
   const ones = new ort.Tensor('float32', new Float32Array(ROWS * IN).fill(1), [ROWS, IN]);
-  return async (s: number) => (await session.run({ x: ones, seed: new ort.Tensor('int64', BigInt64Array.of(BigInt(s)), []) })).y.data as Float32Array;
+  return async (s: number) =>
+    (await session.run({ x: ones, seed: new ort.Tensor('int64', BigInt64Array.of(BigInt(s)), []) })).y.data as Float32Array;
 }
 
 describe('hashed LoRA dropout', () => {

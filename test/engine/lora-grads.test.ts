@@ -3,13 +3,23 @@ import * as fs from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { defaultLoraSpec, expectedTensors, layoutForSpec, openModelFolder, TrainingSession, type LoraModule, type ModelConfig } from '../../engine/index.js';
+import {
+  defaultLoraSpec,
+  expectedTensors,
+  layoutForSpec,
+  openModelFolder,
+  TrainingSession,
+  type LoraModule,
+  type ModelConfig,
+} from '../../engine/index.js';
 import { Rng } from '../../common/index.js';
 import { makeTinyModel } from '../helpers/tiny-model.js';
 import { referenceLogits } from '../helpers/reference-llama.js';
 
 const root = fs.mkdtempSync(join(tmpdir(), 'cf-lora-grads-'));
-before(() => { process.env.CODEFUDGE_CACHE = join(root, 'cache'); });
+before(() => {
+  process.env.CODEFUDGE_CACHE = join(root, 'cache');
+});
 after(() => fs.rmSync(root, { recursive: true, force: true }));
 
 const IDS = [9, 41, 7, 300, 2, 77, 15, 150, 3, 64];
@@ -55,8 +65,14 @@ describe('training-graph gradients match finite differences of the float64 refer
     const rng = new Rng(5);
     const values = new Map<string, Float32Array>();
     for (const m of layout.modules) {
-      values.set(m.keyA, Float32Array.from({ length: m.r * m.inFeatures }, () => rng.normal() * 0.3));
-      values.set(m.keyB, Float32Array.from({ length: m.outFeatures * m.r }, () => rng.normal() * 0.3));
+      values.set(
+        m.keyA,
+        Float32Array.from({ length: m.r * m.inFeatures }, () => rng.normal() * 0.3),
+      );
+      values.set(
+        m.keyB,
+        Float32Array.from({ length: m.outFeatures * m.r }, () => rng.normal() * 0.3),
+      );
     }
     const session = await TrainingSession.open(
       { config: cfg, weights: folder.weights, weightsKey: folder.weights.fingerprint(), lora: { layout, dropout: 0 }, gradients: true },
@@ -69,7 +85,8 @@ describe('training-graph gradients match finite differences of the float64 refer
     const f64 = new Map([...values].map(([k, v]) => [k, Float64Array.from(v)]));
     const mergedAll = () => {
       const w = new Map<string, Float64Array>([...tiny.tensors].map(([k, v]) => [k, Float64Array.from(v)]));
-      for (const m of layout.modules) w.set(`${m.module}.weight`, merge(tiny.tensors.get(`${m.module}.weight`)!, m, f64.get(m.keyA)!, f64.get(m.keyB)!));
+      for (const m of layout.modules)
+        w.set(`${m.module}.weight`, merge(tiny.tensors.get(`${m.module}.weight`)!, m, f64.get(m.keyA)!, f64.get(m.keyB)!));
       return w;
     };
     const lossRef = referenceLoss(cfg, mergedAll());
@@ -99,10 +116,22 @@ describe('training-graph gradients match finite differences of the float64 refer
 
   it('full-parameter mode: every weight is trainable, gradients match', async () => {
     const dir = join(root, 'llama');
-    const tiny = makeTinyModel(dir, { architecture: 'LlamaForCausalLM', layers: 1, hidden: 16, heads: 2, kvHeads: 1, ffn: 24, tied: true, seed: 22 });
+    const tiny = makeTinyModel(dir, {
+      architecture: 'LlamaForCausalLM',
+      layers: 1,
+      hidden: 16,
+      heads: 2,
+      kvHeads: 1,
+      ffn: 24,
+      tied: true,
+      seed: 22,
+    });
     const cfg = tiny.config;
     const names = expectedTensors(cfg).map((t) => t.name);
-    const session = await TrainingSession.open({ config: cfg, weightsKey: 'none', trainableWeights: names, gradients: true }, { threads: 1 });
+    const session = await TrainingSession.open(
+      { config: cfg, weightsKey: 'none', trainableWeights: names, gradients: true },
+      { threads: 1 },
+    );
     const out = await session.run({ ids: [IDS], labels: [IDS] }, tiny.tensors);
     await session.release();
     const w64 = new Map([...tiny.tensors].map(([k, v]) => [k, Float64Array.from(v)]));

@@ -3,14 +3,29 @@ import * as fs from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { adapterFeeds, attachAdapter, defaultLoraSpec, layoutForSpec, loadAdaptedCausalLM, loadCausalLM, makeLoraAdapter, noAdapterFeeds, openModelFolder, writePeftAdapter, type LoraAdapter, type ModelConfig } from '../../engine/index.js';
+import {
+  adapterFeeds,
+  attachAdapter,
+  defaultLoraSpec,
+  layoutForSpec,
+  loadAdaptedCausalLM,
+  loadCausalLM,
+  makeLoraAdapter,
+  noAdapterFeeds,
+  openModelFolder,
+  writePeftAdapter,
+  type LoraAdapter,
+  type ModelConfig,
+} from '../../engine/index.js';
 import { Rng } from '../../common/index.js';
 import { makeTinyModel } from '../helpers/tiny-model.js';
 import { referenceLogits } from '../helpers/reference-llama.js';
 
 const root = fs.mkdtempSync(join(tmpdir(), 'cf-lora-infer-'));
 const cache = join(root, 'cache');
-before(() => { process.env.CODEFUDGE_CACHE = cache; });
+before(() => {
+  process.env.CODEFUDGE_CACHE = cache;
+});
 after(() => fs.rmSync(root, { recursive: true, force: true }));
 
 const IDS = [[5, 17, 42, 3, 99, 250, 7, 64, 1, 300, 12, 8]];

@@ -1,11 +1,25 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { defaultLoraSpec, initLoraMatrices, layoutForSpec, loraScale, parseModelConfig, parsePeftKey, peftKey, targetsModule } from '../../engine/index.js';
+import {
+  defaultLoraSpec,
+  initLoraMatrices,
+  layoutForSpec,
+  loraScale,
+  parseModelConfig,
+  parsePeftKey,
+  peftKey,
+  targetsModule,
+} from '../../engine/index.js';
 import { Rng, UserError } from '../../common/index.js';
 
 const cfg = parseModelConfig({
-  architectures: ['Qwen2ForCausalLM'], vocab_size: 32, hidden_size: 16, intermediate_size: 40,
-  num_hidden_layers: 3, num_attention_heads: 4, num_key_value_heads: 2,
+  architectures: ['Qwen2ForCausalLM'],
+  vocab_size: 32,
+  hidden_size: 16,
+  intermediate_size: 40,
+  num_hidden_layers: 3,
+  num_attention_heads: 4,
+  num_key_value_heads: 2,
 });
 
 describe('LoRA layout', () => {
@@ -23,15 +37,28 @@ describe('LoRA layout', () => {
   });
 
   it('sizes every module and applies rank and alpha patterns and rsLoRA', () => {
-    const layout = layoutForSpec(cfg, defaultLoraSpec({
-      r: 4, alpha: 8, rankPattern: { 'layers.1.mlp.up_proj': 2 }, alphaPattern: { down_proj: 1 },
-    }));
+    const layout = layoutForSpec(
+      cfg,
+      defaultLoraSpec({
+        r: 4,
+        alpha: 8,
+        rankPattern: { 'layers.1.mlp.up_proj': 2 },
+        alphaPattern: { down_proj: 1 },
+      }),
+    );
     assert.equal(layout.modules.length, 21);
     const find = (m: string) => layout.modules.find((x) => x.module === m)!;
     assert.deepEqual(
       { ...find('model.layers.0.self_attn.k_proj') },
-      { module: 'model.layers.0.self_attn.k_proj', inFeatures: 16, outFeatures: 8, r: 4, scale: 2,
-        keyA: 'base_model.model.model.layers.0.self_attn.k_proj.lora_A.weight', keyB: 'base_model.model.model.layers.0.self_attn.k_proj.lora_B.weight' },
+      {
+        module: 'model.layers.0.self_attn.k_proj',
+        inFeatures: 16,
+        outFeatures: 8,
+        r: 4,
+        scale: 2,
+        keyA: 'base_model.model.model.layers.0.self_attn.k_proj.lora_A.weight',
+        keyB: 'base_model.model.model.layers.0.self_attn.k_proj.lora_B.weight',
+      },
     );
     assert.equal(find('model.layers.1.mlp.up_proj').r, 2);
     assert.equal(find('model.layers.1.mlp.up_proj').scale, 4);
@@ -40,7 +67,10 @@ describe('LoRA layout', () => {
     assert.equal(loraScale(16, 4, true), 8);
     assert.deepEqual(parsePeftKey(peftKey('model.layers.2.mlp.down_proj', 'B')), { module: 'model.layers.2.mlp.down_proj', which: 'B' });
     assert.equal(parsePeftKey('base_model.model.lm_head.weight'), undefined);
-    assert.throws(() => layoutForSpec(cfg, defaultLoraSpec({ targets: ['c_attn'] })), (e: Error) => e instanceof UserError && /match no projection/.test(e.message));
+    assert.throws(
+      () => layoutForSpec(cfg, defaultLoraSpec({ targets: ['c_attn'] })),
+      (e: Error) => e instanceof UserError && /match no projection/.test(e.message),
+    );
     assert.throws(() => defaultLoraSpec({ r: 0 }), UserError);
   });
 

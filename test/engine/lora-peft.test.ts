@@ -4,7 +4,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { UserError, Rng } from '../../common/index.js';
-import { attachAdapter, defaultLoraSpec, f32ToF16, layoutForSpec, makeLoraAdapter, parseModelConfig, pythonFloat, pythonJson, readPeftAdapter, writePeftAdapter, initLoraMatrices } from '../../engine/index.js';
+import {
+  attachAdapter,
+  defaultLoraSpec,
+  f32ToF16,
+  layoutForSpec,
+  makeLoraAdapter,
+  parseModelConfig,
+  pythonFloat,
+  pythonJson,
+  readPeftAdapter,
+  writePeftAdapter,
+  initLoraMatrices,
+} from '../../engine/index.js';
 
 const root = fs.mkdtempSync(join(tmpdir(), 'cf-lora-peft-'));
 after(() => fs.rmSync(root, { recursive: true, force: true }));
@@ -62,7 +74,10 @@ const PEFT_CONFIG = `{
 function writePeftStyleFolder(dir: string): void {
   fs.mkdirSync(dir, { recursive: true });
   const values = (n: number, k: number) => f32ToF16(Float32Array.from({ length: n }, (_, i) => Math.sin(i * k + 0.3) * 0.5));
-  const qa = values(16, 1), qb = values(16, 2), va = values(16, 3), vb = values(8, 4);
+  const qa = values(16, 1),
+    qb = values(16, 2),
+    va = values(16, 3),
+    vb = values(8, 4);
   const p = 'base_model.model.model.layers.0.self_attn';
   // Python's safetensors orders tensors by dtype, then name, and puts __metadata__ first.
   const header =
@@ -76,11 +91,17 @@ function writePeftStyleFolder(dir: string): void {
 }
 
 const tinyConfig = parseModelConfig({
-  architectures: ['LlamaForCausalLM'], vocab_size: 16, hidden_size: 8, intermediate_size: 16,
-  num_hidden_layers: 2, num_attention_heads: 2, num_key_value_heads: 1,
+  architectures: ['LlamaForCausalLM'],
+  vocab_size: 16,
+  hidden_size: 8,
+  intermediate_size: 16,
+  num_hidden_layers: 2,
+  num_attention_heads: 2,
+  num_key_value_heads: 1,
 });
 
-const same = (a: string, b: string, file: string) => assert.ok(fs.readFileSync(join(a, file)).equals(fs.readFileSync(join(b, file))), `${file} differs`);
+const same = (a: string, b: string, file: string) =>
+  assert.ok(fs.readFileSync(join(a, file)).equals(fs.readFileSync(join(b, file))), `${file} differs`);
 
 describe('PEFT adapter folders', () => {
   it('a PEFT-written F16 adapter loads and saves back byte-for-byte', () => {
@@ -101,10 +122,13 @@ describe('PEFT adapter folders', () => {
     assert.ok(!fs.existsSync(join(dst, 'codefudge.json')));
 
     const attached = attachAdapter(tinyConfig, adapter);
-    assert.deepEqual(attached.layout.modules.map((m) => [m.module, m.r, m.scale]), [
-      ['model.layers.0.self_attn.q_proj', 2, 8],
-      ['model.layers.0.self_attn.v_proj', 2, 8],
-    ]);
+    assert.deepEqual(
+      attached.layout.modules.map((m) => [m.module, m.r, m.scale]),
+      [
+        ['model.layers.0.self_attn.q_proj', 2, 8],
+        ['model.layers.0.self_attn.v_proj', 2, 8],
+      ],
+    );
   });
 
   it('an adapter of ours round-trips byte-for-byte, with codefudge fields kept out of adapter_config.json', () => {
@@ -148,7 +172,11 @@ describe('PEFT adapter folders', () => {
   it('refuses what it cannot apply faithfully, in one line', () => {
     const cases: [string, (dir: string) => void, RegExp][] = [
       ['not LoRA', (d) => fs.writeFileSync(join(d, 'adapter_config.json'), PEFT_CONFIG.replace('"LORA"', '"IA3"')), /only "LORA"/],
-      ['DoRA', (d) => fs.writeFileSync(join(d, 'adapter_config.json'), PEFT_CONFIG.replace('"use_dora": false', '"use_dora": true')), /DoRA/],
+      [
+        'DoRA',
+        (d) => fs.writeFileSync(join(d, 'adapter_config.json'), PEFT_CONFIG.replace('"use_dora": false', '"use_dora": true')),
+        /DoRA/,
+      ],
       ['not JSON', (d) => fs.writeFileSync(join(d, 'adapter_config.json'), '{'), /not valid JSON/],
       ['no weights', (d) => fs.rmSync(join(d, 'adapter_model.safetensors')), /has no adapter_model\.safetensors/],
     ];
@@ -156,7 +184,11 @@ describe('PEFT adapter folders', () => {
       const dir = join(root, `bad${i}`);
       writePeftStyleFolder(dir);
       spoil(dir);
-      assert.throws(() => readPeftAdapter(dir), (e: Error) => e instanceof UserError && message.test(e.message) && !e.message.includes('\n'), name);
+      assert.throws(
+        () => readPeftAdapter(dir),
+        (e: Error) => e instanceof UserError && message.test(e.message) && !e.message.includes('\n'),
+        name,
+      );
     });
     assert.throws(() => readPeftAdapter(join(root, 'missing')), /does not exist/);
   });
@@ -164,7 +196,10 @@ describe('PEFT adapter folders', () => {
   it('refuses matrices that do not fit the model', () => {
     const adapter = readPeftAdapter(join(root, 'peft-f16'));
     const wide = parseModelConfig({ ...tinyConfig.raw, hidden_size: 16 });
-    assert.throws(() => attachAdapter(wide, adapter), (e: Error) => e instanceof UserError && /q_proj" have shapes A \[2, 8\]/.test(e.message));
+    assert.throws(
+      () => attachAdapter(wide, adapter),
+      (e: Error) => e instanceof UserError && /q_proj" have shapes A \[2, 8\]/.test(e.message),
+    );
     const oneLayer = parseModelConfig({ ...tinyConfig.raw, num_hidden_layers: 0 + 1 });
     assert.doesNotThrow(() => attachAdapter(oneLayer, adapter));
     const half = readPeftAdapter(join(root, 'peft-f16'));
@@ -176,8 +211,19 @@ describe('PEFT adapter folders', () => {
 describe('pythonJson', () => {
   it('writes what json.dumps(indent=2, sort_keys=True) writes', () => {
     const value = { b: [1, 2.5, true, null], a: { 'é😀': 'tab\there "q"', empty: [], none: {} }, c: 1e-5, d: 1e16 };
-    assert.equal(pythonJson(value), '{\n  "a": {\n    "empty": [],\n    "none": {},\n    "\\u00e9\\ud83d\\ude00": "tab\\there \\"q\\""\n  },\n'
-      + '  "b": [\n    1,\n    2.5,\n    true,\n    null\n  ],\n  "c": 1e-05,\n  "d": 10000000000000000\n}');
-    assert.deepEqual([0, 0.1, 1e-4, 1.5e-7, 2, 1e16, 123456.789].map(pythonFloat), ['0.0', '0.1', '0.0001', '1.5e-07', '2.0', '1e+16', '123456.789']);
+    assert.equal(
+      pythonJson(value),
+      '{\n  "a": {\n    "empty": [],\n    "none": {},\n    "\\u00e9\\ud83d\\ude00": "tab\\there \\"q\\""\n  },\n' +
+        '  "b": [\n    1,\n    2.5,\n    true,\n    null\n  ],\n  "c": 1e-05,\n  "d": 10000000000000000\n}',
+    );
+    assert.deepEqual([0, 0.1, 1e-4, 1.5e-7, 2, 1e16, 123456.789].map(pythonFloat), [
+      '0.0',
+      '0.1',
+      '0.0001',
+      '1.5e-07',
+      '2.0',
+      '1e+16',
+      '123456.789',
+    ]);
   });
 });

@@ -14,8 +14,16 @@ import { assertClose, openGraph } from './autodiff-fd.js';
 
 function tinyConfig(arch: 'Qwen2ForCausalLM' | 'LlamaForCausalLM', tied: boolean): ModelConfig {
   return parseModelConfig({
-    architectures: [arch], vocab_size: 11, hidden_size: 8, intermediate_size: 12, num_hidden_layers: 2,
-    num_attention_heads: 4, num_key_value_heads: 2, rms_norm_eps: 1e-6, rope_theta: 10000, tie_word_embeddings: tied,
+    architectures: [arch],
+    vocab_size: 11,
+    hidden_size: 8,
+    intermediate_size: 12,
+    num_hidden_layers: 2,
+    num_attention_heads: 4,
+    num_key_value_heads: 2,
+    rms_norm_eps: 1e-6,
+    rope_theta: 10000,
+    tie_word_embeddings: tied,
   });
 }
 
@@ -33,11 +41,23 @@ function inputParams(b: Builder): ModelParams & { all: Value[] } {
   };
 }
 
-const IDS = [[3, 7, 1, 7, 2], [5, 5, 0, 10, 4]];
+const IDS = [
+  [3, 7, 1, 7, 2],
+  [5, 5, 0, 10, 4],
+];
 // Row 1 is left-padded by one token; the pad and the token after it are not predicted.
-const ATTENTION = [[1, 1, 1, 1, 1], [0, 1, 1, 1, 1]];
-const POSITIONS = [[0, 1, 2, 3, 4], [0, 0, 1, 2, 3]];
-const LABELS = [[3, 7, -100, 7, 2], [-100, -100, 0, 10, 4]];
+const ATTENTION = [
+  [1, 1, 1, 1, 1],
+  [0, 1, 1, 1, 1],
+];
+const POSITIONS = [
+  [0, 1, 2, 3, 4],
+  [0, 0, 1, 2, 3],
+];
+const LABELS = [
+  [3, 7, -100, 7, 2],
+  [-100, -100, 0, 10, 4],
+];
 
 const int64 = (rows: number[][]) => new ort.Tensor('int64', BigInt64Array.from(rows.flat(), BigInt), [rows.length, rows[0].length]);
 
@@ -53,19 +73,25 @@ async function tinyModel(cfg: ModelConfig, targets: LossTargets) {
   for (const p of params.all) b.output(grads.get(p.name)!, `grad.${p.name}`);
 
   const rng = new Rng(11);
-  const weights = new Map(params.all.map((p) => {
-    const n = (p.shape as number[]).reduce((a, d) => a * d, 1);
-    const isNorm = p.name.endsWith('norm.weight');
-    return [p.name, Float64Array.from({ length: n }, () => (isNorm ? 1 + 0.2 * rng.normal() : 0.5 * rng.normal()))];
-  }));
+  const weights = new Map(
+    params.all.map((p) => {
+      const n = (p.shape as number[]).reduce((a, d) => a * d, 1);
+      const isNorm = p.name.endsWith('norm.weight');
+      return [p.name, Float64Array.from({ length: n }, () => (isNorm ? 1 + 0.2 * rng.normal() : 0.5 * rng.normal()))];
+    }),
+  );
   const { session, close } = await openGraph(b);
   const fixed = {
-    input_ids: int64(IDS), attention_mask: int64(ATTENTION), position_ids: int64(POSITIONS), ...lossFeeds(targets),
+    input_ids: int64(IDS),
+    attention_mask: int64(ATTENTION),
+    position_ids: int64(POSITIONS),
+    ...lossFeeds(targets),
   };
-  const run = (w: Map<string, Float64Array>) => session.run({
-    ...fixed,
-    ...Object.fromEntries(params.all.map((p) => [p.name, new ort.Tensor('float64', w.get(p.name)!, p.shape as number[])])),
-  });
+  const run = (w: Map<string, Float64Array>) =>
+    session.run({
+      ...fixed,
+      ...Object.fromEntries(params.all.map((p) => [p.name, new ort.Tensor('float64', w.get(p.name)!, p.shape as number[])])),
+    });
   return { b, forwardCount, params: params.all, weights, run, close };
 }
 
@@ -80,7 +106,11 @@ function crossEntropy(logits: Float64Array, vocab: number, t: LossTargets): numb
   return total / t.positions.length;
 }
 
-for (const [arch, tied] of [['Qwen2ForCausalLM', true], ['Qwen2ForCausalLM', false], ['LlamaForCausalLM', false]] as const) {
+for (const [arch, tied] of [
+  ['Qwen2ForCausalLM', true],
+  ['Qwen2ForCausalLM', false],
+  ['LlamaForCausalLM', false],
+] as const) {
   test(`${arch} (GQA${arch.startsWith('Qwen') ? ', qkv bias' : ''}, ${tied ? 'tied' : 'untied'}): loss and gradients of every weight`, async () => {
     const cfg = tinyConfig(arch, tied);
     const targets = causalLmTargets(LABELS, cfg.vocabSize);
@@ -99,7 +129,10 @@ for (const [arch, tied] of [['Qwen2ForCausalLM', true], ['Qwen2ForCausalLM', fal
       const eps = 1e-6;
       const lossAt = async (name: string, dir: Float64Array, scale: number) => {
         const moved = new Map(m.weights);
-        moved.set(name, m.weights.get(name)!.map((v, i) => v + scale * dir[i]));
+        moved.set(
+          name,
+          m.weights.get(name)!.map((v, i) => v + scale * dir[i]),
+        );
         return Number((await m.run(moved)).loss.data[0]);
       };
       for (const p of m.params) {
@@ -136,11 +169,18 @@ test("'sum' reduction is N times the mean, in value and gradient", async () => {
     b.output(grad(b, loss, [embed]).get(embed.name)!, 'grad');
     const rng = new Rng(5);
     const feeds: Record<string, ort.Tensor> = {
-      input_ids: int64(IDS), attention_mask: int64(IDS.map((r) => r.map(() => 1))), position_ids: int64(IDS.map((r) => r.map((_, i) => i))), ...lossFeeds(targets),
+      input_ids: int64(IDS),
+      attention_mask: int64(IDS.map((r) => r.map(() => 1))),
+      position_ids: int64(IDS.map((r) => r.map((_, i) => i))),
+      ...lossFeeds(targets),
     };
     for (const p of params.all) {
       const dims = p.shape as number[];
-      feeds[p.name] = new ort.Tensor('float64', Float64Array.from({ length: dims.reduce((a, d) => a * d, 1) }, () => rng.normal() * 0.5), dims);
+      feeds[p.name] = new ort.Tensor(
+        'float64',
+        Float64Array.from({ length: dims.reduce((a, d) => a * d, 1) }, () => rng.normal() * 0.5),
+        dims,
+      );
     }
     const { session, close } = await openGraph(b);
     try {
@@ -154,7 +194,13 @@ test("'sum' reduction is N times the mean, in value and gradient", async () => {
   const sum = await run('sum');
   const n = targets.positions.length;
   assertClose([sum.loss], [mean.loss * n], 1e-12, 0, 'loss');
-  assertClose(sum.grad, mean.grad.map((v) => v * n), 1e-10, 1e-12, 'gradient');
+  assertClose(
+    sum.grad,
+    mean.grad.map((v) => v * n),
+    1e-10,
+    1e-12,
+    'gradient',
+  );
 });
 
 test('Hugging Face labels become shifted label positions over the flattened batch', () => {
@@ -165,14 +211,26 @@ test('Hugging Face labels become shifted label positions over the flattened batc
 });
 
 test('next-token targets predict tokens 1..n-1 of every row', () => {
-  const t = nextTokenTargets([[4, 5, 6], [7, 8, 9]]);
+  const t = nextTokenTargets([
+    [4, 5, 6],
+    [7, 8, 9],
+  ]);
   assert.deepEqual(Array.from(t.positions, Number), [0, 1, 3, 4]);
   assert.deepEqual(Array.from(t.labels, Number), [5, 6, 8, 9]);
 });
 
 test('bad labels are user errors naming the problem', () => {
-  assert.throws(() => causalLmTargets([[1, 2], [3]]), (e: unknown) => e instanceof UserError && /row 1 has 1 tokens/.test(e.message));
-  assert.throws(() => causalLmTargets([[1, 12]], 11), (e: unknown) => e instanceof UserError && /label 12 at row 0, position 1/.test(e.message));
-  assert.throws(() => causalLmTargets([[1, -100]]), (e: unknown) => e instanceof UserError && /no labelled positions/.test(e.message));
+  assert.throws(
+    () => causalLmTargets([[1, 2], [3]]),
+    (e: unknown) => e instanceof UserError && /row 1 has 1 tokens/.test(e.message),
+  );
+  assert.throws(
+    () => causalLmTargets([[1, 12]], 11),
+    (e: unknown) => e instanceof UserError && /label 12 at row 0, position 1/.test(e.message),
+  );
+  assert.throws(
+    () => causalLmTargets([[1, -100]]),
+    (e: unknown) => e instanceof UserError && /no labelled positions/.test(e.message),
+  );
   assert.throws(() => nextTokenTargets([[1]]), UserError);
 });

@@ -15,12 +15,15 @@ function tempDir(t: { after(fn: () => void): void }): string {
 }
 
 async function userError(fn: () => unknown, pattern: RegExp): Promise<void> {
-  await assert.rejects(async () => fn(), (e: unknown) => {
-    assert.ok(e instanceof UserError, `expected a UserError, got ${e}`);
-    assert.match(e.message, pattern);
-    assert.ok(!e.message.includes('\n'));
-    return true;
-  });
+  await assert.rejects(
+    async () => fn(),
+    (e: unknown) => {
+      assert.ok(e instanceof UserError, `expected a UserError, got ${e}`);
+      assert.match(e.message, pattern);
+      assert.ok(!e.message.includes('\n'));
+      return true;
+    },
+  );
 }
 
 /** Rewrites model.safetensors with `edit` applied to its tensor list. */
@@ -30,7 +33,10 @@ function rewriteWeights(dir: string, edit: (names: string[]) => string[], reshap
   const tensors = edit(st.names()).map((name) => {
     const { dtype, shape } = st.info(name);
     const newShape = reshape?.(name, shape) ?? shape;
-    const data = st.float32(name).slice(0, newShape.reduce((a, b) => a * b, 1));
+    const data = st.float32(name).slice(
+      0,
+      newShape.reduce((a, b) => a * b, 1),
+    );
     return { name, dtype, shape: newShape, data };
   });
   st.close();
@@ -85,10 +91,17 @@ test('a missing or mis-shaped tensor is named in the error', async (t) => {
   const dir = tempDir(t);
   makeTinyModel(dir, { hidden: 16, heads: 2 });
   rewriteWeights(dir, (names) => names.filter((n) => n !== 'model.layers.1.mlp.up_proj.weight'));
-  await userError(() => openModelFolder(dir), /no tensor "model\.layers\.1\.mlp\.up_proj\.weight" \(expected shape \[32, 16\] from config\.json\)/);
+  await userError(
+    () => openModelFolder(dir),
+    /no tensor "model\.layers\.1\.mlp\.up_proj\.weight" \(expected shape \[32, 16\] from config\.json\)/,
+  );
 
   makeTinyModel(dir, { hidden: 16, heads: 2 });
-  rewriteWeights(dir, (names) => names, (name, shape) => (name === 'model.norm.weight' ? [8] : shape));
+  rewriteWeights(
+    dir,
+    (names) => names,
+    (name, shape) => (name === 'model.norm.weight' ? [8] : shape),
+  );
   await userError(() => openModelFolder(dir), /tensor "model\.norm\.weight" has shape \[8\], but config\.json implies \[16\]/);
 
   makeTinyModel(dir, { hidden: 16, heads: 2, tied: false });
@@ -105,9 +118,13 @@ test('index problems: a missing shard, a tensor not where the index says, a path
 
   write({ ...index.weight_map, 'model.norm.weight': 'model-00009-of-00009.safetensors' });
   await userError(() => openModelFolder(dir), /names shard "model-00009-of-00009\.safetensors", which is not in/);
-  const other = (file: string) => (file.startsWith('model-00001') ? 'model-00002-of-00002.safetensors' : 'model-00001-of-00002.safetensors');
+  const other = (file: string) =>
+    file.startsWith('model-00001') ? 'model-00002-of-00002.safetensors' : 'model-00001-of-00002.safetensors';
   write({ ...index.weight_map, 'model.norm.weight': other(index.weight_map['model.norm.weight']) });
-  await userError(() => openModelFolder(dir), /says tensor "model\.norm\.weight" is in model-0000.-of-00002\.safetensors, but it is not there/);
+  await userError(
+    () => openModelFolder(dir),
+    /says tensor "model\.norm\.weight" is in model-0000.-of-00002\.safetensors, but it is not there/,
+  );
   write({ ...index.weight_map, 'model.norm.weight': '../evil.safetensors' });
   await userError(() => openModelFolder(dir), /maps to "\.\.\/evil\.safetensors", not a \.safetensors file in the folder/);
   fs.writeFileSync(indexPath, '{"weight_map": 3}');
@@ -117,7 +134,9 @@ test('index problems: a missing shard, a tensor not where the index says, a path
 test('a tensor stored twice across shards is refused', async (t) => {
   const dir = tempDir(t);
   makeTinyModel(dir, {});
-  writeSafetensors(path.join(dir, 'extra.safetensors'), [{ name: 'model.norm.weight', dtype: 'F32', shape: [32], data: new Float32Array(32) }]);
+  writeSafetensors(path.join(dir, 'extra.safetensors'), [
+    { name: 'model.norm.weight', dtype: 'F32', shape: [32], data: new Float32Array(32) },
+  ]);
   fs.renameSync(path.join(dir, 'model.safetensors'), path.join(dir, 'a.safetensors'));
   await userError(() => openModelFolder(dir), /tensor "model\.norm\.weight" is in both a\.safetensors and extra\.safetensors/);
 });
@@ -184,8 +203,10 @@ test('resolveModel: a local folder, a missing path, a cached hub snapshot, and n
 
   const cacheDir = path.join(dir, 'hub');
   const hubUrl = `http://127.0.0.1:${await closedPort()}`;
-  await userError(() => resolveModel('Qwen/Qwen2.5-Coder-0.5B', { cacheDir, hubUrl, timeoutMs: 2000 }),
-    /^cannot download "Qwen\/Qwen2\.5-Coder-0\.5B" \(no network\?\): .*; pass --model DIR with a local model folder$/);
+  await userError(
+    () => resolveModel('Qwen/Qwen2.5-Coder-0.5B', { cacheDir, hubUrl, timeoutMs: 2000 }),
+    /^cannot download "Qwen\/Qwen2\.5-Coder-0\.5B" \(no network\?\): .*; pass --model DIR with a local model folder$/,
+  );
 
   // A finished download (ref written, snapshot present) is used without the network.
   const repo = path.join(cacheDir, 'models--Qwen--Qwen2.5-Coder-0.5B');

@@ -15,7 +15,12 @@ after(() => rmSync(root, { recursive: true, force: true }));
 function sampleGraph(): Builder {
   const b = new Builder('float32');
   const x = b.input('x', 'float32', ['batch', 3]);
-  const big = b.initializer('w', 'float32', [3, 4096], Float32Array.from({ length: 3 * 4096 }, (_, i) => (i % 11) - 5));
+  const big = b.initializer(
+    'w',
+    'float32',
+    [3, 4096],
+    Float32Array.from({ length: 3 * 4096 }, (_, i) => (i % 11) - 5),
+  );
   const bias = b.initializer('bias', 'float32', [4096], new Float32Array(4096).fill(0.5));
   const y = b.add(b.gemm(x, big), bias);
   b.output(b.softmax(y, -1), 'probs');
@@ -28,15 +33,33 @@ describe('ONNX writer', () => {
     const path = writeOnnxModel(sampleGraph(), join(root, 'm'));
     const model = onnx.ModelProto.decode(readFileSync(path));
     assert.equal(Number(model.irVersion), 8);
-    assert.deepEqual(model.opsetImport.map((o) => [o.domain, Number(o.version)]), [['', OPSET], ['com.microsoft', 1]]);
+    assert.deepEqual(
+      model.opsetImport.map((o) => [o.domain, Number(o.version)]),
+      [
+        ['', OPSET],
+        ['com.microsoft', 1],
+      ],
+    );
     const g = model.graph as InstanceType<typeof onnx.GraphProto>;
     // Outputs named apart from their value get an Identity.
-    assert.deepEqual(g.node.map((n) => n.opType), ['Gemm', 'Add', 'Softmax', 'Identity', 'ReduceMax', 'Identity']);
-    assert.deepEqual(g.input.map((i) => i.name), ['x']);
-    assert.deepEqual(g.output.map((o) => o.name), ['probs', 'top']);
+    assert.deepEqual(
+      g.node.map((n) => n.opType),
+      ['Gemm', 'Add', 'Softmax', 'Identity', 'ReduceMax', 'Identity'],
+    );
+    assert.deepEqual(
+      g.input.map((i) => i.name),
+      ['x'],
+    );
+    assert.deepEqual(
+      g.output.map((o) => o.name),
+      ['probs', 'top'],
+    );
     const x = g.input[0].type!.tensorType!;
     assert.equal(x.elemType, 1);
-    assert.deepEqual(x.shape!.dim!.map((d) => d.dimParam || Number(d.dimValue)), ['batch', 3]);
+    assert.deepEqual(
+      x.shape!.dim!.map((d) => d.dimParam || Number(d.dimValue)),
+      ['batch', 3],
+    );
     const softmax = g.node[2];
     assert.equal(softmax.attribute![0].name, 'axis');
     assert.equal(Number(softmax.attribute![0].i), 1);
@@ -57,7 +80,11 @@ describe('ONNX writer', () => {
     const inode = statSync(join(dir, 'model.onnx.data')).ino;
     assert.equal(writeOnnxModel(sampleGraph(), dir), first);
     assert.equal(statSync(join(dir, 'model.onnx.data')).ino, inode, 'the published folder was replaced');
-    assert.deepEqual(readdirSync(root).filter((n) => n.startsWith('shared.tmp')), [], 'the second writer left its folder behind');
+    assert.deepEqual(
+      readdirSync(root).filter((n) => n.startsWith('shared.tmp')),
+      [],
+      'the second writer left its folder behind',
+    );
     await session.release();
     rmSync(join(dir, 'model.onnx'));
     writeOnnxModel(sampleGraph(), dir);

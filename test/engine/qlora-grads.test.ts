@@ -6,23 +6,48 @@ import * as fs from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { defaultLoraSpec, dequantizeWeight, expectedTensors, layoutForSpec, matMulNBits, openModelFolder, quantBitsFor, quantizeWeight, TrainingSession, type Builder, type LoraModule, type ModelConfig, type QuantMode, type QuantizedValues } from '../../engine/index.js';
+import {
+  defaultLoraSpec,
+  dequantizeWeight,
+  expectedTensors,
+  layoutForSpec,
+  matMulNBits,
+  openModelFolder,
+  quantBitsFor,
+  quantizeWeight,
+  TrainingSession,
+  type Builder,
+  type LoraModule,
+  type ModelConfig,
+  type QuantMode,
+  type QuantizedValues,
+} from '../../engine/index.js';
 import { Rng } from '../../common/index.js';
 import { makeTinyModel } from '../helpers/tiny-model.js';
 import { referenceLogits } from '../helpers/reference-llama.js';
 import { checkGradients } from './autodiff-fd.js';
 
 const root = fs.mkdtempSync(join(tmpdir(), 'cf-qlora-grads-'));
-before(() => { process.env.CODEFUDGE_CACHE = join(root, 'cache'); });
+before(() => {
+  process.env.CODEFUDGE_CACHE = join(root, 'cache');
+});
 after(() => fs.rmSync(root, { recursive: true, force: true }));
 
 /** A quantized [rows, cols] weight as initializers of `b`. */
 function quantizedInit(b: Builder, bits: 4 | 8, rows: number, cols: number, seed: number): QuantizedValues {
   const rng = new Rng(seed);
-  const q = quantizeWeight(Float32Array.from({ length: rows * cols }, () => rng.normal()), rows, cols, bits);
+  const q = quantizeWeight(
+    Float32Array.from({ length: rows * cols }, () => rng.normal()),
+    rows,
+    cols,
+    bits,
+  );
   const blocks = Math.ceil(cols / 32);
   return {
-    bits, blockSize: 32, rows, cols,
+    bits,
+    blockSize: 32,
+    rows,
+    cols,
     data: b.initializer(`w${seed}.data`, 'uint8', [rows, blocks, (32 * bits) / 8], q.data),
     scales: b.initializer(`w${seed}.scales`, 'float32', [q.scales.length], q.scales),
     zeroPoints: b.initializer(`w${seed}.zp`, 'uint8', [q.zeroPoints.length], q.zeroPoints),
@@ -33,16 +58,27 @@ describe('MatMulNBits gradient rule vs finite differences (float32: the op has n
   for (const bits of [4, 8] as const) {
     // x @ Wᵀ is linear in x, so central differences are exact up to float32 rounding.
     it(`${bits}-bit, K = 80 (a padded tail block, an odd block count), x [5, 80]`, async () => {
-      await checkGradients((b, [x]) => matMulNBits(b, x, quantizedInit(b, bits, 6, 80, bits)), [{ name: 'x', dims: [5, 80], dtype: 'float32' }], { dtype: 'float32', eps: 0.5, rtol: 1e-3, atol: 1e-3 });
+      await checkGradients(
+        (b, [x]) => matMulNBits(b, x, quantizedInit(b, bits, 6, 80, bits)),
+        [{ name: 'x', dims: [5, 80], dtype: 'float32' }],
+        { dtype: 'float32', eps: 0.5, rtol: 1e-3, atol: 1e-3 },
+      );
     });
     it(`${bits}-bit, rank-3 input with a symbolic row count`, async () => {
-      await checkGradients((b, [x]) => b.mul(matMulNBits(b, x, quantizedInit(b, bits, 4, 64, 10 + bits)), b.scalar(1.5, x)),
-        [{ name: 'x', dims: [2, 3, 64], shape: ['n', 3, 64], dtype: 'float32' }], { dtype: 'float32', eps: 0.5, rtol: 1e-3, atol: 1e-3 });
+      await checkGradients(
+        (b, [x]) => b.mul(matMulNBits(b, x, quantizedInit(b, bits, 4, 64, 10 + bits)), b.scalar(1.5, x)),
+        [{ name: 'x', dims: [2, 3, 64], shape: ['n', 3, 64], dtype: 'float32' }],
+        { dtype: 'float32', eps: 0.5, rtol: 1e-3, atol: 1e-3 },
+      );
     });
   }
   // The loss sums 140000 products in float32; a large step keeps its rounding out of the difference quotient (x @ Wᵀ is linear).
   it('a weight big enough to be dequantized in row slices (70000 x 64: 65536 rows, then 4464)', async () => {
-    await checkGradients((b, [x]) => matMulNBits(b, x, quantizedInit(b, 8, 70000, 64, 21)), [{ name: 'x', dims: [2, 64], dtype: 'float32' }], { dtype: 'float32', eps: 8, rtol: 1e-3, atol: 2e-3 });
+    await checkGradients(
+      (b, [x]) => matMulNBits(b, x, quantizedInit(b, 8, 70000, 64, 21)),
+      [{ name: 'x', dims: [2, 64], dtype: 'float32' }],
+      { dtype: 'float32', eps: 8, rtol: 1e-3, atol: 2e-3 },
+    );
   });
 });
 
@@ -92,16 +128,30 @@ describe('QLoRA training graph = LoRA on the float model with the dequantized we
       const rng = new Rng(5);
       const values = new Map<string, Float32Array>();
       for (const m of layout.modules) {
-        values.set(m.keyA, Float32Array.from({ length: m.r * m.inFeatures }, () => rng.normal() * 0.3));
-        values.set(m.keyB, Float32Array.from({ length: m.outFeatures * m.r }, () => rng.normal() * 0.3));
+        values.set(
+          m.keyA,
+          Float32Array.from({ length: m.r * m.inFeatures }, () => rng.normal() * 0.3),
+        );
+        values.set(
+          m.keyB,
+          Float32Array.from({ length: m.outFeatures * m.r }, () => rng.normal() * 0.3),
+        );
       }
       const deq = dequantized(cfg, tiny.tensors, mode);
       const run = async (spec: { quant: QuantMode; float64: boolean; deq: boolean }) => {
         const weights = spec.deq ? { float32: (n: string) => deq.get(n)! } : folder.weights;
-        const s = await TrainingSession.open({
-          config: cfg, weights, weightsKey: JSON.stringify(spec) + folder.weights.fingerprint(), lora: { layout, dropout: 0 }, gradients: true,
-          quant: spec.quant, floatType: spec.float64 ? 'float64' : 'float32',
-        }, { threads: 1 });
+        const s = await TrainingSession.open(
+          {
+            config: cfg,
+            weights,
+            weightsKey: JSON.stringify(spec) + folder.weights.fingerprint(),
+            lora: { layout, dropout: 0 },
+            gradients: true,
+            quant: spec.quant,
+            floatType: spec.float64 ? 'float64' : 'float32',
+          },
+          { threads: 1 },
+        );
         const feed = spec.float64 ? new Map([...values].map(([k, v]) => [k, Float64Array.from(v)])) : values;
         const out = await s.run({ ids: [IDS], labels: [IDS] }, feed);
         await s.release();
@@ -111,7 +161,10 @@ describe('QLoRA training graph = LoRA on the float model with the dequantized we
       const q64 = await run({ quant: mode, float64: true, deq: false }); // dequantize + Gemm throughout, float64
       const f64 = await run({ quant: 'none', float64: true, deq: true }); // the float model on dequantized weights
       // The float64 graph forms (q - zp) * scale exactly; the float model's weights are those products rounded to float32.
-      assert.ok(Math.abs(q64.lossSum - f64.lossSum) < 1e-5 * Math.abs(f64.lossSum), `float64 loss ${q64.lossSum} vs float model ${f64.lossSum}`);
+      assert.ok(
+        Math.abs(q64.lossSum - f64.lossSum) < 1e-5 * Math.abs(f64.lossSum),
+        `float64 loss ${q64.lossSum} vs float model ${f64.lossSum}`,
+      );
       assert.ok(Math.abs(q32.lossSum - f64.lossSum) < 1e-4 * Math.abs(f64.lossSum), `float32 loss ${q32.lossSum} vs ${f64.lossSum}`);
       for (const [key, g] of f64.grads!) {
         const g64 = q64.grads!.get(key)!;
@@ -126,7 +179,8 @@ describe('QLoRA training graph = LoRA on the float model with the dequantized we
       const a64 = new Map([...values].map(([k, v]) => [k, Float64Array.from(v)]));
       const mergedAll = () => {
         const w = new Map<string, Float64Array>([...deq].map(([k, v]) => [k, Float64Array.from(v)]));
-        for (const m of layout.modules) w.set(`${m.module}.weight`, merge(deq.get(`${m.module}.weight`)!, m, a64.get(m.keyA)!, a64.get(m.keyB)!));
+        for (const m of layout.modules)
+          w.set(`${m.module}.weight`, merge(deq.get(`${m.module}.weight`)!, m, a64.get(m.keyA)!, a64.get(m.keyB)!));
         return w;
       };
       assert.ok(Math.abs(q32.lossSum / q32.count - referenceLoss(cfg, mergedAll())) < 1e-4);
@@ -144,7 +198,10 @@ describe('QLoRA training graph = LoRA on the float model with the dequantized we
           t[i] = keep;
           const fd = (up - down) / (2 * h);
           const got = q32.grads!.get(key)![i] / q32.count;
-          assert.ok(Math.abs(got - fd) <= 2e-3 * Math.max(1, Math.abs(fd)) + 1e-4, `${key}[${i}]: graph ${got} vs finite differences ${fd}`);
+          assert.ok(
+            Math.abs(got - fd) <= 2e-3 * Math.max(1, Math.abs(fd)) + 1e-4,
+            `${key}[${i}]: graph ${got} vs finite differences ${fd}`,
+          );
         }
       }
     });

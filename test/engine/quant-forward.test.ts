@@ -6,14 +6,23 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import {
-  defaultQuantMode, dequantizeWeight, expectedTensors, loadCausalLM, parseQuantMode, quantBitsFor, quantizeWeight,
-  type ModelConfig, type QuantMode,
+  defaultQuantMode,
+  dequantizeWeight,
+  expectedTensors,
+  loadCausalLM,
+  parseQuantMode,
+  quantBitsFor,
+  quantizeWeight,
+  type ModelConfig,
+  type QuantMode,
 } from '../../engine/index.js';
 import { makeTinyModel, type TinyModelOptions } from '../helpers/tiny-model.js';
 import { referenceLogits } from '../helpers/reference-llama.js';
 
 const root = mkdtempSync(join(tmpdir(), 'cf-quant-forward-'));
-before(() => { process.env.CODEFUDGE_CACHE = join(root, 'cache'); });
+before(() => {
+  process.env.CODEFUDGE_CACHE = join(root, 'cache');
+});
 after(() => rmSync(root, { recursive: true, force: true }));
 
 const IDS = [[5, 17, 42, 3, 99, 250, 7, 64, 1, 300, 12, 8]];
@@ -30,13 +39,20 @@ export function dequantizedTensors(cfg: ModelConfig, tensors: Map<string, Float3
 
 function maxAbsDiff(onnx: Float32Array, ref: Float64Array[], vocab: number): number {
   let worst = 0;
-  ref.forEach((row, p) => row.forEach((v, i) => { worst = Math.max(worst, Math.abs(onnx[p * vocab + i] - v)); }));
+  ref.forEach((row, p) =>
+    row.forEach((v, i) => {
+      worst = Math.max(worst, Math.abs(onnx[p * vocab + i] - v));
+    }),
+  );
   return worst;
 }
 
 const variants: [string, TinyModelOptions][] = [
   // hidden 96: three blocks per row (an odd count: the last 4-bit zero point has its byte to itself).
-  ['Qwen2: GQA, q/k/v bias, tied head, hidden 96, ffn 80 (padded tail block)', { architecture: 'Qwen2ForCausalLM', hidden: 96, heads: 4, kvHeads: 2, ffn: 80, tied: true }],
+  [
+    'Qwen2: GQA, q/k/v bias, tied head, hidden 96, ffn 80 (padded tail block)',
+    { architecture: 'Qwen2ForCausalLM', hidden: 96, heads: 4, kvHeads: 2, ffn: 80, tied: true },
+  ],
   ['Llama: untied head, hidden 64', { architecture: 'LlamaForCausalLM', hidden: 64, heads: 4, kvHeads: 4, ffn: 128, tied: false }],
   ['Llama: hidden 16 (one block shorter than 32)', { architecture: 'LlamaForCausalLM', hidden: 16, heads: 2, kvHeads: 1 }],
 ];
@@ -72,7 +88,12 @@ describe('quantized forward matches the float reference on the dequantized weigh
       const V = tiny.config.vocabSize;
       let worst = 0;
       let size = 0;
-      ref.forEach((row, p) => row.forEach((v, i) => { worst = Math.max(worst, Math.abs(out.logits[p * V + i] - v)); size = Math.max(size, Math.abs(v)); }));
+      ref.forEach((row, p) =>
+        row.forEach((v, i) => {
+          worst = Math.max(worst, Math.abs(out.logits[p * V + i] - v));
+          size = Math.max(size, Math.abs(v));
+        }),
+      );
       // Activations rounded to int8 per block of 32: errors of a few percent of the logits' range, no more.
       assert.ok(worst < 0.03 * size, `max |onnx - reference| = ${worst}, logits up to ${size}`);
     });
@@ -87,7 +108,10 @@ describe('quantized forward matches the float reference on the dequantized weigh
     const made = graphs().filter((g) => !before.includes(g));
     assert.equal(made.length, 3);
     await (await loadCausalLM(dir, { logits: 'last', threads: 1, quant: 'int4' })).release();
-    assert.deepEqual(graphs().filter((g) => !before.includes(g)), made);
+    assert.deepEqual(
+      graphs().filter((g) => !before.includes(g)),
+      made,
+    );
   });
 
   it('KV-cached decoding under int4 gives the logits of a full recompute', async () => {
@@ -118,7 +142,17 @@ describe('quant mode flags and defaults', () => {
   it('small models default to float32, 0.5B-shaped ones to int4', () => {
     const tiny = makeTinyModel(join(root, 'small'), { layers: 1 }).config;
     assert.equal(defaultQuantMode(tiny), 'none');
-    const big = { ...tiny, vocabSize: 151936, hiddenSize: 896, intermediateSize: 4864, numLayers: 24, numHeads: 14, numKvHeads: 2, headDim: 64, tieWordEmbeddings: true };
+    const big = {
+      ...tiny,
+      vocabSize: 151936,
+      hiddenSize: 896,
+      intermediateSize: 4864,
+      numLayers: 24,
+      numHeads: 14,
+      numKvHeads: 2,
+      headDim: 64,
+      tieWordEmbeddings: true,
+    };
     assert.equal(defaultQuantMode(big), 'int4');
   });
 

@@ -14,12 +14,17 @@ function randomWeight(rows: number, cols: number, seed: number, spread = 1): Flo
 
 describe('block-wise quantization', () => {
   for (const bits of [4, 8] as const) {
-    for (const [rows, cols] of [[7, 96], [5, 100], [3, 16], [4, 64]]) {
+    for (const [rows, cols] of [
+      [7, 96],
+      [5, 100],
+      [3, 16],
+      [4, 64],
+    ]) {
       it(`${bits}-bit [${rows}, ${cols}]: every value within scale/2 of its dequantized value`, () => {
         const w = randomWeight(rows, cols, rows * cols + bits);
         const q = quantizeWeight(w, rows, cols, bits);
         const blocks = blocksPerRow(q);
-        assert.equal(q.data.length, rows * blocks * (32 * bits) / 8);
+        assert.equal(q.data.length, (rows * blocks * (32 * bits)) / 8);
         assert.equal(q.scales.length, rows * blocks);
         assert.equal(q.zeroPoints.length, rows * Math.ceil((blocks * bits) / 8));
         const d = dequantizeWeight(q);
@@ -27,7 +32,7 @@ describe('block-wise quantization', () => {
           for (let c = 0; c < cols; c++) {
             const scale = q.scales[r * blocks + Math.floor(c / 32)];
             const err = Math.abs(d[r * cols + c] - w[r * cols + c]);
-            assert.ok(err <= scale / 2 * (1 + 1e-6) + 1e-12, `[${r},${c}] error ${err} > scale/2 = ${scale / 2}`);
+            assert.ok(err <= (scale / 2) * (1 + 1e-6) + 1e-12, `[${r},${c}] error ${err} > scale/2 = ${scale / 2}`);
           }
         }
         // The all-zero block dequantizes to exact zeros.

@@ -17,7 +17,13 @@ const tiny = (options: TinyModelOptions): TinyModel => makeTinyModel(path.join(r
 
 function maxAbsDiff(a: Float64Array[][], b: Float64Array[][]): number {
   let max = 0;
-  a.forEach((row, r) => row.forEach((pos, p) => pos.forEach((v, i) => { max = Math.max(max, Math.abs(v - b[r][p][i])); })));
+  a.forEach((row, r) =>
+    row.forEach((pos, p) =>
+      pos.forEach((v, i) => {
+        max = Math.max(max, Math.abs(v - b[r][p][i]));
+      }),
+    ),
+  );
   return max;
 }
 
@@ -33,7 +39,13 @@ test('matches Hugging Face transformers logits: GQA, biases, tied head, head_dim
     const ours = referenceLogits(config, tensors, HF_IDS);
     const theirs = hf.logits[name];
     let max = 0;
-    ours.forEach((row, r) => row.forEach((pos, p) => HF_KEPT_VOCAB.forEach((v, k) => { max = Math.max(max, Math.abs(pos[v] - theirs[r][p][k])); })));
+    ours.forEach((row, r) =>
+      row.forEach((pos, p) =>
+        HF_KEPT_VOCAB.forEach((v, k) => {
+          max = Math.max(max, Math.abs(pos[v] - theirs[r][p][k]));
+        }),
+      ),
+    );
     // transformers computes the rotary angles in float32 even for a float64 model: ~1e-6 is its rounding.
     assert.ok(max < 2e-5, `${name}: max difference ${max}`);
   }
@@ -41,9 +53,15 @@ test('matches Hugging Face transformers logits: GQA, biases, tied head, head_dim
 
 test('one logits vector per position per row, deterministic', () => {
   const { config, tensors } = tiny({ layers: 1, seed: 2 });
-  const ids = [[1, 2, 3], [4, 5, 6, 7, 8]];
+  const ids = [
+    [1, 2, 3],
+    [4, 5, 6, 7, 8],
+  ];
   const a = referenceLogits(config, tensors, ids);
-  assert.deepEqual(a.map((row) => row.length), [3, 5]);
+  assert.deepEqual(
+    a.map((row) => row.length),
+    [3, 5],
+  );
   assert.ok(a.every((row) => row.every((pos) => pos.length === config.vocabSize && pos.every(Number.isFinite))));
   assert.deepEqual(referenceLogits(config, tensors, ids), a);
 });
@@ -60,7 +78,11 @@ test('attention over a single token is exactly the value projection', () => {
   };
   const token = 7;
   const embedding = Array.from(get('model.embed_tokens.weight').subarray(token * 8, token * 8 + 8));
-  const v = matvec(get('model.layers.0.self_attn.v_proj.weight'), rms(embedding, get('model.layers.0.input_layernorm.weight')), get('model.layers.0.self_attn.v_proj.bias'));
+  const v = matvec(
+    get('model.layers.0.self_attn.v_proj.weight'),
+    rms(embedding, get('model.layers.0.input_layernorm.weight')),
+    get('model.layers.0.self_attn.v_proj.bias'),
+  );
   const attn = matvec(get('model.layers.0.self_attn.o_proj.weight'), v, get('model.layers.0.self_attn.o_proj.bias'));
   const hidden = embedding.map((e, i) => e + attn[i]);
   const expected = matvec(get('model.embed_tokens.weight'), rms(hidden, get('model.norm.weight')));
@@ -82,7 +104,10 @@ test('grouped-query attention equals full attention with each kv head repeated f
   const headDim = 4;
   for (const [name, grouped] of gqa.tensors) {
     const isKv = /self_attn\.[kv]_proj/.test(name);
-    if (!isKv) { mha.tensors.set(name, grouped); continue; }
+    if (!isKv) {
+      mha.tensors.set(name, grouped);
+      continue;
+    }
     // kv head h serves query heads 2h and 2h+1: repeat its rows (weights) or entries (bias) in place.
     const rowLength = name.endsWith('.bias') ? 1 : 16;
     const expanded = new Float32Array(grouped.length * 2);
@@ -103,7 +128,10 @@ test('a tied head is the embedding matrix', () => {
   untied.tensors.set('lm_head.weight', tied.tensors.get('model.embed_tokens.weight')!);
   const ids = [[1, 2, 3, 4]];
   assert.deepEqual(referenceLogits(tied.config, tied.tensors, ids), referenceLogits(untied.config, untied.tensors, ids));
-  untied.tensors.set('lm_head.weight', untied.tensors.get('model.embed_tokens.weight')!.map((v) => v * 2));
+  untied.tensors.set(
+    'lm_head.weight',
+    untied.tensors.get('model.embed_tokens.weight')!.map((v) => v * 2),
+  );
   assert.ok(maxAbsDiff(referenceLogits(tied.config, tied.tensors, ids), referenceLogits(untied.config, untied.tensors, ids)) > 0.1);
 });
 
@@ -112,19 +140,31 @@ test('rotary embedding rotates the first half against the second half (rotate_ha
   const p = 0.7;
   const x = Float64Array.of(1, 0, 0, 0);
   applyRope(x, p, rope);
-  assert.deepEqual([...x].map((v) => +v.toFixed(12)), [Math.cos(p), 0, Math.sin(p), 0].map((v) => +v.toFixed(12)));
+  assert.deepEqual(
+    [...x].map((v) => +v.toFixed(12)),
+    [Math.cos(p), 0, Math.sin(p), 0].map((v) => +v.toFixed(12)),
+  );
   const y = Float64Array.of(0, 1, 0, 2);
   applyRope(y, p, rope);
   const [c, s] = [Math.cos(p * 0.5), Math.sin(p * 0.5)];
-  assert.deepEqual([...y].map((v) => +v.toFixed(12)), [0, c - 2 * s, 0, 2 * c + s].map((v) => +v.toFixed(12)));
+  assert.deepEqual(
+    [...y].map((v) => +v.toFixed(12)),
+    [0, c - 2 * s, 0, 2 * c + s].map((v) => +v.toFixed(12)),
+  );
 });
 
 test('rope frequencies: default, linear and dynamic scaling', () => {
   const base = tiny({ hidden: 16, heads: 2, layers: 1 }).config;
   const plain = referenceRope(base, 10);
-  assert.deepEqual([...plain.invFreq], [0, 1, 2, 3].map((i) => 1 / 10000 ** (i / 4)));
+  assert.deepEqual(
+    [...plain.invFreq],
+    [0, 1, 2, 3].map((i) => 1 / 10000 ** (i / 4)),
+  );
   const linear = referenceRope({ ...base, ropeScaling: { type: 'linear', factor: 4 } }, 10);
-  assert.deepEqual([...linear.invFreq], [...plain.invFreq].map((f) => f / 4));
+  assert.deepEqual(
+    [...linear.invFreq],
+    [...plain.invFreq].map((f) => f / 4),
+  );
   const dynamic = { ...base, ropeScaling: { type: 'dynamic' as const, factor: 2, originalMaxPositionEmbeddings: 16 } };
   assert.deepEqual(referenceRope(dynamic, 16).invFreq, plain.invFreq);
   const grownBase = 10000 * ((2 * 32) / 16 - 1) ** (8 / 6);

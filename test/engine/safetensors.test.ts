@@ -79,7 +79,10 @@ test('the writer is deterministic and lays the file out like the reference libra
 
 test('a tensor whose data does not match its shape is refused by the writer', (t) => {
   const file = path.join(tempDir(t), 'x.safetensors');
-  assert.throws(() => writeSafetensors(file, [{ name: 'x', dtype: 'F32', shape: [2, 2], data: new Float32Array(3) }]), /12 bytes of data for shape \[2, 2\] of F32 \(16 bytes\)/);
+  assert.throws(
+    () => writeSafetensors(file, [{ name: 'x', dtype: 'F32', shape: [2, 2], data: new Float32Array(3) }]),
+    /12 bytes of data for shape \[2, 2\] of F32 \(16 bytes\)/,
+  );
   assert.ok(!fs.existsSync(file));
 });
 
@@ -87,7 +90,10 @@ test('reads tensors lazily from the file, one at a time', (t) => {
   const file = path.join(tempDir(t), 'big.safetensors');
   const n = 1 << 20;
   const ramp = Float32Array.from({ length: n }, (_, i) => i);
-  writeSafetensors(file, [{ name: 'ramp', dtype: 'F32', shape: [n], data: ramp }, { name: 'one', dtype: 'F32', shape: [1], data: Float32Array.of(42) }]);
+  writeSafetensors(file, [
+    { name: 'ramp', dtype: 'F32', shape: [n], data: ramp },
+    { name: 'one', dtype: 'F32', shape: [1], data: Float32Array.of(42) },
+  ]);
   const st = SafetensorsFile.open(file);
   assert.deepEqual([...st.float32('one')], [42]);
   const back = st.float32('ramp');
@@ -102,7 +108,12 @@ test('corrupt files give one clear UserError line naming the file and the proble
   const file = path.join(dir, 'model.safetensors');
   const ok = { dtype: 'F32', shape: [4, 4], data_offsets: [0, 64] };
 
-  await t.test('missing file', () => assertUserError(() => SafetensorsFile.open(path.join(dir, 'nope.safetensors')), /cannot open safetensors file ".*nope.safetensors": ENOENT/));
+  await t.test('missing file', () =>
+    assertUserError(
+      () => SafetensorsFile.open(path.join(dir, 'nope.safetensors')),
+      /cannot open safetensors file ".*nope.safetensors": ENOENT/,
+    ),
+  );
 
   await t.test('a folder', () => assertUserError(() => SafetensorsFile.open(dir), /is not a regular file/));
 
@@ -153,7 +164,10 @@ test('corrupt files give one clear UserError line naming the file and the proble
 
   await t.test('size does not match the shape', () => {
     rawFile(file, { x: { ...ok, data_offsets: [0, 99] } }, 99);
-    assertUserError(() => SafetensorsFile.open(file), /^model.safetensors: tensor "x" data_offsets \[0, 99\] do not match shape \[4, 4\] of F32 \(64 bytes\)$/);
+    assertUserError(
+      () => SafetensorsFile.open(file),
+      /^model.safetensors: tensor "x" data_offsets \[0, 99\] do not match shape \[4, 4\] of F32 \(64 bytes\)$/,
+    );
   });
 
   await t.test('overlapping tensors', () => {
@@ -199,7 +213,8 @@ test('corrupt files give one clear UserError line naming the file and the proble
 
 // Written by the Python safetensors library (0.8.0, safetensors.numpy.save_file) from the same tensors
 // as below with metadata {"format": "np"}: our reader must read it, our writer must reproduce it byte for byte.
-const PYTHON_WRITTEN = 'gAEAAAAAAAB7Il9fbWV0YWRhdGFfXyI6eyJmb3JtYXQiOiJucCJ9LCJpZHMiOnsiZHR5cGUiOiJJNjQiLCJzaGFwZSI6WzJdLCJkYXRhX29mZnNldHMiOlswLDE2XX0sInp6Ijp7ImR0eXBlIjoiRjY0Iiwic2hhcGUiOlsxXSwiZGF0YV9vZmZzZXRzIjpbMTYsMjRdfSwiYi53ZWlnaHQiOnsiZHR5cGUiOiJGMzIiLCJzaGFwZSI6WzIsM10sImRhdGFfb2Zmc2V0cyI6WzI0LDQ4XX0sImEuaGFsZiI6eyJkdHlwZSI6IkYxNiIsInNoYXBlIjpbM10sImRhdGFfb2Zmc2V0cyI6WzQ4LDU0XX0sImk4Ijp7ImR0eXBlIjoiSTgiLCJzaGFwZSI6WzJdLCJkYXRhX29mZnNldHMiOls1NCw1Nl19LCJtYXNrIjp7ImR0eXBlIjoiQk9PTCIsInNoYXBlIjpbM10sImRhdGFfb2Zmc2V0cyI6WzU2LDU5XX19ICAFAAAAAAAAAPf/////////AAAAAAAABEAAAIA/AAAAwAAAYEAAAAAAd8wrMgAA4MAAOAC9VTX/AgEAAQ==';
+const PYTHON_WRITTEN =
+  'gAEAAAAAAAB7Il9fbWV0YWRhdGFfXyI6eyJmb3JtYXQiOiJucCJ9LCJpZHMiOnsiZHR5cGUiOiJJNjQiLCJzaGFwZSI6WzJdLCJkYXRhX29mZnNldHMiOlswLDE2XX0sInp6Ijp7ImR0eXBlIjoiRjY0Iiwic2hhcGUiOlsxXSwiZGF0YV9vZmZzZXRzIjpbMTYsMjRdfSwiYi53ZWlnaHQiOnsiZHR5cGUiOiJGMzIiLCJzaGFwZSI6WzIsM10sImRhdGFfb2Zmc2V0cyI6WzI0LDQ4XX0sImEuaGFsZiI6eyJkdHlwZSI6IkYxNiIsInNoYXBlIjpbM10sImRhdGFfb2Zmc2V0cyI6WzQ4LDU0XX0sImk4Ijp7ImR0eXBlIjoiSTgiLCJzaGFwZSI6WzJdLCJkYXRhX29mZnNldHMiOls1NCw1Nl19LCJtYXNrIjp7ImR0eXBlIjoiQk9PTCIsInNoYXBlIjpbM10sImRhdGFfb2Zmc2V0cyI6WzU2LDU5XX19ICAFAAAAAAAAAPf/////////AAAAAAAABEAAAIA/AAAAwAAAYEAAAAAAd8wrMgAA4MAAOAC9VTX/AgEAAQ==';
 
 test('reads a file written by the Python library and writes the same bytes', (t) => {
   const dir = tempDir(t);

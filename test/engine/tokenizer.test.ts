@@ -15,7 +15,9 @@ let tok: Tokenizer;
 test.before(async () => {
   // Loading must never touch the network: make any fetch fail loudly while it runs.
   const realFetch = globalThis.fetch;
-  globalThis.fetch = () => { throw new Error('tokenizer loading tried the network'); };
+  globalThis.fetch = () => {
+    throw new Error('tokenizer loading tried the network');
+  };
   try {
     tok = await loadTokenizer(dir);
   } finally {
@@ -39,7 +41,10 @@ test('encode → decode round-trips code, unicode and whitespace runs exactly', 
   for (const text of samples) {
     const ids = tok.encode(text);
     assert.ok(ids.length > 0);
-    assert.ok(ids.every((id) => Number.isInteger(id) && id >= 0 && id < config.vocabSize), `ids in range for ${JSON.stringify(text)}`);
+    assert.ok(
+      ids.every((id) => Number.isInteger(id) && id >= 0 && id < config.vocabSize),
+      `ids in range for ${JSON.stringify(text)}`,
+    );
     assert.equal(tok.decode(ids), text);
   }
   assert.deepEqual(tok.encode(''), []);
@@ -56,7 +61,10 @@ test('merges shorten common code pieces; no BOS or EOS is added', () => {
 });
 
 test('special tokens: parsed from text, looked up both ways, skipped on request', () => {
-  assert.deepEqual(TINY_SPECIAL_TOKENS.map((t) => tok.tokenToId(t)), [0, 1, 2, 3, 4]);
+  assert.deepEqual(
+    TINY_SPECIAL_TOKENS.map((t) => tok.tokenToId(t)),
+    [0, 1, 2, 3, 4],
+  );
   assert.equal(tok.idToToken(3), '<fim_suffix>');
   assert.equal(tok.tokenToId('<fim_nonexistent>'), undefined);
   assert.equal(tok.idToToken(100000), undefined);

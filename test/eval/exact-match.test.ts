@@ -30,8 +30,9 @@ test('first-line exact match compares only up to the first newline', () => {
 
 test('exact match implies first-line exact match', () => {
   const texts = ['', 'a', 'a\n', 'a \nb', 'a\nb', ' a\nb  ', 'a\r\nb', '\n\n'];
-  for (const h of texts) for (const r of texts) {
-    if (exactMatch(h, r)) assert.equal(exactMatchFirstLine(h, r), 1, JSON.stringify([h, r]));
-    assert.equal(exactMatch(h, r), exactMatch(r, h));
-  }
+  for (const h of texts)
+    for (const r of texts) {
+      if (exactMatch(h, r)) assert.equal(exactMatchFirstLine(h, r), 1, JSON.stringify([h, r]));
+      assert.equal(exactMatch(h, r), exactMatch(r, h));
+    }
 });

@@ -2,7 +2,13 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Rng } from '../../common/index.js';
 import {
-  aggregateScores, pairedBootstrap, percentileInterval, quantile, ScoreAccumulator, scoreMiddle, summarizeSet,
+  aggregateScores,
+  pairedBootstrap,
+  percentileInterval,
+  quantile,
+  ScoreAccumulator,
+  scoreMiddle,
+  summarizeSet,
 } from '../../eval/index.js';
 
 const PAIRS: Array<[string, string]> = [
@@ -58,10 +64,14 @@ describe('bootstrap', () => {
     const [iv] = pairedBootstrap(n, (idx) => [Array.from(idx, (i) => x[i]).reduce((a, b) => a + b) / n], { resamples: 2000, seed: 3 });
     assert.ok(iv.low < mean && mean < iv.high);
     const width = iv.high - iv.low;
-    const theory = 2 * 1.96 * sd / Math.sqrt(n);
+    const theory = (2 * 1.96 * sd) / Math.sqrt(n);
     assert.ok(Math.abs(width / theory - 1) < 0.15, `width ${width} vs ${theory}`);
     // A wider level gives a wider interval; the same seed the same interval.
-    const [wide] = pairedBootstrap(n, (idx) => [Array.from(idx, (i) => x[i]).reduce((a, b) => a + b) / n], { resamples: 2000, seed: 3, level: 0.99 });
+    const [wide] = pairedBootstrap(n, (idx) => [Array.from(idx, (i) => x[i]).reduce((a, b) => a + b) / n], {
+      resamples: 2000,
+      seed: 3,
+      level: 0.99,
+    });
     assert.ok(wide.low < iv.low && wide.high > iv.high);
     const [again] = pairedBootstrap(n, (idx) => [Array.from(idx, (i) => x[i]).reduce((a, b) => a + b) / n], { resamples: 2000, seed: 3 });
     assert.deepEqual(again, iv);

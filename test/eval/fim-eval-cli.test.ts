@@ -42,7 +42,10 @@ function git(dir: string, ...args: string[]) {
 
 // Two commits: the second (held out) adds lines to both files.
 const repo = join(root, 'repo');
-write(repo, { 'pkg/box.py': PYTHON.split('\n').slice(0, 9).join('\n') + '\n', 'src/greet.ts': TYPESCRIPT.split('\n').slice(0, 4).join('\n') + '\n' });
+write(repo, {
+  'pkg/box.py': PYTHON.split('\n').slice(0, 9).join('\n') + '\n',
+  'src/greet.ts': TYPESCRIPT.split('\n').slice(0, 4).join('\n') + '\n',
+});
 git(repo, 'init', '-q');
 git(repo, 'add', '.');
 git(repo, 'commit', '-qm', 'first');
@@ -62,7 +65,24 @@ describe('codefudge fim-eval', () => {
 
   it('evaluates a repository, base and adapter, with the JSON report on stdout and an HTML file', () => {
     const html = join(root, 'report.html');
-    const r = cli(repo, '--model', model, '--adapter', adapter, '--limit', '3', '--max-tokens', '4', '--seed', '2', '--holdout', '50', '--json', '--html', html);
+    const r = cli(
+      repo,
+      '--model',
+      model,
+      '--adapter',
+      adapter,
+      '--limit',
+      '3',
+      '--max-tokens',
+      '4',
+      '--seed',
+      '2',
+      '--holdout',
+      '50',
+      '--json',
+      '--html',
+      html,
+    );
     assert.equal(r.code, 0, r.err);
     assert.match(r.err, /fim-eval: \d+ tasks in [\d.]+ s/);
     first = JSON.parse(r.out) as FimEvalReport;
@@ -87,7 +107,10 @@ describe('codefudge fim-eval', () => {
       if (t.set === 'temporal') assert.match(t.sha ?? '', /^[0-9a-f]{40}$/);
     }
     assert.ok(first.tasks.some((t) => t.set === 'temporal'));
-    assert.ok(first.tasks.some((t) => t.adapter!.text !== t.base.text), 'the adapter changes some middle');
+    assert.ok(
+      first.tasks.some((t) => t.adapter!.text !== t.base.text),
+      'the adapter changes some middle',
+    );
     const page = readFileSync(html, 'utf8');
     assert.match(page, /^<!DOCTYPE html>/);
     assert.ok(page.includes('<svg'));
@@ -102,24 +125,46 @@ describe('codefudge fim-eval', () => {
     assert.equal(again.model.adapter, null);
     const lines = r.out.split('\n');
     assert.match(lines[0], /^task set\s+tasks\s+EM\s+EM1\s+chrF\s+BLEU\s+WER\s+IoU\s+EditSim\s+cos$/);
-    assert.deepEqual(lines.slice(1, 7).map((l) => l.split(/\s+/)[0]), ['function-line', 'single-line', 'multi-line', 'random-span', 'temporal', 'all']);
+    assert.deepEqual(
+      lines.slice(1, 7).map((l) => l.split(/\s+/)[0]),
+      ['function-line', 'single-line', 'multi-line', 'random-span', 'temporal', 'all'],
+    );
   });
 
   it('runs only the task sets asked for', () => {
     const r = cli(repo, '--model', model, '--tasks', 'multi-line', '--limit', '1', '--max-tokens', '2', '--json');
     assert.equal(r.code, 0, r.err);
     const report = JSON.parse(r.out) as FimEvalReport;
-    assert.deepEqual(report.sets.map((s) => s.name), ['multi-line']);
+    assert.deepEqual(
+      report.sets.map((s) => s.name),
+      ['multi-line'],
+    );
     assert.equal(report.tasks.length, 1);
     assert.equal(report.tasks[0].stop, 'block');
   });
 
   it('takes temporal tasks of a subfolder from that subfolder only, with its paths', () => {
-    const r = cli(join(repo, 'pkg'), '--model', model, '--tasks', 'temporal', '--holdout', '50', '--limit', '2', '--max-tokens', '2', '--json');
+    const r = cli(
+      join(repo, 'pkg'),
+      '--model',
+      model,
+      '--tasks',
+      'temporal',
+      '--holdout',
+      '50',
+      '--limit',
+      '2',
+      '--max-tokens',
+      '2',
+      '--json',
+    );
     assert.equal(r.code, 0, r.err);
     const report = JSON.parse(r.out) as FimEvalReport;
     assert.ok(report.tasks.length >= 1);
-    assert.ok(report.tasks.every((t) => t.path === 'box.py'), JSON.stringify(report.tasks.map((t) => t.path)));
+    assert.ok(
+      report.tasks.every((t) => t.path === 'box.py'),
+      JSON.stringify(report.tasks.map((t) => t.path)),
+    );
   });
 
   it('refuses bad input with one line', () => {
@@ -129,7 +174,10 @@ describe('codefudge fim-eval', () => {
     write(docs, { 'README.md': '# nothing\n' });
     assertOneLineError(cli(join(root, 'missing'), '--model', model), /no such directory: .*missing/);
     assertOneLineError(cli(docs, '--model', model), /no Python, TypeScript or JavaScript files in .*docs/);
-    assertOneLineError(cli(repo, '--model', model, '--tasks', 'function-line,lines'), /unknown task set "lines" \(known: function-line, single-line/);
+    assertOneLineError(
+      cli(repo, '--model', model, '--tasks', 'function-line,lines'),
+      /unknown task set "lines" \(known: function-line, single-line/,
+    );
     assertOneLineError(cli(plain, '--model', model, '--tasks', 'temporal'), /temporal task set needs a git repository/);
     assertOneLineError(cli(plain, '--model', model, '--adapter', join(root, 'nope')), /adapter folder ".*nope" does not exist/);
     assertOneLineError(cli(plain, '--model', model, '--limit', '-1'), /--limit must be at least 0/);

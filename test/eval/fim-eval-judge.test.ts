@@ -18,7 +18,7 @@ after(async () => {
 });
 
 describe('hidden-state cosine', () => {
-  it('embeds a text as the mean of its tokens\' final hidden states', async () => {
+  it("embeds a text as the mean of its tokens' final hidden states", async () => {
     const text = 'def f(x):\n    return x';
     const lm = await loadCausalLM(model, { logits: 'all', hidden: true, threads: 1 });
     const ids = (await loadTokenizer(model)).encode(text);

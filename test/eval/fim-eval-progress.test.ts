@@ -4,7 +4,17 @@ import { formatDuration, ProgressBar } from '../../cli/progress-bar.js';
 
 function fakeStream(isTTY: boolean) {
   const writes: string[] = [];
-  return { writes, stream: { isTTY, columns: 100, write: (s: string) => { writes.push(s); return true; } } };
+  return {
+    writes,
+    stream: {
+      isTTY,
+      columns: 100,
+      write: (s: string) => {
+        writes.push(s);
+        return true;
+      },
+    },
+  };
 }
 
 describe('progress bar', () => {

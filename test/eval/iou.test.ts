@@ -24,9 +24,10 @@ test('IoU edge cases: both empty is 1, one empty is 0', () => {
 
 test('IoU is symmetric and between 0 and 1', () => {
   const texts = ['', 'a', 'a b', 'b a c', 'x = 1', 'x=1', '😀 a'];
-  for (const h of texts) for (const r of texts) {
-    const v = tokenIou(h, r);
-    assert.equal(v, tokenIou(r, h));
-    assert.ok(v >= 0 && v <= 1);
-  }
+  for (const h of texts)
+    for (const r of texts) {
+      const v = tokenIou(h, r);
+      assert.equal(v, tokenIou(r, h));
+      assert.ok(v >= 0 && v <= 1);
+    }
 });

@@ -16,11 +16,26 @@ const root = mkdtempSync(join(tmpdir(), 'cf-html-'));
 after(() => rmSync(root, { recursive: true, force: true }));
 
 function chromium(file: string, ...mode: string[]) {
-  const r = spawnSync(CHROMIUM, [
-    '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-    '--disable-component-update', '--disable-sync', `--user-data-dir=${join(root, 'profile')}`, '--enable-logging=stderr',
-    '--v=0', '--window-size=1200,1600', ...mode, pathToFileURL(file).href,
-  ], { encoding: 'utf8', timeout: 60_000 });
+  const r = spawnSync(
+    CHROMIUM,
+    [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      `--user-data-dir=${join(root, 'profile')}`,
+      '--enable-logging=stderr',
+      '--v=0',
+      '--window-size=1200,1600',
+      ...mode,
+      pathToFileURL(file).href,
+    ],
+    { encoding: 'utf8', timeout: 60_000 },
+  );
   assert.equal(r.status, 0, r.stderr);
   return r;
 }

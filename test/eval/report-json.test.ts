@@ -13,10 +13,28 @@ describe('JSON report', () => {
     assert.equal(r.format, REPORT_FORMAT);
     assert.equal(r.version, 1);
     assert.equal(r.created, '2026-01-02T03:04:05.000Z');
-    assert.deepEqual(Object.keys(r).sort(), ['created', 'format', 'metrics', 'model', 'options', 'overall', 'seconds', 'sets', 'source', 'tasks', 'version']);
+    assert.deepEqual(Object.keys(r).sort(), [
+      'created',
+      'format',
+      'metrics',
+      'model',
+      'options',
+      'overall',
+      'seconds',
+      'sets',
+      'source',
+      'tasks',
+      'version',
+    ]);
     assert.deepEqual(r.model, { dir: '/models/tiny', adapter: '/adapters/a', fimFamily: 'starcoder' });
-    assert.deepEqual(r.metrics.map((m: { key: string }) => m.key), METRICS);
-    assert.deepEqual(r.sets.map((s: { name: string }) => s.name), ['function-line', 'single-line', 'multi-line', 'random-span']);
+    assert.deepEqual(
+      r.metrics.map((m: { key: string }) => m.key),
+      METRICS,
+    );
+    assert.deepEqual(
+      r.sets.map((s: { name: string }) => s.name),
+      ['function-line', 'single-line', 'multi-line', 'random-span'],
+    );
     let total = 0;
     for (const s of r.sets) {
       assert.equal(s.tasks, r.tasks.filter((t: { set: string }) => t.set === s.name).length);
@@ -33,7 +51,20 @@ describe('JSON report', () => {
     assert.equal(r.overall.tasks, total);
     assert.equal(r.tasks.length, total);
     for (const t of r.tasks) {
-      assert.deepEqual(Object.keys(t).sort(), ['adapter', 'base', 'context', 'end', 'expected', 'id', 'language', 'line', 'path', 'set', 'start', 'stop']);
+      assert.deepEqual(Object.keys(t).sort(), [
+        'adapter',
+        'base',
+        'context',
+        'end',
+        'expected',
+        'id',
+        'language',
+        'line',
+        'path',
+        'set',
+        'start',
+        'stop',
+      ]);
       assert.deepEqual(Object.keys(t.base).sort(), ['milliseconds', 'reason', 'scores', 'text', 'tokens']);
       assert.deepEqual(Object.keys(t.base.scores).sort(), [...METRICS].sort());
       assert.equal(t.end - t.start, t.expected.length);
@@ -53,7 +84,10 @@ describe('terminal table', () => {
     const lines = formatTable(single).split('\n');
     assert.deepEqual(lines[0].split(/\s{2,}/), ['task set', 'tasks', ...FIM_METRICS.map((m) => m.label)]);
     const rows = lines.slice(1, 6).map((l) => l.split(/\s{2,}/));
-    assert.deepEqual(rows.map((r) => r[0]), ['function-line', 'single-line', 'multi-line', 'random-span', 'all']);
+    assert.deepEqual(
+      rows.map((r) => r[0]),
+      ['function-line', 'single-line', 'multi-line', 'random-span', 'all'],
+    );
     const em = single.sets[1].base.exact_match.toFixed(3);
     assert.equal(rows[1][2], em);
     assert.equal(rows[4][1], String(single.tasks.length));
@@ -98,7 +132,7 @@ describe('HTML report', () => {
     const hostile = { ...paired, tasks: paired.tasks.filter((t) => t.path.startsWith('web/')) };
     assert.ok(hostile.tasks.length >= 4 && hostile.tasks.length <= 10);
     const html = renderHtmlReport(hostile);
-    assert.equal(html.split('<script>').length - 1, 2, 'only the report\'s own two scripts');
+    assert.equal(html.split('<script>').length - 1, 2, "only the report's own two scripts");
     assert.ok(!html.includes(HOSTILE));
     assert.ok(html.includes('&lt;/script&gt;&lt;script&gt;document.title=&#39;pwned&#39;&lt;/script&gt;&lt;b&gt;&amp;amp;&lt;/b&gt;'));
     assert.ok(html.includes('web/&lt;evil&gt;.py'));
@@ -107,15 +141,23 @@ describe('HTML report', () => {
   it('has a chart per metric, distributions and examples with prefix, expected and both generations', () => {
     assert.equal((html.match(/<svg /g) ?? []).length, FIM_METRICS.length + 4 * (paired.sets.length + 1));
     const lists = exampleLists(paired);
-    assert.deepEqual(lists.map((l) => l.title), [
-      'Best examples (highest edit similarity)', 'Worst examples (lowest edit similarity)',
-      'Largest gains from the adapter', 'Largest losses from the adapter',
-    ]);
+    assert.deepEqual(
+      lists.map((l) => l.title),
+      [
+        'Best examples (highest edit similarity)',
+        'Worst examples (lowest edit similarity)',
+        'Largest gains from the adapter',
+        'Largest losses from the adapter',
+      ],
+    );
     const best = lists[0].tasks;
     assert.ok(best.length === 5 && best.every((t, i) => i === 0 || t.adapter!.scores.edit_sim <= best[i - 1].adapter!.scores.edit_sim));
     assert.ok(lists[3].tasks.every((t) => t.adapter!.scores.edit_sim < t.base.scores.edit_sim));
     const articles = html.match(/<article class="example">/g) ?? [];
-    assert.equal(articles.length, lists.reduce((n, l) => n + l.tasks.length, 0));
+    assert.equal(
+      articles.length,
+      lists.reduce((n, l) => n + l.tasks.length, 0),
+    );
     for (const h of ['prefix (end)', 'expected', 'generated (base)', 'generated (adapter)']) assert.ok(html.includes(`<h5>${h}</h5>`), h);
   });
 });

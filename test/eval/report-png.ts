@@ -31,7 +31,8 @@ export function decodePng(png: Buffer): Image {
       width = data.readUInt32BE(0);
       height = data.readUInt32BE(4);
       const [depth, color, , , interlace] = data.subarray(8, 13);
-      if (depth !== 8 || interlace !== 0 || (color !== 2 && color !== 6)) throw new Error(`unsupported PNG (depth ${depth}, color ${color})`);
+      if (depth !== 8 || interlace !== 0 || (color !== 2 && color !== 6))
+        throw new Error(`unsupported PNG (depth ${depth}, color ${color})`);
       channels = color === 6 ? 4 : 3;
     } else if (type === 'IDAT') idat.push(data);
     pos += 12 + len;
@@ -60,7 +61,8 @@ export function countColor(img: Image, hex: string, tolerance = 12): number {
   const [r, g, b] = [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16));
   let n = 0;
   for (let i = 0; i < img.rgb.length; i += 3) {
-    if (Math.abs(img.rgb[i] - r) <= tolerance && Math.abs(img.rgb[i + 1] - g) <= tolerance && Math.abs(img.rgb[i + 2] - b) <= tolerance) n++;
+    if (Math.abs(img.rgb[i] - r) <= tolerance && Math.abs(img.rgb[i + 1] - g) <= tolerance && Math.abs(img.rgb[i + 2] - b) <= tolerance)
+      n++;
   }
   return n;
 }

@@ -22,9 +22,10 @@ interface ReferenceCorpus {
   bleu: number;
 }
 
-const fixture = JSON.parse(
-  readFileSync(new URL('../../../test/eval/fixtures/sacrebleu-reference.json', import.meta.url), 'utf8'),
-) as { pairs: ReferencePair[]; corpora: ReferenceCorpus[] };
+const fixture = JSON.parse(readFileSync(new URL('../../../test/eval/fixtures/sacrebleu-reference.json', import.meta.url), 'utf8')) as {
+  pairs: ReferencePair[];
+  corpora: ReferenceCorpus[];
+};
 
 function close(actual: number, expected: number, what: string): void {
   assert.ok(Math.abs(actual - expected) <= 1e-6, `${what}: got ${actual}, sacrebleu ${expected}`);
@@ -33,7 +34,18 @@ function close(actual: number, expected: number, what: string): void {
 test('the fixture covers the required cases', () => {
   assert.ok(fixture.pairs.length >= 25);
   const names = fixture.pairs.map((p) => p.name);
-  for (const needed of ['empty hyp', 'empty ref', 'both empty', 'cjk', 'emoji', 'accents', 'indentation only', 'python function', 'long line', 'identical']) {
+  for (const needed of [
+    'empty hyp',
+    'empty ref',
+    'both empty',
+    'cjk',
+    'emoji',
+    'accents',
+    'indentation only',
+    'python function',
+    'long line',
+    'identical',
+  ]) {
     assert.ok(names.includes(needed), needed);
   }
   // Not all trivial: most pairs score strictly between 0 and 100.

@@ -35,7 +35,10 @@ test('score prints one JSON line per pair and a corpus line on stderr', () => {
   withTempFile(lines.join('\n') + '\n\n', (path) => {
     const r = score(path);
     assert.equal(r.status, 0, r.stderr);
-    const out = r.stdout.trimEnd().split('\n').map((l) => JSON.parse(l));
+    const out = r.stdout
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     assert.equal(out.length, fixture.pairs.length);
     out.forEach((row, i) => {
       const { hyp, ref, chrf, bleu } = fixture.pairs[i];
@@ -44,7 +47,10 @@ test('score prints one JSON line per pair and a corpus line on stderr', () => {
       assert.ok(Math.abs(row.chrf - chrf) <= 1e-6 && Math.abs(row.bleu - bleu) <= 1e-6);
     });
     // The first pair is identical (BLEU is 100 up to float64 rounding of exp(log 100), as in sacrebleu).
-    assert.deepEqual({ ...out[0], bleu: Math.round(out[0].bleu * 1e6) / 1e6 }, { exact_match: 1, exact_match_first_line: 1, chrf: 100, bleu: 100, wer: 0, iou: 1, edit_sim: 1 });
+    assert.deepEqual(
+      { ...out[0], bleu: Math.round(out[0].bleu * 1e6) / 1e6 },
+      { exact_match: 1, exact_match_first_line: 1, chrf: 100, bleu: 100, wer: 0, iou: 1, edit_sim: 1 },
+    );
 
     const summaryLines = r.stderr.trimEnd().split('\n');
     assert.equal(summaryLines.length, 1);

@@ -8,8 +8,14 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { defaultLoraSpec, detectFimTemplate, loadTokenizer, openModelFolder, writePeftAdapter } from '../../engine/index.js';
 import {
-  aggregateCommitDiff, readCommitDiffTasks, scoreCommitDiff, summarizeCommitDiff, takeCommitDiffSet, type CommitDiffOutput,
-  type CommitDiffReport, type CommitDiffTask,
+  aggregateCommitDiff,
+  readCommitDiffTasks,
+  scoreCommitDiff,
+  summarizeCommitDiff,
+  takeCommitDiffSet,
+  type CommitDiffOutput,
+  type CommitDiffReport,
+  type CommitDiffTask,
 } from '../../eval/index.js';
 import { commitDiffSequence, loraTarget, TrainLoop } from '../../finetune/index.js';
 import { sequenceFormat } from '../../suggest/index.js';
@@ -40,7 +46,17 @@ before(async () => {
   const fmt = sequenceFormat(tok, detectFimTemplate(tok)!, folder.config, 512);
   const train = heldout.map((t) => commitDiffSequence(fmt, t)!);
   const target = loraTarget(folder, defaultLoraSpec({ r: 8, alpha: 16 }));
-  const loop = await TrainLoop.create({ target, train, steps: 100, batchSize: 2, lr: 2e-2, warmupSteps: 5, weightDecay: 0, seed: 1, session: { threads: 1 } });
+  const loop = await TrainLoop.create({
+    target,
+    train,
+    steps: 100,
+    batchSize: 2,
+    lr: 2e-2,
+    warmupSteps: 5,
+    weightDecay: 0,
+    seed: 1,
+    session: { threads: 1 },
+  });
   await loop.run();
   await loop.close();
   writePeftAdapter(adapterDir, target.toAdapter(loop.values, model));
@@ -53,7 +69,13 @@ after(() => {
 
 describe('commit-diff tasks and scores', () => {
   it('are the files held-out commits modified, with message, file before and real diff', () => {
-    assert.deepEqual(heldout.map((t) => [t.message, t.path]), [['turn debugging on', 'settings.py'], ['one print', 'app.py']]);
+    assert.deepEqual(
+      heldout.map((t) => [t.message, t.path]),
+      [
+        ['turn debugging on', 'settings.py'],
+        ['one print', 'app.py'],
+      ],
+    );
     assert.equal(heldout[0].before, CONFIG.replace('8000', '8080'));
     assert.match(heldout[0].diff, /^--- a\/settings\.py\n\+\+\+ b\/settings\.py\n@@ -1,3 \+1,3 @@\n-DEBUG = False\n\+DEBUG = True\n/);
     assert.match(heldout[1].id, /^commit-diff:app\.py:[0-9a-f]{12}$/);
@@ -75,13 +97,25 @@ describe('commit-diff tasks and scores', () => {
     const none = scoreCommitDiff(undefined, 'DEBUG = True', real);
     assert.equal(none.applies, false);
     assert.ok(none.chrf[0] > 0, 'chrF of what the model wrote');
-    const out = (s: ReturnType<typeof scoreCommitDiff>): CommitDiffOutput => ({ ...s, text: '', candidate: null, candidates: 1, milliseconds: 0 });
+    const out = (s: ReturnType<typeof scoreCommitDiff>): CommitDiffOutput => ({
+      ...s,
+      text: '',
+      candidate: null,
+      candidates: 1,
+      milliseconds: 0,
+    });
     const v = aggregateCommitDiff([out(same), out(none)]);
     assert.equal(v.applies, 0.5);
     assert.equal(v.hunks, 0.5);
     assert.equal(v.exact, 0.5);
     const task = heldout[0];
-    const summary = summarizeCommitDiff([{ task, base: out(none), adapter: out(same) }, { task, base: out(none), adapter: out(same) }], { resamples: 50 });
+    const summary = summarizeCommitDiff(
+      [
+        { task, base: out(none), adapter: out(same) },
+        { task, base: out(none), adapter: out(same) },
+      ],
+      { resamples: 50 },
+    );
     assert.deepEqual([summary.delta!.applies.value, summary.delta!.applies.low, summary.delta!.applies.high], [1, 1, 1]);
   });
 
@@ -94,19 +128,45 @@ describe('commit-diff tasks and scores', () => {
 });
 
 describe('fim-eval --tasks commit-diff', () => {
-  const cli = (...args: string[]) => spawnSync(process.execPath, [BIN, 'fim-eval', repo.dir, '--model', model, '--holdout', '40%', '--threads', '1',
-    '--max-tokens', '160', '--resamples', '50', ...args], { env, encoding: 'utf8' });
+  const cli = (...args: string[]) =>
+    spawnSync(
+      process.execPath,
+      [
+        BIN,
+        'fim-eval',
+        repo.dir,
+        '--model',
+        model,
+        '--holdout',
+        '40%',
+        '--threads',
+        '1',
+        '--max-tokens',
+        '160',
+        '--resamples',
+        '50',
+        ...args,
+      ],
+      { env, encoding: 'utf8' },
+    );
 
   it('reports base against adapter: the memorised adapter applies every real diff exactly', () => {
     const r = cli('--tasks', 'commit-diff', '--adapter', adapterDir, '--json');
     assert.equal(r.status, 0, r.stderr);
     const report = JSON.parse(r.stdout) as CommitDiffReport;
     assert.equal(report.format, 'codefudge-commit-diff-eval');
-    assert.deepEqual(report.tasks.map((t) => t.path), ['settings.py', 'app.py']);
+    assert.deepEqual(
+      report.tasks.map((t) => t.path),
+      ['settings.py', 'app.py'],
+    );
     const s = report.summary;
     assert.equal(s.tasks, 2);
     assert.equal(s.base.applies, 0, JSON.stringify(report.tasks.map((t) => t.base)));
-    assert.deepEqual([s.adapter!.applies, s.adapter!.exact, s.adapter!.hunks], [1, 1, 1], JSON.stringify(report.tasks.map((t) => t.adapter)));
+    assert.deepEqual(
+      [s.adapter!.applies, s.adapter!.exact, s.adapter!.hunks],
+      [1, 1, 1],
+      JSON.stringify(report.tasks.map((t) => t.adapter)),
+    );
     assert.ok(s.adapter!.chrf > 99 && s.base.chrf < 60, `chrF ${s.base.chrf} -> ${s.adapter!.chrf}`);
     assert.equal(s.delta!.applies.value, 1);
     assert.equal(report.tasks[0].adapter!.text.replace(/^(@@ [^@]+ @@).*$/m, '$1'), heldout[0].diff.replace(/^(@@ [^@]+ @@).*$/m, '$1'));
@@ -119,7 +179,10 @@ describe('fim-eval --tasks commit-diff', () => {
     const both = cli('--tasks', 'single-line,commit-diff', '--limit', '2', '--json');
     assert.equal(both.status, 0, both.stderr);
     const report = JSON.parse(both.stdout);
-    assert.deepEqual(report.sets.map((s: { name: string }) => s.name), ['single-line']);
+    assert.deepEqual(
+      report.sets.map((s: { name: string }) => s.name),
+      ['single-line'],
+    );
     assert.equal(report.commitDiff.summary.tasks, 2);
   });
 });

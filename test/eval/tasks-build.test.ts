@@ -1,17 +1,32 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
-  buildTaskSets, loadStructureParser, rowRunSpans, Lines, type FimTask, type StructureParser, type TaskSetName,
+  buildTaskSets,
+  loadStructureParser,
+  rowRunSpans,
+  Lines,
+  type FimTask,
+  type StructureParser,
+  type TaskSetName,
 } from '../../eval/index.js';
 import {
-  files, rowOf, PYTHON, PYTHON_FUNCTIONS, PYTHON_SIGNATURE_ROWS, TYPESCRIPT, TYPESCRIPT_FUNCTIONS,
+  files,
+  rowOf,
+  PYTHON,
+  PYTHON_FUNCTIONS,
+  PYTHON_SIGNATURE_ROWS,
+  TYPESCRIPT,
+  TYPESCRIPT_FUNCTIONS,
   TYPESCRIPT_SIGNATURE_ROWS,
 } from './tasks-fixtures.js';
 
 const heuristic = await loadStructureParser(['python', 'typescript'], { treeSitter: false });
 // The grammars ship with @repomix/tree-sitter-wasms, so tree-sitter must load here (a fallback is a failure).
 const treeSitter = await loadStructureParser(['python', 'typescript']);
-const PARSERS: Array<[string, StructureParser]> = [['heuristic', heuristic], ['tree-sitter', treeSitter]];
+const PARSERS: Array<[string, StructureParser]> = [
+  ['heuristic', heuristic],
+  ['tree-sitter', treeSitter],
+];
 
 describe('tree-sitter grammars', () => {
   it('load for Python and TypeScript', () => {
@@ -39,7 +54,10 @@ function assertReassembles(tasks: FimTask[]) {
 }
 
 const functionRows = (s: ReturnType<StructureParser['parse']>) =>
-  s.functions.filter((f) => f.body).map((f) => [f.signature.first, f.signature.last, f.body!.first, f.body!.last]).sort((a, b) => a[0] - b[0]);
+  s.functions
+    .filter((f) => f.body)
+    .map((f) => [f.signature.first, f.signature.last, f.body!.first, f.body!.last])
+    .sort((a, b) => a[0] - b[0]);
 const blockKeys = (s: ReturnType<StructureParser['parse']>) => [...new Set(s.blocks.map((b) => `${b.first}-${b.last}`))].sort();
 
 for (const [kind, parser] of PARSERS) {
@@ -77,8 +95,14 @@ for (const [kind, parser] of PARSERS) {
         }
       }
       // Every eligible body line is picked by some seed, and no other line ever is.
-      assert.deepEqual([...chosen.get('pkg/box.py')!].sort((a, b) => a - b), [6, 7, 16, 17]);
-      assert.deepEqual([...chosen.get('src/greet.ts')!].sort((a, b) => a - b), [1, 2, 6, 14, 15, 17]);
+      assert.deepEqual(
+        [...chosen.get('pkg/box.py')!].sort((a, b) => a - b),
+        [6, 7, 16, 17],
+      );
+      assert.deepEqual(
+        [...chosen.get('src/greet.ts')!].sort((a, b) => a - b),
+        [1, 2, 6, 14, 15, 17],
+      );
     });
 
     it('single-line: every line holding a word, whole', () => {
@@ -94,10 +118,16 @@ for (const [kind, parser] of PARSERS) {
       assertReassembles(set.tasks);
       const py = PYTHON.split('\n');
       const ts = TYPESCRIPT.split('\n');
-      assert.deepEqual(set.tasks.map((x) => x.middle), [
-        py.slice(6, 8).join('\n'), py.slice(14, 18).join('\n'), py.slice(15, 18).join('\n'),
-        ts.slice(1, 3).join('\n'), ts.slice(14, 18).join('\n'),
-      ]);
+      assert.deepEqual(
+        set.tasks.map((x) => x.middle),
+        [
+          py.slice(6, 8).join('\n'),
+          py.slice(14, 18).join('\n'),
+          py.slice(15, 18).join('\n'),
+          ts.slice(1, 3).join('\n'),
+          ts.slice(14, 18).join('\n'),
+        ],
+      );
       assert.ok(set.tasks.every((x) => x.stop === 'block'));
     });
   });
@@ -120,7 +150,8 @@ describe('task sets (any boundaries)', () => {
   it('is reproducible: the same seed gives the same tasks, other seeds other ones', () => {
     const sets: TaskSetName[] = ['function-line', 'single-line', 'multi-line', 'random-span'];
     assert.deepEqual(build(heuristic, sets, 7, 3), build(heuristic, sets, 7, 3));
-    const spans = (seed: number) => JSON.stringify(build(heuristic, ['random-span', 'function-line'], seed).map((s) => s.tasks.map((t) => t.id)));
+    const spans = (seed: number) =>
+      JSON.stringify(build(heuristic, ['random-span', 'function-line'], seed).map((s) => s.tasks.map((t) => t.id)));
     assert.ok([1, 2, 3, 4, 5].some((seed) => spans(seed) !== spans(0)));
   });
 
@@ -132,8 +163,15 @@ describe('task sets (any boundaries)', () => {
     const ids = all.tasks.map((t) => t.id);
     const positions = five.tasks.map((t) => ids.indexOf(t.id));
     assert.ok(positions.every((p) => p >= 0));
-    assert.deepEqual(positions, [...positions].sort((a, b) => a - b));
-    assert.notDeepEqual(five.tasks.map((t) => t.id), ids.slice(0, 5), 'a shuffled choice, not the first five');
+    assert.deepEqual(
+      positions,
+      [...positions].sort((a, b) => a - b),
+    );
+    assert.notDeepEqual(
+      five.tasks.map((t) => t.id),
+      ids.slice(0, 5),
+      'a shuffled choice, not the first five',
+    );
     assert.equal(new Set(ids).size, ids.length, 'ids are unique');
     assert.equal(build(heuristic, ['single-line'], 3, 1000)[0].tasks.length, all.tasks.length);
   });
@@ -145,17 +183,27 @@ describe('temporal middles from added lines', () => {
   it('splits runs of added rows at blank lines and dedents', () => {
     const lines = new Lines(text);
     const spans = rowRunSpans(lines, [2, 3, 4, 5, 6]);
-    assert.deepEqual(spans.map((s) => [text.slice(s.start, s.end), s.stop]), [
-      ['    b = 2\n    c = 3', 'block'],
-      ['    d = 4', 'line'],
-      ['x = 5', 'line'],
-    ]);
+    assert.deepEqual(
+      spans.map((s) => [text.slice(s.start, s.end), s.stop]),
+      [
+        ['    b = 2\n    c = 3', 'block'],
+        ['    d = 4', 'line'],
+        ['x = 5', 'line'],
+      ],
+    );
   });
 
   it('caps a piece at the most lines a block middle may have', () => {
     const long = Array.from({ length: 30 }, (_, i) => `v${i} = ${i}`).join('\n');
-    const spans = rowRunSpans(new Lines(long), Array.from({ length: 30 }, (_, i) => i), 12);
-    assert.deepEqual(spans.map((s) => long.slice(s.start, s.end).split('\n').length), [12, 12, 6]);
+    const spans = rowRunSpans(
+      new Lines(long),
+      Array.from({ length: 30 }, (_, i) => i),
+      12,
+    );
+    assert.deepEqual(
+      spans.map((s) => long.slice(s.start, s.end).split('\n').length),
+      [12, 12, 6],
+    );
   });
 
   it('builds temporal tasks with the file after the commit as context', () => {

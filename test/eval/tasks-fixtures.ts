@@ -48,8 +48,16 @@ export const TYPESCRIPT = [
 ].join('\n');
 
 /** Functions that have body lines: [signature first, last, body first, last]. */
-export const PYTHON_FUNCTIONS = [[4, 5, 6, 7], [14, 14, 15, 17], [15, 15, 16, 16]];
-export const TYPESCRIPT_FUNCTIONS = [[0, 0, 1, 2], [5, 5, 6, 6], [13, 13, 14, 17]];
+export const PYTHON_FUNCTIONS = [
+  [4, 5, 6, 7],
+  [14, 14, 15, 17],
+  [15, 15, 16, 16],
+];
+export const TYPESCRIPT_FUNCTIONS = [
+  [0, 0, 1, 2],
+  [5, 5, 6, 6],
+  [13, 13, 14, 17],
+];
 export const PYTHON_SIGNATURE_ROWS = new Set([4, 5, 10, 14, 15]);
 export const TYPESCRIPT_SIGNATURE_ROWS = new Set([0, 5, 9, 13]);
 

@@ -5,7 +5,13 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import {
-  applyStopRule, buildTaskSets, loadGrammar, loadStructureParser, readSourceTree, readTemporalSources, stopIndex,
+  applyStopRule,
+  buildTaskSets,
+  loadGrammar,
+  loadStructureParser,
+  readSourceTree,
+  readTemporalSources,
+  stopIndex,
 } from '../../eval/index.js';
 import { UserError } from '../../common/index.js';
 
@@ -21,7 +27,9 @@ function write(dir: string, files: Record<string, string>) {
 
 function git(dir: string, ...args: string[]) {
   return execFileSync('git', ['-c', 'user.name=T', '-c', 'user.email=t@example.com', '-c', 'commit.gpgsign=false', ...args], {
-    cwd: dir, encoding: 'utf8', env: { ...process.env, GIT_COMMITTER_DATE: '2024-01-01T00:00:00Z', GIT_AUTHOR_DATE: '2024-01-01T00:00:00Z' },
+    cwd: dir,
+    encoding: 'utf8',
+    env: { ...process.env, GIT_COMMITTER_DATE: '2024-01-01T00:00:00Z', GIT_AUTHOR_DATE: '2024-01-01T00:00:00Z' },
   });
 }
 
@@ -29,13 +37,25 @@ describe('source files', () => {
   it('reads Python, TypeScript and JavaScript files of a plain folder, skipping vendored and hidden ones', () => {
     const dir = join(root, 'plain');
     write(dir, {
-      'a.py': 'x = 1\n', 'sub/b.ts': 'let y = 2;\n', 'c.mjs': 'export {};\n', 'README.md': '# hi\n',
-      'node_modules/dep/index.js': 'module.exports = 1;\n', '.hidden/d.py': 'z = 3\n', 'build/out.js': 'var q;\n',
+      'a.py': 'x = 1\n',
+      'sub/b.ts': 'let y = 2;\n',
+      'c.mjs': 'export {};\n',
+      'README.md': '# hi\n',
+      'node_modules/dep/index.js': 'module.exports = 1;\n',
+      '.hidden/d.py': 'z = 3\n',
+      'build/out.js': 'var q;\n',
       'x.min.js': 'var a=1;\n',
     });
     const tree = readSourceTree(dir);
     assert.equal(tree.git, false);
-    assert.deepEqual(tree.files.map((f) => [f.path, f.language]), [['a.py', 'python'], ['c.mjs', 'javascript'], ['sub/b.ts', 'typescript']]);
+    assert.deepEqual(
+      tree.files.map((f) => [f.path, f.language]),
+      [
+        ['a.py', 'python'],
+        ['c.mjs', 'javascript'],
+        ['sub/b.ts', 'typescript'],
+      ],
+    );
     assert.equal(tree.files[0].text, 'x = 1\n');
   });
 
@@ -50,16 +70,28 @@ describe('source files', () => {
     const tree = readSourceTree(dir);
     assert.equal(tree.git, true);
     assert.equal(tree.repoPrefix, '');
-    assert.deepEqual(tree.files.map((f) => f.path), ['a.py', 'new.py', 'sub/s.py']);
+    assert.deepEqual(
+      tree.files.map((f) => f.path),
+      ['a.py', 'new.py', 'sub/s.py'],
+    );
     const sub = readSourceTree(join(dir, 'sub'));
     assert.equal(sub.repoPrefix, 'sub/');
-    assert.deepEqual(sub.files.map((f) => f.path), ['s.py']);
+    assert.deepEqual(
+      sub.files.map((f) => f.path),
+      ['s.py'],
+    );
   });
 
   it('refuses a missing folder and a file given as the folder', () => {
-    assert.throws(() => readSourceTree(join(root, 'nope')), (e: unknown) => e instanceof UserError && /no such directory/.test(e.message));
+    assert.throws(
+      () => readSourceTree(join(root, 'nope')),
+      (e: unknown) => e instanceof UserError && /no such directory/.test(e.message),
+    );
     write(root, { 'f.py': '' });
-    assert.throws(() => readSourceTree(join(root, 'f.py')), (e: unknown) => e instanceof UserError && /not a directory/.test(e.message));
+    assert.throws(
+      () => readSourceTree(join(root, 'f.py')),
+      (e: unknown) => e instanceof UserError && /not a directory/.test(e.message),
+    );
   });
 });
 
@@ -82,7 +114,10 @@ describe('temporal sources from git history', () => {
     assert.deepEqual(s.addedLines, [2, 3]);
     const parser = await loadStructureParser(['python'], { treeSitter: false });
     const [set] = buildTaskSets([], parser, { sets: ['temporal'] }, history.sources);
-    assert.deepEqual(set.tasks.map((t) => [t.middle, t.stop, t.line]), [['    x = 2\n    return x', 'block', 2]]);
+    assert.deepEqual(
+      set.tasks.map((t) => [t.middle, t.stop, t.line]),
+      [['    x = 2\n    return x', 'block', 2]],
+    );
     assert.equal(set.tasks[0].sha, git(dir, 'rev-parse', 'HEAD').trim());
   });
 });

@@ -59,8 +59,14 @@ describe('adapt refuses bad input', () => {
     const r = track(patternRepo(4));
     const file = join(root, 'a-file');
     fs.writeFileSync(file, 'x');
-    await assert.rejects(adapt({ repo: r.dir, model, ...FAST, out: join(file, 'adapter') }), userError(/^cannot write to the output folder .*a-file\/adapter \(ENOTDIR\)/));
-    await assert.rejects(adapt({ repo: r.dir, model, ...FAST, out: file }), userError(/^cannot write to the output folder .*a-file \(E(EXIST|NOTDIR)\)/));
+    await assert.rejects(
+      adapt({ repo: r.dir, model, ...FAST, out: join(file, 'adapter') }),
+      userError(/^cannot write to the output folder .*a-file\/adapter \(ENOTDIR\)/),
+    );
+    await assert.rejects(
+      adapt({ repo: r.dir, model, ...FAST, out: file }),
+      userError(/^cannot write to the output folder .*a-file \(E(EXIST|NOTDIR)\)/),
+    );
     assert.equal(fs.readFileSync(file, 'utf8'), 'x');
     if (process.getuid?.() !== 0) {
       const locked = join(root, 'read-only');
@@ -76,7 +82,10 @@ describe('adapt refuses bad input', () => {
     const lock = join(out, LOCK_FILE);
     const live = { pid: process.ppid, host: hostname(), started: '2024-01-01T00:00:00Z', repository: r.dir };
     fs.writeFileSync(lock, JSON.stringify(live));
-    await assert.rejects(adapt({ repo: r.dir, model, ...FAST }), userError(new RegExp(`^another codefudge adapt \\(pid ${process.ppid}, started 2024`)));
+    await assert.rejects(
+      adapt({ repo: r.dir, model, ...FAST }),
+      userError(new RegExp(`^another codefudge adapt \\(pid ${process.ppid}, started 2024`)),
+    );
     assert.deepEqual(JSON.parse(fs.readFileSync(lock, 'utf8')), live, 'the live lock is kept');
 
     const dead = spawnSync(process.execPath, ['-e', '0']).pid;
@@ -95,13 +104,19 @@ describe('adapt refuses bad input', () => {
     const foreign = join(root, 'foreign');
     fs.cpSync(out, foreign, { recursive: true });
     fs.rmSync(join(foreign, 'codefudge.json'));
-    await assert.rejects(adapt({ repo: r.dir, model, ...FAST, out: foreign }), userError(/holds an adapter that codefudge adapt did not write \(no codefudge.json\); pass --from-scratch/));
+    await assert.rejects(
+      adapt({ repo: r.dir, model, ...FAST, out: foreign }),
+      userError(/holds an adapter that codefudge adapt did not write \(no codefudge.json\); pass --from-scratch/),
+    );
 
     // The adapter was trained through HEAD~2; rewrite the history from HEAD~3 on.
     r.git('reset', '-q', '--hard', 'HEAD~3');
     addPatternCommits(r, 100, 3);
     const was = bytes();
-    await assert.rejects(adapt({ repo: r.dir, model, ...FAST }), userError(/^cannot refresh the adapter in .*: commit [0-9a-f]+ is not in the history of .*; pass --from-scratch to retrain$/));
+    await assert.rejects(
+      adapt({ repo: r.dir, model, ...FAST }),
+      userError(/^cannot refresh the adapter in .*: commit [0-9a-f]+ is not in the history of .*; pass --from-scratch to retrain$/),
+    );
     assert.deepEqual(bytes(), was);
   });
 

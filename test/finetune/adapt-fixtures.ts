@@ -10,8 +10,30 @@ import { ScriptedRepo } from '../history/scripted-repo.js';
 export const BIN = resolve('bin/codefudge.js');
 
 const NAMES = [
-  'name', 'size', 'color', 'width', 'height', 'depth', 'speed', 'owner', 'title', 'label', 'value', 'count',
-  'price', 'weight', 'score', 'level', 'limit', 'index', 'shape', 'style', 'phase', 'order', 'state', 'scale',
+  'name',
+  'size',
+  'color',
+  'width',
+  'height',
+  'depth',
+  'speed',
+  'owner',
+  'title',
+  'label',
+  'value',
+  'count',
+  'price',
+  'weight',
+  'score',
+  'level',
+  'limit',
+  'index',
+  'shape',
+  'style',
+  'phase',
+  'order',
+  'state',
+  'scale',
 ];
 
 /** A class with accessors for two names: what every commit of the pattern repository adds. */
@@ -51,8 +73,32 @@ export function tinyModel(dir: string, seed = 3): string {
 
 /** Settings that train the tiny model in about a second. */
 export const FAST: Partial<AdaptOptions> = {
-  steps: 40, lr: 1e-2, seq: 128, batch: 8, gradAccum: 1, fimLoss: 'all', split: { holdoutPercent: 20 }, session: { threads: 1 },
+  steps: 40,
+  lr: 1e-2,
+  seq: 128,
+  batch: 8,
+  gradAccum: 1,
+  fimLoss: 'all',
+  split: { holdoutPercent: 20 },
+  session: { threads: 1 },
 };
 
 /** The same settings as CLI flags. */
-export const FAST_FLAGS = ['--steps', '40', '--lr', '1e-2', '--seq', '128', '--batch', '8', '--accum', '1', '--fim-loss', 'all', '--holdout', '20%', '--threads', '1'];
+export const FAST_FLAGS = [
+  '--steps',
+  '40',
+  '--lr',
+  '1e-2',
+  '--seq',
+  '128',
+  '--batch',
+  '8',
+  '--accum',
+  '1',
+  '--fim-loss',
+  'all',
+  '--holdout',
+  '20%',
+  '--threads',
+  '1',
+];

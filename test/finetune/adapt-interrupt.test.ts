@@ -35,7 +35,9 @@ describe('adapt interrupted and resumed', () => {
     const args = [BIN, 'adapt', repo.dir, '--model', model, ...FAST_FLAGS, '--steps', '150'];
     const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
-    child.stderr.on('data', (c: Buffer) => { stderr += c.toString(); });
+    child.stderr.on('data', (c: Buffer) => {
+      stderr += c.toString();
+    });
     const exit = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
     await until('the first checkpoint', () => fs.existsSync(ckpt) || child.exitCode !== null);
 
@@ -60,17 +62,22 @@ describe('adapt interrupted and resumed', () => {
     assert.match(rerun.stdout, /\(trained, resumed\)/);
     const log = readJson(join(out, 'training-log.json'));
     assert.equal(log.loss_curve.length, 150);
-    assert.deepEqual(log.loss_curve.slice(0, step).map((p: { loss: number }) => p.loss), saved.losses);
+    assert.deepEqual(
+      log.loss_curve.slice(0, step).map((p: { loss: number }) => p.loss),
+      saved.losses,
+    );
     assert.ok(!fs.existsSync(join(out, CHECKPOINT_DIR)), 'the checkpoint is removed once the adapter is written');
   });
 
-  it('a resumed run trains only the steps left and ends with the uninterrupted run\'s losses and adapter', async () => {
+  it("a resumed run trains only the steps left and ends with the uninterrupted run's losses and adapter", async () => {
     const straightOut = join(root, 'straight');
     const straight = await adapt({ repo: repo.dir, model, ...FAST, steps: 20, out: straightOut });
 
     const out = join(root, 'resumed');
     const controller = new AbortController();
-    const onEvent = (e: AdaptEvent) => { if (e.kind === 'train' && e.progress.step === 7) controller.abort(); };
+    const onEvent = (e: AdaptEvent) => {
+      if (e.kind === 'train' && e.progress.step === 7) controller.abort();
+    };
     const stopped = await adapt({ repo: repo.dir, model, ...FAST, steps: 20, out, signal: controller.signal, onEvent });
     assert.deepEqual([stopped.status, stopped.step], ['stopped', 7]);
 
@@ -79,12 +86,24 @@ describe('adapt interrupted and resumed', () => {
       (e: Error) => e instanceof UserError && /used other settings: --lr 0.005 \(was 0.01\)/.test(e.message),
     );
     let steps = 0;
-    const resumed = await adapt({ repo: repo.dir, model, ...FAST, steps: 20, out, onEvent: (e) => { if (e.kind === 'train') steps++; } });
+    const resumed = await adapt({
+      repo: repo.dir,
+      model,
+      ...FAST,
+      steps: 20,
+      out,
+      onEvent: (e) => {
+        if (e.kind === 'train') steps++;
+      },
+    });
     assert.equal(resumed.status, 'trained');
     assert.ok(resumed.resumed);
     assert.equal(steps, 13);
     assert.deepEqual(readJson(join(out, 'training-log.json')).loss_curve, readJson(join(straightOut, 'training-log.json')).loss_curve);
     assert.deepEqual(resumed.after, straight.after);
-    assert.deepEqual(fs.readFileSync(join(out, 'adapter_model.safetensors')), fs.readFileSync(join(straightOut, 'adapter_model.safetensors')));
+    assert.deepEqual(
+      fs.readFileSync(join(out, 'adapter_model.safetensors')),
+      fs.readFileSync(join(straightOut, 'adapter_model.safetensors')),
+    );
   });
 });

@@ -28,7 +28,11 @@ it('more than 4096 examples become 4096 sequences, with only the budget kept in 
   const fmt = sequenceFormat(tok, detectFimTemplate(tok)!, readModelConfig(model), 128);
   const repo = await openRepository(repoDir);
   try {
-    const data = await sampleExamples(repo, { split: { holdoutPercent: 10 }, fimRevisions: 'each', seed: 1 }, { maxExamples: 4096, maxHeldout: 64, seed: 1 });
+    const data = await sampleExamples(
+      repo,
+      { split: { holdoutPercent: 10 }, fimRevisions: 'each', seed: 1 },
+      { maxExamples: 4096, maxHeldout: 64, seed: 1 },
+    );
     const made = data.stats.examples.fim + data.stats.examples.commitDiff;
     assert.ok(made > 4096, `${made} examples`);
     assert.ok(data.train.fim.length <= 4096 && data.train.commitDiff.length <= 4096);

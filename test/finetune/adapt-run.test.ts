@@ -31,7 +31,7 @@ const fileBytes = (dir: string) => Object.fromEntries(fs.readdirSync(dir).map((f
 const readJson = (file: string) => JSON.parse(fs.readFileSync(file, 'utf8'));
 
 describe('codefudge adapt', () => {
-  it('lowers the held-out loss well below the base model\'s and below a uniform guess', () => {
+  it("lowers the held-out loss well below the base model's and below a uniform guess", () => {
     assert.equal(first.status, 'trained');
     assert.equal(first.mode, 'full');
     const { before: b, after: a } = first;
@@ -49,8 +49,13 @@ describe('codefudge adapt', () => {
     assert.equal(config.lora_alpha, 16);
     assert.equal(config.base_model_name_or_path, model);
     const dims: Record<string, [number, number]> = {
-      'self_attn.q_proj': [32, 32], 'self_attn.k_proj': [32, 16], 'self_attn.v_proj': [32, 16], 'self_attn.o_proj': [32, 32],
-      'mlp.gate_proj': [32, 48], 'mlp.up_proj': [32, 48], 'mlp.down_proj': [48, 32],
+      'self_attn.q_proj': [32, 32],
+      'self_attn.k_proj': [32, 16],
+      'self_attn.v_proj': [32, 16],
+      'self_attn.o_proj': [32, 32],
+      'mlp.gate_proj': [32, 48],
+      'mlp.up_proj': [32, 48],
+      'mlp.down_proj': [48, 32],
     };
     const expected = new Map<string, number[]>();
     for (const layer of [0, 1]) {
@@ -62,7 +67,10 @@ describe('codefudge adapt', () => {
     }
     assert.deepEqual(new Map([...adapter.tensors].map(([k, t]) => [k, t.shape])), expected);
     const b = adapter.tensors.get('base_model.model.model.layers.0.self_attn.q_proj.lora_B.weight')!.data;
-    assert.ok(b.some((v) => v !== 0), 'B was trained (it starts at zero)');
+    assert.ok(
+      b.some((v) => v !== 0),
+      'B was trained (it starts at zero)',
+    );
   });
 
   it('records the base model, the commit trained through and the loss curve; leaves no checkpoint, lock or git noise', () => {
@@ -73,19 +81,31 @@ describe('codefudge adapt', () => {
     // 24 commits, the newest 20 percent (5) held out.
     assert.equal(meta.trained_through, repo.git('rev-parse', 'HEAD~5').trim());
     assert.equal(first.trainedThrough, meta.trained_through);
-    assert.deepEqual(meta.runs.map((r: { kind: string }) => r.kind), ['full']);
+    assert.deepEqual(
+      meta.runs.map((r: { kind: string }) => r.kind),
+      ['full'],
+    );
     const log = readJson(join(out, 'training-log.json'));
     assert.equal(log.loss_curve.length, 40);
     assert.deepEqual(log.loss_curve[39].step, 40);
     assert.deepEqual([log.before, log.after], [first.before, first.after]);
-    assert.deepEqual(fs.readdirSync(out).sort(), ['adapter_config.json', 'adapter_model.safetensors', 'codefudge.json', 'training-log.json']);
+    assert.deepEqual(fs.readdirSync(out).sort(), [
+      'adapter_config.json',
+      'adapter_model.safetensors',
+      'codefudge.json',
+      'training-log.json',
+    ]);
     assert.equal(repo.git('status', '--porcelain'), '');
   });
 
   it('gives an adapter that `codefudge complete --adapter` uses', async () => {
     const file = join(repo.dir, 'pkg', 'thing3.py');
     const complete = (...extra: string[]) => {
-      const r = spawnSync(process.execPath, [BIN, 'complete', '--model', model, '--threads', '1', '--max-tokens', '12', '--stop', 'none', ...extra, `${file}:3:16`], { encoding: 'utf8', env });
+      const r = spawnSync(
+        process.execPath,
+        [BIN, 'complete', '--model', model, '--threads', '1', '--max-tokens', '12', '--stop', 'none', ...extra, `${file}:3:16`],
+        { encoding: 'utf8', env },
+      );
       assert.equal(r.status, 0, r.stderr);
       return r.stdout;
     };
@@ -102,7 +122,10 @@ describe('codefudge adapt', () => {
   it('refuses an adapter of another base model and leaves it as it was; a copy of the same model is the same base', async () => {
     const other = tinyModel(join(root, 'other'), 4);
     const was = fileBytes(out);
-    await assert.rejects(adapt({ repo: repo.dir, model: other, ...FAST }), (e: Error) => e instanceof UserError && /belongs to base model .* pass --from-scratch/.test(e.message));
+    await assert.rejects(
+      adapt({ repo: repo.dir, model: other, ...FAST }),
+      (e: Error) => e instanceof UserError && /belongs to base model .* pass --from-scratch/.test(e.message),
+    );
     assert.deepEqual(fileBytes(out), was);
     fs.cpSync(model, join(root, 'copy'), { recursive: true });
     const [a, b] = [openModelFolder(model), openModelFolder(join(root, 'copy'))];
@@ -115,16 +138,27 @@ describe('codefudge adapt', () => {
     const through = first.trainedThrough!;
     addPatternCommits(repo, 24, 6);
     const said: string[] = [];
-    const onEvent = (e: AdaptEvent) => { if (e.kind === 'info') said.push(e.message); };
+    const onEvent = (e: AdaptEvent) => {
+      if (e.kind === 'info') said.push(e.message);
+    };
     const r = await adapt({ repo: repo.dir, model, ...FAST, steps: 10, onEvent });
     assert.equal(r.mode, 'refresh');
-    assert.ok(said.some((m) => m.includes(`refreshing the adapter trained through ${through.slice(0, 7)}`)), said.join('\n'));
+    assert.ok(
+      said.some((m) => m.includes(`refreshing the adapter trained through ${through.slice(0, 7)}`)),
+      said.join('\n'),
+    );
     assert.ok(r.examples.replay > 0 && r.examples.fim + r.examples.commitDiff > 0);
     // It starts from the trained adapter, not from the base model.
     assert.ok(r.before!.heldout! < first.before!.heldout! - 3, `${r.before!.heldout} vs base ${first.before!.heldout}`);
     const meta = readJson(join(out, 'codefudge.json'));
     assert.equal(meta.trained_through, repo.git('rev-parse', 'HEAD~6').trim());
-    assert.deepEqual(meta.runs.map((x: { kind: string; since: string | null }) => [x.kind, x.since]), [['full', null], ['refresh', through]]);
+    assert.deepEqual(
+      meta.runs.map((x: { kind: string; since: string | null }) => [x.kind, x.since]),
+      [
+        ['full', null],
+        ['refresh', through],
+      ],
+    );
 
     const was = fileBytes(out);
     const again = await adapt({ repo: repo.dir, model, ...FAST, steps: 10 });
@@ -133,15 +167,26 @@ describe('codefudge adapt', () => {
 
     const scratch = await adapt({ repo: repo.dir, model, ...FAST, steps: 10, fromScratch: true });
     assert.equal(scratch.mode, 'full');
-    assert.deepEqual(readJson(join(out, 'codefudge.json')).runs.map((x: { kind: string }) => x.kind), ['full']);
+    assert.deepEqual(
+      readJson(join(out, 'codefudge.json')).runs.map((x: { kind: string }) => x.kind),
+      ['full'],
+    );
   });
 
   it('with a time budget, times a few steps and trains as many as fit', async () => {
     const said: string[] = [];
     const budget = 4;
     const r = await adapt({
-      repo: repo.dir, model, ...FAST, steps: undefined, timeSeconds: budget, maxEpochs: 1000, out: join(root, 'timed'),
-      onEvent: (e) => { if (e.kind === 'info') said.push(e.message); },
+      repo: repo.dir,
+      model,
+      ...FAST,
+      steps: undefined,
+      timeSeconds: budget,
+      maxEpochs: 1000,
+      out: join(root, 'timed'),
+      onEvent: (e) => {
+        if (e.kind === 'info') said.push(e.message);
+      },
     });
     const line = said.find((m) => m.includes('per step:'));
     const m = /^(\d+(?:\.\d+)?)(ms|s) per step: (\d+) steps fit in 4\.0s$/.exec(line ?? '');

@@ -7,7 +7,19 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { detectFimTemplate, loadTokenizer, readModelConfig, type Tokenizer } from '../../engine/index.js';
 import { UserError } from '../../common/index.js';
-import { batching, stepsForTime, beforeAroundHunks, commitDiffSequence, fimSequence, heldoutMiddles, heldoutSequences, hunkLines, parseDuration, pickMix, pickRefresh } from '../../finetune/index.js';
+import {
+  batching,
+  stepsForTime,
+  beforeAroundHunks,
+  commitDiffSequence,
+  fimSequence,
+  heldoutMiddles,
+  heldoutSequences,
+  hunkLines,
+  parseDuration,
+  pickMix,
+  pickRefresh,
+} from '../../finetune/index.js';
 import { headWithin, tailWithin, IGNORE, keepHead, keepTail, sequenceFormat, type SequenceFormat } from '../../suggest/index.js';
 import type { CommitDiffExample, FimExample, HistoryDataset, TemporalItem } from '../../history/index.js';
 import { tinyModel } from './adapt-fixtures.js';
@@ -34,7 +46,7 @@ function psmParts(text: string): { prefix: string; suffix: string; rest: string 
 }
 
 describe('FIM sequences', () => {
-  it('are the completer\'s prompt, then the middle and the end token; only the middle and end are learned', () => {
+  it("are the completer's prompt, then the middle and the end token; only the middle and end are learned", () => {
     const ex = { prefix: 'def f(x):\n    ', middle: 'return x + 1\n', suffix: '\nprint(f(2))\n', mode: 'psm' as const };
     const seq = fimSequence(fmt, ex)!;
     const prompt = tok.encode(fmt.template.render(ex.prefix, ex.suffix, 'psm'));
@@ -44,7 +56,7 @@ describe('FIM sequences', () => {
     assert.deepEqual(seq.labels, [...prompt.map(() => IGNORE), ...middle]);
   });
 
-  it('use the template\'s SPM order when asked, and PSM where the template has no SPM', () => {
+  it("use the template's SPM order when asked, and PSM where the template has no SPM", () => {
     const ex = { prefix: 'a = 1\n', middle: 'b = 2\n', suffix: 'c = 3\n', mode: 'spm' as const };
     const spm = fimSequence(fmt, ex)!;
     assert.equal(tok.decode(spm.ids), '<fim_prefix><fim_suffix>c = 3\n<fim_middle>a = 1\nb = 2\n<|endoftext|>');
@@ -73,7 +85,7 @@ describe('FIM sequences', () => {
     assert.ok(middle.startsWith(tok.decode(learned)));
   });
 
-  it('with loss on every token, learn all text but not the template\'s sentinels', () => {
+  it("with loss on every token, learn all text but not the template's sentinels", () => {
     const seq = fimSequence(fmt, { prefix: 'a = 1\n', middle: 'b = 2\n', suffix: 'c = 3\n', mode: 'psm' }, 'all')!;
     seq.ids.forEach((id, i) => {
       const sentinel = fmt.sentinelIds.has(id) && i < seq.ids.length - 1;
@@ -115,34 +127,78 @@ describe('commit->diff sequences', () => {
 
 describe('held-out sequences', () => {
   const item = (after: string, addedLines: number[]): TemporalItem => ({
-    kind: 'temporal', split: 'heldout', sha: 'h', date: '', message: 'm', path: 'p.py', oldPath: null, status: 'M',
-    before: '', after, diff: '', addedLines,
+    kind: 'temporal',
+    split: 'heldout',
+    sha: 'h',
+    date: '',
+    message: 'm',
+    path: 'p.py',
+    oldPath: null,
+    status: 'M',
+    before: '',
+    after,
+    diff: '',
+    addedLines,
   });
 
   it('learn exactly the lines a held-out commit added, in runs of at most 4, skipping blank ones', () => {
     const after = lines(12, (i) => (i === 11 ? '   ' : `v${i} = ${i}`));
     const it1 = item(after, [2, 3, 4, 5, 6, 9, 11]);
-    assert.deepEqual(heldoutMiddles([it1]).map((m) => [m.first, m.last]), [[2, 5], [6, 6], [9, 9]]);
+    assert.deepEqual(
+      heldoutMiddles([it1]).map((m) => [m.first, m.last]),
+      [
+        [2, 5],
+        [6, 6],
+        [9, 9],
+      ],
+    );
     const seqs = heldoutSequences(fmt, [it1]);
-    assert.deepEqual(seqs.map((s) => tok.decode(labelled(s.labels!))), [
-      'v2 = 2\nv3 = 3\nv4 = 4\nv5 = 5\n<|endoftext|>', 'v6 = 6\n<|endoftext|>', 'v9 = 9\n<|endoftext|>',
-    ]);
+    assert.deepEqual(
+      seqs.map((s) => tok.decode(labelled(s.labels!))),
+      ['v2 = 2\nv3 = 3\nv4 = 4\nv5 = 5\n<|endoftext|>', 'v6 = 6\n<|endoftext|>', 'v9 = 9\n<|endoftext|>'],
+    );
     const parts = psmParts(tok.decode(seqs[1].ids));
-    assert.equal(parts.prefix, lines(5, (i) => `v${i} = ${i}`));
+    assert.equal(
+      parts.prefix,
+      lines(5, (i) => `v${i} = ${i}`),
+    );
     assert.ok(parts.suffix.startsWith('v7 = 7\n'));
   });
 
   it('spread over the items when there are more middles than asked for', () => {
     const many = Array.from({ length: 10 }, (_, k) => item(`a${k}\nb${k}\n`, [1]));
     const seqs = heldoutSequences(fmt, many, { max: 5 });
-    assert.deepEqual(seqs.map((s) => tok.decode(labelled(s.labels!))), [0, 2, 4, 6, 8].map((k) => `a${k}\n<|endoftext|>`));
+    assert.deepEqual(
+      seqs.map((s) => tok.decode(labelled(s.labels!))),
+      [0, 2, 4, 6, 8].map((k) => `a${k}\n<|endoftext|>`),
+    );
   });
 });
 
 describe('the training mix', () => {
-  const fim = (blob: string): FimExample => ({ kind: 'fim', split: 'train', sha: 's', path: 'p', blob, prefix: '', middle: blob, suffix: '', mode: 'psm', span: 'line' });
+  const fim = (blob: string): FimExample => ({
+    kind: 'fim',
+    split: 'train',
+    sha: 's',
+    path: 'p',
+    blob,
+    prefix: '',
+    middle: blob,
+    suffix: '',
+    mode: 'psm',
+    span: 'line',
+  });
   const cd = (sha: string): CommitDiffExample => ({
-    kind: 'commit-diff', split: 'train', sha, date: '', message: sha, path: 'p', oldPath: null, status: 'M', before: '', diff: sha,
+    kind: 'commit-diff',
+    split: 'train',
+    sha,
+    date: '',
+    message: sha,
+    path: 'p',
+    oldPath: null,
+    status: 'M',
+    before: '',
+    diff: sha,
   });
   const fims = Array.from({ length: 10 }, (_, i) => fim(`f${i}`));
   const cds = [cd('c0'), cd('c1')];
@@ -167,7 +223,11 @@ describe('the training mix', () => {
   });
 
   it('refreshes with everything new and as many replayed old examples, never new ones among them', () => {
-    const data = (f: FimExample[], c: CommitDiffExample[]): HistoryDataset => ({ train: { fim: f, commitDiff: c }, heldout: [], stats: {} as never });
+    const data = (f: FimExample[], c: CommitDiffExample[]): HistoryDataset => ({
+      train: { fim: f, commitDiff: c },
+      heldout: [],
+      stats: {} as never,
+    });
     const full = data(fims, [cd('c0'), cd('c1'), cd('c2')]);
     const fresh = data([fims[9]], [full.train.commitDiff[2]]);
     const { fresh: picked, replay } = pickRefresh(full, fresh, { ...opts, commitDiffShare: 0.5, replayShare: 0.5 });

@@ -7,7 +7,7 @@ describe('bigram baseline', () => {
     // Train: 0 1 0 1 0 -> pairs (0,1) x2, (1,0) x2; unigram add-one over vocab 3: counts [4, 3, 1] / 8.
     const r = bigramBaseline([[0, 1, 0, 1, 0]], [[0, 1, 2]], 3);
     // Validation pairs: (0,1): lambda*1 + (1-lambda)*3/8; (1,2): lambda*0 + (1-lambda)*1/8.
-    const loss = (l: number) => -(Math.log(l + (1 - l) * 3 / 8) + Math.log((1 - l) / 8)) / 2;
+    const loss = (l: number) => -(Math.log(l + ((1 - l) * 3) / 8) + Math.log((1 - l) / 8)) / 2;
     const grid = [0.5, 0.7, 0.8, 0.9, 0.95, 0.99];
     const best = grid.reduce((a, b) => (loss(b) < loss(a) ? b : a));
     assert.equal(r.lambda, best);

@@ -17,10 +17,11 @@ function naiveBpe(texts: string[], vocabSize: number, minFrequency: number): [st
   const merges: [string, string][] = [];
   while (tokens.length + DEFAULT_SPECIAL_TOKENS.length < vocabSize) {
     const pairs = new Map<string, number>();
-    for (const w of words) for (let i = 0; i + 1 < w.sym.length; i++) {
-      const k = `${w.sym[i]},${w.sym[i + 1]}`;
-      pairs.set(k, (pairs.get(k) ?? 0) + w.c);
-    }
+    for (const w of words)
+      for (let i = 0; i + 1 < w.sym.length; i++) {
+        const k = `${w.sym[i]},${w.sym[i + 1]}`;
+        pairs.set(k, (pairs.get(k) ?? 0) + w.c);
+      }
     let best: [number, number] | null = null;
     let bestCount = 0;
     for (const [k, c] of pairs) {
@@ -43,7 +44,10 @@ function naiveBpe(texts: string[], vocabSize: number, minFrequency: number): [st
     for (const w of words) {
       const out: number[] = [];
       for (let i = 0; i < w.sym.length; i++) {
-        if (i + 1 < w.sym.length && w.sym[i] === a && w.sym[i + 1] === b) { out.push(id); i++; } else out.push(w.sym[i]);
+        if (i + 1 < w.sym.length && w.sym[i] === a && w.sym[i + 1] === b) {
+          out.push(id);
+          i++;
+        } else out.push(w.sym[i]);
       }
       w.sym = out;
     }
@@ -53,10 +57,34 @@ function naiveBpe(texts: string[], vocabSize: number, minFrequency: number): [st
 
 describe('pre-tokenization', () => {
   it('keeps newline plus indentation together and words with their leading space', () => {
-    assert.deepEqual(preTokenize('def f(x):\n    return x  # c\n'),
-      ['def', ' f', '(x', '):', '\n    ', 'return', ' x', ' ', ' #', ' c', '\n']);
-    assert.deepEqual(preTokenize('\tif a:\r\n\t\tpass  \n\n        y = 1000000\n'),
-      ['\tif', ' a', ':', '\r\n\t\t', 'pass', '  ', '\n\n        ', 'y', ' =', ' 100', '000', '0', '\n']);
+    assert.deepEqual(preTokenize('def f(x):\n    return x  # c\n'), [
+      'def',
+      ' f',
+      '(x',
+      '):',
+      '\n    ',
+      'return',
+      ' x',
+      ' ',
+      ' #',
+      ' c',
+      '\n',
+    ]);
+    assert.deepEqual(preTokenize('\tif a:\r\n\t\tpass  \n\n        y = 1000000\n'), [
+      '\tif',
+      ' a',
+      ':',
+      '\r\n\t\t',
+      'pass',
+      '  ',
+      '\n\n        ',
+      'y',
+      ' =',
+      ' 100',
+      '000',
+      '0',
+      '\n',
+    ]);
   });
 
   it('tiles any text, unicode included', () => {
@@ -72,16 +100,27 @@ describe('trainBpe', () => {
     const texts = ['ab ab ab abc', 'abc'];
     const model = trainBpe(texts, { vocabSize: 1000, minFrequency: 2 });
     // after "a b": (Ġ, ab) x3, then (ab, c) x1 and (Ġab, c) x1, below minFrequency 2
-    assert.deepEqual(model.merges, [['a', 'b'], ['Ġ', 'ab']]);
+    assert.deepEqual(model.merges, [
+      ['a', 'b'],
+      ['Ġ', 'ab'],
+    ]);
     // With minFrequency 1 the ties at count 1 go to the pair of older tokens: (ab, c) before (Ġab, c).
     const all = trainBpe(texts, { vocabSize: 1000, minFrequency: 1 });
-    assert.deepEqual(all.merges, [['a', 'b'], ['Ġ', 'ab'], ['ab', 'c'], ['Ġab', 'c']]);
+    assert.deepEqual(all.merges, [
+      ['a', 'b'],
+      ['Ġ', 'ab'],
+      ['ab', 'c'],
+      ['Ġab', 'c'],
+    ]);
     assert.deepEqual(all.vocab.slice(261), ['ab', 'Ġab', 'abc', 'Ġabc']);
   });
 
   it('handles overlapping runs ("aaaa" merges to "aa aa")', () => {
     const model = trainBpe(['aaaa aaaa'], { vocabSize: 1000, minFrequency: 1 });
-    assert.deepEqual(model.merges.slice(0, 2), [['a', 'a'], ['aa', 'aa']]);
+    assert.deepEqual(model.merges.slice(0, 2), [
+      ['a', 'a'],
+      ['aa', 'aa'],
+    ]);
   });
 
   it('puts the special tokens at ids 0..4 and the bytes at 5..260 in byte order', () => {

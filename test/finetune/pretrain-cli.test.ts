@@ -42,8 +42,14 @@ describe('codefudge tokenizer train', () => {
   it('fails with one clear line on bad input', () => {
     assertOneLineError(cli('tokenizer', 'train', '--out', join(root, 'x')), /--corpus DIR is required/);
     assertOneLineError(cli('tokenizer', 'train', '--corpus', join(root, 'missing'), '--out', join(root, 'x')), /corpus folder .*missing/);
-    assertOneLineError(cli('tokenizer', 'train', '--corpus', corpus, '--out', join(root, 'x'), '--vocab', '100'), /vocabulary size must be/);
-    assertOneLineError(cli('tokenizer', 'train', '--corpus', corpus, '--out', join(root, 'x'), '--vocab', 'big'), /--vocab must be an integer/);
+    assertOneLineError(
+      cli('tokenizer', 'train', '--corpus', corpus, '--out', join(root, 'x'), '--vocab', '100'),
+      /vocabulary size must be/,
+    );
+    assertOneLineError(
+      cli('tokenizer', 'train', '--corpus', corpus, '--out', join(root, 'x'), '--vocab', 'big'),
+      /--vocab must be an integer/,
+    );
     assertOneLineError(cli('tokenizer', 'fly'), /unknown tokenizer subcommand "fly"/);
     assertOneLineError(cli('tokenizer', 'train', '--corpus', corpus, '--bogus', '1'), /unknown option --bogus/);
   });

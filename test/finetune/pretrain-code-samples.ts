@@ -13,12 +13,18 @@ function statement(rng: Random): string {
   const a = pick(rng, NAMES);
   const b = pick(rng, NAMES);
   switch (Math.floor(rng() * 6)) {
-    case 0: return `${a} = ${pick(rng, CALLS)}(${b})`;
-    case 1: return `self.${a} = ${b} + ${Math.floor(rng() * 1000)}`;
-    case 2: return `# ${pick(rng, WORDS)} ${pick(rng, WORDS)} ${pick(rng, WORDS)}`;
-    case 3: return `${a}.append("${pick(rng, WORDS)}")`;
-    case 4: return `return ${a}[${b}]`;
-    default: return `${a} += ${b} * 2  # ${pick(rng, WORDS)}`;
+    case 0:
+      return `${a} = ${pick(rng, CALLS)}(${b})`;
+    case 1:
+      return `self.${a} = ${b} + ${Math.floor(rng() * 1000)}`;
+    case 2:
+      return `# ${pick(rng, WORDS)} ${pick(rng, WORDS)} ${pick(rng, WORDS)}`;
+    case 3:
+      return `${a}.append("${pick(rng, WORDS)}")`;
+    case 4:
+      return `return ${a}[${b}]`;
+    default:
+      return `${a} += ${b} * 2  # ${pick(rng, WORDS)}`;
   }
 }
 

@@ -5,7 +5,10 @@ import { createRng } from '../../common/index.js';
 import { pythonModules } from './pretrain-code-samples.js';
 
 const encoder = new BpeEncoder(trainBpe(pythonModules(20, 1, 2000), { vocabSize: 800 }));
-const EOT = 0, PRE = 1, MID = 2, SUF = 3;
+const EOT = 0,
+  PRE = 1,
+  MID = 2,
+  SUF = 3;
 
 describe('FIM strings', () => {
   const parts = { prefix: 'def f(x):\n    ', middle: 'return x + 1', suffix: '\n\nprint(f(2))\n' };
@@ -89,7 +92,7 @@ describe('fimTransform', () => {
     assert.ok(emptyPrefix && emptySuffix);
   });
 
-  it('lineRate cuts whole lines: the prefix ends at a line start, the suffix starts with the last line\'s newline', () => {
+  it("lineRate cuts whole lines: the prefix ends at a line start, the suffix starts with the last line's newline", () => {
     const text = 'import os\n\ndef f(x):\n    return x + 1\n\nprint(f(2))\n';
     const lineStarts = new Set([0, ...[...text.matchAll(/\n/g)].map((m) => m.index! + 1)]);
     const lineEnds = new Set([...text.matchAll(/\n/g)].map((m) => m.index!));

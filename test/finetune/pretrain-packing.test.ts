@@ -29,8 +29,19 @@ describe('packRows', () => {
   it('concatenates documents with separators into full rows, dropping the partial tail', () => {
     const packed = [...packRows(docs, 4, { eot: 0 })];
     // stream: 1 2 3 0 | 4 0 5 6 | 7 8 9 0 | 0 10 0 (partial, dropped)
-    assert.deepEqual(rowsOf(packed), [[1, 2, 3, 0], [4, 0, 5, 6], [7, 8, 9, 0]]);
-    assert.deepEqual(packed.map((p) => p.next), [{ doc: 1, offset: 0 }, { doc: 2, offset: 2 }, { doc: 3, offset: 0 }]);
+    assert.deepEqual(rowsOf(packed), [
+      [1, 2, 3, 0],
+      [4, 0, 5, 6],
+      [7, 8, 9, 0],
+    ]);
+    assert.deepEqual(
+      packed.map((p) => p.next),
+      [
+        { doc: 1, offset: 0 },
+        { doc: 2, offset: 2 },
+        { doc: 3, offset: 0 },
+      ],
+    );
     assert.ok(packed.every((p) => p.row instanceof Int32Array));
   });
 
@@ -41,14 +52,21 @@ describe('packRows', () => {
         const start = all[k].next;
         const resumed = [...packRows(docs.slice(start.doc), rowLength, { eot: 0, start })];
         assert.deepEqual(rowsOf(resumed), rowsOf(all.slice(k + 1)), `rowLength ${rowLength}, after row ${k}`);
-        assert.deepEqual(resumed.map((p) => p.next), all.slice(k + 1).map((p) => p.next));
+        assert.deepEqual(
+          resumed.map((p) => p.next),
+          all.slice(k + 1).map((p) => p.next),
+        );
       }
     }
   });
 
   it('splits a document longer than several rows', () => {
     const long = Array.from({ length: 10 }, (_, i) => i + 1);
-    assert.deepEqual(rowsOf([...packRows([long], 3, { eot: 0 })]), [[1, 2, 3], [4, 5, 6], [7, 8, 9]]);
+    assert.deepEqual(rowsOf([...packRows([long], 3, { eot: 0 })]), [
+      [1, 2, 3],
+      [4, 5, 6],
+      [7, 8, 9],
+    ]);
   });
 });
 
@@ -85,7 +103,10 @@ describe('pretrainRows', () => {
     assert.notDeepEqual(decoded.slice(0, texts.length), texts);
     assert.notDeepEqual(decoded.slice(0, texts.length), decoded.slice(texts.length));
     const inOrder = [...pretrainDocuments(source, encoder, { ...options, fimRate: 0, epochs: 1, shuffle: false })];
-    assert.deepEqual(inOrder.map((d) => encoder.decode(d)), texts);
+    assert.deepEqual(
+      inOrder.map((d) => encoder.decode(d)),
+      texts,
+    );
     const rows = [...pretrainRows(source, encoder, { ...options, fimRate: 0, epochs: 1, shuffle: false, rowLength: 16 })];
     const stream = rows.flatMap((r) => [...r.row]);
     const expected = inOrder.flatMap((d) => [...d, 0]);

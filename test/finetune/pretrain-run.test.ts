@@ -15,12 +15,27 @@ after(() => rmSync(root, { recursive: true, force: true }));
 function writeCorpus(dir: string, files: number): void {
   mkdirSync(dir, { recursive: true });
   for (let i = 0; i < files; i++) {
-    const body = Array.from({ length: 12 }, (_, j) => `def f_${i}_${j}(x, y=${j}):\n    """Return x scaled by ${j}."""\n    total = x * ${j} + y\n    return total\n`).join('\n');
+    const body = Array.from(
+      { length: 12 },
+      (_, j) => `def f_${i}_${j}(x, y=${j}):\n    """Return x scaled by ${j}."""\n    total = x * ${j} + y\n    return total\n`,
+    ).join('\n');
     writeFileSync(join(dir, `mod_${i}.py`), `# module ${i}\nimport os\n\n${body}`);
   }
 }
 
-const tinyRecipe = { hiddenSize: 32, layers: 1, heads: 2, kvHeads: 1, intermediateSize: 64, vocabSize: 400, seqLen: 64, batchSize: 2, warmupSteps: 2, tokenizerBytes: 1e6, validationFraction: 0.2 };
+const tinyRecipe = {
+  hiddenSize: 32,
+  layers: 1,
+  heads: 2,
+  kvHeads: 1,
+  intermediateSize: 64,
+  vocabSize: 400,
+  seqLen: 64,
+  batchSize: 2,
+  warmupSteps: 2,
+  tokenizerBytes: 1e6,
+  validationFraction: 0.2,
+};
 
 describe('codefudge pretrain', () => {
   it('trains a model folder that loads and completes, with its corpus statistics and loss curve', async () => {
@@ -29,7 +44,14 @@ describe('codefudge pretrain', () => {
     const out = join(root, 'model');
     const r = await pretrain({ corpus, out, recipe: tinyRecipe, steps: 30, evalEvery: 10 });
     assert.equal(r.stopped, false);
-    for (const f of ['config.json', 'model.safetensors', 'tokenizer.json', 'tokenizer_config.json', 'corpus-stats.json', 'training-log.json']) {
+    for (const f of [
+      'config.json',
+      'model.safetensors',
+      'tokenizer.json',
+      'tokenizer_config.json',
+      'corpus-stats.json',
+      'training-log.json',
+    ]) {
       assert.ok(existsSync(join(out, f)), `${f} missing`);
     }
     const log = JSON.parse(readFileSync(join(out, 'training-log.json'), 'utf8'));
@@ -67,16 +89,45 @@ describe('codefudge pretrain', () => {
     const corpus = join(root, 'corpus2');
     writeCorpus(corpus, 10);
     const out = join(root, 'model2');
-    const args = ['bin/codefudge.js', 'pretrain', '--corpus', corpus, '--out', out, '--steps', '400',
-      '--hidden', '32', '--layers', '1', '--heads', '2', '--kv-heads', '1', '--ffn', '64', '--vocab', '400', '--seq', '64', '--batch', '2'];
+    const args = [
+      'bin/codefudge.js',
+      'pretrain',
+      '--corpus',
+      corpus,
+      '--out',
+      out,
+      '--steps',
+      '400',
+      '--hidden',
+      '32',
+      '--layers',
+      '1',
+      '--heads',
+      '2',
+      '--kv-heads',
+      '1',
+      '--ffn',
+      '64',
+      '--vocab',
+      '400',
+      '--seq',
+      '64',
+      '--batch',
+      '2',
+    ];
     const env = { ...process.env };
     const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
-    child.stderr.on('data', (d) => { stderr += d; });
+    child.stderr.on('data', (d) => {
+      stderr += d;
+    });
     // Interrupt once training has checkpointed at least once (every 50 steps).
     const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
     const poll = setInterval(() => {
-      if (existsSync(join(`${out}.work`, 'checkpoint'))) { clearInterval(poll); child.kill('SIGINT'); }
+      if (existsSync(join(`${out}.work`, 'checkpoint'))) {
+        clearInterval(poll);
+        child.kill('SIGINT');
+      }
     }, 20);
     const code = await exited;
     clearInterval(poll);
@@ -86,23 +137,49 @@ describe('codefudge pretrain', () => {
     const again = spawnSync(process.execPath, args, { env, encoding: 'utf8' });
     assert.equal(again.status, 0, again.stderr);
     assert.match(again.stderr, /resuming at step \d+ of 400/);
-    assert.match(again.stderr, /data: \d+ passes with fresh FIM cuts, \d+ rows/, '800 rows asked of a small corpus: several passes, each cut anew');
+    assert.match(
+      again.stderr,
+      /data: \d+ passes with fresh FIM cuts, \d+ rows/,
+      '800 rows asked of a small corpus: several passes, each cut anew',
+    );
     assert.match(again.stderr, /eval \d+\.\d{4}@\d+ /, 'the latest validation loss stays on the progress line');
     assert.match(again.stdout, /model written to .*: 400 steps/);
-    const timed = spawnSync(process.execPath, [...args.slice(0, 6), '--out', join(root, 'model3'), '--time', '4s', ...args.slice(8).filter((_, i, a) => a[i - 1] !== '--steps' && a[i] !== '--steps')], { env, encoding: 'utf8' });
+    const timed = spawnSync(
+      process.execPath,
+      [
+        ...args.slice(0, 6),
+        '--out',
+        join(root, 'model3'),
+        '--time',
+        '4s',
+        ...args.slice(8).filter((_, i, a) => a[i - 1] !== '--steps' && a[i] !== '--steps'),
+      ],
+      { env, encoding: 'utf8' },
+    );
     assert.equal(timed.status, 0, timed.stderr);
     assert.match(timed.stderr, /--time: .* s\/step measured, \d+ steps fit/);
   });
 
   it('rejects a missing corpus and a missing budget with one line', () => {
-    const r = spawnSync(process.execPath, ['bin/codefudge.js', 'pretrain', '--corpus', join(root, 'nope'), '--out', join(root, 'x'), '--steps', '1'], { encoding: 'utf8' });
+    const r = spawnSync(
+      process.execPath,
+      ['bin/codefudge.js', 'pretrain', '--corpus', join(root, 'nope'), '--out', join(root, 'x'), '--steps', '1'],
+      { encoding: 'utf8' },
+    );
     assert.equal(r.status, 1);
     assert.equal(r.stderr.trim(), `codefudge: corpus folder "${join(root, 'nope')}" does not exist`);
     const corpus = join(root, 'corpus');
-    const b = spawnSync(process.execPath, ['bin/codefudge.js', 'pretrain', '--corpus', corpus, '--out', join(root, 'y')], { encoding: 'utf8', env: process.env });
+    const b = spawnSync(process.execPath, ['bin/codefudge.js', 'pretrain', '--corpus', corpus, '--out', join(root, 'y')], {
+      encoding: 'utf8',
+      env: process.env,
+    });
     assert.equal(b.status, 1);
     assert.match(b.stderr.trim(), /^codefudge: pretrain needs --steps N or --time DURATION$/);
-    const c = spawnSync(process.execPath, ['bin/codefudge.js', 'pretrain', '--corpus', corpus, '--out', join(root, 'z'), '--steps', '1', '--fim-line-rate', '2'], { encoding: 'utf8' });
+    const c = spawnSync(
+      process.execPath,
+      ['bin/codefudge.js', 'pretrain', '--corpus', corpus, '--out', join(root, 'z'), '--steps', '1', '--fim-line-rate', '2'],
+      { encoding: 'utf8' },
+    );
     assert.equal(c.status, 1);
     assert.equal(c.stderr.trim(), 'codefudge: --fim-line-rate must be in 0..1, got 2');
   });

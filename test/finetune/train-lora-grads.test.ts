@@ -11,7 +11,9 @@ import { makeTinyModel } from '../helpers/tiny-model.js';
 import { referenceLogits } from '../helpers/reference-llama.js';
 
 const root = fs.mkdtempSync(join(tmpdir(), 'cf-lora-grads-cli-'));
-before(() => { process.env.CODEFUDGE_CACHE = join(root, 'cache'); });
+before(() => {
+  process.env.CODEFUDGE_CACHE = join(root, 'cache');
+});
 after(() => fs.rmSync(root, { recursive: true, force: true }));
 
 const modelDir = join(root, 'model');
@@ -35,8 +37,14 @@ describe('loraGrads (inspect lora-grads)', () => {
     const rng = new Rng(2);
     const matrices = new Map<string, { shape: number[]; data: Float32Array }>();
     for (const m of layoutForSpec(tiny.config, spec).modules) {
-      matrices.set(m.keyA, { shape: [m.r, m.inFeatures], data: Float32Array.from({ length: m.r * m.inFeatures }, () => rng.normal() * 0.3) });
-      matrices.set(m.keyB, { shape: [m.outFeatures, m.r], data: Float32Array.from({ length: m.outFeatures * m.r }, () => rng.normal() * 0.3) });
+      matrices.set(m.keyA, {
+        shape: [m.r, m.inFeatures],
+        data: Float32Array.from({ length: m.r * m.inFeatures }, () => rng.normal() * 0.3),
+      });
+      matrices.set(m.keyB, {
+        shape: [m.outFeatures, m.r],
+        data: Float32Array.from({ length: m.outFeatures * m.r }, () => rng.normal() * 0.3),
+      });
     }
     const adapterDir = join(root, 'adapter');
     writePeftAdapter(adapterDir, makeLoraAdapter(spec, null, matrices));
@@ -88,6 +96,6 @@ describe('benchLora', () => {
     assert.equal(r.losses.length, 4);
     assert.ok(r.peakRssBytes >= Math.max(...r.rssPerStep) * 0.5);
     // 7 projections: A [4, in] + B [out, 4] each.
-    assert.equal(r.trainableParameters, 4 * ((16 + 16) + (16 + 8) + (16 + 8) + (16 + 16) + (16 + 24) * 2 + (24 + 16)));
+    assert.equal(r.trainableParameters, 4 * (16 + 16 + (16 + 8) + (16 + 8) + (16 + 16) + (16 + 24) * 2 + (24 + 16)));
   });
 });

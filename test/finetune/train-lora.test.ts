@@ -9,11 +9,22 @@ import { CHECKPOINT_FILE, TrainLoop, fullTarget, loraTarget, type TrainExample, 
 import { makeTinyModel } from '../helpers/tiny-model.js';
 
 const root = fs.mkdtempSync(join(tmpdir(), 'cf-train-lora-'));
-before(() => { process.env.CODEFUDGE_CACHE = join(root, 'cache'); });
+before(() => {
+  process.env.CODEFUDGE_CACHE = join(root, 'cache');
+});
 after(() => fs.rmSync(root, { recursive: true, force: true }));
 
 const modelDir = join(root, 'model');
-const tiny = makeTinyModel(modelDir, { architecture: 'Qwen2ForCausalLM', layers: 2, hidden: 32, heads: 4, kvHeads: 2, ffn: 48, seed: 3, tied: true });
+const tiny = makeTinyModel(modelDir, {
+  architecture: 'Qwen2ForCausalLM',
+  layers: 2,
+  hidden: 32,
+  heads: 4,
+  kvHeads: 2,
+  ffn: 48,
+  seed: 3,
+  tied: true,
+});
 // Tied embeddings give the frozen head a wide logit range; an untied random head caps what LoRA can fit.
 const V = tiny.config.vocabSize;
 
@@ -29,14 +40,25 @@ describe('LoRA training loop', () => {
     const target = loraTarget(folder, defaultLoraSpec({ r: 8, alpha: 16 }));
     const progress: number[] = [];
     const loop = await TrainLoop.create({
-      target, train: [{ ids: text }], steps: 40, batchSize: 1, lr: 2e-2, warmupSteps: 5, weightDecay: 0, seed: 1,
-      session: { threads: 1 }, onProgress: (p) => progress.push(p.step),
+      target,
+      train: [{ ids: text }],
+      steps: 40,
+      batchSize: 1,
+      lr: 2e-2,
+      warmupSteps: 5,
+      weightDecay: 0,
+      seed: 1,
+      session: { threads: 1 },
+      onProgress: (p) => progress.push(p.step),
     });
     const t0 = performance.now();
     const { losses } = await loop.run();
     const seconds = (performance.now() - t0) / 1000;
     await loop.close();
-    assert.deepEqual(progress, Array.from({ length: 40 }, (_, i) => i + 1));
+    assert.deepEqual(
+      progress,
+      Array.from({ length: 40 }, (_, i) => i + 1),
+    );
     assert.ok(losses[0] > 3, `starts far from the text (${losses[0]})`);
     assert.ok(losses[39] < 0.05, `final loss ${losses[39]}`);
     assert.ok(seconds < 20, `took ${seconds}s`);
@@ -57,9 +79,19 @@ describe('LoRA training loop', () => {
     const folder = openModelFolder(modelDir);
     return {
       target: loraTarget(folder, defaultLoraSpec({ r: 4, alpha: 8, dropout: 0.1 })),
-      train: randomExamples(7, 10), eval: randomExamples(3, 11),
-      steps: 10, batchSize: 2, gradAccum: 2, lr: 5e-3, warmupSteps: 2, minLrRatio: 0.1, maxGradNorm: 0.5,
-      seed: 99, evalEvery: 3, session: { threads: 2 }, ...over,
+      train: randomExamples(7, 10),
+      eval: randomExamples(3, 11),
+      steps: 10,
+      batchSize: 2,
+      gradAccum: 2,
+      lr: 5e-3,
+      warmupSteps: 2,
+      minLrRatio: 0.1,
+      maxGradNorm: 0.5,
+      seed: 99,
+      evalEvery: 3,
+      session: { threads: 2 },
+      ...over,
     };
   };
 
@@ -69,7 +101,10 @@ describe('LoRA training loop', () => {
     const finalValues = new Map([...straight.values].map(([k, v]) => [k, Float32Array.from(v)]));
     await straight.close();
     assert.equal(full.losses.length, 10);
-    assert.deepEqual(full.evalLosses.map((e) => e.step), [3, 6, 9, 10]);
+    assert.deepEqual(
+      full.evalLosses.map((e) => e.step),
+      [3, 6, 9, 10],
+    );
 
     const dir = join(root, 'ckpt');
     const first = await TrainLoop.create(base({ checkpointDir: dir, checkpointEvery: 4 }));
@@ -88,15 +123,24 @@ describe('LoRA training loop', () => {
     for (const [k, v] of finalValues) assert.deepEqual(resumed.values.get(k), v, k);
     await resumed.close();
 
-    await assert.rejects(TrainLoop.create(base({ checkpointDir: dir, lr: 1e-3 })), (e: Error) => e instanceof UserError && /other settings/.test(e.message));
+    await assert.rejects(
+      TrainLoop.create(base({ checkpointDir: dir, lr: 1e-3 })),
+      (e: Error) => e instanceof UserError && /other settings/.test(e.message),
+    );
   });
 
   it('gradient accumulation over micro-batches equals one batch of the same examples', async () => {
     const same = randomExamples(4, 12, 9, 9);
     // Dropout masks depend on the micro-batch, so compare with dropout off.
-    const noDrop = (accum: number, batch: number) => base({
-      target: loraTarget(openModelFolder(modelDir), defaultLoraSpec({ r: 4, alpha: 8 })), train: same, eval: undefined, batchSize: batch, gradAccum: accum, steps: 2,
-    });
+    const noDrop = (accum: number, batch: number) =>
+      base({
+        target: loraTarget(openModelFolder(modelDir), defaultLoraSpec({ r: 4, alpha: 8 })),
+        train: same,
+        eval: undefined,
+        batchSize: batch,
+        gradAccum: accum,
+        steps: 2,
+      });
     const a = await TrainLoop.create(noDrop(1, 4));
     const b = await TrainLoop.create(noDrop(2, 2));
     const [ra, rb] = [await a.run({ untilStep: 1 }), await b.run({ untilStep: 1 })];
@@ -112,8 +156,15 @@ describe('LoRA training loop', () => {
     const folder = openModelFolder(modelDir);
     const text = randomExamples(2, 13, 12, 12);
     const loop = await TrainLoop.create({
-      target: fullTarget(folder.config, folder.weights), train: text, eval: text, evalEvery: 8,
-      steps: 8, batchSize: 2, lr: 3e-3, seed: 5, session: { threads: 1 },
+      target: fullTarget(folder.config, folder.weights),
+      train: text,
+      eval: text,
+      evalEvery: 8,
+      steps: 8,
+      batchSize: 2,
+      lr: 3e-3,
+      seed: 5,
+      session: { threads: 1 },
     });
     const before = await loop.evaluate();
     const { losses, evalLosses } = await loop.run();

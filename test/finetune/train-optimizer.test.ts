@@ -10,23 +10,38 @@ describe('AdamW', () => {
     const p = new Map([['w', Float32Array.of(1, -2)]]);
     adam.update(p, new Map([['w', [0.5, 0]]]), 0.1);
     // 1 - lr*wd = 0.999; m̂ = g, v̂ = g², so the step is lr * 0.5 / (0.5 + 1e-8).
-    close(p.get('w')![0], Math.fround(0.999 - 0.1 * 0.5 / (0.5 + 1e-8)));
+    close(p.get('w')![0], Math.fround(0.999 - (0.1 * 0.5) / (0.5 + 1e-8)));
     // Zero gradient: only the decay moves it.
     close(p.get('w')![1], Math.fround(-2 * 0.999));
   });
 
   it('three steps match the textbook algorithm in float64, with decay off for excluded tensors', () => {
     const lr = [0.01, 0.02, 0.005];
-    const grads = [[0.3, -1.2, 4], [0.1, 0.4, -2], [-0.7, 0.05, 1]];
+    const grads = [
+      [0.3, -1.2, 4],
+      [0.1, 0.4, -2],
+      [-0.7, 0.05, 1],
+    ];
     const [b1, b2, eps, wd] = [0.8, 0.95, 1e-6, 0.1];
     const adam = new AdamW({ betas: [b1, b2], eps, weightDecay: wd });
-    const p = new Map([['decayed', Float32Array.of(0.5, 1, -1)], ['norm', Float32Array.of(0.5, 1, -1)]]);
+    const p = new Map([
+      ['decayed', Float32Array.of(0.5, 1, -1)],
+      ['norm', Float32Array.of(0.5, 1, -1)],
+    ]);
     const expect = { decayed: [0.5, 1, -1], norm: [0.5, 1, -1] };
     const m = { decayed: [0, 0, 0], norm: [0, 0, 0] };
     const v = { decayed: [0, 0, 0], norm: [0, 0, 0] };
     for (let t = 1; t <= 3; t++) {
       const g = grads[t - 1];
-      adam.update(p, new Map([['decayed', g], ['norm', g]]), lr[t - 1], (n) => n !== 'norm');
+      adam.update(
+        p,
+        new Map([
+          ['decayed', g],
+          ['norm', g],
+        ]),
+        lr[t - 1],
+        (n) => n !== 'norm',
+      );
       for (const name of ['decayed', 'norm'] as const) {
         for (let i = 0; i < 3; i++) {
           let x = expect[name][i];
@@ -48,7 +63,10 @@ describe('AdamW', () => {
 describe('schedule', () => {
   it('warms up linearly, then decays along half a cosine to the floor', () => {
     const s = { peakLr: 2, warmupSteps: 10, totalSteps: 110 };
-    assert.deepEqual([0, 5, 10, 60, 110, 200].map((k) => cosineWithWarmup(s, k)), [0, 1, 2, 1, 0, 0]);
+    assert.deepEqual(
+      [0, 5, 10, 60, 110, 200].map((k) => cosineWithWarmup(s, k)),
+      [0, 1, 2, 1, 0, 0],
+    );
     close(cosineWithWarmup(s, 35), 2 * 0.5 * (1 + Math.cos(Math.PI / 4)));
     const floored = { ...s, minLrRatio: 0.1 };
     close(cosineWithWarmup(floored, 110), 0.2);
@@ -86,9 +104,18 @@ describe('data order', () => {
 
   it('collates right-padded rows with padding out of attention and labels', () => {
     const batch = collate([{ ids: [5, 6, 7] }, { ids: [8, 9], labels: [-100, 9] }], 1);
-    assert.deepEqual(batch.ids, [[5, 6, 7], [8, 9, 1]]);
-    assert.deepEqual(batch.labels, [[5, 6, 7], [-100, 9, -100]]);
-    assert.deepEqual(batch.attention, [[1, 1, 1], [1, 1, 0]]);
+    assert.deepEqual(batch.ids, [
+      [5, 6, 7],
+      [8, 9, 1],
+    ]);
+    assert.deepEqual(batch.labels, [
+      [5, 6, 7],
+      [-100, 9, -100],
+    ]);
+    assert.deepEqual(batch.attention, [
+      [1, 1, 1],
+      [1, 1, 0],
+    ]);
     assert.equal(batch.tokens, 5);
   });
 

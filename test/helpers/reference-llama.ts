@@ -49,7 +49,10 @@ export function referenceRope(config: ModelConfig, seqLen: number): Rope {
         (dim * Math.log(s.originalMaxPositionEmbeddings / (rotations * 2 * Math.PI))) / (2 * Math.log(base));
       let low = correctionDim(s.betaFast);
       let high = correctionDim(s.betaSlow);
-      if (s.truncate) { low = Math.floor(low); high = Math.ceil(high); }
+      if (s.truncate) {
+        low = Math.floor(low);
+        high = Math.ceil(high);
+      }
       low = Math.max(low, 0);
       high = Math.min(high, dim - 1);
       if (low === high) high += 0.001;
@@ -118,8 +121,12 @@ function attention(config: ModelConfig, w: Weights, layer: number, xs: Float64Ar
   const ks = xs.map((x) => projection(w, `${p}.k_proj`, x, numKvHeads * headDim, config.qkvBias));
   const vs = xs.map((x) => projection(w, `${p}.v_proj`, x, numKvHeads * headDim, config.qkvBias));
   const head = (v: Float64Array, h: number) => v.subarray(h * headDim, (h + 1) * headDim);
-  qs.forEach((q, t) => { for (let h = 0; h < numHeads; h++) applyRope(head(q, h), t, rope); });
-  ks.forEach((k, t) => { for (let h = 0; h < numKvHeads; h++) applyRope(head(k, h), t, rope); });
+  qs.forEach((q, t) => {
+    for (let h = 0; h < numHeads; h++) applyRope(head(q, h), t, rope);
+  });
+  ks.forEach((k, t) => {
+    for (let h = 0; h < numKvHeads; h++) applyRope(head(k, h), t, rope);
+  });
   const scale = 1 / Math.sqrt(headDim);
   return qs.map((q, t) => {
     const merged = new Float64Array(numHeads * headDim);
@@ -135,7 +142,7 @@ function attention(config: ModelConfig, w: Weights, layer: number, xs: Float64Ar
       }
       const max = Math.max(...scores);
       let total = 0;
-      for (let s = 0; s <= t; s++) total += (scores[s] = Math.exp(scores[s] - max));
+      for (let s = 0; s <= t; s++) total += scores[s] = Math.exp(scores[s] - max);
       const out = head(merged, h);
       for (let s = 0; s <= t; s++) {
         const vh = head(vs[s], kvHead);
@@ -150,7 +157,13 @@ function mlp(config: ModelConfig, w: Weights, layer: number, x: Float64Array): F
   const p = `model.layers.${layer}.mlp`;
   const gate = projection(w, `${p}.gate_proj`, x, config.intermediateSize, config.mlpBias);
   const up = projection(w, `${p}.up_proj`, x, config.intermediateSize, config.mlpBias);
-  return projection(w, `${p}.down_proj`, gate.map((g, i) => silu(g) * up[i]), config.hiddenSize, config.mlpBias);
+  return projection(
+    w,
+    `${p}.down_proj`,
+    gate.map((g, i) => silu(g) * up[i]),
+    config.hiddenSize,
+    config.mlpBias,
+  );
 }
 
 function addInto(a: Float64Array, b: Float64Array): void {
@@ -167,7 +180,13 @@ function sequenceLogits(config: ModelConfig, w: Weights, ids: number[]): Float64
   const rope = referenceRope(config, ids.length);
   for (let l = 0; l < config.numLayers; l++) {
     const p = `model.layers.${l}`;
-    const attnOut = attention(config, w, l, hs.map((h) => rmsNorm(h, weight(w, `${p}.input_layernorm.weight`), eps)), rope);
+    const attnOut = attention(
+      config,
+      w,
+      l,
+      hs.map((h) => rmsNorm(h, weight(w, `${p}.input_layernorm.weight`), eps)),
+      rope,
+    );
     hs.forEach((h, t) => addInto(h, attnOut[t]));
     for (const h of hs) addInto(h, mlp(config, w, l, rmsNorm(h, weight(w, `${p}.post_attention_layernorm.weight`), eps)));
   }

@@ -2,7 +2,18 @@
 // with an index), tokenizer.json and tokenizer_config.json, all deterministic from a seed.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { bf16ToF32, expectedTensors, f16ToF32, f32ToBf16, f32ToF16, parseModelConfig, writeSafetensors, type Architecture, type ModelConfig, type TensorToWrite } from '../../engine/index.js';
+import {
+  bf16ToF32,
+  expectedTensors,
+  f16ToF32,
+  f32ToBf16,
+  f32ToF16,
+  parseModelConfig,
+  writeSafetensors,
+  type Architecture,
+  type ModelConfig,
+  type TensorToWrite,
+} from '../../engine/index.js';
 import { mulberry32 } from '../../common/index.js';
 import { makeTinyTokenizer } from './tiny-tokenizer.js';
 
@@ -41,7 +52,9 @@ export interface TinyModel {
 export { mulberry32 };
 
 const MODEL_TYPE: Record<Architecture, string> = {
-  LlamaForCausalLM: 'llama', Qwen2ForCausalLM: 'qwen2', MistralForCausalLM: 'mistral',
+  LlamaForCausalLM: 'llama',
+  Qwen2ForCausalLM: 'qwen2',
+  MistralForCausalLM: 'mistral',
 };
 const TORCH_DTYPE = { F32: 'float32', F16: 'float16', BF16: 'bfloat16' } as const;
 

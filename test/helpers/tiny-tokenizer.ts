@@ -5,8 +5,32 @@ export const TINY_SPECIAL_TOKENS = ['<|endoftext|>', '<fim_prefix>', '<fim_middl
 
 // Common code pieces that get their own tokens (as text; built from byte tokens by merges).
 const MERGE_TARGETS = [
-  '  ', '    ', '        ', '\n', '\n    ', 'de', 'def', ' def', 're', 'return', ' return', 'in', ' in', 'if', ' if',
-  ' =', '()', '):', 'self', ' self', 'im', 'import', ' x', ' (', 'for', ' for',
+  '  ',
+  '    ',
+  '        ',
+  '\n',
+  '\n    ',
+  'de',
+  'def',
+  ' def',
+  're',
+  'return',
+  ' return',
+  'in',
+  ' in',
+  'if',
+  ' if',
+  ' =',
+  '()',
+  '):',
+  'self',
+  ' self',
+  'im',
+  'import',
+  ' x',
+  ' (',
+  'for',
+  ' for',
 ];
 
 /** GPT-2's reversible map from bytes to printable characters (byte-level BPE alphabet). */
@@ -60,7 +84,9 @@ export function makeTinyTokenizer(vocabSize: number): TinyTokenizerFiles {
   if (vocabSize < base) throw new Error(`vocabSize ${vocabSize} is too small for the tiny tokenizer (needs ${base})`);
   const merges = mergesFor(MERGE_TARGETS, alphabet, vocabSize - base);
   const vocab: Record<string, number> = {};
-  TINY_SPECIAL_TOKENS.forEach((t, i) => { vocab[t] = i; });
+  TINY_SPECIAL_TOKENS.forEach((t, i) => {
+    vocab[t] = i;
+  });
   for (const c of alphabet) vocab[c] = Object.keys(vocab).length;
   for (const [a, b] of merges) vocab[a + b] = Object.keys(vocab).length;
   const byteLevel = { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true };
@@ -69,15 +95,29 @@ export function makeTinyTokenizer(vocabSize: number): TinyTokenizerFiles {
     truncation: null,
     padding: null,
     added_tokens: TINY_SPECIAL_TOKENS.map((content, id) => ({
-      id, content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true,
+      id,
+      content,
+      single_word: false,
+      lstrip: false,
+      rstrip: false,
+      normalized: false,
+      special: true,
     })),
     normalizer: null,
     pre_tokenizer: byteLevel,
     post_processor: { ...byteLevel, trim_offsets: false },
     decoder: byteLevel,
     model: {
-      type: 'BPE', dropout: null, unk_token: null, continuing_subword_prefix: null, end_of_word_suffix: null,
-      fuse_unk: false, byte_fallback: false, ignore_merges: false, vocab, merges: merges.map(([a, b]) => `${a} ${b}`),
+      type: 'BPE',
+      dropout: null,
+      unk_token: null,
+      continuing_subword_prefix: null,
+      end_of_word_suffix: null,
+      fuse_unk: false,
+      byte_fallback: false,
+      ignore_merges: false,
+      vocab,
+      merges: merges.map(([a, b]) => `${a} ${b}`),
     },
   };
   const tokenizerConfig = {

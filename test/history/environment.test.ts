@@ -7,14 +7,17 @@ const repo = new ScriptedRepo('cf-history-env-');
 repo.write('a.py', 'x = 1\n').commit('first');
 after(() => repo.cleanup());
 
-describe('the caller\'s environment', () => {
+describe("the caller's environment", () => {
   it('reads history with EDITOR, VISUAL, PAGER, an askpass and GIT_DIR set, as npm scripts and shells set them', async () => {
     const saved = { ...process.env };
     Object.assign(process.env, { EDITOR: 'vi', VISUAL: 'vi', PAGER: 'less', SSH_ASKPASS: '/bin/false', GIT_DIR: '/nonexistent' });
     try {
       const r = await openRepository(repo.dir);
       const commits = await listCommits(r);
-      assert.deepEqual(commits.map((c) => c.subject), ['first']);
+      assert.deepEqual(
+        commits.map((c) => c.subject),
+        ['first'],
+      );
       await r.close();
     } finally {
       for (const k of ['EDITOR', 'VISUAL', 'PAGER', 'SSH_ASKPASS', 'GIT_DIR']) {

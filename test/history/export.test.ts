@@ -16,7 +16,10 @@ function cli(...args: string[]): { code: number; stdout: string; stderr: string 
 }
 
 function readJsonl(path: string): Array<Record<string, unknown>> {
-  return readFileSync(path, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+  return readFileSync(path, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
 }
 
 /** What `datasets` needs of a JSON-lines file: every row the same keys, each key one JSON type. */
@@ -55,31 +58,79 @@ describe('codefudge history export', () => {
     assert.equal(res.stderr, '');
     const lines = res.stdout.trim().split('\n');
     assert.equal(lines.length, 1);
-    assert.match(lines[0], /^3 commits \(2 train through [0-9a-f]{7} 2024-01-02T12:00:00\+00:00, 1 held out\), 4 code file changes, 2 files skipped; \d+ fim \+ 3 commit-diff examples -> .*data\.jsonl; 1 held-out changes -> .*data\.heldout\.jsonl$/);
+    assert.match(
+      lines[0],
+      /^3 commits \(2 train through [0-9a-f]{7} 2024-01-02T12:00:00\+00:00, 1 held out\), 4 code file changes, 2 files skipped; \d+ fim \+ 3 commit-diff examples -> .*data\.jsonl; 1 held-out changes -> .*data\.heldout\.jsonl$/,
+    );
     const train = readJsonl(target);
     assertUniform(train);
-    assert.deepEqual(Object.keys(train[0]), ['split', 'kind', 'sha', 'date', 'path', 'oldPath', 'status', 'message', 'before', 'diff', 'blob', 'prefix', 'middle', 'suffix', 'mode', 'span']);
+    assert.deepEqual(Object.keys(train[0]), [
+      'split',
+      'kind',
+      'sha',
+      'date',
+      'path',
+      'oldPath',
+      'status',
+      'message',
+      'before',
+      'diff',
+      'blob',
+      'prefix',
+      'middle',
+      'suffix',
+      'mode',
+      'span',
+    ]);
     assert.ok(train.every((row) => row.split === 'train'));
     const diffs = train.filter((row) => row.kind === 'commit-diff');
-    assert.deepEqual(diffs.map((d) => [d.sha, d.status, d.path]), [
-      [shas[0], 'A', 'src/tool.py'], [shas[1], 'M', 'src/tool.py'], [shas[1], 'A', 'tests/test_tool.py'],
-    ]);
+    assert.deepEqual(
+      diffs.map((d) => [d.sha, d.status, d.path]),
+      [
+        [shas[0], 'A', 'src/tool.py'],
+        [shas[1], 'M', 'src/tool.py'],
+        [shas[1], 'A', 'tests/test_tool.py'],
+      ],
+    );
     assert.deepEqual(diffs[1], {
-      split: 'train', kind: 'commit-diff', sha: shas[1], date: '2024-01-02T12:00:00+00:00', path: 'src/tool.py',
-      oldPath: 'src/tool.py', status: 'M', message: 'Return two\n\nBecause two is better.', before: 'def run():\n    return 1\n',
+      split: 'train',
+      kind: 'commit-diff',
+      sha: shas[1],
+      date: '2024-01-02T12:00:00+00:00',
+      path: 'src/tool.py',
+      oldPath: 'src/tool.py',
+      status: 'M',
+      message: 'Return two\n\nBecause two is better.',
+      before: 'def run():\n    return 1\n',
       diff: '--- a/src/tool.py\n+++ b/src/tool.py\n@@ -1,2 +1,2 @@\n def run():\n-    return 1\n+    return 2\n',
-      blob: '', prefix: '', middle: '', suffix: '', mode: '', span: '',
+      blob: '',
+      prefix: '',
+      middle: '',
+      suffix: '',
+      mode: '',
+      span: '',
     });
     const fims = train.filter((row) => row.kind === 'fim');
     assert.ok(fims.length >= 2);
     assert.deepEqual([...new Set(fims.map((f) => f.path))].sort(), ['src/tool.py', 'tests/test_tool.py']);
     for (const f of fims) assert.equal(`${f.prefix}${f.middle}${f.suffix}`, r.git('show', `${shas[1]}:${f.path}`));
     const held = readJsonl(join(out, 'sub', 'data.heldout.jsonl'));
-    assert.deepEqual(held, [{
-      split: 'heldout', kind: 'temporal', sha: shas[2], date: '2024-01-03T12:00:00+00:00', path: 'src/extra.py', oldPath: '',
-      status: 'A', message: 'Add extra', before: '', after: 'def extra():\n    return "later"\n',
-      diff: '--- /dev/null\n+++ b/src/extra.py\n@@ -0,0 +1,2 @@\n+def extra():\n+    return "later"\n', addedLines: [1, 2],
-    }]);
+    assert.deepEqual(held, [
+      {
+        split: 'heldout',
+        kind: 'temporal',
+        sha: shas[2],
+        date: '2024-01-03T12:00:00+00:00',
+        path: 'src/extra.py',
+        oldPath: '',
+        status: 'A',
+        message: 'Add extra',
+        before: '',
+        after: 'def extra():\n    return "later"\n',
+        diff: '--- /dev/null\n+++ b/src/extra.py\n@@ -0,0 +1,2 @@\n+def extra():\n+    return "later"\n',
+        addedLines: [1, 2],
+      },
+    ]);
     assert.deepEqual(readdirSync(join(out, 'sub')).sort(), ['data.heldout.jsonl', 'data.jsonl'], 'no temporary files left');
     // Same seed, same bytes; another seed, other spans.
     const again = join(out, 'again.jsonl');
@@ -91,13 +142,30 @@ describe('codefudge history export', () => {
 
   test('options: repeated globs, a cutoff date, the size limit', () => {
     const target = join(out, 'opts.jsonl');
-    const res = cli('history', 'export', r.dir, '--out', target, '--cutoff', '2024-01-02', '--include', '*.md',
-      '--include', 'src/**', '--exclude', 'src/extra.py', '--quiet');
+    const res = cli(
+      'history',
+      'export',
+      r.dir,
+      '--out',
+      target,
+      '--cutoff',
+      '2024-01-02',
+      '--include',
+      '*.md',
+      '--include',
+      'src/**',
+      '--exclude',
+      'src/extra.py',
+      '--quiet',
+    );
     assert.equal(res.code, 0, res.stderr);
     assert.match(res.stdout, /^3 commits \(1 train through [0-9a-f]{7} 2024-01-01T12:00:00\+00:00, 2 held out\)/);
     const train = readJsonl(target);
     assert.deepEqual([...new Set(train.map((row) => row.path))].sort(), ['README.md', 'src/tool.py']);
-    assert.deepEqual(readJsonl(join(out, 'opts.heldout.jsonl')).map((row) => row.path), ['src/tool.py']);
+    assert.deepEqual(
+      readJsonl(join(out, 'opts.heldout.jsonl')).map((row) => row.path),
+      ['src/tool.py'],
+    );
     const small = cli('history', 'export', r.dir, '--out', target, '--max-file-bytes', '10');
     assert.equal(small.code, 1);
     assert.match(small.stderr, /^codefudge: no code files in .* \(every file was skipped by the filters: .*too-large.*\)\n$/);
@@ -124,13 +192,24 @@ describe('codefudge history export', () => {
         [[r.dir, '--out', target, '--fim-revisions', 'all'], /^--fim-revisions must be cutoff or each/],
         [[r.dir, '--out', target, '--bogus', '1'], /^unknown option --bogus$/],
         [[r.dir], /^history export needs --out FILE.jsonl$/],
-        [[r.dir, '--out', join(blocked, 'data.jsonl')], /^cannot write to output folder .*a-file: a part of the path is a file, not a folder$/],
+        [
+          [r.dir, '--out', join(blocked, 'data.jsonl')],
+          /^cannot write to output folder .*a-file: a part of the path is a file, not a folder$/,
+        ],
       ];
       for (const [args, message] of cases) {
-        await assert.rejects(history.run(['export', ...args]), (e: unknown) => e instanceof UserError && message.test(e.message) && !e.message.includes('\n'), args.join(' '));
+        await assert.rejects(
+          history.run(['export', ...args]),
+          (e: unknown) => e instanceof UserError && message.test(e.message) && !e.message.includes('\n'),
+          args.join(' '),
+        );
         assert.equal(readFileSync(target, 'utf8'), 'old\n', 'the old output is untouched');
       }
-      assert.deepEqual(readdirSync(out).filter((n) => n.includes('.tmp')), [], 'no temporary files left');
+      assert.deepEqual(
+        readdirSync(out).filter((n) => n.includes('.tmp')),
+        [],
+        'no temporary files left',
+      );
       // What the user sees: one line on stderr, exit status 1.
       const res = cli('history', 'export', notRepo, '--out', target);
       assert.deepEqual([res.code, res.stdout, res.stderr], [1, '', `codefudge: not a git repository: ${notRepo}\n`]);
@@ -141,7 +220,7 @@ describe('codefudge history export', () => {
     }
   });
 
-  test('never runs the repository\'s code: textconv, external diff and fsmonitor programs stay unused', () => {
+  test("never runs the repository's code: textconv, external diff and fsmonitor programs stay unused", () => {
     const evil = new ScriptedRepo();
     const tools = mkdtempSync(join(tmpdir(), 'cf-tools-'));
     try {
@@ -151,7 +230,13 @@ describe('codefudge history export', () => {
       chmodSync(script, 0o755);
       evil.write('.gitattributes', '*.py diff=evil\n').write('a.py', 'A = 1\n').commit('one');
       evil.write('a.py', 'A = 2\n').commit('two');
-      for (const [k, v] of [['diff.evil.textconv', script], ['diff.evil.command', script], ['diff.external', script], ['core.fsmonitor', script], ['core.hooksPath', tools]]) {
+      for (const [k, v] of [
+        ['diff.evil.textconv', script],
+        ['diff.evil.command', script],
+        ['diff.external', script],
+        ['core.fsmonitor', script],
+        ['core.hooksPath', tools],
+      ]) {
         evil.git('config', k, v);
       }
       for (const hook of ['post-checkout', 'pre-commit', 'post-index-change', 'reference-transaction']) {
@@ -162,8 +247,13 @@ describe('codefudge history export', () => {
       const res = cli('history', 'export', evil.dir, '--out', target, '--holdout', '0%');
       assert.equal(res.code, 0, res.stderr);
       assert.equal(existsSync(marker), false, 'a repository program ran');
-      const diffs = readJsonl(target).filter((row) => row.kind === 'commit-diff').map((row) => row.diff);
-      assert.deepEqual(diffs, ['--- /dev/null\n+++ b/a.py\n@@ -0,0 +1 @@\n+A = 1\n', '--- a/a.py\n+++ b/a.py\n@@ -1 +1 @@\n-A = 1\n+A = 2\n']);
+      const diffs = readJsonl(target)
+        .filter((row) => row.kind === 'commit-diff')
+        .map((row) => row.diff);
+      assert.deepEqual(diffs, [
+        '--- /dev/null\n+++ b/a.py\n@@ -0,0 +1 @@\n+A = 1\n',
+        '--- a/a.py\n+++ b/a.py\n@@ -1 +1 @@\n-A = 1\n+A = 2\n',
+      ]);
     } finally {
       evil.cleanup();
       rmSync(tools, { recursive: true, force: true });

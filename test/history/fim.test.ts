@@ -33,13 +33,15 @@ test('block spans: each indented run after a shallower line, blank lines inside 
     '        self.w = w\n',
   ]);
   // The function body is 5 lines: with a 4-line limit it is no longer a whole block.
-  assert.deepEqual(blockSpans(PY, 4).map((s) => PY.slice(s.start, s.end)), [
-    '        raise ValueError(r)\n',
-    '    def __init__(self, w):\n        self.w = w\n',
-    '        self.w = w\n',
-  ]);
+  assert.deepEqual(
+    blockSpans(PY, 4).map((s) => PY.slice(s.start, s.end)),
+    ['        raise ValueError(r)\n', '    def __init__(self, w):\n        self.w = w\n', '        self.w = w\n'],
+  );
   const js = 'function f() {\n  a();\n  b();\n}\n';
-  assert.deepEqual(blockSpans(js, 40).map((s) => js.slice(s.start, s.end)), ['  a();\n  b();\n']);
+  assert.deepEqual(
+    blockSpans(js, 40).map((s) => js.slice(s.start, s.end)),
+    ['  a();\n  b();\n'],
+  );
 });
 
 test('every example is the file split in three; line and block middles are whole lines', () => {
@@ -54,7 +56,8 @@ test('every example is the file split in three; line and block middles are whole
         assert.ok(e.prefix === '' || e.prefix.endsWith('\n'), 'starts at a line start');
         assert.ok(e.middle.endsWith('\n') || e.suffix === '', 'ends at a line end');
       }
-      if (e.span === 'block') assert.ok(blockSpans(PY, 40).some((s) => s.start === e.prefix.length && s.end === e.prefix.length + e.middle.length));
+      if (e.span === 'block')
+        assert.ok(blockSpans(PY, 40).some((s) => s.start === e.prefix.length && s.end === e.prefix.length + e.middle.length));
       if (e.span === 'line') assert.ok(e.middle.split('\n').length - 1 <= 3);
       if (e.span === 'char') assert.ok(e.middle.length <= 512);
     }
@@ -65,7 +68,10 @@ test('reproducible from the seed and the blob; all span kinds and both orders oc
   const a = fimExamples(file(PY), { seed: 7, linesPerExample: 1 });
   assert.deepEqual(fimExamples(file(PY), { seed: 7, linesPerExample: 1 }), a);
   assert.notDeepEqual(fimExamples(file(PY), { seed: 8, linesPerExample: 1 }), a);
-  assert.notDeepEqual(fimExamples(file(PY, 'b2'), { seed: 7, linesPerExample: 1 }).map((e) => e.middle), a.map((e) => e.middle));
+  assert.notDeepEqual(
+    fimExamples(file(PY, 'b2'), { seed: 7, linesPerExample: 1 }).map((e) => e.middle),
+    a.map((e) => e.middle),
+  );
   const many = Array.from({ length: 20 }, (_, s) => fimExamples(file(PY), { seed: s, linesPerExample: 1 })).flat();
   assert.deepEqual(new Set(many.map((e) => e.span)), new Set(['char', 'line', 'block']));
   assert.deepEqual(new Set(many.map((e) => e.mode)), new Set(['psm', 'spm']));
@@ -82,7 +88,10 @@ test('file size sets the count; blank files give nothing; flat files fall back f
   assert.equal(fimExamples(file(long)).length, 16, 'capped by maxPerFile');
   assert.equal(fimExamples(file(long), { maxPerFile: 100 }).length, 50);
   const flat = fimExamples(file('a = 1\nb = 2\n'), { linesPerExample: 1, spanWeights: { char: 0, line: 0, block: 1 } });
-  assert.deepEqual(flat.map((e) => e.span), ['line', 'line']);
+  assert.deepEqual(
+    flat.map((e) => e.span),
+    ['line', 'line'],
+  );
 });
 
 test('character spans never split a surrogate pair', () => {

@@ -5,7 +5,13 @@ import test from 'node:test';
 import { compileGlob } from '../../history/index.js';
 
 test('10,000 adversarial pattern/name pairs match in under a second in all', () => {
-  const patterns = ['*a*a*a*a*a*a*a*a*b', '**/*a*a*a*a*a*a*a*a*a*a*a*b', 'a*a*a*a*a*a*a*a*a*a*a*a*a*c', '*?*?*?*?*?*?*?*?*?*x', '[a]*[a]*[a]*[a]*[a]*[a]*[a]*b'];
+  const patterns = [
+    '*a*a*a*a*a*a*a*a*b',
+    '**/*a*a*a*a*a*a*a*a*a*a*a*b',
+    'a*a*a*a*a*a*a*a*a*a*a*a*a*c',
+    '*?*?*?*?*?*?*?*?*?*x',
+    '[a]*[a]*[a]*[a]*[a]*[a]*[a]*b',
+  ];
   const started = performance.now();
   let matched = 0;
   for (let i = 0; i < 10_000; i++) {
@@ -47,14 +53,22 @@ function reference(pattern: string, path: string, matchContents: boolean): boole
 
 test('the automaton agrees with the recursive meaning on random patterns and paths', () => {
   let s = 7;
-  const rand = () => ((s = (s * 1103515245 + 12345) >>> 0) / 2 ** 32);
+  const rand = () => (s = (s * 1103515245 + 12345) >>> 0) / 2 ** 32;
   const pick = <T>(xs: T[]) => xs[Math.floor(rand() * xs.length)];
   for (let i = 0; i < 3000; i++) {
-    const segs = Array.from({ length: 1 + Math.floor(rand() * 3) }, () => (rand() < 0.15 ? '**' : Array.from({ length: 1 + Math.floor(rand() * 4) }, () => pick(['a', 'b', '*', '?', 'a'])).join('')));
+    const segs = Array.from({ length: 1 + Math.floor(rand() * 3) }, () =>
+      rand() < 0.15 ? '**' : Array.from({ length: 1 + Math.floor(rand() * 4) }, () => pick(['a', 'b', '*', '?', 'a'])).join(''),
+    );
     const pattern = (rand() < 0.2 ? '/' : '') + segs.join('/');
-    const path = Array.from({ length: 1 + Math.floor(rand() * 3) }, () => Array.from({ length: 1 + Math.floor(rand() * 4) }, () => pick(['a', 'b'])).join('')).join('/');
+    const path = Array.from({ length: 1 + Math.floor(rand() * 3) }, () =>
+      Array.from({ length: 1 + Math.floor(rand() * 4) }, () => pick(['a', 'b'])).join(''),
+    ).join('/');
     for (const matchContents of [false, true]) {
-      assert.equal(compileGlob(pattern, { matchContents })(path), reference(pattern, path, matchContents), `${pattern} ~ ${path} (contents ${matchContents})`);
+      assert.equal(
+        compileGlob(pattern, { matchContents })(path),
+        reference(pattern, path, matchContents),
+        `${pattern} ~ ${path} (contents ${matchContents})`,
+      );
     }
   }
 });

@@ -18,7 +18,8 @@ let source: ScriptedRepo;
 before(() => {
   source = patternRepo(14);
   // Files that change: their older versions are what a partial clone lacks.
-  for (let i = 0; i < 4; i++) source.write('pkg/thing0.py', `class Thing0:\n    def get_v${i}(self):\n        return self._v${i}\n`).commit(`Rework Thing0 (${i})`);
+  for (let i = 0; i < 4; i++)
+    source.write('pkg/thing0.py', `class Thing0:\n    def get_v${i}(self):\n        return self._v${i}\n`).commit(`Rework Thing0 (${i})`);
   source.git('config', 'uploadpack.allowFilter', 'true');
   source.git('config', 'uploadpack.allowAnySHA1InWant', 'true');
 });
@@ -30,7 +31,12 @@ after(() => {
 function git(cwd: string, ...args: string[]): string {
   const clean: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('GIT_')) clean[k] = v;
-  return execFileSync('git', args, { cwd, encoding: 'utf8', env: { ...clean, GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: '/dev/null' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  return execFileSync('git', args, {
+    cwd,
+    encoding: 'utf8',
+    env: { ...clean, GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: '/dev/null' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
 }
 
 function clone(name: string, ...flags: string[]): string {
@@ -41,7 +47,9 @@ function clone(name: string, ...flags: string[]): string {
 
 /** The objects of a repository that a partial clone lacks, counted without fetching. */
 function missingObjects(dir: string): number {
-  return git(dir, 'rev-list', '--objects', '--missing=print', 'HEAD').split('\n').filter((l) => l.startsWith('?')).length;
+  return git(dir, 'rev-list', '--objects', '--missing=print', 'HEAD')
+    .split('\n')
+    .filter((l) => l.startsWith('?')).length;
 }
 
 async function read(dir: string) {
@@ -88,7 +96,11 @@ describe('damaged and partial repositories', () => {
       fs.rmSync(join(packs, f.replace(/\.pack$/, '.idx')), { force: true });
       execFileSync('git', ['unpack-objects', '-q'], { cwd: dir, input: fs.readFileSync(moved) });
     }
-    const blobs = git(dir, 'rev-list', '--objects', 'HEAD').split('\n').map((l) => l.split(' ')).filter((p) => p[1]?.endsWith('.py')).map((p) => p[0]);
+    const blobs = git(dir, 'rev-list', '--objects', 'HEAD')
+      .split('\n')
+      .map((l) => l.split(' '))
+      .filter((p) => p[1]?.endsWith('.py'))
+      .map((p) => p[0]);
     const loose = (oid: string) => join(dir, '.git', 'objects', oid.slice(0, 2), oid.slice(2));
     fs.rmSync(loose(blobs[1]));
     fs.chmodSync(loose(blobs[2]), 0o644);
@@ -101,7 +113,10 @@ describe('damaged and partial repositories', () => {
     // A commit object gone: one line.
     const head = git(dir, 'rev-parse', 'HEAD~2').trim();
     fs.rmSync(loose(head));
-    assertOneLineError(runCli(['history', 'export', dir, '--out', join(root, 'corrupt2.jsonl'), '--quiet'], env), /cannot read the history of .*damaged/);
+    assertOneLineError(
+      runCli(['history', 'export', dir, '--out', join(root, 'corrupt2.jsonl'), '--quiet'], env),
+      /cannot read the history of .*damaged/,
+    );
   });
 });
 
@@ -112,10 +127,16 @@ describe('hostile repositories', () => {
       const target = fs.mkdtempSync(join(root, 'target-'));
       fs.symlinkSync(target, join(r.dir, '.codefudge'));
       r.commit('add a link');
-      assertOneLineError(runCli(['adapt', r.dir, '--model', model, ...FAST_FLAGS], env), /refusing to write the adapter through the symbolic link/);
+      assertOneLineError(
+        runCli(['adapt', r.dir, '--model', model, ...FAST_FLAGS], env),
+        /refusing to write the adapter through the symbolic link/,
+      );
       fs.mkdirSync(join(r.dir, 'real'));
       fs.symlinkSync(target, join(r.dir, 'real', 'link'));
-      assertOneLineError(runCli(['adapt', r.dir, '--model', model, '--out', join(r.dir, 'real', 'link', 'out'), ...FAST_FLAGS], env), /symbolic link/);
+      assertOneLineError(
+        runCli(['adapt', r.dir, '--model', model, '--out', join(r.dir, 'real', 'link', 'out'), ...FAST_FLAGS], env),
+        /symbolic link/,
+      );
       assert.deepEqual(fs.readdirSync(target), []);
     } finally {
       r.cleanup();
@@ -129,12 +150,18 @@ describe('hostile repositories', () => {
       // Committed with plumbing only: git add would itself match the pattern for minutes.
       const commit = (files: Record<string, string>, message: string) => {
         for (const [path, text] of Object.entries(files)) {
-          const oid = execFileSync('git', ['hash-object', '-w', '--no-filters', '--stdin'], { cwd: r.dir, input: text, encoding: 'utf8' }).trim();
+          const oid = execFileSync('git', ['hash-object', '-w', '--no-filters', '--stdin'], {
+            cwd: r.dir,
+            input: text,
+            encoding: 'utf8',
+          }).trim();
           git(r.dir, 'update-index', '--add', '--cacheinfo', `100644,${oid},${path}`);
         }
         const tree = git(r.dir, 'write-tree').trim();
         const sha = execFileSync('git', ['commit-tree', tree, '-p', 'HEAD', '-m', message], {
-          cwd: r.dir, encoding: 'utf8', env: { ...process.env, GIT_AUTHOR_NAME: 'a', GIT_AUTHOR_EMAIL: 'a@b', GIT_COMMITTER_NAME: 'a', GIT_COMMITTER_EMAIL: 'a@b' },
+          cwd: r.dir,
+          encoding: 'utf8',
+          env: { ...process.env, GIT_AUTHOR_NAME: 'a', GIT_AUTHOR_EMAIL: 'a@b', GIT_COMMITTER_NAME: 'a', GIT_COMMITTER_EMAIL: 'a@b' },
         }).trim();
         git(r.dir, 'update-ref', 'HEAD', sha);
       };

@@ -38,27 +38,44 @@ test('user globs: basename patterns at any depth, anchored patterns, **, classes
 test('attributes at a revision agree with git check-attr', async () => {
   const r = new ScriptedRepo();
   try {
-    r.write('.gitattributes', [
-      '# comment',
-      'gen/** linguist-generated',
-      '*.pb.py linguist-generated=true',
-      'docs/ linguist-documentation',
-      'third/** linguist-vendored',
-      'third/own/** -linguist-vendored',
-      '/top.py custom=top',
-      'lib/*.py custom=lib',
-      '"with space.py" spaced',
-      'data/*.bin binary',
-      '*.keep !custom',
-      '',
-    ].join('\n'))
+    r.write(
+      '.gitattributes',
+      [
+        '# comment',
+        'gen/** linguist-generated',
+        '*.pb.py linguist-generated=true',
+        'docs/ linguist-documentation',
+        'third/** linguist-vendored',
+        'third/own/** -linguist-vendored',
+        '/top.py custom=top',
+        'lib/*.py custom=lib',
+        '"with space.py" spaced',
+        'data/*.bin binary',
+        '*.keep !custom',
+        '',
+      ].join('\n'),
+    )
       .write('lib/.gitattributes', 'x.py custom=deeper\n*.py -linguist-generated\n')
       .write('placeholder.py', '')
       .commit('attrs');
     const paths = [
-      'gen/a.py', 'gen/sub/b.py', 'x/gen/c.py', 'm.pb.py', 'deep/m.pb.py', 'docs/readme.py', 'third/lib.js',
-      'third/own/mine.js', 'top.py', 'sub/top.py', 'lib/x.py', 'lib/y.py', 'lib/sub/z.py', 'with space.py',
-      'data/t.bin', 'lib/a.keep', 'plain.py',
+      'gen/a.py',
+      'gen/sub/b.py',
+      'x/gen/c.py',
+      'm.pb.py',
+      'deep/m.pb.py',
+      'docs/readme.py',
+      'third/lib.js',
+      'third/own/mine.js',
+      'top.py',
+      'sub/top.py',
+      'lib/x.py',
+      'lib/y.py',
+      'lib/sub/z.py',
+      'with space.py',
+      'data/t.bin',
+      'lib/a.keep',
+      'plain.py',
     ];
     const names = ['linguist-generated', 'linguist-vendored', 'linguist-documentation', 'custom', 'spaced', 'binary', 'diff', 'text'];
     const repo = await openRepository(r.dir);

@@ -44,7 +44,8 @@ export class ScriptedRepo {
   commit(message: string, date = this.nextDate()): string {
     this.git('add', '-A');
     execFileSync('git', ['commit', '-q', '--allow-empty', '--no-verify', '-m', message], {
-      cwd: this.dir, env: { ...this.env(), GIT_AUTHOR_DATE: date, GIT_COMMITTER_DATE: date },
+      cwd: this.dir,
+      env: { ...this.env(), GIT_AUTHOR_DATE: date, GIT_COMMITTER_DATE: date },
     });
     return this.git('rev-parse', 'HEAD').trim();
   }
@@ -52,7 +53,8 @@ export class ScriptedRepo {
   /** `git merge --no-ff` of a branch, at a fixed date. */
   merge(branch: string, message: string, date = this.nextDate()): string {
     execFileSync('git', ['merge', '-q', '--no-ff', '--no-verify', '-m', message, branch], {
-      cwd: this.dir, env: { ...this.env(), GIT_AUTHOR_DATE: date, GIT_COMMITTER_DATE: date },
+      cwd: this.dir,
+      env: { ...this.env(), GIT_AUTHOR_DATE: date, GIT_COMMITTER_DATE: date },
     });
     return this.git('rev-parse', 'HEAD').trim();
   }

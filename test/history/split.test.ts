@@ -2,8 +2,14 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { UserError } from '../../common/index.js';
 import {
-  collectExamples, openRepository, parseCutoff, parseHoldout, splitCommits,
-  type CommitInfo, type HistoryDataset, type HistoryOptions,
+  collectExamples,
+  openRepository,
+  parseCutoff,
+  parseHoldout,
+  splitCommits,
+  type CommitInfo,
+  type HistoryDataset,
+  type HistoryOptions,
 } from '../../history/index.js';
 import { ScriptedRepo } from './scripted-repo.js';
 
@@ -15,7 +21,11 @@ function commitAt(sha: string, day: number): CommitInfo {
 
 test('a percentage holds out the newest commits, ceil(n*p), keeping one to train on', () => {
   const cs = Array.from({ length: 10 }, (_, i) => commitAt(`c${i}`, i + 1));
-  const names = (s: ReturnType<typeof splitCommits>) => [s.train.map((c) => c.sha).join(','), s.heldout.map((c) => c.sha).join(','), s.cutoffSha];
+  const names = (s: ReturnType<typeof splitCommits>) => [
+    s.train.map((c) => c.sha).join(','),
+    s.heldout.map((c) => c.sha).join(','),
+    s.cutoffSha,
+  ];
   assert.deepEqual(names(splitCommits(cs, { holdoutPercent: 10 })), ['c0,c1,c2,c3,c4,c5,c6,c7,c8', 'c9', 'c8']);
   assert.deepEqual(names(splitCommits(cs, { holdoutPercent: 25 })), ['c0,c1,c2,c3,c4,c5,c6', 'c7,c8,c9', 'c6']);
   assert.deepEqual(names(splitCommits(cs, { holdoutPercent: 0 })), ['c0,c1,c2,c3,c4,c5,c6,c7,c8,c9', '', 'c9']);
@@ -36,18 +46,27 @@ test('a date ends training at the first commit on or after it, so the split stay
 test('cutoff and holdout parsing', () => {
   assert.equal(parseCutoff('2024-01-01').toISOString(), '2024-01-01T00:00:00.000Z');
   assert.equal(parseCutoff('2024-01-01T10:00:00+02:00').toISOString(), '2024-01-01T08:00:00.000Z');
-  assert.throws(() => parseCutoff('yesterday'), (e: unknown) => e instanceof UserError && /--cutoff/.test(e.message));
+  assert.throws(
+    () => parseCutoff('yesterday'),
+    (e: unknown) => e instanceof UserError && /--cutoff/.test(e.message),
+  );
   assert.throws(() => parseCutoff('2024-13-45'), UserError);
   assert.equal(parseHoldout('10%'), 10);
   assert.equal(parseHoldout('12.5'), 12.5);
-  assert.throws(() => parseHoldout('120%'), (e: unknown) => e instanceof UserError && /--holdout/.test(e.message));
+  assert.throws(
+    () => parseHoldout('120%'),
+    (e: unknown) => e instanceof UserError && /--holdout/.test(e.message),
+  );
   assert.throws(() => parseHoldout('ten'), UserError);
 });
 
 /** Lines a commit adds, read with git itself. */
 function addedByGit(r: ScriptedRepo, sha: string): string[] {
-  return r.git('show', '--format=', '--no-renames', sha).split('\n')
-    .filter((l) => l.startsWith('+') && !l.startsWith('+++')).map((l) => l.slice(1));
+  return r
+    .git('show', '--format=', '--no-renames', sha)
+    .split('\n')
+    .filter((l) => l.startsWith('+') && !l.startsWith('+++'))
+    .map((l) => l.slice(1));
 }
 
 describe('held-out history never reaches training', () => {
@@ -96,14 +115,23 @@ describe('held-out history never reaches training', () => {
 
   test('holding out the newest 30%', async () => {
     const data = await check({ split: { holdoutPercent: 30 } }, shas.slice(7));
-    assert.deepEqual(data.heldout.map((t) => [t.path, t.status]), [
-      ['src/mod.py', 'M'], ['src/new_8.py', 'A'], ['src/mod.py', 'M'], ['src/new_9.py', 'A'], ['src/mod.py', 'M'], ['src/new_10.py', 'A'],
-    ]);
+    assert.deepEqual(
+      data.heldout.map((t) => [t.path, t.status]),
+      [
+        ['src/mod.py', 'M'],
+        ['src/new_8.py', 'A'],
+        ['src/mod.py', 'M'],
+        ['src/new_9.py', 'A'],
+        ['src/mod.py', 'M'],
+        ['src/new_10.py', 'A'],
+      ],
+    );
     const first = data.heldout[0];
     assert.deepEqual(first.addedLines, [2, 31, 32, 33, 34], '2 base lines + 7 functions of 4 lines, then the 8th');
-    assert.deepEqual(first.addedLines.map((n) => first.after.split('\n')[n - 1]), [
-      '    return 0  # edited_8', '', '', 'def f8(x):', '    return x + 8  # marker_8',
-    ]);
+    assert.deepEqual(
+      first.addedLines.map((n) => first.after.split('\n')[n - 1]),
+      ['    return 0  # edited_8', '', '', 'def f8(x):', '    return x + 8  # marker_8'],
+    );
   });
 
   test('a cutoff date, with FIM from every training file version', async () => {
@@ -121,7 +149,10 @@ describe('held-out history never reaches training', () => {
       assert.deepEqual([...new Set(data.heldout.map((t) => t.sha))], shas.slice(7));
       const after = await collectExamples(repo, { split: { holdoutPercent: 30 }, since: shas[8] });
       assert.deepEqual([after.train.fim, after.train.commitDiff], [[], []]);
-      await assert.rejects(collectExamples(repo, { since: 'f00d' }), (e: unknown) => e instanceof UserError && /commit f00d is not in the history/.test(e.message));
+      await assert.rejects(
+        collectExamples(repo, { since: 'f00d' }),
+        (e: unknown) => e instanceof UserError && /commit f00d is not in the history/.test(e.message),
+      );
     } finally {
       repo.close();
     }
@@ -130,8 +161,10 @@ describe('held-out history never reaches training', () => {
   test('a cutoff before the first commit leaves nothing to train on', async () => {
     const repo = await openRepository(r.dir);
     try {
-      await assert.rejects(collectExamples(repo, { split: { cutoff: parseCutoff('2023-06-01') } }),
-        (e: unknown) => e instanceof UserError && /nothing to train on/.test(e.message));
+      await assert.rejects(
+        collectExamples(repo, { split: { cutoff: parseCutoff('2023-06-01') } }),
+        (e: unknown) => e instanceof UserError && /nothing to train on/.test(e.message),
+      );
     } finally {
       repo.close();
     }

@@ -24,20 +24,30 @@ async function failure(source: string): Promise<{ message: string; progress: Ada
 
 describe('codefudge adapt failures', () => {
   it('relays the Error line of an uncaught exception, not "Node.js v20"', async () => {
-    const { message, progress } = await failure('process.stdout.write("history [##--] 1/4\\n");\nthrow new Error("no commits after the cutoff in /repo");\n');
+    const { message, progress } = await failure(
+      'process.stdout.write("history [##--] 1/4\\n");\nthrow new Error("no commits after the cutoff in /repo");\n',
+    );
     assert.equal(message, 'codefudge adapt failed (exit 1): Error: no commits after the cutoff in /repo');
     assert.ok(!progress.some((p) => /^at |Node\.js v/.test(p.message)), JSON.stringify(progress));
   });
 
-  it('relays the command\'s own one-line message', async () => {
-    const { message } = await failure('process.stderr.write("step 1/3\\ncodefudge: /repo is not a git repository\\n");\nprocess.exit(1);\n');
+  it("relays the command's own one-line message", async () => {
+    const { message } = await failure(
+      'process.stderr.write("step 1/3\\ncodefudge: /repo is not a git repository\\n");\nprocess.exit(1);\n',
+    );
     assert.equal(message, 'codefudge adapt failed (exit 1): codefudge: /repo is not a git repository');
   });
 
   it('picks the line from a captured stack trace', () => {
     const stderr = [
-      'file:///app/dist/finetune/adapt.js:42', '    throw new TypeError("x is undefined");', '    ^', '',
-      'TypeError: x is undefined', '    at adapt (file:///app/dist/finetune/adapt.js:42:11)', '', 'Node.js v20.20.2',
+      'file:///app/dist/finetune/adapt.js:42',
+      '    throw new TypeError("x is undefined");',
+      '    ^',
+      '',
+      'TypeError: x is undefined',
+      '    at adapt (file:///app/dist/finetune/adapt.js:42:11)',
+      '',
+      'Node.js v20.20.2',
     ];
     assert.equal(failureLine(stderr), 'TypeError: x is undefined');
     assert.equal(failureLine(['something odd', 'Node.js v20.20.2']), 'something odd');

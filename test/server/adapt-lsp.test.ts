@@ -43,7 +43,10 @@ describe('codefudge.adapt through the server', () => {
       const reports = values.filter((v) => v.kind === 'report');
       assert.ok(reports.length > 0, 'the progress lines of codefudge adapt were relayed');
       const percentages = reports.map((v) => v.percentage).filter((p) => p !== undefined);
-      assert.ok(percentages.every((p, i) => i === 0 || p >= percentages[i - 1]), `rising: ${percentages}`);
+      assert.ok(
+        percentages.every((p, i) => i === 0 || p >= percentages[i - 1]),
+        `rising: ${percentages}`,
+      );
 
       const t0 = Date.now();
       let status = await server.command('codefudge.status');

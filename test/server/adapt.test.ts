@@ -21,16 +21,19 @@ describe('adapt progress', () => {
     assert.equal(parseProgressLine('   '), undefined);
   });
 
-  it('relays a real child process\'s progress lines and its exit status', async () => {
+  it("relays a real child process's progress lines and its exit status", async () => {
     const script = join(root, 'fake-adapt.mjs');
-    writeFileSync(script, [
-      'const root = process.argv[2];',
-      'if (process.argv[3] !== "--model" || process.argv[4] !== "/models/base") process.exit(3);',
-      'process.stdout.write(`reading ${root}\\n`);',
-      'process.stderr.write("step 1/4\\rstep 2/4\\r");',
-      'process.stdout.write("50%\\n");',
-      'if (root.endsWith("bad")) { process.stderr.write("codefudge: no git repository at " + root + "\\n"); process.exit(1); }',
-    ].join('\n'));
+    writeFileSync(
+      script,
+      [
+        'const root = process.argv[2];',
+        'if (process.argv[3] !== "--model" || process.argv[4] !== "/models/base") process.exit(3);',
+        'process.stdout.write(`reading ${root}\\n`);',
+        'process.stderr.write("step 1/4\\rstep 2/4\\r");',
+        'process.stdout.write("50%\\n");',
+        'if (root.endsWith("bad")) { process.stderr.write("codefudge: no git repository at " + root + "\\n"); process.exit(1); }',
+      ].join('\n'),
+    );
     const runner = commandAdaptRunner([script]);
     const seen: AdaptProgress[] = [];
     await runner({ root, model: '/models/base' }, (p) => seen.push(p), new AbortController().signal);
@@ -39,7 +42,10 @@ describe('adapt progress', () => {
     assert.ok(seen.some((p) => p.message === 'step 2/4'));
     const bad = join(root, 'bad');
     mkdirSync(bad);
-    await assert.rejects(runner({ root: bad, model: '/models/base' }, () => undefined, new AbortController().signal), /codefudge adapt failed \(exit 1\): codefudge: no git repository/);
+    await assert.rejects(
+      runner({ root: bad, model: '/models/base' }, () => undefined, new AbortController().signal),
+      /codefudge adapt failed \(exit 1\): codefudge: no git repository/,
+    );
   });
 
   it('kills the child when cancelled', async () => {

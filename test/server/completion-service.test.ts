@@ -63,23 +63,34 @@ const DOC = 'import os\n\n\ndef f(x):\n    |\n\n\nprint(f(2))\n';
 describe('completion service', () => {
   it('cuts the window once: the prompt that runs is exactly the window', async () => {
     const long = `${'value = compute(value)  # a line of some length\n'.repeat(200)}def f(x):\n    |\n${'print(value)\n'.repeat(200)}`;
-    const service = new CompletionService({ settings: () => settings({ maxPrefixTokens: 300, maxSuffixTokens: 60 }), generator: async () => localGenerator(completer) });
+    const service = new CompletionService({
+      settings: () => settings({ maxPrefixTokens: 300, maxSuffixTokens: 60 }),
+      generator: async () => localGenerator(completer),
+    });
     const c = (await service.complete(input(long)))!;
     assert.equal(c.text, 'return x');
     const { prefix, suffix } = c.window;
-    assert.ok(prefix.length < long.indexOf('|') && suffix.length < long.length - long.indexOf('|') - 1, 'the window is a part of the document');
+    assert.ok(
+      prefix.length < long.indexOf('|') && suffix.length < long.length - long.indexOf('|') - 1,
+      'the window is a part of the document',
+    );
     const expected = completer.promptIds(prefix, suffix, undefined, undefined, completer.preferredFimMode, 0, false).length;
     assert.equal(c.promptTokens, expected, 'no second cut in the engine');
   });
 
-  it('post-processes a remote backend\'s text exactly as the local engine\'s', async () => {
+  it("post-processes a remote backend's text exactly as the local engine's", async () => {
     const local = new CompletionService({ settings: () => settings(), generator: async () => localGenerator(completer) });
     const l = (await local.complete(input(DOC)))!;
     // The remote model writes the indentation again and goes on past the block: the same clean-up.
     const fake = fakeBackend(`    ${l.raw}\n\n\nprint(f(3))\n`);
     const remote = new CompletionService({
       settings: () => settings(),
-      generator: async () => remoteGenerator(fake.backend, { template: completer.template, contextTokens: 2048, countTokens: (t) => completer.tokenizer.encode(t).length }),
+      generator: async () =>
+        remoteGenerator(fake.backend, {
+          template: completer.template,
+          contextTokens: 2048,
+          countTokens: (t) => completer.tokenizer.encode(t).length,
+        }),
     });
     const r = (await remote.complete(input(DOC)))!;
     assert.equal(r.text, l.text);
@@ -94,16 +105,22 @@ describe('completion service', () => {
 
   it('keeps special-token text in a document from becoming special tokens in a remote prompt', async () => {
     const fake = fakeBackend('pass');
-    const service = new CompletionService({ settings: () => settings(), generator: async () => remoteGenerator(fake.backend, { template: completer.template, contextTokens: 2048 }) });
+    const service = new CompletionService({
+      settings: () => settings(),
+      generator: async () => remoteGenerator(fake.backend, { template: completer.template, contextTokens: 2048 }),
+    });
     await service.complete(input('s = "<fim_middle>"\n|\n'));
-    assert.equal((fake.calls[0].prompt.match(/<fim_middle>/g) ?? []).length, 1, 'only the template\'s own');
+    assert.equal((fake.calls[0].prompt.match(/<fim_middle>/g) ?? []).length, 1, "only the template's own");
   });
 
   it('generates nothing for a request cancelled before its turn', async () => {
     const fake = fakeBackend('return x');
     const controller = new AbortController();
     controller.abort();
-    for (const generator of [localGenerator(completer), remoteGenerator(fake.backend, { template: completer.template, contextTokens: 2048 })]) {
+    for (const generator of [
+      localGenerator(completer),
+      remoteGenerator(fake.backend, { template: completer.template, contextTokens: 2048 }),
+    ]) {
       const service = new CompletionService({ settings: () => settings(), generator: async () => generator });
       const c = (await service.complete(input(DOC, controller.signal)))!;
       assert.equal(c.reason, 'aborted');

@@ -59,7 +59,10 @@ describe('prompt window', () => {
       const line = [...Array(view.lineCount).keys()].find((l) => view.lineStart(l) === s);
       assert.ok(line !== undefined && line % step === 0, `start ${s} is at a line that is a multiple of ${step}`);
     }
-    assert.ok(starts.every((s, i) => i === 0 || s >= starts[i - 1]), 'never moves back');
+    assert.ok(
+      starts.every((s, i) => i === 0 || s >= starts[i - 1]),
+      'never moves back',
+    );
   });
 
   it('takes part of a single over-long line (a minified or binary file) without measuring all of it', () => {
@@ -90,8 +93,11 @@ describe('prompt window', () => {
     assert.deepEqual([w.prefix, w.suffix], ['', '']);
   });
 
-  it('scales the budgets down to the model\'s context', () => {
-    assert.deepEqual(fitBudget({ maxPrefixTokens: 1024, maxSuffixTokens: 256 }, 32768, 64), { maxPrefixTokens: 1024, maxSuffixTokens: 256 });
+  it("scales the budgets down to the model's context", () => {
+    assert.deepEqual(fitBudget({ maxPrefixTokens: 1024, maxSuffixTokens: 256 }, 32768, 64), {
+      maxPrefixTokens: 1024,
+      maxSuffixTokens: 256,
+    });
     const small = fitBudget({ maxPrefixTokens: 1024, maxSuffixTokens: 256 }, 512, 48);
     assert.ok(small.maxPrefixTokens + small.maxSuffixTokens + 48 + 16 <= 512);
     assert.equal(Math.round(small.maxPrefixTokens / small.maxSuffixTokens), 4);
@@ -112,7 +118,10 @@ describe('prompt window with a real tokenizer and model', () => {
     const ids = tok.encode(neutralizeSpecialTokens(doc, special));
     const specialIds = special.map((t) => tok.tokenToId(t));
     assert.ok(ids.every((id) => !specialIds.includes(id)));
-    assert.ok(tok.encode(doc).some((id) => specialIds.includes(id)), 'the raw text would have become special tokens');
+    assert.ok(
+      tok.encode(doc).some((id) => specialIds.includes(id)),
+      'the raw text would have become special tokens',
+    );
   });
 
   it('lets the model reuse the cached prompt while the user types forward', async () => {
@@ -129,8 +138,11 @@ describe('prompt window with a real tokenizer and model', () => {
       const cursor = { offset: text.length, line: view.lineCount - 3 };
       const w = promptWindow(view, cursor, { maxPrefixTokens: 200, maxSuffixTokens: 50 }, count);
       const r = await completer.complete({
-        prefix: w.prefix, suffix: w.suffix, maxNewTokens: 2,
-        maxPrefixTokens: Number.MAX_SAFE_INTEGER, maxSuffixTokens: Number.MAX_SAFE_INTEGER,
+        prefix: w.prefix,
+        suffix: w.suffix,
+        maxNewTokens: 2,
+        maxPrefixTokens: Number.MAX_SAFE_INTEGER,
+        maxSuffixTokens: Number.MAX_SAFE_INTEGER,
       });
       if (i === 0) continue;
       const prefixTokens = 1 + tok.encode(w.prefix).length;

@@ -13,7 +13,10 @@ function store(text = 'ab\ncd\n') {
 }
 
 const at = (line: unknown, character: unknown) => ({ line, character });
-const edit = (start: object, end: object, text: string) => ({ textDocument: { uri: URI, version: 2 }, contentChanges: [{ range: { start, end }, text }] });
+const edit = (start: object, end: object, text: string) => ({
+  textDocument: { uri: URI, version: 2 },
+  contentChanges: [{ range: { start, end }, text }],
+});
 
 describe('document store', () => {
   it('clamps a change far past the end to the end, once: later edits stay fast', () => {
@@ -27,7 +30,7 @@ describe('document store', () => {
     assert.equal(text(), `${'x'.repeat(2000)}ab\ncd\ny\n`);
   });
 
-  it('clamps a character past the end of its line to the line\'s end', () => {
+  it("clamps a character past the end of its line to the line's end", () => {
     const { s, text } = store();
     s.change(edit(at(0, 99), at(0, 99), '!'));
     assert.equal(text(), 'ab!\ncd\n');
@@ -45,7 +48,10 @@ describe('document store', () => {
 
   it('rejects a whole notification when one of its changes is bad', () => {
     const { s, text } = store();
-    s.change({ textDocument: { uri: URI, version: 3 }, contentChanges: [{ range: { start: at(0, 0), end: at(0, 0) }, text: 'ok' }, { text: 7 }] });
+    s.change({
+      textDocument: { uri: URI, version: 3 },
+      contentChanges: [{ range: { start: at(0, 0), end: at(0, 0) }, text: 'ok' }, { text: 7 }],
+    });
     s.change({ textDocument: { uri: URI }, contentChanges: 'nope' });
     s.change({ textDocument: { uri: URI }, contentChanges: [{ range: { start: at(0, 0) }, text: 'x' }] });
     assert.equal(text(), 'ab\ncd\n');
@@ -53,11 +59,14 @@ describe('document store', () => {
 
   it('applies several changes in order, each on the text the previous left', () => {
     const { s, text } = store();
-    s.change({ textDocument: { uri: URI, version: 3 }, contentChanges: [
-      { range: { start: at(0, 0), end: at(1, 0) }, text: '' },
-      { range: { start: at(0, 2), end: at(0, 2) }, text: '!' },
-      { text: text() === '' ? '' : 'whole\n' },
-    ] });
+    s.change({
+      textDocument: { uri: URI, version: 3 },
+      contentChanges: [
+        { range: { start: at(0, 0), end: at(1, 0) }, text: '' },
+        { range: { start: at(0, 2), end: at(0, 2) }, text: '!' },
+        { text: text() === '' ? '' : 'whole\n' },
+      ],
+    });
     assert.equal(text(), 'whole\n');
   });
 
@@ -73,7 +82,10 @@ describe('document store', () => {
 
   it('forgets a closed document and tells its owner', () => {
     const closed: string[] = [];
-    const s = new DocumentStore(() => undefined, (uri) => closed.push(uri));
+    const s = new DocumentStore(
+      () => undefined,
+      (uri) => closed.push(uri),
+    );
     s.open({ textDocument: { uri: URI, text: 'x' } });
     assert.equal(s.get(URI)!.languageId, 'plaintext');
     s.close({ textDocument: { uri: URI } });

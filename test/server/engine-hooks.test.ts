@@ -51,6 +51,9 @@ describe('Completer hooks used by the server', () => {
     assert.ok(next.reusedTokens >= next.promptTokens - 3, `reused ${next.reusedTokens} of ${next.promptTokens}`);
     await completer.complete({ prefix: prefix + 'zz', suffix, maxNewTokens: 2 });
     const psm = await completer.complete({ prefix: prefix + 'zzz', suffix, maxNewTokens: 2 });
-    assert.ok(psm.reusedTokens > 10 && psm.reusedTokens <= psm.promptTokens - tok.encode(suffix).length, 'psm re-runs the suffix after the cursor');
+    assert.ok(
+      psm.reusedTokens > 10 && psm.reusedTokens <= psm.promptTokens - tok.encode(suffix).length,
+      'psm re-runs the suffix after the cursor',
+    );
   });
 });

@@ -50,17 +50,30 @@ function rssMb(pid: number): number | undefined {
 
 const frame = (body: string) => `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
 
-const SNIPPETS = ['def f(x):\n    ', 'class A:\n    def g(self):\n        ', 'x = [1, 2,\n', 'print("a $1 ${b} \\\\")\n', 'for i in range(3):\n\t', '', '\n\n\n', 'é漢字😀 = 1\n', '"""doc\n'];
+const SNIPPETS = [
+  'def f(x):\n    ',
+  'class A:\n    def g(self):\n        ',
+  'x = [1, 2,\n',
+  'print("a $1 ${b} \\\\")\n',
+  'for i in range(3):\n\t',
+  '',
+  '\n\n\n',
+  'é漢字😀 = 1\n',
+  '"""doc\n',
+];
 
 describe('protocol fuzzing', () => {
   it(`answers every request of ${MESSAGES} mixed messages in time, in bounded memory, and exits 0`, { timeout: 120_000 }, async () => {
     const model = join(root, 'model');
     await makeScriptedModel(model, 'return x');
     const child = spawn(process.execPath, [CLI, 'serve', '--model', model, '--threads', '1'], {
-      cwd: REPO, env: { ...process.env, CODEFUDGE_CACHE: join(root, 'cache') },
+      cwd: REPO,
+      env: { ...process.env, CODEFUDGE_CACHE: join(root, 'cache') },
     });
     let stderr = '';
-    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
 
     // Answers, read off the wire by id.
@@ -98,28 +111,51 @@ describe('protocol fuzzing', () => {
       return id;
     };
     const inFlight = () => sent.size - answered.size;
-    const answer = (id: number) => new Promise<void>((resolve) => {
-      const check = () => (answered.has(id) ? resolve() : waiters.push(check));
-      check();
-    });
-    const room = () => new Promise<void>((resolve) => {
-      const check = () => (inFlight() < MAX_IN_FLIGHT ? resolve() : waiters.push(check));
-      check();
-    });
+    const answer = (id: number) =>
+      new Promise<void>((resolve) => {
+        const check = () => (answered.has(id) ? resolve() : waiters.push(check));
+        check();
+      });
+    const room = () =>
+      new Promise<void>((resolve) => {
+        const check = () => (inFlight() < MAX_IN_FLIGHT ? resolve() : waiters.push(check));
+        check();
+      });
 
-    const init = request('initialize', { processId: process.pid, rootUri: null, capabilities: {}, initializationOptions: { debounceMs: 0, maxTokens: 16 } });
+    const init = request('initialize', {
+      processId: process.pid,
+      rootUri: null,
+      capabilities: {},
+      initializationOptions: { debounceMs: 0, maxTokens: 16 },
+    });
     await answer(init);
     send({ method: 'initialized', params: {} });
     const r = rng(SEED);
     const uris = Array.from({ length: 8 }, (_, i) => `file:///fuzz/doc${i}.py`);
-    const pos = () => (r.chance(0.8) ? { line: r.int(8), character: r.int(12) } : r.pick([
-      { line: 1e9, character: 0 }, { line: 0, character: 1e9 }, { line: 'a', character: 0 }, { line: -1, character: 2 },
-      { line: 1.5, character: 0 }, { line: null, character: null }, {}, 'x',
-    ] as unknown[]));
+    const pos = () =>
+      r.chance(0.8)
+        ? { line: r.int(8), character: r.int(12) }
+        : r.pick([
+            { line: 1e9, character: 0 },
+            { line: 0, character: 1e9 },
+            { line: 'a', character: 0 },
+            { line: -1, character: 2 },
+            { line: 1.5, character: 0 },
+            { line: null, character: null },
+            {},
+            'x',
+          ] as unknown[]);
     const text = () => Array.from({ length: 1 + r.int(4) }, () => r.pick(SNIPPETS)).join('');
-    for (const uri of uris) send({ method: 'textDocument/didOpen', params: { textDocument: { uri, languageId: 'python', version: 1, text: text() } } });
+    for (const uri of uris)
+      send({ method: 'textDocument/didOpen', params: { textDocument: { uri, languageId: 'python', version: 1, text: text() } } });
     // Warm up (the model loads in the background), then measure memory from here.
-    await answer(request('textDocument/completion', { textDocument: { uri: uris[0] }, position: { line: 0, character: 0 }, context: { triggerKind: 1 } }));
+    await answer(
+      request('textDocument/completion', {
+        textDocument: { uri: uris[0] },
+        position: { line: 0, character: 0 },
+        context: { triggerKind: 1 },
+      }),
+    );
     const rss0 = rssMb(child.pid!);
     const t0 = performance.now();
     // Start-up (loading the code, then the model) is not an answer under fuzzing: timed from here.
@@ -130,24 +166,55 @@ describe('protocol fuzzing', () => {
       await room();
       const uri = r.pick(uris);
       const kind = r.pick([
-        'change', 'change', 'change', 'badChange', 'complete', 'complete', 'complete', 'inline', 'inline', 'cancelAtOnce',
-        'badParams', 'open', 'openNoText', 'close', 'status', 'unknown', 'garbage', 'badHeader', 'hugeHeader', 'badJson', 'config',
+        'change',
+        'change',
+        'change',
+        'badChange',
+        'complete',
+        'complete',
+        'complete',
+        'inline',
+        'inline',
+        'cancelAtOnce',
+        'badParams',
+        'open',
+        'openNoText',
+        'close',
+        'status',
+        'unknown',
+        'garbage',
+        'badHeader',
+        'hugeHeader',
+        'badJson',
+        'config',
       ] as const);
       kinds[kind] = (kinds[kind] ?? 0) + 1;
       switch (kind) {
         case 'change': {
           const start = pos();
-          send({ method: 'textDocument/didChange', params: { textDocument: { uri, version: m + 2 }, contentChanges: [{ range: { start, end: r.chance(0.5) ? start : pos() }, text: r.pick(['y\n', 'x', '', '    ', text()]) }] } });
+          send({
+            method: 'textDocument/didChange',
+            params: {
+              textDocument: { uri, version: m + 2 },
+              contentChanges: [{ range: { start, end: r.chance(0.5) ? start : pos() }, text: r.pick(['y\n', 'x', '', '    ', text()]) }],
+            },
+          });
           break;
         }
         case 'badChange':
-          send({ method: 'textDocument/didChange', params: r.pick<unknown>([
-            { textDocument: { uri }, contentChanges: [{ range: { start: { line: 'a', character: 0 }, end: { line: 0, character: 0 } }, text: 'zz' }] },
-            { textDocument: { uri }, contentChanges: 'nope' },
-            { textDocument: { uri }, contentChanges: [{ text: 42 }] },
-            { textDocument: {}, contentChanges: [] },
-            null,
-          ]) });
+          send({
+            method: 'textDocument/didChange',
+            params: r.pick<unknown>([
+              {
+                textDocument: { uri },
+                contentChanges: [{ range: { start: { line: 'a', character: 0 }, end: { line: 0, character: 0 } }, text: 'zz' }],
+              },
+              { textDocument: { uri }, contentChanges: 'nope' },
+              { textDocument: { uri }, contentChanges: [{ text: 42 }] },
+              { textDocument: {}, contentChanges: [] },
+              null,
+            ]),
+          });
           break;
         case 'complete':
           request('textDocument/completion', { textDocument: { uri }, position: pos(), context: { triggerKind: 1 + r.int(3) } });
@@ -156,15 +223,25 @@ describe('protocol fuzzing', () => {
           request('textDocument/inlineCompletion', { textDocument: { uri }, position: pos(), context: { triggerKind: 1 + r.int(2) } });
           break;
         case 'cancelAtOnce': {
-          const id = request(r.pick(['textDocument/completion', 'textDocument/inlineCompletion']), { textDocument: { uri }, position: pos(), context: { triggerKind: 1 } });
+          const id = request(r.pick(['textDocument/completion', 'textDocument/inlineCompletion']), {
+            textDocument: { uri },
+            position: pos(),
+            context: { triggerKind: 1 },
+          });
           send({ method: '$/cancelRequest', params: { id } });
           break;
         }
         case 'badParams':
-          request(r.pick(['textDocument/completion', 'textDocument/inlineCompletion', 'workspace/executeCommand']), r.pick<unknown>([null, [1, 2], 'x', {}, { textDocument: { uri: 7 } }]));
+          request(
+            r.pick(['textDocument/completion', 'textDocument/inlineCompletion', 'workspace/executeCommand']),
+            r.pick<unknown>([null, [1, 2], 'x', {}, { textDocument: { uri: 7 } }]),
+          );
           break;
         case 'open':
-          send({ method: 'textDocument/didOpen', params: { textDocument: { uri, languageId: r.pick(['python', 'javascript', 7]), version: 1, text: text() } } });
+          send({
+            method: 'textDocument/didOpen',
+            params: { textDocument: { uri, languageId: r.pick(['python', 'javascript', 7]), version: 1, text: text() } },
+          });
           break;
         case 'openNoText':
           send({ method: 'textDocument/didOpen', params: { textDocument: { uri, languageId: 'python', version: 1 } } });
@@ -192,9 +269,20 @@ describe('protocol fuzzing', () => {
           write(frame(r.pick(['{not json', '[1,2,3]', '{"jsonrpc":"2.0","id":{"x":1},"method":"textDocument/completion"}', '"str"'])));
           break;
         case 'config':
-          send({ method: 'workspace/didChangeConfiguration', params: { settings: r.pick<unknown>([
-            { mode: 'single-line' }, { mode: 'multi-line' }, { maxTokens: 'many' }, { debounceMs: r.int(30) }, null, [1], { maxTokens: 8 + r.int(16) },
-          ]) } });
+          send({
+            method: 'workspace/didChangeConfiguration',
+            params: {
+              settings: r.pick<unknown>([
+                { mode: 'single-line' },
+                { mode: 'multi-line' },
+                { maxTokens: 'many' },
+                { debounceMs: r.int(30) },
+                null,
+                [1],
+                { maxTokens: 8 + r.int(16) },
+              ]),
+            },
+          });
           break;
       }
     }
@@ -206,13 +294,18 @@ describe('protocol fuzzing', () => {
 
     const missing = [...sent.keys()].filter((id) => !answered.has(id)).map((id) => `${id} ${sent.get(id)!.method}`);
     assert.deepEqual(missing, [], 'every request answered');
-    const slow = [...answered.entries()].filter(([id, a]) => id >= firstFuzzed && a.ms > MAX_ANSWER_MS).map(([id, a]) => `${id} ${sent.get(id)!.method} ${Math.round(a.ms)} ms`);
+    const slow = [...answered.entries()]
+      .filter(([id, a]) => id >= firstFuzzed && a.ms > MAX_ANSWER_MS)
+      .map(([id, a]) => `${id} ${sent.get(id)!.method} ${Math.round(a.ms)} ms`);
     assert.deepEqual(slow, [], `no answer slower than ${MAX_ANSWER_MS} ms`);
     const codes = new Map<string, number>();
     for (const a of answered.values()) codes.set(String(a.error ?? 'result'), (codes.get(String(a.error ?? 'result')) ?? 0) + 1);
     // Internal errors would mean a handler crashed on input it should have refused.
     assert.equal(codes.get('-32603') ?? 0, 0, `answers by code: ${JSON.stringify([...codes])}`);
-    assert.ok((codes.get('-32800') ?? 0) > 0 && (codes.get('-32602') ?? 0) > 0 && (codes.get('result') ?? 0) > 0, JSON.stringify([...codes]));
+    assert.ok(
+      (codes.get('-32800') ?? 0) > 0 && (codes.get('-32602') ?? 0) > 0 && (codes.get('result') ?? 0) > 0,
+      JSON.stringify([...codes]),
+    );
     if (rss0 !== undefined && rss1 !== undefined) assert.ok(rss1 - rss0 < 100, `RSS grew from ${rss0.toFixed(0)} to ${rss1.toFixed(0)} MB`);
 
     const down = request('shutdown', null);
@@ -220,8 +313,19 @@ describe('protocol fuzzing', () => {
     send({ method: 'exit' });
     assert.equal(await exited, 0, stderr.slice(-2000));
     const max = Math.max(...[...answered.entries()].filter(([id]) => id >= firstFuzzed).map(([, a]) => a.ms));
-    if (process.env.FUZZ_DEBUG) process.stderr.write(JSON.stringify([...answered.entries()].filter(([id]) => id >= firstFuzzed).sort((a, b) => b[1].ms - a[1].ms).slice(0, 12).map(([id, a]) => [id, sent.get(id)!.method, Math.round(a.ms), a.error])) + "\n");
-    process.stderr.write(`fuzz: ${MESSAGES} messages in ${Math.round(fuzzMs)} ms, ${sent.size} requests, slowest answer ${Math.round(max)} ms, `
-      + `RSS ${rss0?.toFixed(0)} -> ${rss1?.toFixed(0)} MB, answers ${JSON.stringify([...codes])}\n`);
+    if (process.env.FUZZ_DEBUG)
+      process.stderr.write(
+        JSON.stringify(
+          [...answered.entries()]
+            .filter(([id]) => id >= firstFuzzed)
+            .sort((a, b) => b[1].ms - a[1].ms)
+            .slice(0, 12)
+            .map(([id, a]) => [id, sent.get(id)!.method, Math.round(a.ms), a.error]),
+        ) + '\n',
+      );
+    process.stderr.write(
+      `fuzz: ${MESSAGES} messages in ${Math.round(fuzzMs)} ms, ${sent.size} requests, slowest answer ${Math.round(max)} ms, ` +
+        `RSS ${rss0?.toFixed(0)} -> ${rss1?.toFixed(0)} MB, answers ${JSON.stringify([...codes])}\n`,
+    );
   });
 });

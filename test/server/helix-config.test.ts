@@ -10,11 +10,16 @@ import { REPO } from './lsp-client.js';
 const HELIX_DEFAULTS: Record<string, string[]> = { python: ['ruff', 'jedi', 'pylsp'] };
 
 describe('Helix languages.toml', () => {
-  it('enables Python only, keeping Helix\'s default servers before codefudge', () => {
+  it("enables Python only, keeping Helix's default servers before codefudge", () => {
     const toml = readFileSync(join(REPO, 'clients', 'helix', 'languages.toml'), 'utf8');
-    const entries = [...toml.matchAll(/\[\[language\]\]\nname = "([^"]+)"\nlanguage-servers = \[([^\]]*)\]/g)]
-      .map((m) => ({ name: m[1], servers: m[2].split(',').map((s) => JSON.parse(s.trim())) }));
-    assert.deepEqual(entries.map((e) => e.name), ['python']);
+    const entries = [...toml.matchAll(/\[\[language\]\]\nname = "([^"]+)"\nlanguage-servers = \[([^\]]*)\]/g)].map((m) => ({
+      name: m[1],
+      servers: m[2].split(',').map((s) => JSON.parse(s.trim())),
+    }));
+    assert.deepEqual(
+      entries.map((e) => e.name),
+      ['python'],
+    );
     for (const e of entries) assert.deepEqual(e.servers, [...HELIX_DEFAULTS[e.name], 'codefudge'], e.name);
     assert.match(toml, /Helix 25\.01/);
   });

@@ -61,7 +61,7 @@ describe('codefudge serve --http', () => {
     const res = await fetch(`${url}/v1/models`);
     assert.equal(res.status, 200);
     assert.match(res.headers.get('content-type')!, /^application\/json/);
-    const body = await res.json() as any;
+    const body = (await res.json()) as any;
     assert.equal(body.object, 'list');
     assert.equal(body.data.length, 1);
     const m = body.data[0];
@@ -99,8 +99,15 @@ describe('codefudge serve --http', () => {
     assert.equal(one.json.choices[0].text, 'ret');
   });
 
-  it('streams server-sent events in OpenAI\'s chunk format, ending with [DONE]', async () => {
-    const r = await post(`${url}/v1/completions`, { model: NAME, prompt: FIM, max_tokens: 16, temperature: 0, stream: true, stream_options: { include_usage: true } });
+  it("streams server-sent events in OpenAI's chunk format, ending with [DONE]", async () => {
+    const r = await post(`${url}/v1/completions`, {
+      model: NAME,
+      prompt: FIM,
+      max_tokens: 16,
+      temperature: 0,
+      stream: true,
+      stream_options: { include_usage: true },
+    });
     assert.equal(r.status, 200);
     assert.match(r.headers.get('content-type')!, /^text\/event-stream/);
     assert.equal(r.headers.get('cache-control'), 'no-cache');
@@ -129,8 +136,17 @@ describe('codefudge serve --http', () => {
   });
 
   it('never streams text that a stop string later takes back', async () => {
-    const r = await post(`${url}/v1/completions`, { model: NAME, prompt: FIM, max_tokens: 16, temperature: 0, stream: true, stop: ['rn x'] });
-    const chunks = sseEvents(r.text).slice(0, -1).map((e) => JSON.parse(e));
+    const r = await post(`${url}/v1/completions`, {
+      model: NAME,
+      prompt: FIM,
+      max_tokens: 16,
+      temperature: 0,
+      stream: true,
+      stop: ['rn x'],
+    });
+    const chunks = sseEvents(r.text)
+      .slice(0, -1)
+      .map((e) => JSON.parse(e));
     assert.equal(chunks.map((c) => c.choices[0].text).join(''), 'retu');
     assert.equal(chunks.at(-1).choices[0].finish_reason, 'stop');
   });
@@ -139,21 +155,35 @@ describe('codefudge serve --http', () => {
     const r = await post(`${url}/v1/completions`, { model: NAME, prompt: FIM, max_tokens: 8, temperature: 0, n: 2, best_of: 3 });
     assert.equal(r.status, 200, r.text);
     assert.equal(r.json.choices.length, 2);
-    assert.deepEqual(r.json.choices.map((c: any) => c.index), [0, 1]);
+    assert.deepEqual(
+      r.json.choices.map((c: any) => c.index),
+      [0, 1],
+    );
     // The scripted model is nearly uniform, so its beams say little: the embedded model's are checked against in-process beam search in http-backend.
     for (const c of r.json.choices) assert.ok(['stop', 'length'].includes(c.finish_reason));
     const s = await post(`${url}/v1/completions`, { model: NAME, prompt: FIM, max_tokens: 8, temperature: 0, n: 2, stream: true });
-    const chunks = sseEvents(s.text).slice(0, -1).map((e) => JSON.parse(e));
-    assert.deepEqual(chunks.at(-1).choices.map((c: any) => c.index), [0, 1]);
-    assert.deepEqual(chunks.at(-1).choices.map((c: any) => c.text), r.json.choices.map((c: any) => c.text));
+    const chunks = sseEvents(s.text)
+      .slice(0, -1)
+      .map((e) => JSON.parse(e));
+    assert.deepEqual(
+      chunks.at(-1).choices.map((c: any) => c.index),
+      [0, 1],
+    );
+    assert.deepEqual(
+      chunks.at(-1).choices.map((c: any) => c.text),
+      r.json.choices.map((c: any) => c.text),
+    );
   });
 
-  it('loads an adapter by name (vLLM\'s route), serves it as a model, and unloads it', async () => {
+  it("loads an adapter by name (vLLM's route), serves it as a model, and unloads it", async () => {
     const load = await post(`${url}/v1/load_lora_adapter`, { lora_name: 'repo', lora_path: adapter });
     assert.equal(load.status, 200, load.text);
     assert.equal(load.text, "Success: LoRA adapter 'repo' added successfully.");
-    const models = await (await fetch(`${url}/v1/models`)).json() as any;
-    assert.deepEqual(models.data.map((m: any) => m.id), [NAME, 'repo']);
+    const models = (await (await fetch(`${url}/v1/models`)).json()) as any;
+    assert.deepEqual(
+      models.data.map((m: any) => m.id),
+      [NAME, 'repo'],
+    );
     assert.equal(models.data[1].parent, NAME);
     assert.equal(models.data[1].root, adapter);
     const r = await post(`${url}/v1/completions`, { model: 'repo', prompt: FIM, max_tokens: 16, temperature: 0 });
@@ -196,7 +226,11 @@ describe('codefudge serve --http --api-key', () => {
   });
 
   it('serves requests with it, and /health without it', async () => {
-    const r = await post(`${surl}/v1/completions`, { model: NAME, prompt: FIM, max_tokens: 16, temperature: 0 }, { authorization: 'Bearer sesame' });
+    const r = await post(
+      `${surl}/v1/completions`,
+      { model: NAME, prompt: FIM, max_tokens: 16, temperature: 0 },
+      { authorization: 'Bearer sesame' },
+    );
     assert.equal(r.json.choices[0].text, 'return x');
     assert.equal((await fetch(`${surl}/health`)).status, 200);
   });

@@ -66,18 +66,34 @@ describe('the OpenAI client against codefudge serve --http', () => {
         const got = await rc.complete(req);
         assert.equal(got.text, want.text, `${JSON.stringify(prefix.slice(-20))} ${JSON.stringify(Object.keys(extra))}`);
         // A server says "stop" for a stop token and a stop string alike; the length and loop ends must agree.
-        for (const reason of ['max-tokens', 'loop'] as const) assert.equal(got.reason === reason, want.reason === reason, `${got.reason} vs ${want.reason}`);
+        for (const reason of ['max-tokens', 'loop'] as const)
+          assert.equal(got.reason === reason, want.reason === reason, `${got.reason} vs ${want.reason}`);
         assert.equal(got.promptTokens, want.promptTokens);
       }
     }
   });
 
-  it('n/best_of over HTTP are the in-process beam search\'s best beams', async () => {
+  it("n/best_of over HTTP are the in-process beam search's best beams", async () => {
     const [prefix, suffix] = FILES[1];
     const prompt = local.template.render(prefix, suffix, local.preferredFimMode);
-    const r = await post(`${url}/v1/completions`, { model: EMBEDDED_MODEL, prompt, max_tokens: 12, temperature: 0, n: 2, best_of: 3, stop: ['\n'] });
-    const want = await local.completeIds(local.withBos(local.tokenizer.encode(prompt)), { maxNewTokens: 12, numBeams: 3, stopStrings: ['\n'] });
-    assert.deepEqual(r.json.choices.map((c: any) => c.text), want.candidates!.slice(0, 2).map((c) => c.text));
+    const r = await post(`${url}/v1/completions`, {
+      model: EMBEDDED_MODEL,
+      prompt,
+      max_tokens: 12,
+      temperature: 0,
+      n: 2,
+      best_of: 3,
+      stop: ['\n'],
+    });
+    const want = await local.completeIds(local.withBos(local.tokenizer.encode(prompt)), {
+      maxNewTokens: 12,
+      numBeams: 3,
+      stopStrings: ['\n'],
+    });
+    assert.deepEqual(
+      r.json.choices.map((c: any) => c.text),
+      want.candidates!.slice(0, 2).map((c) => c.text),
+    );
   });
 
   it('a cancelled request returns at once with what came so far, and the server goes on serving', async () => {
@@ -86,8 +102,14 @@ describe('the OpenAI client against codefudge serve --http', () => {
     let deltas = 0;
     const t0 = performance.now();
     const r = await remote.complete({
-      prompt: 'def f(x):\n    ', maxTokens: 200, temperature: 0, stop: [], signal: abort.signal,
-      onText: () => { if (++deltas === 1) abort.abort(); },
+      prompt: 'def f(x):\n    ',
+      maxTokens: 200,
+      temperature: 0,
+      stop: [],
+      signal: abort.signal,
+      onText: () => {
+        if (++deltas === 1) abort.abort();
+      },
     });
     assert.equal(r.finishReason, 'abort');
     assert.ok(performance.now() - t0 < 5000);
@@ -112,14 +134,26 @@ async function scripted(handler: Parameters<typeof createServer>[1]): Promise<{ 
   return {
     url: `http://127.0.0.1:${(s.address() as AddressInfo).port}`,
     server: s,
-    close: () => new Promise<void>((r) => { s.closeAllConnections(); s.close(() => r()); }),
+    close: () =>
+      new Promise<void>((r) => {
+        s.closeAllConnections();
+        s.close(() => r());
+      }),
   };
 }
 
-const sse = (...texts: string[]) => texts.map((t) => `data: ${JSON.stringify({ choices: [{ text: t, index: 0, finish_reason: null }] })}\n\n`).join('')
-  + `data: ${JSON.stringify({ choices: [{ text: '', index: 0, finish_reason: 'stop' }] })}\n\ndata: [DONE]\n\n`;
+const sse = (...texts: string[]) =>
+  texts.map((t) => `data: ${JSON.stringify({ choices: [{ text: t, index: 0, finish_reason: null }] })}\n\n`).join('') +
+  `data: ${JSON.stringify({ choices: [{ text: '', index: 0, finish_reason: 'stop' }] })}\n\ndata: [DONE]\n\n`;
 
-const req = (over: Partial<Parameters<OpenAiBackend['complete']>[0]> = {}) => ({ prompt: 'p', maxTokens: 4, temperature: 0, stop: [], signal: new AbortController().signal, ...over });
+const req = (over: Partial<Parameters<OpenAiBackend['complete']>[0]> = {}) => ({
+  prompt: 'p',
+  maxTokens: 4,
+  temperature: 0,
+  stop: [],
+  signal: new AbortController().signal,
+  ...over,
+});
 
 describe('the OpenAI client against servers that misbehave', () => {
   it('retries 503 and 429 with backoff, honouring Retry-After, then streams', async () => {
@@ -127,7 +161,9 @@ describe('the OpenAI client against servers that misbehave', () => {
     const bodies: any[] = [];
     const s = await scripted((rq, res) => {
       let body = '';
-      rq.on('data', (d) => { body += d; });
+      rq.on('data', (d) => {
+        body += d;
+      });
       rq.on('end', () => {
         bodies.push(JSON.parse(body));
         calls++;
@@ -137,7 +173,9 @@ describe('the OpenAI client against servers that misbehave', () => {
       });
     });
     try {
-      const r = await new OpenAiBackend({ url: s.url, model: 'm', backoffMs: 10, apiKey: 'k' }).complete(req({ stop: ['\n'], topP: 0.9, temperature: 0.2 }));
+      const r = await new OpenAiBackend({ url: s.url, model: 'm', backoffMs: 10, apiKey: 'k' }).complete(
+        req({ stop: ['\n'], topP: 0.9, temperature: 0.2 }),
+      );
       assert.deepEqual(r, { text: 'hello', finishReason: 'stop' });
       assert.equal(calls, 3);
       assert.deepEqual(bodies[0], { model: 'm', prompt: 'p', max_tokens: 4, temperature: 0.2, top_p: 0.9, stop: ['\n'], stream: true });
@@ -156,7 +194,10 @@ describe('the OpenAI client against servers that misbehave', () => {
         return true;
       });
       const bad = await scripted((_rq, res) => res.writeHead(404).end('{"object":"error","message":"The model `m` does not exist."}'));
-      await assert.rejects(new OpenAiBackend({ url: bad.url, model: 'm' }).complete(req()), /answered 404 to \/v1\/completions: The model `m` does not exist\.$/);
+      await assert.rejects(
+        new OpenAiBackend({ url: bad.url, model: 'm' }).complete(req()),
+        /answered 404 to \/v1\/completions: The model `m` does not exist\.$/,
+      );
       await bad.close();
     } finally {
       await s.close();
@@ -165,10 +206,19 @@ describe('the OpenAI client against servers that misbehave', () => {
 
   it('times out a server that does not answer, and one that stops streaming', async () => {
     const silent = await scripted(() => undefined);
-    const stalls = await scripted((_rq, res) => { res.writeHead(200, { 'content-type': 'text/event-stream' }); res.write(sse('a').split('\n\n')[0] + '\n\n'); });
+    const stalls = await scripted((_rq, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write(sse('a').split('\n\n')[0] + '\n\n');
+    });
     try {
-      await assert.rejects(new OpenAiBackend({ url: silent.url, model: 'm', timeoutMs: 300, retries: 0 }).complete(req()), /did not answer within 0\.3 s/);
-      await assert.rejects(new OpenAiBackend({ url: stalls.url, model: 'm', timeoutMs: 300 }).complete(req()), /stopped streaming for 0\.3 s/);
+      await assert.rejects(
+        new OpenAiBackend({ url: silent.url, model: 'm', timeoutMs: 300, retries: 0 }).complete(req()),
+        /did not answer within 0\.3 s/,
+      );
+      await assert.rejects(
+        new OpenAiBackend({ url: stalls.url, model: 'm', timeoutMs: 300 }).complete(req()),
+        /stopped streaming for 0\.3 s/,
+      );
     } finally {
       await silent.close();
       await stalls.close();
@@ -179,16 +229,26 @@ describe('the OpenAI client against servers that misbehave', () => {
     const s = await scripted(() => undefined);
     const { url: gone } = s;
     await s.close();
-    await assert.rejects(new OpenAiBackend({ url: gone, model: 'm' }).complete(req()), new RegExp(`^BackendError: backend ${gone} is unreachable: ECONNREFUSED$`));
+    await assert.rejects(
+      new OpenAiBackend({ url: gone, model: 'm' }).complete(req()),
+      new RegExp(`^BackendError: backend ${gone} is unreachable: ECONNREFUSED$`),
+    );
     assert.throws(() => new OpenAiBackend({ url: 'ftp://x', model: 'm' }), /must be http/);
     assert.throws(() => new OpenAiBackend({ url: 'not a url', model: 'm' }), /is not a URL/);
   });
 
   it('reads a server that ignores stream and answers with one JSON object', async () => {
-    const s = await scripted((_rq, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ choices: [{ text: 'whole', finish_reason: 'length' }] })));
+    const s = await scripted((_rq, res) =>
+      res
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ choices: [{ text: 'whole', finish_reason: 'length' }] })),
+    );
     try {
       const deltas: string[] = [];
-      assert.deepEqual(await new OpenAiBackend({ url: s.url, model: 'm' }).complete(req({ onText: (d) => deltas.push(d) })), { text: 'whole', finishReason: 'length' });
+      assert.deepEqual(await new OpenAiBackend({ url: s.url, model: 'm' }).complete(req({ onText: (d) => deltas.push(d) })), {
+        text: 'whole',
+        finishReason: 'length',
+      });
       assert.deepEqual(deltas, ['whole']);
     } finally {
       await s.close();

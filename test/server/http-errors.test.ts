@@ -17,7 +17,9 @@ let url: string;
 
 before(async () => {
   await makeScriptedModel(model, 'return x', { maxPositionEmbeddings: 64 });
-  server = new HttpServerProcess(['--model', model, '--threads', '1', '--max-body-bytes', '4096', '--max-tokens-limit', '32'], { CODEFUDGE_CACHE: join(root, 'cache') });
+  server = new HttpServerProcess(['--model', model, '--threads', '1', '--max-body-bytes', '4096', '--max-tokens-limit', '32'], {
+    CODEFUDGE_CACHE: join(root, 'cache'),
+  });
   url = await server.url;
 });
 after(() => {
@@ -80,7 +82,7 @@ describe('serve --http: bad requests', () => {
     }
   });
 
-  it('a prompt too long for the model\'s context: 400 context_length_exceeded', async () => {
+  it("a prompt too long for the model's context: 400 context_length_exceeded", async () => {
     const r = await post(`${url}/v1/completions`, { ...ok, prompt: 'x = 1\n'.repeat(200) });
     assertError(r, 400, 'prompt', /maximum context length is 64 tokens/);
     assert.equal(r.json.error.code, 'context_length_exceeded');
@@ -111,7 +113,12 @@ describe('serve --http: bad requests', () => {
     assertError(r, 404, 'model', /The model `no-such-adapter` does not exist/);
     assert.equal(r.json.error.code, 'model_not_found');
     assertError(await post(`${url}/v1/unload_lora_adapter`, { lora_name: 'nope' }), 404, 'lora_name', /cannot be found/);
-    assertError(await post(`${url}/v1/load_lora_adapter`, { lora_name: 'x', lora_path: join(root, 'missing') }), 400, 'lora_path', /does not exist/);
+    assertError(
+      await post(`${url}/v1/load_lora_adapter`, { lora_name: 'x', lora_path: join(root, 'missing') }),
+      400,
+      'lora_path',
+      /does not exist/,
+    );
     assertError(await post(`${url}/v1/load_lora_adapter`, { lora_name: 'x', lora_path: model }), 400, 'lora_path', /adapter_config\.json/);
     assertError(await post(`${url}/v1/load_lora_adapter`, { lora_name: 3, lora_path: model }), 400, 'lora_name', /lora_name/);
     assertError(await post(`${url}/v1/load_lora_adapter`, { lora_name: 'x' }), 400, 'lora_path', /lora_path/);
@@ -131,7 +138,9 @@ describe('serve --http: bad requests', () => {
     const reply = await new Promise<string>((resolve, reject) => {
       const socket = connect(Number(new URL(url).port), '127.0.0.1');
       let got = '';
-      socket.on('data', (d) => { got += d.toString(); });
+      socket.on('data', (d) => {
+        got += d.toString();
+      });
       socket.on('end', () => resolve(got));
       socket.on('error', reject);
       socket.write('NOT HTTP AT ALL\r\n\r\n');
@@ -140,7 +149,12 @@ describe('serve --http: bad requests', () => {
   });
 
   it('answers a valid request after all that', async () => {
-    const r = await post(`${url}/v1/completions`, { model: NAME, prompt: '<fim_prefix>def f(x):\n    <fim_suffix>\n<fim_middle>', max_tokens: 16, temperature: 0 });
+    const r = await post(`${url}/v1/completions`, {
+      model: NAME,
+      prompt: '<fim_prefix>def f(x):\n    <fim_suffix>\n<fim_middle>',
+      max_tokens: 16,
+      temperature: 0,
+    });
     assert.equal(r.status, 200);
     assert.equal(r.json.choices[0].text, 'return x');
     assert.ok(server.alive);

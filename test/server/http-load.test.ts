@@ -89,7 +89,12 @@ describe('serve --http under 50 concurrent clients', () => {
     assert.ok(grown < 40, `RSS grew by ${grown.toFixed(1)} MiB over 200 requests (${JSON.stringify(totals)})`);
     // The queue drained: a fresh request is answered at once, whole.
     const t0 = performance.now();
-    const r = await post(`${url}/v1/completions`, { model: NAME, prompt: '<fim_prefix>y<fim_suffix><fim_middle>', max_tokens: 4, temperature: 0 });
+    const r = await post(`${url}/v1/completions`, {
+      model: NAME,
+      prompt: '<fim_prefix>y<fim_suffix><fim_middle>',
+      max_tokens: 4,
+      temperature: 0,
+    });
     assert.equal(r.status, 200);
     assert.equal(r.json.usage.completion_tokens, 4);
     assert.ok(performance.now() - t0 < 5000);

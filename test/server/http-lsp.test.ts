@@ -18,9 +18,30 @@ let viaHttp: ServerProcess;
 let inProcess: ServerProcess;
 
 const DOCS: [string, string, { line: number; character: number }[]][] = [
-  ['file:///w/files.py', 'import os\n\n\ndef read_file(path):\n    \n\nprint(read_file("x"))\n', [{ line: 4, character: 4 }, { line: 1, character: 0 }]],
-  ['file:///w/stack.py', 'class Stack:\n    def __init__(self):\n        self.items = []\n\n    def push(self, item):\n        \n', [{ line: 5, character: 8 }, { line: 2, character: 13 }]],
-  ['file:///w/loop.py', 'for i in range(10):\n    if i % 2 == 0:\n        print(\n', [{ line: 2, character: 14 }, { line: 1, character: 4 }]],
+  [
+    'file:///w/files.py',
+    'import os\n\n\ndef read_file(path):\n    \n\nprint(read_file("x"))\n',
+    [
+      { line: 4, character: 4 },
+      { line: 1, character: 0 },
+    ],
+  ],
+  [
+    'file:///w/stack.py',
+    'class Stack:\n    def __init__(self):\n        self.items = []\n\n    def push(self, item):\n        \n',
+    [
+      { line: 5, character: 8 },
+      { line: 2, character: 13 },
+    ],
+  ],
+  [
+    'file:///w/loop.py',
+    'for i in range(10):\n    if i % 2 == 0:\n        print(\n',
+    [
+      { line: 2, character: 14 },
+      { line: 1, character: 4 },
+    ],
+  ],
 ];
 
 before(async () => {
@@ -91,7 +112,10 @@ describe('the LSP server with an OpenAI-compatible backend', () => {
     const shown = viaHttp.notifications.slice(before).filter((n) => n.method === 'window/showMessage');
     assert.equal(shown.length, 1, JSON.stringify(shown));
     assert.equal(shown[0].params.type, 1);
-    assert.match(shown[0].params.message, /^codefudge: backend http:\/\/127\.0\.0\.1:9 is unreachable: .* \(completions are empty until it answers\)$/);
+    assert.match(
+      shown[0].params.message,
+      /^codefudge: backend http:\/\/127\.0\.0\.1:9 is unreachable: .* \(completions are empty until it answers\)$/,
+    );
     assert.equal((await viaHttp.command('codefudge.status')).backend.state, 'down');
     viaHttp.configure({ backend: { url, model: EMBEDDED_MODEL } });
     assert.deepEqual(await viaHttp.completion(DOCS[1][0], DOCS[1][2][0]), await inProcess.completion(DOCS[1][0], DOCS[1][2][0]));
@@ -100,7 +124,9 @@ describe('the LSP server with an OpenAI-compatible backend', () => {
 
   it('reports a bad backend setting and keeps the one it had', async () => {
     viaHttp.configure({ backend: { url: 'gpu-box:8000', model: 5 } });
-    await viaHttp.waitForNotification((n) => n.method === 'window/logMessage' && /setting "backend" must be an object \{url, model/.test(n.params.message));
+    await viaHttp.waitForNotification(
+      (n) => n.method === 'window/logMessage' && /setting "backend" must be an object \{url, model/.test(n.params.message),
+    );
     assert.equal((await viaHttp.command('codefudge.status')).backend.url, url);
   });
 });

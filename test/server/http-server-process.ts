@@ -13,7 +13,9 @@ export class HttpServerProcess {
 
   constructor(args: string[], env: Record<string, string> = {}) {
     this.child = spawn(process.execPath, [CLI, 'serve', '--http', '--port', '0', ...args], { env: { ...process.env, ...env }, cwd: REPO });
-    this.child.stderr.on('data', (d: Buffer) => { this.stderr += d.toString(); });
+    this.child.stderr.on('data', (d: Buffer) => {
+      this.stderr += d.toString();
+    });
     this.exited = new Promise((resolve) => this.child.on('exit', (code) => resolve(code)));
     this.url = new Promise((resolve, reject) => {
       this.child.stdout.on('data', (d: Buffer) => {
@@ -41,7 +43,11 @@ export class HttpServerProcess {
 }
 
 /** POSTs `body` (an object as JSON, or a raw string) and returns status, headers and text. */
-export async function post(url: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; headers: Headers; text: string; json: any }> {
+export async function post(
+  url: string,
+  body: unknown,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; headers: Headers; text: string; json: any }> {
   const res = await fetch(url, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...headers },
@@ -59,9 +65,12 @@ export async function post(url: string, body: unknown, headers: Record<string, s
 
 /** The `data:` payloads of a server-sent-events body, in order. */
 export function sseEvents(text: string): string[] {
-  return text.split('\n\n').filter((e) => e.trim()).map((e) => {
-    const lines = e.split('\n');
-    for (const l of lines) if (!l.startsWith('data: ')) throw new Error(`not a data line: ${JSON.stringify(l)}`);
-    return lines.map((l) => l.slice(6)).join('\n');
-  });
+  return text
+    .split('\n\n')
+    .filter((e) => e.trim())
+    .map((e) => {
+      const lines = e.split('\n');
+      for (const l of lines) if (!l.startsWith('data: ')) throw new Error(`not a data line: ${JSON.stringify(l)}`);
+      return lines.map((l) => l.slice(6)).join('\n');
+    });
 }

@@ -4,7 +4,11 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
-  CancellationTokenSource, createMessageConnection, StreamMessageReader, StreamMessageWriter, type MessageConnection,
+  CancellationTokenSource,
+  createMessageConnection,
+  StreamMessageReader,
+  StreamMessageWriter,
+  type MessageConnection,
 } from 'vscode-jsonrpc/node';
 
 /** The package root (this file runs from dist/test/server/). */
@@ -31,12 +35,18 @@ export class ServerProcess {
 
   constructor(args: string[], env: Record<string, string>) {
     this.child = spawn(process.execPath, [CLI, 'serve', ...args], { env: { ...process.env, ...env }, cwd: REPO });
-    this.child.stderr.on('data', (d: Buffer) => { this.stderr += d.toString(); });
+    this.child.stderr.on('data', (d: Buffer) => {
+      this.stderr += d.toString();
+    });
     this.exited = new Promise((resolve) => this.child.on('exit', (code) => resolve(code)));
     this.rpc = createMessageConnection(new StreamMessageReader(this.child.stdout), new StreamMessageWriter(this.child.stdin));
-    this.rpc.onNotification((method, params) => { this.notifications.push({ method, params }); });
+    this.rpc.onNotification((method, params) => {
+      this.notifications.push({ method, params });
+    });
     // vscode-jsonrpc routes $/progress to progress handlers; with none registered it lands here.
-    this.rpc.onUnhandledProgress((params) => { this.notifications.push({ method: '$/progress', params }); });
+    this.rpc.onUnhandledProgress((params) => {
+      this.notifications.push({ method: '$/progress', params });
+    });
     // A server that dies must fail the pending requests rather than leave them hanging.
     this.child.on('exit', () => setImmediate(() => this.rpc.dispose()));
     this.rpc.onRequest('window/workDoneProgress/create', () => null);
@@ -50,7 +60,10 @@ export class ServerProcess {
 
   initialize(initializationOptions: unknown = {}, rootUri: string | null = null): Promise<any> {
     const result = this.rpc.sendRequest('initialize', {
-      processId: process.pid, rootUri, capabilities: { window: { workDoneProgress: true } }, initializationOptions,
+      processId: process.pid,
+      rootUri,
+      capabilities: { window: { workDoneProgress: true } },
+      initializationOptions,
     });
     return result.then((r) => {
       this.rpc.sendNotification('initialized', {});
@@ -82,7 +95,9 @@ export class ServerProcess {
   completion(uri: string, position: Position, triggerKind = 1, cancel?: CancellationTokenSource): Promise<any> {
     const params = { textDocument: { uri }, position, context: { triggerKind } };
     // A third argument, even undefined, would be sent as positional parameters.
-    return cancel ? this.rpc.sendRequest('textDocument/completion', params, cancel.token) : this.rpc.sendRequest('textDocument/completion', params);
+    return cancel
+      ? this.rpc.sendRequest('textDocument/completion', params, cancel.token)
+      : this.rpc.sendRequest('textDocument/completion', params);
   }
 
   inline(uri: string, position: Position, triggerKind = 1): Promise<any> {
@@ -110,7 +125,10 @@ export class ServerProcess {
     for (;;) {
       const found = this.notifications.find(test);
       if (found) return found;
-      if (Date.now() - t0 > timeoutMs) throw new Error(`no such notification arrived among: ${JSON.stringify(this.notifications.filter((n) => n.method !== 'window/logMessage'))}`);
+      if (Date.now() - t0 > timeoutMs)
+        throw new Error(
+          `no such notification arrived among: ${JSON.stringify(this.notifications.filter((n) => n.method !== 'window/logMessage'))}`,
+        );
       await new Promise((r) => setTimeout(r, 20));
     }
   }

@@ -41,10 +41,14 @@ describe('codefudge serve over stdio', () => {
     assert.equal(r.capabilities.textDocumentSync.change, 2);
     assert.equal(r.capabilities.inlineCompletionProvider, true);
     assert.equal(r.capabilities.completionProvider.resolveProvider, false);
-    assert.deepEqual(r.capabilities.executeCommandProvider.commands.sort(), ['codefudge.adapt', 'codefudge.status', 'codefudge.suggestDiff']);
+    assert.deepEqual(r.capabilities.executeCommandProvider.commands.sort(), [
+      'codefudge.adapt',
+      'codefudge.status',
+      'codefudge.suggestDiff',
+    ]);
   });
 
-  it('completes with the model\'s text as a text edit at the cursor', async () => {
+  it("completes with the model's text as a text edit at the cursor", async () => {
     server.open(A, 'def f(x):\n    \n\nprint(f(2))\n');
     const list = await server.completion(A, { line: 1, character: 4 });
     assert.equal(list.isIncomplete, true);
@@ -104,7 +108,9 @@ describe('codefudge serve over stdio', () => {
     assert.equal(firstEdit(await server.completion('file:///work/c.py', at)), 'y');
     server.configure({ mode: 'multi-line', maxTokens: 'many' });
     assert.equal(firstEdit(await server.completion('file:///work/c.py', at)), 'y\n\treturn self');
-    const warned = server.notifications.some((n) => n.method === 'window/logMessage' && /"maxTokens" must be an integer/.test(n.params.message));
+    const warned = server.notifications.some(
+      (n) => n.method === 'window/logMessage' && /"maxTokens" must be an integer/.test(n.params.message),
+    );
     assert.ok(warned, 'a bad setting is reported through window/logMessage');
   });
 
@@ -185,7 +191,10 @@ describe('codefudge serve over stdio', () => {
   it('runs codefudge.adapt with work-done progress and reports its failure', async () => {
     // The workspace is no git repository, so adapt fails, whatever stage the adapt command is at.
     const pending = server.command('codefudge.adapt', [workspace], { workDoneToken: 'adapt-1' });
-    await assert.rejects(pending, (e: { code?: number; message?: string }) => e.code === -32603 && /codefudge adapt failed/.test(e.message ?? ''));
+    await assert.rejects(
+      pending,
+      (e: { code?: number; message?: string }) => e.code === -32603 && /codefudge adapt failed/.test(e.message ?? ''),
+    );
     const isProgress = (n: { method: string; params: any }) => n.method === '$/progress' && n.params.token === 'adapt-1';
     await server.waitForNotification((n) => isProgress(n) && n.params.value.kind === 'end');
     const progress = server.notifications.filter(isProgress).map((n) => n.params.value.kind);
@@ -196,8 +205,12 @@ describe('codefudge serve over stdio', () => {
     assert.match(shown.params.message, /codefudge adapt failed/);
     // Without a token from the client, the server creates its own progress (window/workDoneProgress/create).
     await assert.rejects(server.command('codefudge.adapt', [workspace]));
-    const own = await server.waitForNotification((n) => n.method === '$/progress' && n.params.token !== 'adapt-1' && n.params.value.kind === 'end');
-    assert.ok(server.notifications.some((n) => n.method === '$/progress' && n.params.token === own.params.token && n.params.value.kind === 'begin'));
+    const own = await server.waitForNotification(
+      (n) => n.method === '$/progress' && n.params.token !== 'adapt-1' && n.params.value.kind === 'end',
+    );
+    assert.ok(
+      server.notifications.some((n) => n.method === '$/progress' && n.params.token === own.params.token && n.params.value.kind === 'begin'),
+    );
   });
 
   it('rejects unknown commands', async () => {

@@ -47,7 +47,12 @@ describe('malformed input', () => {
     server.writeRaw(frame('[1,2,3]'));
     server.writeRaw(frame('{"jsonrpc":"2.0","id":{"x":1},"method":"textDocument/completion"}'));
     await raw;
-    assert.deepEqual(errors().map((e) => e.code).sort((a, b) => a - b), [-32700, -32700, -32600, -32600]);
+    assert.deepEqual(
+      errors()
+        .map((e) => e.code)
+        .sort((a, b) => a - b),
+      [-32700, -32700, -32600, -32600],
+    );
     await stillServes();
   });
 
@@ -58,8 +63,17 @@ describe('malformed input', () => {
   });
 
   it('answers bad parameters with InvalidParams', async () => {
-    for (const params of [{}, { textDocument: { uri: DOC } }, { textDocument: { uri: DOC }, position: { line: -1, character: 0 } }, { textDocument: { uri: 7 }, position: { line: 0, character: 0 } }]) {
-      await assert.rejects(server.rpc.sendRequest('textDocument/completion', params), (e: { code?: number }) => e.code === -32602, JSON.stringify(params));
+    for (const params of [
+      {},
+      { textDocument: { uri: DOC } },
+      { textDocument: { uri: DOC }, position: { line: -1, character: 0 } },
+      { textDocument: { uri: 7 }, position: { line: 0, character: 0 } },
+    ]) {
+      await assert.rejects(
+        server.rpc.sendRequest('textDocument/completion', params),
+        (e: { code?: number }) => e.code === -32602,
+        JSON.stringify(params),
+      );
       await assert.rejects(server.rpc.sendRequest('textDocument/inlineCompletion', params), (e: { code?: number }) => e.code === -32602);
     }
     await stillServes();

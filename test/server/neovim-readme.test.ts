@@ -12,8 +12,9 @@ import { after, describe, it } from 'node:test';
 import { CLI, REPO } from './lsp-client.js';
 import { makeScriptedModel } from './scripted-model.js';
 
-const nvim = ['/usr/bin/nvim', '/usr/local/bin/nvim'].find((p) => existsSync(p))
-  ?? (spawnSync('nvim', ['--version']).status === 0 ? 'nvim' : undefined);
+const nvim =
+  ['/usr/bin/nvim', '/usr/local/bin/nvim'].find((p) => existsSync(p)) ??
+  (spawnSync('nvim', ['--version']).status === 0 ? 'nvim' : undefined);
 const root = mkdtempSync(join(tmpdir(), 'cf-nvim-readme-'));
 after(() => rmSync(root, { recursive: true, force: true }));
 
@@ -36,7 +37,10 @@ describe('Neovim set up as its README says', { skip: nvim ? false : 'nvim is not
     const bin = join(root, 'bin');
     mkdirSync(bin);
     const shim = join(bin, 'codefudge');
-    writeFileSync(shim, `#!/bin/sh\nexec ${JSON.stringify(process.execPath)} ${JSON.stringify(CLI)} "$@" --model ${JSON.stringify(model)} --threads 1\n`);
+    writeFileSync(
+      shim,
+      `#!/bin/sh\nexec ${JSON.stringify(process.execPath)} ${JSON.stringify(CLI)} "$@" --model ${JSON.stringify(model)} --threads 1\n`,
+    );
     chmodSync(shim, 0o755);
     const snippet = join(root, 'snippet.lua');
     writeFileSync(snippet, readmeSnippet());
@@ -44,7 +48,9 @@ describe('Neovim set up as its README says', { skip: nvim ? false : 'nvim is not
     writeFileSync(file, 'def f(x):\n    \n\n\ndef g(x):\n    \n');
     const result = join(root, 'result.json');
     const init = join(root, 'init.lua');
-    writeFileSync(init, `
+    writeFileSync(
+      init,
+      `
 dofile(${lua(snippet)})
 local codefudge = require('codefudge')
 local function finish(data)
@@ -87,9 +93,11 @@ vim.api.nvim_create_autocmd('VimEnter', { nested = true, callback = function()
     end)
   end)
 end })
-`);
+`,
+    );
     const r = spawnSync(nvim!, ['--headless', '--clean', '-u', init], {
-      encoding: 'utf8', timeout: 90_000,
+      encoding: 'utf8',
+      timeout: 90_000,
       env: { ...process.env, PATH: `${bin}${delimiter}${process.env.PATH}`, CODEFUDGE_CACHE: join(root, 'cache') },
     });
     assert.ok(existsSync(result), `nvim wrote no result (status ${r.status}): ${r.stderr}`);
@@ -100,7 +108,7 @@ end })
     assert.equal(text, 'def f(x):\n    y=x*2\n    return\n\n\ndef g(x):\n    y=x*2\n    return\n');
   });
 
-  it(':CodefudgeAdapt shows its progress in the command line and a failure\'s one-line reason', async () => {
+  it(":CodefudgeAdapt shows its progress in the command line and a failure's one-line reason", async () => {
     // The workspace (Neovim's working folder) is no git repository: adapt fails, after its progress began.
     const bin = join(root, 'bin');
     const work = join(root, 'not-a-repo');
@@ -109,7 +117,9 @@ end })
     writeFileSync(file, 'x = 1\n');
     const result = join(root, 'adapt.json');
     const init = join(root, 'adapt.lua');
-    writeFileSync(init, `
+    writeFileSync(
+      init,
+      `
 dofile(${lua(join(root, 'snippet.lua'))})
 local codefudge = require('codefudge')
 local echoed, notified = {}, {}
@@ -140,19 +150,28 @@ vim.api.nvim_create_autocmd('VimEnter', { nested = true, callback = function()
   end
   vim.defer_fn(poll, 50)
 end })
-`);
+`,
+    );
     const r = spawnSync(nvim!, ['--headless', '--clean', '-u', init], {
-      encoding: 'utf8', timeout: 90_000, cwd: work,
+      encoding: 'utf8',
+      timeout: 90_000,
+      cwd: work,
       env: { ...process.env, PATH: `${bin}${delimiter}${process.env.PATH}`, CODEFUDGE_CACHE: join(root, 'cache') },
     });
     assert.ok(existsSync(result), `nvim wrote no result (status ${r.status}): ${r.stderr}`);
     const out = JSON.parse(readFileSync(result, 'utf8'));
     assert.equal(out.error, undefined, JSON.stringify(out));
-    assert.ok(out.echoed.some((l: string) => l.startsWith(`codefudge adapt: adapting to ${work}`)), JSON.stringify(out.echoed));
+    assert.ok(
+      out.echoed.some((l: string) => l.startsWith(`codefudge adapt: adapting to ${work}`)),
+      JSON.stringify(out.echoed),
+    );
     assert.ok(out.echoed.includes('codefudge adapt: ended'), JSON.stringify(out.echoed));
     // The command's answer, and the server's window/showMessage (Neovim prefixes it "LSP[codefudge]").
     const failures = out.notified.filter((m: string) => /adapt failed/.test(m));
-    assert.ok(failures.some((m: string) => /^codefudge: codefudge adapt failed \(exit 1\): \S/.test(m)), JSON.stringify(failures));
+    assert.ok(
+      failures.some((m: string) => /^codefudge: codefudge adapt failed \(exit 1\): \S/.test(m)),
+      JSON.stringify(failures),
+    );
     for (const m of failures) assert.doesNotMatch(m, /Node\.js v\d|\n/, 'one line, not the end of a stack trace');
   });
 });

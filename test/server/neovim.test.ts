@@ -10,22 +10,25 @@ import { after, describe, it } from 'node:test';
 import { CLI, REPO } from './lsp-client.js';
 import { makeScriptedModel } from './scripted-model.js';
 
-const nvim = ['/usr/bin/nvim', '/usr/local/bin/nvim'].find((p) => existsSync(p))
-  ?? (spawnSync('nvim', ['--version']).status === 0 ? 'nvim' : undefined);
+const nvim =
+  ['/usr/bin/nvim', '/usr/local/bin/nvim'].find((p) => existsSync(p)) ??
+  (spawnSync('nvim', ['--version']).status === 0 ? 'nvim' : undefined);
 const root = mkdtempSync(join(tmpdir(), 'cf-nvim-'));
 after(() => rmSync(root, { recursive: true, force: true }));
 
 const lua = (s: string) => JSON.stringify(s); // a JSON string is a valid Lua string literal here
 
 describe('Neovim with clients/neovim', { skip: nvim ? false : 'nvim is not installed (.ci/run installs it)' }, () => {
-  it('inserts the server\'s completion into the buffer', async () => {
+  it("inserts the server's completion into the buffer", async () => {
     const model = join(root, 'model');
     await makeScriptedModel(model, 'return x');
     const file = join(root, 'double.py');
     writeFileSync(file, 'def double(x):\n    \n\n\ndef triple(x):\n    \n');
     const result = join(root, 'result.json');
     const init = join(root, 'init.lua');
-    writeFileSync(init, `
+    writeFileSync(
+      init,
+      `
 vim.opt.runtimepath:append(${lua(join(REPO, 'clients', 'neovim'))})
 local codefudge = require('codefudge')
 codefudge.setup({
@@ -64,9 +67,12 @@ end)
 if not ok then finish({ error = tostring(err) }) end
 vim.cmd('qall!')
 end })
-`);
+`,
+    );
     const r = spawnSync(nvim!, ['--headless', '--clean', '-u', init], {
-      encoding: 'utf8', timeout: 90_000, env: { ...process.env, CODEFUDGE_CACHE: join(root, 'cache') },
+      encoding: 'utf8',
+      timeout: 90_000,
+      env: { ...process.env, CODEFUDGE_CACHE: join(root, 'cache') },
     });
     assert.ok(existsSync(result), `nvim wrote no result (status ${r.status}): ${r.stderr}`);
     const out = JSON.parse(readFileSync(result, 'utf8'));
@@ -75,7 +81,7 @@ end })
     assert.equal(out.label, 'return x');
     const lines = readFileSync(file, 'utf8').split('\n');
     assert.equal(lines[1], `    ${out.newText}`, 'the buffer holds the text the server returned');
-    assert.equal(lines[5], '    return x', 'the keymap\'s completion was inserted too');
+    assert.equal(lines[5], '    return x', "the keymap's completion was inserted too");
     assert.deepEqual(out.cursor, [6, 12], 'the cursor is left after the inserted text');
   });
 });

@@ -26,7 +26,7 @@ describe('end of line and block', () => {
     assert.equal(lineEndCut('a = 1'), undefined);
   });
 
-  it('multi-line: cuts before a line dedented below the cursor\'s block', () => {
+  it("multi-line: cuts before a line dedented below the cursor's block", () => {
     assert.equal(blockOf('x = 1\n    return x\nprint(f())', '    '), 'x = 1\n    return x');
     assert.equal(blockOf('x = 1\n        y = 2\n    return y', '        '), 'x = 1\n        y = 2');
   });
@@ -36,7 +36,7 @@ describe('end of line and block', () => {
     assert.equal(blockOf(text, 'def f():'), '\n    return 1');
   });
 
-  it('multi-line: keeps blank lines inside the block and lines at the block\'s own level', () => {
+  it("multi-line: keeps blank lines inside the block and lines at the block's own level", () => {
     assert.equal(blockOf('\n    y = 1\n\n    return y', 'def f():'), '\n    y = 1\n\n    return y');
     assert.equal(blockOf('\n    y = 1\nelse:\n    y = 2', 'if x:'), '\n    y = 1\nelse:\n    y = 2');
   });
@@ -72,7 +72,10 @@ describe('suffix repeats', () => {
   });
 
   it('asks before shortening, so a call keeps its own closing bracket', () => {
-    assert.equal(dropSuffixRepeat('g(x)', ctx('f(', ')'), (t) => t !== 'g(x'), 'g(x)');
+    assert.equal(
+      dropSuffixRepeat('g(x)', ctx('f(', ')'), (t) => t !== 'g(x'),
+      'g(x)',
+    );
   });
 
   it('drops completed lines that equal the lines after the cursor', () => {
@@ -87,7 +90,8 @@ describe('suffix repeats', () => {
 });
 
 describe('bracket balance', () => {
-  const single = (text: string, before: string, after = '') => balanceBrackets(text, { before, after, languageId: 'python', allowOpen: false });
+  const single = (text: string, before: string, after = '') =>
+    balanceBrackets(text, { before, after, languageId: 'python', allowOpen: false });
 
   it('keeps balanced completions', () => {
     assert.equal(single('f(a, [1, 2])', 'x = '), 'f(a, [1, 2])');
@@ -142,7 +146,7 @@ describe('postprocess', () => {
     assert.equal(postprocess('\u001b[31m', at('x = |', 'single-line')), '');
   });
 
-  it('keeps a call\'s own closing bracket before the line\'s closing bracket', () => {
+  it("keeps a call's own closing bracket before the line's closing bracket", () => {
     assert.equal(postprocess('compute(a, b)', at('print(|)\n')), 'compute(a, b)');
     assert.equal(postprocess('compute(a, b))', at('print(|)\n')), 'compute(a, b)');
   });
@@ -166,7 +170,7 @@ describe('postprocess', () => {
 
 // Issue 17: what a model trained on whole-line middles writes at a cursor past the indentation.
 describe('postprocess: what the line already has', () => {
-  it('removes the indentation the cursor\'s line already has', () => {
+  it("removes the indentation the cursor's line already has", () => {
     assert.equal(postprocess('    return x', at('def f(x):\n    |\n')), 'return x');
     assert.equal(postprocess('        y = 1\n        return y', at('if a:\n    if b:\n        |\n')), 'y = 1\n        return y');
     assert.equal(postprocess('\treturn x', at('def f(x):\n\t|\n')), 'return x', 'a tab for a tab');
@@ -178,7 +182,10 @@ describe('postprocess: what the line already has', () => {
 
   it('removes leading line breaks at a blank line, and the indentation after them', () => {
     assert.equal(postprocess('\n    return x', at('def f(x):\n    |\n')), 'return x');
-    assert.equal(postprocess('\n\n        net = None\n        return net', at('    def g(self):\n        |\n')), 'net = None\n        return net');
+    assert.equal(
+      postprocess('\n\n        net = None\n        return net', at('    def g(self):\n        |\n')),
+      'net = None\n        return net',
+    );
     assert.equal(postprocess('\n    return x', at('def f(x):\n    |\n', 'single-line')), 'return x', 'single-line too');
     // After code on the line, a line break is where the completion's next line starts: kept.
     assert.equal(postprocess('\n    return 1', at('def f():|\n')), '\n    return 1');
@@ -193,7 +200,11 @@ describe('postprocess: what the line already has', () => {
   it('removes trailing whitespace lines and whitespace at the end of lines', () => {
     assert.equal(postprocess('x = 1\n    \n        \n', at('def f():\n    |\n')), 'x = 1');
     assert.equal(postprocess('x = 1   \n\n    y = 2', at('def f():\n    |\n')), 'x = 1\n\n    y = 2');
-    assert.equal(postprocess('x = 1\n        \n    y = 2', at('def f():\n    |\n')), 'x = 1\n\n    y = 2', 'a blank line inside stays, empty');
+    assert.equal(
+      postprocess('x = 1\n        \n    y = 2', at('def f():\n    |\n')),
+      'x = 1\n\n    y = 2',
+      'a blank line inside stays, empty',
+    );
   });
 
   it('generation stops where post-processing cuts, after the repeated start', () => {
@@ -208,7 +219,10 @@ describe('postprocess: what the line already has', () => {
 describe('postprocess: a completion that restarts the line', () => {
   it('drops the indentation and the code typed so far when the model writes the line again', () => {
     assert.equal(postprocess('    def __init__(self):', at('class A:\n    def |\n', 'single-line')), '__init__(self):');
-    assert.equal(postprocess('        self._check(algorithms)', at('    def f(self):\n        self._algorithms = |\n', 'single-line')), 'self._check(algorithms)');
+    assert.equal(
+      postprocess('        self._check(algorithms)', at('    def f(self):\n        self._algorithms = |\n', 'single-line')),
+      'self._check(algorithms)',
+    );
     assert.equal(postprocess('  x, y', at('print(|)\n')), 'x, y', 'after an opening bracket');
   });
 

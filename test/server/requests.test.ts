@@ -43,7 +43,8 @@ describe('completion cache', () => {
       ['u', doc('x = compute(1)', '\n')],
       ['v', doc('x = com', '\n')],
       ['u', doc('y = com', '\n')],
-    ] as const) assert.equal(cache.lookup(uri, d.text, d.offset), undefined, JSON.stringify(d));
+    ] as const)
+      assert.equal(cache.lookup(uri, d.text, d.offset), undefined, JSON.stringify(d));
     cache.forget('u');
     assert.equal(cache.lookup('u', doc('x = com', '\n').text, 7), undefined);
   });
@@ -103,16 +104,20 @@ describe('request queue', () => {
   it('runs tasks one at a time, in order, even after a failure', async () => {
     const mutex = new Mutex();
     const log: string[] = [];
-    const task = (name: string, ms: number, fail = false) => mutex.run(async () => {
-      log.push(`start ${name}`);
-      await new Promise((r) => setTimeout(r, ms));
-      log.push(`end ${name}`);
-      if (fail) throw new Error(name);
-      return name;
-    });
+    const task = (name: string, ms: number, fail = false) =>
+      mutex.run(async () => {
+        log.push(`start ${name}`);
+        await new Promise((r) => setTimeout(r, ms));
+        log.push(`end ${name}`);
+        if (fail) throw new Error(name);
+        return name;
+      });
     const results = await Promise.allSettled([task('a', 20), task('b', 5, true), task('c', 1)]);
     assert.deepEqual(log, ['start a', 'end a', 'start b', 'end b', 'start c', 'end c']);
-    assert.deepEqual(results.map((r) => r.status), ['fulfilled', 'rejected', 'fulfilled']);
+    assert.deepEqual(
+      results.map((r) => r.status),
+      ['fulfilled', 'rejected', 'fulfilled'],
+    );
   });
 
   it('cuts a delay short when its signal aborts', async () => {

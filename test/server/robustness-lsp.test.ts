@@ -73,7 +73,9 @@ describe('protocol robustness', () => {
     assert.equal(firstEdit(await server.completion(uri, { line, character: 4 })), 'return x', 'the same document');
     const rss1 = rssMb(server.child.pid!);
     if (rss0 !== undefined && rss1 !== undefined) assert.ok(rss1 - rss0 < 50, `RSS ${rss0.toFixed(0)} -> ${rss1.toFixed(0)} MB`);
-    const logged = server.notifications.filter((n) => n.method === 'window/logMessage' && /didChange ignored for file:\/\/\/w\/strings\.py/.test(n.params.message));
+    const logged = server.notifications.filter(
+      (n) => n.method === 'window/logMessage' && /didChange ignored for file:\/\/\/w\/strings\.py/.test(n.params.message),
+    );
     assert.equal(logged.length, 25);
   });
 
@@ -109,7 +111,15 @@ describe('protocol robustness', () => {
       server.child.stdout.on('data', onData);
     });
     server.writeRaw(`Content-Length: ${200 * 1024 * 1024}\r\n\r\n{"jsonrpc":"2.0","id":`);
-    server.writeRaw(frame(JSON.stringify({ jsonrpc: '2.0', method: 'textDocument/didOpen', params: { textDocument: { uri: 'file:///w/after.py', languageId: 'python', version: 1, text: 'y = \n' } } })));
+    server.writeRaw(
+      frame(
+        JSON.stringify({
+          jsonrpc: '2.0',
+          method: 'textDocument/didOpen',
+          params: { textDocument: { uri: 'file:///w/after.py', languageId: 'python', version: 1, text: 'y = \n' } },
+        }),
+      ),
+    );
     assert.match(await refused, /Content-Length 209715200/);
     const { value, ms } = await timed(server.completion('file:///w/after.py', { line: 0, character: 4 }));
     assert.equal(firstEdit(value), 'return x');
@@ -124,7 +134,10 @@ describe('protocol robustness', () => {
     server.configure({ debounceMs: 300 });
     const before = await server.command('codefudge.status');
     // As VS Code does: both requests at once, automatic ones (a trigger character; inline Automatic).
-    const [list, inline] = await Promise.all([server.completion(uri, { line: 1, character: 4 }, 2), server.inline(uri, { line: 1, character: 4 }, 2)]);
+    const [list, inline] = await Promise.all([
+      server.completion(uri, { line: 1, character: 4 }, 2),
+      server.inline(uri, { line: 1, character: 4 }, 2),
+    ]);
     server.configure({ debounceMs: 0 });
     assert.equal(firstEdit(list), 'return x');
     assert.equal(inline.items[0].insertText, 'return x');
@@ -146,7 +159,8 @@ describe('protocol robustness', () => {
     const uri = 'file:///w/nothing.py';
     // The model's "return x" only repeats the next line: nothing to insert.
     server.open(uri, 'def f(x):\n    \n    return x\n');
-    const count = () => server.notifications.filter((n) => n.method === 'window/showMessage' && /no suggestion/.test(n.params.message)).length;
+    const count = () =>
+      server.notifications.filter((n) => n.method === 'window/showMessage' && /no suggestion/.test(n.params.message)).length;
     assert.deepEqual((await server.completion(uri, { line: 1, character: 4 }, 2)).items, []);
     assert.equal(await server.inline(uri, { line: 1, character: 4 }, 2), null);
     assert.equal(count(), 0);
@@ -185,7 +199,11 @@ describe('Helix', () => {
     const server = new ServerProcess(['--model', models.returnX, '--threads', '1'], env);
     try {
       const r = await server.rpc.sendRequest('initialize', {
-        processId: process.pid, rootUri: null, capabilities: {}, clientInfo: { name: 'helix', version: '25.1' }, initializationOptions: { debounceMs: 0 },
+        processId: process.pid,
+        rootUri: null,
+        capabilities: {},
+        clientInfo: { name: 'helix', version: '25.1' },
+        initializationOptions: { debounceMs: 0 },
       });
       assert.equal((r as any).serverInfo.name, 'codefudge');
       server.rpc.sendNotification('initialized', {});

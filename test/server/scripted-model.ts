@@ -8,8 +8,15 @@
 // with `loop`); every other token has a zero embedding, so its logits are all zero and argmax is
 // id 0, end-of-text. (A token may appear only once in the script: the model sees one token.)
 import {
-  defaultLoraSpec, expectedTensors, layoutForSpec, loadTokenizer, makeLoraAdapter, readModelConfig,
-  writePeftAdapter, writeSafetensors, type TensorToWrite,
+  defaultLoraSpec,
+  expectedTensors,
+  layoutForSpec,
+  loadTokenizer,
+  makeLoraAdapter,
+  readModelConfig,
+  writePeftAdapter,
+  writeSafetensors,
+  type TensorToWrite,
 } from '../../engine/index.js';
 import { makeTinyModel } from '../helpers/tiny-model.js';
 
@@ -22,7 +29,12 @@ export interface ScriptOptions {
 export async function makeScriptedModel(dir: string, script: string, opts: ScriptOptions = {}): Promise<void> {
   const hidden = 32;
   const { config } = makeTinyModel(dir, {
-    architecture: 'LlamaForCausalLM', layers: 1, hidden, heads: 4, seed: 3, maxPositionEmbeddings: opts.maxPositionEmbeddings ?? 2048,
+    architecture: 'LlamaForCausalLM',
+    layers: 1,
+    hidden,
+    heads: 4,
+    seed: 3,
+    maxPositionEmbeddings: opts.maxPositionEmbeddings ?? 2048,
   });
   const tok = await loadTokenizer(dir);
   const chain = [tok.tokenToId('<fim_middle>')!, ...tok.encode(script)];
@@ -32,8 +44,14 @@ export async function makeScriptedModel(dir: string, script: string, opts: Scrip
   const tensors: TensorToWrite[] = expectedTensors(config).map(({ name, shape }) => {
     const data = new Float32Array(shape.reduce((a, b) => a * b, 1));
     if (name.endsWith('norm.weight')) data.fill(1);
-    else if (name === 'model.embed_tokens.weight') chain.forEach((id, slot) => { data[id * hidden + slot] = 1; });
-    else if (name === 'lm_head.weight') chain.forEach((_, slot) => { data[after(slot) * hidden + slot] = 1; });
+    else if (name === 'model.embed_tokens.weight')
+      chain.forEach((id, slot) => {
+        data[id * hidden + slot] = 1;
+      });
+    else if (name === 'lm_head.weight')
+      chain.forEach((_, slot) => {
+        data[after(slot) * hidden + slot] = 1;
+      });
     else if (!/o_proj|down_proj/.test(name)) for (let i = 0; i < data.length; i++) data[i] = Math.sin(i + 1) * 0.1;
     return { name, dtype: 'F32', shape, data };
   });
@@ -46,7 +64,10 @@ export function writeNoOpAdapter(dir: string, modelDir: string): void {
   const layout = layoutForSpec(readModelConfig(modelDir), spec);
   const matrices = new Map<string, { shape: number[]; data: Float32Array }>();
   for (const m of layout.modules) {
-    matrices.set(m.keyA, { shape: [m.r, m.inFeatures], data: Float32Array.from({ length: m.r * m.inFeatures }, (_, i) => Math.cos(i) * 0.01) });
+    matrices.set(m.keyA, {
+      shape: [m.r, m.inFeatures],
+      data: Float32Array.from({ length: m.r * m.inFeatures }, (_, i) => Math.cos(i) * 0.01),
+    });
     matrices.set(m.keyB, { shape: [m.outFeatures, m.r], data: new Float32Array(m.outFeatures * m.r) });
   }
   writePeftAdapter(dir, makeLoraAdapter(spec, null, matrices));

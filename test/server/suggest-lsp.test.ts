@@ -34,7 +34,17 @@ async function memorisingAdapter(dir: string): Promise<void> {
   const fmt = sequenceFormat(tok, detectFimTemplate(tok)!, folder.config, 512);
   const seq = commitDiffSequence(fmt, { message: MESSAGE, path: PATH, before: BEFORE, diff: DIFF })!;
   const target = loraTarget(folder, defaultLoraSpec({ r: 8, alpha: 16 }));
-  const loop = await TrainLoop.create({ target, train: [seq], steps: 80, batchSize: 1, lr: 2e-2, warmupSteps: 5, weightDecay: 0, seed: 1, session: { threads: 1 } });
+  const loop = await TrainLoop.create({
+    target,
+    train: [seq],
+    steps: 80,
+    batchSize: 1,
+    lr: 2e-2,
+    warmupSteps: 5,
+    weightDecay: 0,
+    seed: 1,
+    session: { threads: 1 },
+  });
   const { losses } = await loop.run();
   await loop.close();
   assert.ok(losses[losses.length - 1] < 0.05, `memorised: final loss ${losses[losses.length - 1]}`);
@@ -43,7 +53,10 @@ async function memorisingAdapter(dir: string): Promise<void> {
 }
 
 /** What a client does with the edit: apply its text edits, last first. */
-function applyEdits(text: string, edits: { range: { start: { line: number; character: number }; end: { line: number; character: number } }; newText: string }[]): string {
+function applyEdits(
+  text: string,
+  edits: { range: { start: { line: number; character: number }; end: { line: number; character: number } }; newText: string }[],
+): string {
   const lines = text.split(/(?<=\n)/);
   const offset = (p: { line: number; character: number }) => lines.slice(0, p.line).join('').length + p.character;
   let out = text;
@@ -55,7 +68,10 @@ function applyEdits(text: string, edits: { range: { start: { line: number; chara
 
 before(async () => {
   repo = new ScriptedRepo('cf-suggest-lsp-ws-');
-  repo.write(PATH, BEFORE).write('logo.png', Buffer.from([0x89, 0x50, 0, 1])).commit('plugin skeleton');
+  repo
+    .write(PATH, BEFORE)
+    .write('logo.png', Buffer.from([0x89, 0x50, 0, 1]))
+    .commit('plugin skeleton');
   await memorisingAdapter(join(repo.dir, '.codefudge', 'adapter'));
   uri = pathToFileURL(join(repo.dir, PATH)).href;
   server = new ServerProcess(['--model', model, '--threads', '1'], env as Record<string, string>);
@@ -83,7 +99,7 @@ describe('codefudge.suggestDiff over LSP', () => {
     assert.equal(fs.readFileSync(join(repo.dir, PATH), 'utf8'), BEFORE, 'the server writes nothing itself');
   });
 
-  it('works on the open document\'s text, unsaved changes included', async () => {
+  it("works on the open document's text, unsaved changes included", async () => {
     // On disk the file is something else; the editor holds the memorised text, unsaved.
     const file = join(repo.dir, PATH);
     fs.writeFileSync(file, 'x = 1\n');

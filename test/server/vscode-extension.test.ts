@@ -22,15 +22,36 @@ function loadExtension(fake: Fake) {
   const vscode = {
     workspace: {
       getConfiguration: () => ({ get: (k: string) => fake.settings[k] }),
-      get textDocuments() { return fake.textDocuments; },
-      onDidOpenTextDocument: (f: any) => { fake.openListeners.push(f); return { dispose() {} }; },
-      onDidChangeConfiguration: (f: any) => { fake.configListeners.push(f); return { dispose() {} }; },
+      get textDocuments() {
+        return fake.textDocuments;
+      },
+      onDidOpenTextDocument: (f: any) => {
+        fake.openListeners.push(f);
+        return { dispose() {} };
+      },
+      onDidChangeConfiguration: (f: any) => {
+        fake.configListeners.push(f);
+        return { dispose() {} };
+      },
     },
     window: {
       activeTextEditor: undefined,
-      createOutputChannel: () => ({ clear() { fake.channel.length = 0; }, appendLine(l: string) { fake.channel.push(l); }, show() {}, dispose() {} }),
-      showInformationMessage: (m: string) => { fake.shown.push(m); },
-      showErrorMessage: (m: string) => { fake.shown.push(`error: ${m}`); },
+      createOutputChannel: () => ({
+        clear() {
+          fake.channel.length = 0;
+        },
+        appendLine(l: string) {
+          fake.channel.push(l);
+        },
+        show() {},
+        dispose() {},
+      }),
+      showInformationMessage: (m: string) => {
+        fake.shown.push(m);
+      },
+      showErrorMessage: (m: string) => {
+        fake.shown.push(`error: ${m}`);
+      },
     },
     commands: { registerCommand: () => ({ dispose() {} }) },
   };
@@ -41,9 +62,15 @@ function loadExtension(fake: Fake) {
       fake.clients.push(this.record);
     }
     registerProposedFeatures() {}
-    async start() { this.record.started = true; }
-    async stop() { this.record.stopped = true; }
-    sendNotification(_m: string, p: unknown) { this.record.notifications.push(p); }
+    async start() {
+      this.record.started = true;
+    }
+    async stop() {
+      this.record.stopped = true;
+    }
+    sendNotification(_m: string, p: unknown) {
+      this.record.notifications.push(p);
+    }
   }
   const mocks: Record<string, unknown> = { vscode, 'vscode-languageclient/node': { LanguageClient, TransportKind: { stdio: 0 } } };
   const M = Module as unknown as { _load: (request: string, ...rest: unknown[]) => unknown };
@@ -62,7 +89,12 @@ function loadExtension(fake: Fake) {
 function fake(): Fake {
   return {
     settings: { languages: ['python'], serverPath: 'codefudge' },
-    clients: [], shown: [], channel: [], openListeners: [], configListeners: [], textDocuments: [],
+    clients: [],
+    shown: [],
+    channel: [],
+    openListeners: [],
+    configListeners: [],
+    textDocuments: [],
   };
 }
 
@@ -84,14 +116,17 @@ describe('VS Code extension', () => {
     f.textDocuments.push({ languageId: 'elixir' });
     for (const l of f.configListeners) await l({ affectsConfiguration: (s: string) => s === 'codefudge' || s === 'codefudge.languages' });
     assert.equal(f.clients.length, 1);
-    assert.deepEqual(f.clients[0].clientOptions.documentSelector, [{ scheme: 'file', language: 'python' }, { scheme: 'file', language: 'elixir' }]);
+    assert.deepEqual(f.clients[0].clientOptions.documentSelector, [
+      { scheme: 'file', language: 'python' },
+      { scheme: 'file', language: 'elixir' },
+    ]);
     assert.equal(f.clients[0].started, true);
     // Other settings go to the running server.
     for (const l of f.configListeners) await l({ affectsConfiguration: (s: string) => s === 'codefudge' || s === 'codefudge.maxTokens' });
     assert.equal(f.clients[0].notifications.length, 1);
   });
 
-  it('runs npm\'s .cmd shim through a shell on Windows only', () => {
+  it("runs npm's .cmd shim through a shell on Windows only", () => {
     const f = fake();
     const ext = loadExtension(f);
     const platform = Object.getOwnPropertyDescriptor(process, 'platform')!;

@@ -40,7 +40,7 @@ describe('applyHunks agrees with GNU patch -F0', () => {
     assert.equal(bothApply(before, diff), after);
   });
 
-  it('finds hunks moved down or up (offsets), each hunk starting from the previous one\'s offset', () => {
+  it("finds hunks moved down or up (offsets), each hunk starting from the previous one's offset", () => {
     const before = numbered(40);
     const after = before.replace('line 10\n', 'ten\n').replace('line 30\n', 'thirty\n');
     const diff = gitDiff(tmp.dir, before, after);
@@ -52,7 +52,10 @@ describe('applyHunks agrees with GNU patch -F0', () => {
     assert.equal(bothApply(between, diff), after.replace('line 20\n', 'line 20\nin\nbetween\n'));
     const placed = applyHunks(between, parseUnifiedDiff(diff).hunks);
     assert.ok(placed.ok);
-    assert.deepEqual(placed.placed.map((p) => p.offset), [0, 2]);
+    assert.deepEqual(
+      placed.placed.map((p) => p.offset),
+      [0, 2],
+    );
   });
 
   it('takes the nearest of two equal places, below first on a tie', () => {

@@ -12,8 +12,8 @@ after(tmp.cleanup);
 describe('parseUnifiedDiff', () => {
   it('reads paths, ranges, sections, empty context lines and no-newline marks', () => {
     const p = parseUnifiedDiff(
-      'diff --git a/x.py b/x.py\nindex 1..2 100644\n--- a/x.py\t2024-01-01\n+++ b/x.py\n'
-      + '@@ -1,3 +1,3 @@ def f():\n a\n\n-b\n+B\n@@ -10 +10,2 @@\n-z\n\\ No newline at end of file\n+z\n+w\n\\ No newline at end of file\n',
+      'diff --git a/x.py b/x.py\nindex 1..2 100644\n--- a/x.py\t2024-01-01\n+++ b/x.py\n' +
+        '@@ -1,3 +1,3 @@ def f():\n a\n\n-b\n+B\n@@ -10 +10,2 @@\n-z\n\\ No newline at end of file\n+z\n+w\n\\ No newline at end of file\n',
     );
     assert.equal(p.oldPath, 'a/x.py');
     assert.equal(p.newPath, 'b/x.py');
@@ -21,10 +21,16 @@ describe('parseUnifiedDiff', () => {
     const [h1, h2] = p.hunks;
     assert.deepEqual([h1.oldStart, h1.oldCount, h1.newStart, h1.newCount, h1.section], [1, 3, 1, 3, 'def f():']);
     assert.deepEqual(h1.lines, [
-      { op: ' ', text: 'a', eol: true }, { op: ' ', text: '', eol: true }, { op: '-', text: 'b', eol: true }, { op: '+', text: 'B', eol: true },
+      { op: ' ', text: 'a', eol: true },
+      { op: ' ', text: '', eol: true },
+      { op: '-', text: 'b', eol: true },
+      { op: '+', text: 'B', eol: true },
     ]);
     assert.deepEqual([h2.oldStart, h2.oldCount, h2.newCount], [10, 1, 2]);
-    assert.deepEqual(h2.lines.map((l) => l.eol), [false, true, false]);
+    assert.deepEqual(
+      h2.lines.map((l) => l.eol),
+      [false, true, false],
+    );
   });
 
   it('reads every diff git writes the same way it applies (round trip through rendering)', () => {
@@ -52,7 +58,12 @@ describe('parseUnifiedDiff', () => {
       ['--- a/x\n+++ b/x\n@@ -1 +1\n-a\n+b\n', /line 3: malformed hunk header/],
       ['--- a/x\n+++ b/x\n@@ -1,2 +1,2 @@\n a\n?b\n', /line 5: hunk at line 3 ends early/],
     ];
-    for (const [text, why] of bad) assert.throws(() => parseUnifiedDiff(text), (e: unknown) => e instanceof DiffFormatError && why.test(e.message), text);
+    for (const [text, why] of bad)
+      assert.throws(
+        () => parseUnifiedDiff(text),
+        (e: unknown) => e instanceof DiffFormatError && why.test(e.message),
+        text,
+      );
   });
 
   it('is stricter than jsdiff, which is why the strict reader is ours', () => {
@@ -71,12 +82,21 @@ describe('readGeneratedDiff', () => {
     const { patch, repairs } = readGeneratedDiff(`${header}@@ -2,2 +2,3 @@\n b\n+x\n c\n`, { truncated: false });
     assert.deepEqual(repairs, []);
     assert.equal(patch.oldPath, 'a/f');
-    assert.deepEqual(patch.hunks.map((h) => [h.oldStart, h.oldCount, h.newStart, h.newCount]), [[2, 2, 2, 3]]);
+    assert.deepEqual(
+      patch.hunks.map((h) => [h.oldStart, h.oldCount, h.newStart, h.newCount]),
+      [[2, 2, 2, 3]],
+    );
   });
 
   it('recounts headers from the bodies', () => {
     const { patch, repairs } = readGeneratedDiff(`${header}@@ -2,7 +2,1 @@\n b\n+x\n c\n@@ -9 +9 @@\n-y\n+z\n`, { truncated: false });
-    assert.deepEqual(patch.hunks.map((h) => [h.oldCount, h.newCount]), [[2, 3], [1, 1]]);
+    assert.deepEqual(
+      patch.hunks.map((h) => [h.oldCount, h.newCount]),
+      [
+        [2, 3],
+        [1, 1],
+      ],
+    );
     assert.deepEqual(repairs, ['recounted hunk 1 (-7 +1 -> -2 +3)']);
   });
 
@@ -88,12 +108,18 @@ describe('readGeneratedDiff', () => {
     // Ended by the model itself, the same text is complete: its last line just lacks a newline.
     const ended = readGeneratedDiff(text, { truncated: false });
     assert.equal(ended.patch.hunks.length, 2);
-    assert.deepEqual(ended.patch.hunks[1].lines.map((l) => l.text), ['h', 'new', 'i', 'j']);
+    assert.deepEqual(
+      ended.patch.hunks[1].lines.map((l) => l.text),
+      ['h', 'new', 'i', 'j'],
+    );
   });
 
   it('ends at what cannot be part of the diff, a second file or trailing blank lines', () => {
     const junk = readGeneratedDiff(`${header}@@ -1 +1 @@\n-a\n+b\nThis changes a to b.\n-c\n`, { truncated: false });
-    assert.deepEqual(junk.patch.hunks[0].lines.map((l) => l.op + l.text), ['-a', '+b']);
+    assert.deepEqual(
+      junk.patch.hunks[0].lines.map((l) => l.op + l.text),
+      ['-a', '+b'],
+    );
     const second = readGeneratedDiff(`${header}@@ -1 +1 @@\n-a\n+b\n--- a/g\n+++ b/g\n@@ -1 +1 @@\n-x\n+y\n`, { truncated: false });
     assert.equal(second.patch.hunks.length, 1);
     const blanks = readGeneratedDiff(`${header}@@ -1 +1 @@\n-a\n+b\n\n\n`, { truncated: false });
@@ -117,7 +143,10 @@ describe('readGeneratedDiff', () => {
   it('reads a mangled header for where its hunk starts, and counts its body', () => {
     const mangled = `${header}@@ -3,3 +3,@@@ f\n b\n-c\n+C\n`;
     const r = readGeneratedDiff(mangled, { truncated: false });
-    assert.deepEqual(r.patch.hunks.map((h) => [h.oldStart, h.oldCount, h.newCount]), [[3, 2, 2]]);
+    assert.deepEqual(
+      r.patch.hunks.map((h) => [h.oldStart, h.oldCount, h.newCount]),
+      [[3, 2, 2]],
+    );
     assert.deepEqual(r.repairs, ['read the malformed header of hunk 1']);
     // Cut off, its end cannot be told from its counts: it is dropped.
     assert.equal(readGeneratedDiff(mangled, { truncated: true }).patch.hunks.length, 0);
@@ -135,7 +164,7 @@ describe('fitHunks', () => {
     return r;
   }
 
-  it('gives a CRLF file\'s hunks CRLF line ends', () => {
+  it("gives a CRLF file's hunks CRLF line ends", () => {
     const text = 'one\r\ntwo\r\nthree\r\n';
     const r = fit(text, '--- a/f\n+++ b/f\n@@ -1,3 +1,3 @@\n one\n-two\n+2\n three\n');
     assert.ok(r.ok);
@@ -148,7 +177,7 @@ describe('fitHunks', () => {
     const appended = fit(text, '--- a/f\n+++ b/f\n@@ -2,2 +2,3 @@\n b\n c\n+d\n');
     assert.ok(appended.ok);
     assert.equal(appended.text, 'a\nb\nc\nd\n');
-    assert.deepEqual(appended.repairs, ['marked the file\'s last line as having no newline']);
+    assert.deepEqual(appended.repairs, ["marked the file's last line as having no newline"]);
     const inserted = fit(text, '--- a/f\n+++ b/f\n@@ -1,3 +1,4 @@\n a\n+x\n b\n c\n');
     assert.ok(inserted.ok);
     assert.equal(inserted.text, 'a\nx\nb\nc');

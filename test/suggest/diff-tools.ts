@@ -14,7 +14,10 @@ export function gnuPatch(dir: string, text: string, diff: string): string | null
   const work = mkdtempSync(join(dir, 'patch-'));
   writeFileSync(join(work, 'f'), text);
   writeFileSync(join(work, 'change.diff'), diff);
-  const r = spawnSync('patch', ['-p1', '-F0', '-f', '-s', '--no-backup-if-mismatch', '-r', '-', '-i', 'change.diff'], { cwd: work, encoding: 'utf8' });
+  const r = spawnSync('patch', ['-p1', '-F0', '-f', '-s', '--no-backup-if-mismatch', '-r', '-', '-i', 'change.diff'], {
+    cwd: work,
+    encoding: 'utf8',
+  });
   const out = r.status === 0 ? readFileSync(join(work, 'f'), 'utf8') : null;
   rmSync(work, { recursive: true, force: true });
   return out;
@@ -27,7 +30,10 @@ export function gitDiff(dir: string, before: string, after: string, context = 3)
   mkdirSync(join(work, 'b'));
   writeFileSync(join(work, 'a', 'f'), before);
   writeFileSync(join(work, 'b', 'f'), after);
-  const r = spawnSync('git', ['diff', '--no-index', '--no-prefix', '--no-color', `-U${context}`, '--', 'a/f', 'b/f'], { cwd: work, encoding: 'utf8' });
+  const r = spawnSync('git', ['diff', '--no-index', '--no-prefix', '--no-color', `-U${context}`, '--', 'a/f', 'b/f'], {
+    cwd: work,
+    encoding: 'utf8',
+  });
   rmSync(work, { recursive: true, force: true });
   if (r.status !== 0 && r.status !== 1) throw new Error(`git diff failed: ${r.stderr}`);
   const at = r.stdout.indexOf('--- ');

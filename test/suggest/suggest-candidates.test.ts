@@ -30,7 +30,10 @@ describe('firstApplicable', () => {
     const { applied, candidates } = firstApplicable(FILE, 'src/f.py', gens);
     assert.ok(applied);
     assert.equal(applied.candidate.rank, 1);
-    assert.deepEqual(candidates.map((c) => c.problem), ['hunk 1 does not match the file', undefined]);
+    assert.deepEqual(
+      candidates.map((c) => c.problem),
+      ['hunk 1 does not match the file', undefined],
+    );
     assert.deepEqual(applied.candidate.repairs, ['recounted hunk 1 (-9 +1 -> -3 +3)']);
     assert.equal(applied.after, FILE.replace('line 8\n', 'eight\n'));
     assert.equal(applied.diff, `${HEAD}@@ -5,7 +5,7 @@\n line 5\n line 6\n line 7\n-line 8\n+eight\n line 9\n line 10\n line 11\n`);
@@ -51,10 +54,16 @@ describe('firstApplicable', () => {
     ];
     const { applied, candidates } = firstApplicable(FILE, 'src/f.py', gens);
     assert.equal(applied, undefined);
-    assert.deepEqual(candidates.map((c) => [c.rank, c.problem]), [
-      [0, 'no complete hunk'], [1, 'no complete hunk'], [2, 'no complete hunk'], [4, 'hunk 1 does not match the file'],
-      [5, 'hunk 1 has no context or removed line to place it by'],
-    ]);
+    assert.deepEqual(
+      candidates.map((c) => [c.rank, c.problem]),
+      [
+        [0, 'no complete hunk'],
+        [1, 'no complete hunk'],
+        [2, 'no complete hunk'],
+        [4, 'hunk 1 does not match the file'],
+        [5, 'hunk 1 has no context or removed line to place it by'],
+      ],
+    );
     assert.deepEqual(candidates[2].repairs, ['dropped a cut-off last line', 'dropped hunk 1, cut off before its end']);
   });
 
@@ -90,7 +99,11 @@ describe('commitDiffPrompt', () => {
   });
 
   it('is the unlearned prefix of the training sequence for the same message, path and file', () => {
-    const ex = { message: '  Register the blue plugin\n\nLonger body.  ', path: 'plugins/blue.py', before: 'from app import reg\n\ndef setup():\n    pass\n' };
+    const ex = {
+      message: '  Register the blue plugin\n\nLonger body.  ',
+      path: 'plugins/blue.py',
+      before: 'from app import reg\n\ndef setup():\n    pass\n',
+    };
     const diff = '--- a/plugins/blue.py\n+++ b/plugins/blue.py\n@@ -3,2 +3,3 @@\n def setup():\n     pass\n+reg("blue")\n';
     const seq = commitDiffSequence(fmt, { ...ex, diff })!;
     const prompt = commitDiffPrompt(fmt, ex, 60)!;

@@ -67,7 +67,8 @@ describe('suggest-diff bad input', () => {
   });
 
   it('prints one line and exits 1 from the command line', () => {
-    const run = (...args: string[]) => spawnSync(process.execPath, [BIN, 'suggest-diff', ...args], { cwd: repo.dir, env, encoding: 'utf8' });
+    const run = (...args: string[]) =>
+      spawnSync(process.execPath, [BIN, 'suggest-diff', ...args], { cwd: repo.dir, env, encoding: 'utf8' });
     const cases: [string[], RegExp][] = [
       [['--file', 'logo.png', '--message', 'x', '--model', model], /logo\.png is a binary file/],
       [['--file', join(root, 'outside.py'), '--message', 'x', '--model', model], /outside the repository/],

@@ -14,8 +14,30 @@ import { ScriptedRepo } from '../history/scripted-repo.js';
 import { BIN, testRoot, tinyModel } from '../finetune/adapt-fixtures.js';
 
 const NAMES = [
-  'alpha', 'beta', 'gamma', 'delta', 'eps', 'zeta', 'eta', 'theta', 'iota', 'kappa', 'lamda', 'mu', 'nu', 'xi', 'omicron',
-  'pi', 'rho', 'sigma', 'tau', 'upsilon', 'phi', 'chi', 'psi', 'omega',
+  'alpha',
+  'beta',
+  'gamma',
+  'delta',
+  'eps',
+  'zeta',
+  'eta',
+  'theta',
+  'iota',
+  'kappa',
+  'lamda',
+  'mu',
+  'nu',
+  'xi',
+  'omicron',
+  'pi',
+  'rho',
+  'sigma',
+  'tau',
+  'upsilon',
+  'phi',
+  'chi',
+  'psi',
+  'omega',
 ];
 /** Plugins never registered: more held-out requests of the same kind. */
 const UNREGISTERED = ['red', 'green', 'blue', 'cyan', 'pink'];
@@ -37,14 +59,27 @@ before(async () => {
     repo.commit(`register ${n}`);
   }
   adapted = await adapt({
-    repo: repo.dir, model, steps: 100, lr: 2e-2, seq: 256, batch: 8, gradAccum: 1, commitDiffShare: 1,
-    split: { holdoutPercent: 10 }, session: { threads: 1 },
+    repo: repo.dir,
+    model,
+    steps: 100,
+    lr: 2e-2,
+    seq: 256,
+    batch: 8,
+    gradAccum: 1,
+    commitDiffShare: 1,
+    split: { holdoutPercent: 10 },
+    session: { threads: 1 },
   });
   const shas = repo.git('rev-list', '--reverse', `${adapted.trainedThrough}..HEAD`).trim().split('\n');
   heldout = shas.map((sha) => {
     const message = repo.git('log', '-1', '--format=%s', sha).trim();
     const path = `plugins/${message.split(' ')[1]}.py`;
-    return { message, path, before: repo.git('show', `${sha}^:${path}`), diff: repo.git('diff', '--src-prefix=a/', '--dst-prefix=b/', `${sha}^`, sha).replace(/^[\s\S]*?(?=^--- )/m, '') };
+    return {
+      message,
+      path,
+      before: repo.git('show', `${sha}^:${path}`),
+      diff: repo.git('diff', '--src-prefix=a/', '--dst-prefix=b/', `${sha}^`, sha).replace(/^[\s\S]*?(?=^--- )/m, ''),
+    };
   });
 });
 after(() => {
@@ -64,7 +99,12 @@ async function suggestOn(path: string, before: string, message: string, adapterD
   }
 }
 
-interface Request { path: string; before: string; message: string; diff?: string }
+interface Request {
+  path: string;
+  before: string;
+  message: string;
+  diff?: string;
+}
 const requests = (): Request[] => [
   ...heldout,
   ...UNREGISTERED.map((n) => ({ path: `plugins/${n}.py`, before: TEMPLATE, message: `register ${n}` })),
@@ -85,7 +125,7 @@ function suggestAll() {
 }
 
 describe('suggest-diff after adapt', () => {
-  it('trained the repository\'s adapter on its commit->diff history', () => {
+  it("trained the repository's adapter on its commit->diff history", () => {
     assert.equal(adapted.status, 'trained');
     assert.ok(adapted.examples.commitDiff >= 20, JSON.stringify(adapted.examples));
     assert.ok(heldout.length >= 2, `${heldout.length} held-out commits`);
@@ -96,13 +136,13 @@ describe('suggest-diff after adapt', () => {
     const held = (await suggestAll()).filter((a) => a.request.diff);
     let applied = 0;
     for (const { request: h, adapter: s } of held) {
-      assert.equal(s.adapterDir, defaultAdapterDir(repo.dir), 'the repository\'s own adapter by default');
+      assert.equal(s.adapterDir, defaultAdapterDir(repo.dir), "the repository's own adapter by default");
       if (!s.applied) continue;
       applied++;
       const hunkHeader = (d: string) => /^@@ [^@]+ @@/m.exec(d)?.[0];
       assert.equal(hunkHeader(s.applied.diff), hunkHeader(h.diff!), `${s.applied.diff}\nreal:\n${h.diff}`);
       assert.ok(s.applied.after.startsWith(h.before));
-      assert.match(s.applied.after.slice(h.before.length), /^reg/, 'the added line is the pattern\'s, or close to it (a tiny model)');
+      assert.match(s.applied.after.slice(h.before.length), /^reg/, "the added line is the pattern's, or close to it (a tiny model)");
       assert.equal(gnuPatch(root, h.before, s.applied.diff.replaceAll(h.path, 'f')), s.applied.after);
     }
     assert.ok(applied >= Math.max(1, held.length - 1), `${applied} of ${held.length} held-out commits`);
@@ -123,8 +163,28 @@ describe('suggest-diff after adapt', () => {
     const file = join(repo.dir, target.path);
     fs.writeFileSync(file, target.before);
     fs.chmodSync(file, 0o755);
-    const cli = (...args: string[]) => spawnSync(process.execPath, [BIN, 'suggest-diff', '--repo', repo.dir, '--file', target!.path,
-      '--message', target!.message, '--model', model, '--max-tokens', '100', '--threads', '1', ...args], { env, encoding: 'utf8' });
+    const cli = (...args: string[]) =>
+      spawnSync(
+        process.execPath,
+        [
+          BIN,
+          'suggest-diff',
+          '--repo',
+          repo.dir,
+          '--file',
+          target!.path,
+          '--message',
+          target!.message,
+          '--model',
+          model,
+          '--max-tokens',
+          '100',
+          '--threads',
+          '1',
+          ...args,
+        ],
+        { env, encoding: 'utf8' },
+      );
     const shown = cli();
     assert.equal(shown.status, 0, shown.stderr);
     assert.match(shown.stdout, new RegExp(`^--- a/${target.path}\n\\+\\+\\+ b/${target.path}\n@@ `));
@@ -138,7 +198,11 @@ describe('suggest-diff after adapt', () => {
     assert.equal(applied.stdout, shown.stdout);
     assert.equal(fs.readFileSync(file, 'utf8'), patched);
     assert.equal(fs.statSync(file).mode & 0o777, 0o755, 'the file keeps its mode');
-    assert.deepEqual(fs.readdirSync(join(repo.dir, 'plugins')).filter((f) => f.startsWith('.')), [], 'no temp file left');
+    assert.deepEqual(
+      fs.readdirSync(join(repo.dir, 'plugins')).filter((f) => f.startsWith('.')),
+      [],
+      'no temp file left',
+    );
 
     // The base model's beams do not apply: said in one line, exit 1, the file untouched.
     fs.writeFileSync(file, target.before);
