@@ -34,6 +34,8 @@ export { matMulNBits, dequantizeValues, dequantizeRows, gatherQuantizedRows, MS_
 export type { QuantizedValues } from './quant/dequantize-graph.js';
 export { resolveModel, defaultHubCacheDir } from './resolve-model.js';
 export type { ResolveModelOptions } from './resolve-model.js';
+export { addedToken, bpeTokenizerJson } from './tokenizer-json.js';
+export type { BpeTokenizerParts } from './tokenizer-json.js';
 export { loadTokenizer, tokenizerFromJson } from './tokenizer.js';
 // GGUF: reading (a .gguf file is a model wherever --model is), writing models and LoRA adapters.
 export { GgufFile, tensorByteSize } from './gguf/gguf-reader.js';

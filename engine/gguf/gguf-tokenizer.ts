@@ -7,6 +7,7 @@
 // ids), with the pre-tokenizer that `tokenizer.ggml.pre` names written as the Hugging Face Split regexes
 // llama.cpp's own table (src/llama-vocab.cpp) was adapted from.
 import { UserError } from '../../common/index.js';
+import { addedToken, bpeTokenizerJson } from '../tokenizer-json.js';
 import { GgufValueType, KEY, TokenType } from './gguf-format.js';
 import type { GgufFile, GgufValue } from './gguf-reader.js';
 import type { GgufMetadata } from './gguf-writer.js';
@@ -111,46 +112,24 @@ export function tokenizerFilesFromGguf(gguf: GgufFile, label: string): Tokenizer
   const typesValue = gguf.get(KEY.tokenType);
   const types = typesValue && typeof typesValue === 'object' && Array.isArray(typesValue.items) ? (typesValue.items as number[]) : [];
   const vocab: Record<string, number> = {};
-  const addedTokens: Json[] = [];
+  const addedTokens: object[] = [];
   tokens.forEach((token, id) => {
     const type = types[id] ?? TokenType.NORMAL;
     // convert_hf_to_gguf pads the list to the model's vocab size with "[PADn]" UNUSED entries no tokenizer had.
     if (type === TokenType.UNUSED && token === `[PAD${id}]`) return;
     if (!Object.prototype.hasOwnProperty.call(vocab, token)) vocab[token] = id;
     if (type === TokenType.CONTROL || type === TokenType.USER_DEFINED) {
-      addedTokens.push({
-        id,
-        content: token,
-        single_word: false,
-        lstrip: false,
-        rstrip: false,
-        normalized: false,
-        special: type === TokenType.CONTROL,
-      });
+      addedTokens.push(addedToken(id, token, type === TokenType.CONTROL));
     }
   });
-  const tokenizerJson: Json = {
-    version: '1.0',
-    truncation: null,
-    padding: null,
-    added_tokens: addedTokens,
+  const tokenizerJson: Json = bpeTokenizerJson({
+    vocab,
+    merges,
+    addedTokens,
     normalizer: pre.normalizer ?? null,
-    pre_tokenizer: pre.preTokenizer,
-    post_processor: null,
-    decoder: { type: 'ByteLevel', add_prefix_space: true, trim_offsets: true, use_regex: true },
-    model: {
-      type: 'BPE',
-      dropout: null,
-      unk_token: null,
-      continuing_subword_prefix: null,
-      end_of_word_suffix: null,
-      fuse_unk: false,
-      byte_fallback: false,
-      ignore_merges: pre.ignoreMerges ?? false,
-      vocab,
-      merges,
-    },
-  };
+    preTokenizer: pre.preTokenizer,
+    ignoreMerges: pre.ignoreMerges ?? false,
+  }) as Json;
   return { tokenizerJson, tokenizerConfig };
 }
 
@@ -279,28 +258,13 @@ export function placeholderTokenizer(vocabSize: number): { json: Json; config: J
   const eos = '<|endoftext|>';
   const byteLevelRegex = { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true };
   return {
-    json: {
-      version: '1.0',
-      truncation: null,
-      padding: null,
-      added_tokens: [{ id: 256, content: eos, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true }],
-      normalizer: null,
-      pre_tokenizer: byteLevelRegex,
-      post_processor: null,
+    json: bpeTokenizerJson({
+      vocab,
+      merges: [],
+      addedTokens: [addedToken(256, eos)],
+      preTokenizer: byteLevelRegex,
       decoder: byteLevelRegex,
-      model: {
-        type: 'BPE',
-        dropout: null,
-        unk_token: null,
-        continuing_subword_prefix: null,
-        end_of_word_suffix: null,
-        fuse_unk: false,
-        byte_fallback: false,
-        ignore_merges: false,
-        vocab,
-        merges: [],
-      },
-    },
+    }) as Json,
     config: { bos_token: eos, eos_token: eos, add_bos_token: false },
   };
 }

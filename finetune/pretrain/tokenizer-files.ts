@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { UserError, messageOf, writeTextAtomic } from '../../common/index.js';
+import { addedToken, bpeTokenizerJson } from '../../engine/index.js';
 import type { BpeModel } from './bpe-model.js';
 import { PRETOKENIZE_PATTERN } from './pretokenize.js';
 import { EOT } from './special-tokens.js';
@@ -11,44 +12,20 @@ export function tokenizerJson(model: BpeModel): object {
   model.vocab.forEach((token, id) => {
     vocab[token] = id;
   });
-  return {
-    version: '1.0',
-    truncation: null,
-    padding: null,
-    added_tokens: model.specialTokens.map((content, id) => ({
-      id,
-      content,
-      single_word: false,
-      lstrip: false,
-      rstrip: false,
-      normalized: false,
-      special: true,
-    })),
-    normalizer: null,
-    pre_tokenizer: {
+  return bpeTokenizerJson({
+    vocab,
+    // Byte-level tokens never contain a space (it is "Ġ"), so the classic "a b" form is unambiguous
+    // and readable by every version of the tokenizers library.
+    merges: model.merges.map(([a, b]) => `${a} ${b}`),
+    addedTokens: model.specialTokens.map((content, id) => addedToken(id, content)),
+    preTokenizer: {
       type: 'Sequence',
       pretokenizers: [
         { type: 'Split', pattern: { Regex: PRETOKENIZE_PATTERN }, behavior: 'Isolated', invert: false },
         { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: false },
       ],
     },
-    post_processor: null,
-    decoder: { type: 'ByteLevel', add_prefix_space: true, trim_offsets: true, use_regex: true },
-    model: {
-      type: 'BPE',
-      dropout: null,
-      unk_token: null,
-      continuing_subword_prefix: null,
-      end_of_word_suffix: null,
-      fuse_unk: false,
-      byte_fallback: false,
-      ignore_merges: false,
-      vocab,
-      // Byte-level tokens never contain a space (it is "Ġ"), so the classic "a b" form is unambiguous
-      // and readable by every version of the tokenizers library.
-      merges: model.merges.map(([a, b]) => `${a} ${b}`),
-    },
-  };
+  });
 }
 
 /** The `tokenizer_config.json` beside it: no BOS, EOS = `<|endoftext|>`, and decoding that keeps code as is. */

@@ -1,4 +1,5 @@
 // A small but real byte-level BPE tokenizer (GPT-2/StarCoder style) for test model folders.
+import { addedToken, bpeTokenizerJson } from '../../engine/index.js';
 
 /** Special tokens first, as StarCoder numbers them; every test model has them. */
 export const TINY_SPECIAL_TOKENS = ['<|endoftext|>', '<fim_prefix>', '<fim_middle>', '<fim_suffix>', '<fim_pad>'] as const;
@@ -90,36 +91,14 @@ export function makeTinyTokenizer(vocabSize: number): TinyTokenizerFiles {
   for (const c of alphabet) vocab[c] = Object.keys(vocab).length;
   for (const [a, b] of merges) vocab[a + b] = Object.keys(vocab).length;
   const byteLevel = { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true };
-  const tokenizerJson = {
-    version: '1.0',
-    truncation: null,
-    padding: null,
-    added_tokens: TINY_SPECIAL_TOKENS.map((content, id) => ({
-      id,
-      content,
-      single_word: false,
-      lstrip: false,
-      rstrip: false,
-      normalized: false,
-      special: true,
-    })),
-    normalizer: null,
-    pre_tokenizer: byteLevel,
-    post_processor: { ...byteLevel, trim_offsets: false },
+  const tokenizerJson = bpeTokenizerJson({
+    vocab,
+    merges: merges.map(([a, b]) => `${a} ${b}`),
+    addedTokens: TINY_SPECIAL_TOKENS.map((content, id) => addedToken(id, content)),
+    preTokenizer: byteLevel,
+    postProcessor: { ...byteLevel, trim_offsets: false },
     decoder: byteLevel,
-    model: {
-      type: 'BPE',
-      dropout: null,
-      unk_token: null,
-      continuing_subword_prefix: null,
-      end_of_word_suffix: null,
-      fuse_unk: false,
-      byte_fallback: false,
-      ignore_merges: false,
-      vocab,
-      merges: merges.map(([a, b]) => `${a} ${b}`),
-    },
-  };
+  });
   const tokenizerConfig = {
     tokenizer_class: 'GPT2Tokenizer',
     bos_token: '<|endoftext|>',
