@@ -45,8 +45,6 @@ export { CompletionService } from './completion-service.js';
 export type { CompletionInput, Completion, CompletionServiceOptions } from './completion-service.js';
 export { localGenerator, resolveFimMode } from './generator.js';
 export type { Generator, GenerationRequest, Generation } from './generator.js';
-export { remoteGenerator } from './remote-generator.js';
-export type { RemoteModel } from './remote-generator.js';
 
 // Beyond one machine: the OpenAI-compatible HTTP server and the client for remote backends.
 export { startHttpServer } from './http/http-server.js';

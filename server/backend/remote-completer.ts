@@ -25,14 +25,18 @@ import type { CompletionBackend } from './completion-backend.js';
 const LOOP_MAX_PERIOD = 16;
 const LOOP_REPEATS = 3;
 
-/** Where the text's tokens first end in a loop: the text with the copies after the first dropped, or undefined. */
-export function cutAtLoop(tok: Tokenizer, text: string, from = 0): { text: string; checked: number } | undefined {
+/**
+ * Where the text's tokens first end in a loop, looking only at prefixes longer than `from` tokens:
+ * `cut` is the text with the copies after the first dropped; `tokens` how many the text has, so
+ * the next call (more streamed text) starts there without tokenizing again to find out.
+ */
+export function cutAtLoop(tok: Tokenizer, text: string, from = 0): { cut?: string; tokens: number } {
   const ids = tok.encode(text);
   for (let n = Math.max(from, 1); n <= ids.length; n++) {
     const period = trailingCyclePeriod(ids.slice(0, n), LOOP_MAX_PERIOD, LOOP_REPEATS);
-    if (period) return { text: tok.decode(ids.slice(0, n - period * (LOOP_REPEATS - 1))), checked: n };
+    if (period) return { cut: tok.decode(ids.slice(0, n - period * (LOOP_REPEATS - 1))), tokens: ids.length };
   }
-  return undefined;
+  return { tokens: ids.length };
 }
 
 /**
@@ -91,6 +95,7 @@ export class RemoteCompleter {
       maxSuffixTokens: req.maxSuffixTokens,
       mode: req.fimMode ?? this.preferredFimMode,
       reserve: req.maxNewTokens,
+      cut: req.cut ?? true,
     });
     // Ours, so a stop found in the streamed text closes the request without looking like the caller's cancel.
     const local = new AbortController();
@@ -107,23 +112,30 @@ export class RemoteCompleter {
       if (stopped !== undefined) cut = { text: stopped, reason: 'stop-string' };
       else if (req.stopOnLoop) {
         // By pieces first (exact where each is a token), then by re-tokenizing (servers that send several tokens at once).
-        const byPieces = pieces.add(delta);
-        const loop = byPieces !== undefined ? { text: byPieces } : cutAtLoop(this.tokenizer, text, loopChecked);
-        if (loop) cut = { text: loop.text, reason: 'loop' };
-        else loopChecked = this.tokenizer.encode(text).length;
+        let loop = pieces.add(delta);
+        if (loop === undefined) ({ cut: loop, tokens: loopChecked } = cutAtLoop(this.tokenizer, text, loopChecked));
+        if (loop !== undefined) cut = { text: loop, reason: 'loop' };
       }
       if (cut) local.abort();
     };
     try {
-      const out = await this.backend.complete({
-        prompt,
-        maxTokens: req.maxNewTokens,
-        temperature: req.temperature ?? 0,
-        topP: req.topP,
-        stop: req.stopStrings ?? [],
-        signal: local.signal,
-        onText,
-      });
+      let out: { text: string; finishReason: string };
+      try {
+        out = await this.backend.complete({
+          prompt,
+          maxTokens: req.maxNewTokens,
+          temperature: req.temperature ?? 0,
+          topP: req.topP,
+          // The template's end tokens too: a server that decodes them as text must still end there.
+          stop: [...(req.stopStrings ?? []), ...this.template.stopTokens],
+          signal: local.signal,
+          onText,
+        });
+      } catch (e) {
+        // A backend may reject when we close its stream on purpose (a stop fired, or the caller cancelled).
+        if (!cut && !req.signal?.aborted) throw e;
+        out = { text, finishReason: 'abort' };
+      }
       if (!cut && out.text !== text) {
         // A backend that did not stream: apply the stops to the whole text now.
         text = '';

@@ -11,7 +11,8 @@ import { Completer } from '../../engine/index.js';
 import { CompletionService } from '../../server/completion-service.js';
 import { textView } from '../../server/context-window.js';
 import { localGenerator } from '../../server/generator.js';
-import { remoteGenerator, type BackendRequest, type CompletionBackend } from '../../server/remote-generator.js';
+import type { BackendRequest, CompletionBackend } from '../../server/backend/completion-backend.js';
+import { RemoteCompleter } from '../../server/backend/remote-completer.js';
 import { DEFAULT_SETTINGS, type Settings } from '../../server/settings.js';
 import { makeScriptedModel } from './scripted-model.js';
 
@@ -26,6 +27,11 @@ after(async () => {
   await completer.release();
   rmSync(root, { recursive: true, force: true });
 });
+
+/** The generator over a remote backend, the way the server uses one: the local tokenizer builds the prompt. */
+async function viaRemote(backend: CompletionBackend) {
+  return localGenerator(await RemoteCompleter.load(backend, completer.folder.dir));
+}
 
 /** An input from a document with the cursor marked by "|". */
 function input(marked: string, signal?: AbortSignal) {
@@ -85,12 +91,7 @@ describe('completion service', () => {
     const fake = fakeBackend(`    ${l.raw}\n\n\nprint(f(3))\n`);
     const remote = new CompletionService({
       settings: () => settings(),
-      generator: async () =>
-        remoteGenerator(fake.backend, {
-          template: completer.template,
-          contextTokens: 2048,
-          countTokens: (t) => completer.tokenizer.encode(t).length,
-        }),
+      generator: async () => viaRemote(fake.backend),
     });
     const r = (await remote.complete(input(DOC)))!;
     assert.equal(r.text, l.text);
@@ -107,7 +108,7 @@ describe('completion service', () => {
     const fake = fakeBackend('pass');
     const service = new CompletionService({
       settings: () => settings(),
-      generator: async () => remoteGenerator(fake.backend, { template: completer.template, contextTokens: 2048 }),
+      generator: async () => await viaRemote(fake.backend),
     });
     await service.complete(input('s = "<fim_middle>"\n|\n'));
     assert.equal((fake.calls[0].prompt.match(/<fim_middle>/g) ?? []).length, 1, "only the template's own");
@@ -117,10 +118,7 @@ describe('completion service', () => {
     const fake = fakeBackend('return x');
     const controller = new AbortController();
     controller.abort();
-    for (const generator of [
-      localGenerator(completer),
-      remoteGenerator(fake.backend, { template: completer.template, contextTokens: 2048 }),
-    ]) {
+    for (const generator of [localGenerator(completer), await viaRemote(fake.backend)]) {
       const service = new CompletionService({ settings: () => settings(), generator: async () => generator });
       const c = (await service.complete(input(DOC, controller.signal)))!;
       assert.equal(c.reason, 'aborted');
