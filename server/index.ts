@@ -1,9 +1,10 @@
 // The LSP server's public surface: the CLI's `serve` and the benchmark start it through here.
+// The LSP server itself (vscode-languageserver, about half of the CLI's start-up) is imported only
+// when `serve` runs it, so `complete`, `fim-eval` and the other commands do not pay for it.
 import { format } from 'node:util';
 import type { Connection } from 'vscode-languageserver/node';
-import { startServer, type ServerOptions } from './server.js';
+import type { ServerOptions } from './server.js';
 
-export { startServer, COMMANDS } from './server.js';
 export type { ServerOptions } from './server.js';
 export { DEFAULT_SETTINGS, mergeSettings } from './settings.js';
 export type { Settings, CompletionMode } from './settings.js';
@@ -30,8 +31,9 @@ function routeConsoleToStderr(): void {
 }
 
 /** Serves LSP over this process's stdin/stdout until the client exits or closes stdin. */
-export function serveStdio(opts: Omit<ServerOptions, 'input' | 'output'>): Connection {
+export async function serveStdio(opts: Omit<ServerOptions, 'input' | 'output'>): Promise<Connection> {
   routeConsoleToStderr();
+  const { startServer } = await import('./server.js');
   const connection = startServer({ ...opts, input: process.stdin, output: process.stdout });
   // One bad request must never take the server down: log and carry on.
   process.on('uncaughtException', (e) => connection.console.error(`internal error: ${e.stack ?? e.message}`));

@@ -60,3 +60,10 @@ test('only cli/ draws progress bars', () => {
     [],
   );
 });
+
+test('test/ folders hold tests; shared test code lives in test/helpers/', () => {
+  const strays = sources(join(ROOT, 'test'))
+    .map((f) => relative(ROOT, f))
+    .filter((f) => !f.endsWith('.test.ts') && !f.startsWith(join('test', 'helpers') + sep) && !f.includes(`${sep}fixtures${sep}`));
+  assert.deepEqual(strays, []);
+});

@@ -35,7 +35,7 @@ ${serveHttpUsage}`,
     if (args.positionals.length) throw new UserError(`serve takes no arguments, got "${args.positionals[0]}"`);
     const device = flagString(args, 'device', 'cpu');
     if (device !== 'cpu' && device !== 'cuda') throw new UserError(`--device must be cpu or cuda, got "${device}"`);
-    serveStdio({
+    await serveStdio({
       model: flagString(args, 'model'),
       threads: args.flags.has('threads') ? flagInt(args, 'threads', 1) : undefined,
       device: device as Device,

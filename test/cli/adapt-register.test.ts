@@ -6,9 +6,9 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { assertOneLineError, type CliResult } from '../helpers/cli.js';
-import { BIN, FAST_FLAGS, patternRepo, testRoot, tinyModel } from '../finetune/adapt-fixtures.js';
-import type { ScriptedRepo } from '../history/scripted-repo.js';
-import { HttpServerProcess, post } from '../server/http-server-process.js';
+import { BIN, FAST_FLAGS, patternRepo, testRoot, tinyModel } from '../helpers/adapt-fixtures.js';
+import type { ScriptedRepo } from '../helpers/scripted-repo.js';
+import { HttpServerProcess, post } from '../helpers/http-server-process.js';
 
 const { root, env } = testRoot('cf-register-');
 const model = tinyModel(join(root, 'tiny'));

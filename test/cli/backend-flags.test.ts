@@ -17,10 +17,10 @@ import {
   writePeftAdapter,
 } from '../../engine/index.js';
 import { Rng } from '../../common/index.js';
-import { PYTHON } from '../eval/tasks-fixtures.js';
-import { ScriptedRepo } from '../history/scripted-repo.js';
+import { PYTHON } from '../helpers/tasks-fixtures.js';
+import { ScriptedRepo } from '../helpers/scripted-repo.js';
 import { assertOneLineError, type CliResult } from '../helpers/cli.js';
-import { HttpServerProcess } from '../server/http-server-process.js';
+import { HttpServerProcess } from '../helpers/http-server-process.js';
 
 const root = mkdtempSync(join(tmpdir(), 'cf-cli-backend-'));
 const env = { ...process.env, CODEFUDGE_CACHE: process.env.CODEFUDGE_CACHE ?? join(root, 'cache') };

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { after, describe, it } from 'node:test';
 import { runCli } from '../helpers/cli.js';
-import { firstEdit, ServerProcess } from '../server/lsp-client.js';
+import { firstEdit, ServerProcess } from '../helpers/lsp-client.js';
 
 const root = mkdtempSync(join(tmpdir(), 'cf-complete-lsp-'));
 after(() => rmSync(root, { recursive: true, force: true }));

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { grad } from '../../engine/autodiff/grad.js';
 import { Builder } from '../../engine/graph/builder.js';
 import type { Node, Value } from '../../engine/graph/graph.js';
-import { assertClose, checkGradients, openGraph } from './autodiff-fd.js';
+import { assertClose, checkGradients, openGraph } from '../helpers/autodiff-fd.js';
 import { ort } from '../../engine/session.js';
 
 const f64 = (values: number[], dims: number[]) => new ort.Tensor('float64', Float64Array.from(values), dims);

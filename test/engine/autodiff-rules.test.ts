@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import type { Builder } from '../../engine/graph/builder.js';
 import type { Dim, Value } from '../../engine/graph/graph.js';
 import { Rng } from '../../common/index.js';
-import { checkGradients, type CheckOptions, type Operand } from './autodiff-fd.js';
+import { checkGradients, type CheckOptions, type Operand } from '../helpers/autodiff-fd.js';
 
 const rng = new Rng(7);
 const size = (dims: number[]) => dims.reduce((p, d) => p * d, 1);

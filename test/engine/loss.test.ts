@@ -10,7 +10,7 @@ import type { Value } from '../../engine/graph/graph.js';
 import { buildDecoder, lmHead, type ModelParams } from '../../engine/llama/decoder.js';
 import { buildCausalLmLoss, causalLmTargets, lossFeeds, nextTokenTargets, type LossTargets } from '../../engine/llama/loss.js';
 import { ort } from '../../engine/session.js';
-import { assertClose, openGraph } from './autodiff-fd.js';
+import { assertClose, openGraph } from '../helpers/autodiff-fd.js';
 
 function tinyConfig(arch: 'Qwen2ForCausalLM' | 'LlamaForCausalLM', tied: boolean): ModelConfig {
   return parseModelConfig({

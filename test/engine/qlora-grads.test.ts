@@ -25,7 +25,7 @@ import {
 import { Rng } from '../../common/index.js';
 import { makeTinyModel } from '../helpers/tiny-model.js';
 import { referenceLogits } from '../helpers/reference-llama.js';
-import { checkGradients } from './autodiff-fd.js';
+import { checkGradients } from '../helpers/autodiff-fd.js';
 
 const root = fs.mkdtempSync(join(tmpdir(), 'cf-qlora-grads-'));
 before(() => {

@@ -10,7 +10,7 @@ import { Rng } from '../../common/index.js';
 import { FIM_METRICS, type FimEvalReport } from '../../eval/index.js';
 import { makeTinyModel } from '../helpers/tiny-model.js';
 import { assertOneLineError, runCli } from '../helpers/cli.js';
-import { PYTHON, TYPESCRIPT } from './tasks-fixtures.js';
+import { PYTHON, TYPESCRIPT } from '../helpers/tasks-fixtures.js';
 
 const root = mkdtempSync(join(tmpdir(), 'cf-fim-eval-'));
 after(() => rmSync(root, { recursive: true, force: true }));

@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { after, describe, it } from 'node:test';
 import { renderHtmlReport } from '../../eval/index.js';
-import { countColor, decodePng } from './report-png.js';
-import { syntheticReport } from './report-fixtures.js';
+import { countColor, decodePng } from '../helpers/report-png.js';
+import { syntheticReport } from '../helpers/report-fixtures.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const root = mkdtempSync(join(tmpdir(), 'cf-html-'));

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { exampleLists, formatTable, FIM_METRICS, renderHtmlReport, REPORT_FORMAT } from '../../eval/index.js';
-import { HOSTILE, syntheticReport } from './report-fixtures.js';
+import { HOSTILE, syntheticReport } from '../helpers/report-fixtures.js';
 
 const paired = await syntheticReport(true);
 const single = await syntheticReport(false);

@@ -19,8 +19,8 @@ import {
 } from '../../eval/index.js';
 import { commitDiffSequence, loraTarget, TrainLoop } from '../../finetune/index.js';
 import { sequenceFormat } from '../../suggest/index.js';
-import { BIN, testRoot, tinyModel } from '../finetune/adapt-fixtures.js';
-import { ScriptedRepo } from '../history/scripted-repo.js';
+import { BIN, testRoot, tinyModel } from '../helpers/adapt-fixtures.js';
+import { ScriptedRepo } from '../helpers/scripted-repo.js';
 
 const { root, env } = testRoot('cf-suggest-eval-');
 const model = tinyModel(join(root, 'model'));

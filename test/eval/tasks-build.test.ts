@@ -18,7 +18,7 @@ import {
   TYPESCRIPT,
   TYPESCRIPT_FUNCTIONS,
   TYPESCRIPT_SIGNATURE_ROWS,
-} from './tasks-fixtures.js';
+} from '../helpers/tasks-fixtures.js';
 
 const heuristic = await loadStructureParser(['python', 'typescript'], { treeSitter: false });
 // The grammars ship with @repomix/tree-sitter-wasms, so tree-sitter must load here (a fallback is a failure).

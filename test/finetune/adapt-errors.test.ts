@@ -8,8 +8,8 @@ import { after, describe, it } from 'node:test';
 import { UserError } from '../../common/index.js';
 import { command as adaptCommand } from '../../cli/commands/adapt.js';
 import { adapt, defaultAdapterDir, LOCK_FILE } from '../../finetune/index.js';
-import { ScriptedRepo } from '../history/scripted-repo.js';
-import { addPatternCommits, BIN, FAST, patternRepo, testRoot, tinyModel } from './adapt-fixtures.js';
+import { ScriptedRepo } from '../helpers/scripted-repo.js';
+import { addPatternCommits, BIN, FAST, patternRepo, testRoot, tinyModel } from '../helpers/adapt-fixtures.js';
 
 const { root, env } = testRoot('cf-adapt-err-');
 const model = tinyModel(join(root, 'model'));

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { UserError } from '../../common/index.js';
 import { adapt, CHECKPOINT_DIR, defaultAdapterDir, LOCK_FILE, type AdaptEvent } from '../../finetune/index.js';
-import { BIN, FAST, FAST_FLAGS, patternRepo, testRoot, tinyModel } from './adapt-fixtures.js';
+import { BIN, FAST, FAST_FLAGS, patternRepo, testRoot, tinyModel } from '../helpers/adapt-fixtures.js';
 
 const { root, env } = testRoot('cf-adapt-int-');
 const model = tinyModel(join(root, 'model'));

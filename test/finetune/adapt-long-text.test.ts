@@ -9,7 +9,7 @@ import { after, before, it } from 'node:test';
 import { detectFimTemplate, loadTokenizer, readModelConfig, type Tokenizer } from '../../engine/index.js';
 import { commitDiffSequence, fimSequence } from '../../finetune/index.js';
 import { headWithin, sequenceFormat, tailWithin, type SequenceFormat } from '../../suggest/index.js';
-import { tinyModel } from './adapt-fixtures.js';
+import { tinyModel } from '../helpers/adapt-fixtures.js';
 
 const root = fs.mkdtempSync(join(tmpdir(), 'cf-long-text-'));
 after(() => fs.rmSync(root, { recursive: true, force: true }));

@@ -11,7 +11,7 @@ import { pickMix, sampleExamples, toSequencesAsync } from '../../finetune/index.
 import { sequenceFormat } from '../../suggest/index.js';
 import { emptyStats, generateExamples, openRepository } from '../../history/index.js';
 import { makeSyntheticHistory } from '../../bench/synthetic-history.js';
-import { tinyModel } from './adapt-fixtures.js';
+import { tinyModel } from '../helpers/adapt-fixtures.js';
 
 const root = fs.mkdtempSync(join(tmpdir(), 'cf-many-'));
 after(() => fs.rmSync(root, { recursive: true, force: true }));

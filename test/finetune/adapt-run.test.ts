@@ -9,8 +9,8 @@ import { after, before, describe, it } from 'node:test';
 import { Completer, openModelFolder, readPeftAdapter } from '../../engine/index.js';
 import { UserError } from '../../common/index.js';
 import { adapt, baseModelFingerprint, defaultAdapterDir, type AdaptEvent, type AdaptResult } from '../../finetune/index.js';
-import type { ScriptedRepo } from '../history/scripted-repo.js';
-import { addPatternCommits, BIN, FAST, patternRepo, testRoot, tinyModel } from './adapt-fixtures.js';
+import type { ScriptedRepo } from '../helpers/scripted-repo.js';
+import { addPatternCommits, BIN, FAST, patternRepo, testRoot, tinyModel } from '../helpers/adapt-fixtures.js';
 
 const { root, env } = testRoot('cf-adapt-run-');
 const model = tinyModel(join(root, 'model'));

@@ -22,7 +22,7 @@ import {
 } from '../../finetune/index.js';
 import { headWithin, tailWithin, IGNORE, keepHead, keepTail, sequenceFormat, type SequenceFormat } from '../../suggest/index.js';
 import type { CommitDiffExample, FimExample, HistoryDataset, TemporalItem } from '../../history/index.js';
-import { tinyModel } from './adapt-fixtures.js';
+import { tinyModel } from '../helpers/adapt-fixtures.js';
 
 const root = fs.mkdtempSync(join(tmpdir(), 'cf-adapt-seq-'));
 after(() => fs.rmSync(root, { recursive: true, force: true }));

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { BpeEncoder, DEFAULT_SPECIAL_TOKENS, preTokenize, trainBpe } from '../../finetune/pretrain/index.js';
 import { bytesToTokenString } from '../../finetune/pretrain/byte-level.js';
-import { pythonModules } from './pretrain-code-samples.js';
+import { pythonModules } from '../helpers/pretrain-code-samples.js';
 
 /**
  * The textbook algorithm, for reference: recount every pair after every merge. Same tie rule as

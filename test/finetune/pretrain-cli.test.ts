@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { BpeEncoder, readTokenizer } from '../../finetune/pretrain/index.js';
-import { pythonModule } from './pretrain-code-samples.js';
+import { pythonModule } from '../helpers/pretrain-code-samples.js';
 import { assertOneLineError, runCli } from '../helpers/cli.js';
 
 const root = mkdtempSync(join(tmpdir(), 'cf-tokcli-'));

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { corpusTexts, isTestDataPath, scanCorpus, selectFiles, splitOf, writeCorpusStats } from '../../finetune/pretrain/index.js';
-import { pythonModule } from './pretrain-code-samples.js';
+import { pythonModule } from '../helpers/pretrain-code-samples.js';
 
 const root = mkdtempSync(join(tmpdir(), 'cf-corpus-'));
 after(() => rmSync(root, { recursive: true, force: true }));

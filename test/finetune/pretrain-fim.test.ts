@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { BpeEncoder, fimString, fimTokens, fimTransform, splitAtRandom, trainBpe, type FimParts } from '../../finetune/pretrain/index.js';
 import { createRng } from '../../common/index.js';
-import { pythonModules } from './pretrain-code-samples.js';
+import { pythonModules } from '../helpers/pretrain-code-samples.js';
 
 const encoder = new BpeEncoder(trainBpe(pythonModules(20, 1, 2000), { vocabSize: 800 }));
 const EOT = 0,

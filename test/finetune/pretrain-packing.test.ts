@@ -9,7 +9,7 @@ import {
   type DocumentSource,
   type PackedRow,
 } from '../../finetune/pretrain/index.js';
-import { pythonModules } from './pretrain-code-samples.js';
+import { pythonModules } from '../helpers/pretrain-code-samples.js';
 
 function take<T>(it: Iterator<T>, n: number): T[] {
   const out: T[] = [];

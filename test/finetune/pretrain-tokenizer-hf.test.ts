@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { AutoTokenizer, PreTrainedTokenizer } from '@huggingface/transformers';
 import { BpeEncoder, readTokenizer, trainBpe, writeTokenizer, type BpeModel } from '../../finetune/pretrain/index.js';
 import { createRng } from '../../common/index.js';
-import { pythonModules } from './pretrain-code-samples.js';
+import { pythonModules } from '../helpers/pretrain-code-samples.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'cf-tok-'));
 after(() => rmSync(dir, { recursive: true, force: true }));

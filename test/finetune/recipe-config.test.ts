@@ -18,7 +18,7 @@ import {
 } from '../../engine/index.js';
 import { ADAPT_DEFAULTS } from '../../finetune/index.js';
 import { commitDiffHeader } from '../../suggest/index.js';
-import { ScriptedRepo } from '../history/scripted-repo.js';
+import { ScriptedRepo } from '../helpers/scripted-repo.js';
 
 const RECIPE = resolve('finetune/recipes/train_lora.py');
 const CONFIG = resolve('finetune/recipes/codefudge-lora.json');

@@ -10,7 +10,7 @@ import {
   type CommitInfo,
   type HistoryRepository,
 } from '../../history/index.js';
-import { ScriptedRepo } from './scripted-repo.js';
+import { ScriptedRepo } from '../helpers/scripted-repo.js';
 
 const latin1 = (s: string) => Buffer.from(s, 'latin1');
 const APP_1 = 'def add(a, b):\n    return a + b\n';

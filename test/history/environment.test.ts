@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { listCommits, openRepository } from '../../history/index.js';
-import { ScriptedRepo } from './scripted-repo.js';
+import { ScriptedRepo } from '../helpers/scripted-repo.js';
 
 const repo = new ScriptedRepo('cf-history-env-');
 repo.write('a.py', 'x = 1\n').commit('first');

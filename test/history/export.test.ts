@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { UserError } from '../../common/index.js';
 import { command as history } from '../../cli/commands/history.js';
-import { ScriptedRepo } from './scripted-repo.js';
+import { ScriptedRepo } from '../helpers/scripted-repo.js';
 
 const BIN = resolve('bin/codefudge.js');
 

@@ -9,8 +9,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { assertOneLineError, runCli } from '../helpers/cli.js';
 import { collectExamples, openRepository } from '../../history/index.js';
-import { FAST_FLAGS, patternRepo, testRoot, tinyModel } from '../finetune/adapt-fixtures.js';
-import type { ScriptedRepo } from './scripted-repo.js';
+import { FAST_FLAGS, patternRepo, testRoot, tinyModel } from '../helpers/adapt-fixtures.js';
+import type { ScriptedRepo } from '../helpers/scripted-repo.js';
 
 const { root, env } = testRoot('cf-hostile-');
 const model = tinyModel(join(root, 'model'));

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { compileGlob, decodeText, looksBinary, openRepository } from '../../history/index.js';
-import { ScriptedRepo } from './scripted-repo.js';
+import { ScriptedRepo } from '../helpers/scripted-repo.js';
 
 test('user globs: basename patterns at any depth, anchored patterns, **, classes, braces, directories', () => {
   const cases: Array<[string, string, boolean]> = [

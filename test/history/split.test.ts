@@ -11,7 +11,7 @@ import {
   type HistoryDataset,
   type HistoryOptions,
 } from '../../history/index.js';
-import { ScriptedRepo } from './scripted-repo.js';
+import { ScriptedRepo } from '../helpers/scripted-repo.js';
 
 function commitAt(sha: string, day: number): CommitInfo {
   const time = Date.UTC(2024, 0, day) / 1000;

@@ -6,8 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { after, describe, it } from 'node:test';
-import { FAST_FLAGS, patternRepo, tinyModel } from '../finetune/adapt-fixtures.js';
-import { ServerProcess } from './lsp-client.js';
+import { FAST_FLAGS, patternRepo, tinyModel } from '../helpers/adapt-fixtures.js';
+import { ServerProcess } from '../helpers/lsp-client.js';
 
 const root = mkdtempSync(join(tmpdir(), 'cf-adapt-lsp-'));
 const repo = patternRepo(12);

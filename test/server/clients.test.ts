@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { COMMANDS } from '../../server/server.js';
 import { DEFAULT_SETTINGS, mergeSettings } from '../../server/settings.js';
-import { REPO } from './lsp-client.js';
+import { REPO } from '../helpers/lsp-client.js';
 
 const read = (...p: string[]) => readFileSync(join(REPO, 'clients', ...p), 'utf8');
 /** Every setting a user may set (reusePrefixCache is the benchmark's switch, not a user's). */

@@ -14,7 +14,7 @@ import { localGenerator } from '../../server/generator.js';
 import type { BackendRequest, CompletionBackend } from '../../server/backend/completion-backend.js';
 import { RemoteCompleter } from '../../server/backend/remote-completer.js';
 import { DEFAULT_SETTINGS, type Settings } from '../../server/settings.js';
-import { makeScriptedModel } from './scripted-model.js';
+import { makeScriptedModel } from '../helpers/scripted-model.js';
 
 const root = mkdtempSync(join(tmpdir(), 'cf-service-'));
 process.env.CODEFUDGE_CACHE = join(root, 'cache');

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Completer } from '../../engine/index.js';
-import { makeScriptedModel } from './scripted-model.js';
+import { makeScriptedModel } from '../helpers/scripted-model.js';
 
 const root = mkdtempSync(join(tmpdir(), 'cf-hooks-'));
 process.env.CODEFUDGE_CACHE = join(root, 'cache');

@@ -10,8 +10,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { CLI, REPO } from './lsp-client.js';
-import { makeScriptedModel } from './scripted-model.js';
+import { CLI, REPO } from '../helpers/lsp-client.js';
+import { makeScriptedModel } from '../helpers/scripted-model.js';
 
 const SEED = 1717;
 const MESSAGES = 3000;

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { REPO } from './lsp-client.js';
+import { REPO } from '../helpers/lsp-client.js';
 
 /** Helix 25.01's default language servers, per language, for the languages the file may enable. */
 const HELIX_DEFAULTS: Record<string, string[]> = { python: ['ruff', 'jedi', 'pylsp'] };

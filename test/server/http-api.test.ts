@@ -5,8 +5,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { HttpServerProcess, post, sseEvents } from './http-server-process.js';
-import { makeScriptedModel, writeNoOpAdapter } from './scripted-model.js';
+import { HttpServerProcess, post, sseEvents } from '../helpers/http-server-process.js';
+import { makeScriptedModel, writeNoOpAdapter } from '../helpers/scripted-model.js';
 
 const root = mkdtempSync(join(tmpdir(), 'cf-http-api-'));
 const model = join(root, 'return-x');

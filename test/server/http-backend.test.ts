@@ -12,7 +12,7 @@ import { Completer, embeddedModelDir, EMBEDDED_MODEL, type FimRequest } from '..
 import { BackendError, LocalBackend, OpenAiBackend, RemoteCompleter } from '../../server/index.js';
 import { lineEndCut } from '../../server/block-end.js';
 import { sseData } from '../../server/backend/sse.js';
-import { HttpServerProcess, post } from './http-server-process.js';
+import { HttpServerProcess, post } from '../helpers/http-server-process.js';
 
 const root = mkdtempSync(join(tmpdir(), 'cf-http-backend-'));
 const env = { CODEFUDGE_CACHE: process.env.CODEFUDGE_CACHE ?? join(root, 'cache') };

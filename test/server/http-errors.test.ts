@@ -6,8 +6,8 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { HttpServerProcess, post } from './http-server-process.js';
-import { makeScriptedModel } from './scripted-model.js';
+import { HttpServerProcess, post } from '../helpers/http-server-process.js';
+import { makeScriptedModel } from '../helpers/scripted-model.js';
 
 const root = mkdtempSync(join(tmpdir(), 'cf-http-errors-'));
 const model = join(root, 'return-x');

@@ -6,8 +6,8 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { mulberry32 } from '../helpers/tiny-model.js';
-import { HttpServerProcess, post, sseEvents } from './http-server-process.js';
-import { makeScriptedModel } from './scripted-model.js';
+import { HttpServerProcess, post, sseEvents } from '../helpers/http-server-process.js';
+import { makeScriptedModel } from '../helpers/scripted-model.js';
 
 const root = mkdtempSync(join(tmpdir(), 'cf-http-load-'));
 // Loops until max_tokens: every generation runs its whole length unless cancelled.

@@ -7,8 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { EMBEDDED_MODEL } from '../../engine/index.js';
-import { HttpServerProcess } from './http-server-process.js';
-import { CancellationTokenSource, firstEdit, ServerProcess } from './lsp-client.js';
+import { HttpServerProcess } from '../helpers/http-server-process.js';
+import { CancellationTokenSource, firstEdit, ServerProcess } from '../helpers/lsp-client.js';
 
 const root = mkdtempSync(join(tmpdir(), 'cf-http-lsp-'));
 const env = { CODEFUDGE_CACHE: process.env.CODEFUDGE_CACHE ?? join(root, 'cache') };

@@ -5,8 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { after, before, describe, it } from 'node:test';
-import { CancellationTokenSource, firstEdit, ServerProcess } from './lsp-client.js';
-import { makeScriptedModel, writeNoOpAdapter } from './scripted-model.js';
+import { CancellationTokenSource, firstEdit, ServerProcess } from '../helpers/lsp-client.js';
+import { makeScriptedModel, writeNoOpAdapter } from '../helpers/scripted-model.js';
 
 const root = mkdtempSync(join(tmpdir(), 'cf-lsp-'));
 const workspace = join(root, 'workspace');

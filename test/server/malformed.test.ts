@@ -5,8 +5,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { firstEdit, ServerProcess } from './lsp-client.js';
-import { makeScriptedModel } from './scripted-model.js';
+import { firstEdit, ServerProcess } from '../helpers/lsp-client.js';
+import { makeScriptedModel } from '../helpers/scripted-model.js';
 
 const root = mkdtempSync(join(tmpdir(), 'cf-malformed-'));
 const model = join(root, 'model');

@@ -7,8 +7,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { CLI, REPO } from './lsp-client.js';
-import { makeScriptedModel } from './scripted-model.js';
+import { CLI, REPO } from '../helpers/lsp-client.js';
+import { makeScriptedModel } from '../helpers/scripted-model.js';
 
 const nvim =
   ['/usr/bin/nvim', '/usr/local/bin/nvim'].find((p) => existsSync(p)) ??

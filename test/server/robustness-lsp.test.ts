@@ -6,8 +6,8 @@ import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { CancellationTokenSource, firstEdit, ServerProcess } from './lsp-client.js';
-import { makeScriptedModel } from './scripted-model.js';
+import { CancellationTokenSource, firstEdit, ServerProcess } from '../helpers/lsp-client.js';
+import { makeScriptedModel } from '../helpers/scripted-model.js';
 
 const root = mkdtempSync(join(tmpdir(), 'cf-robust-'));
 const env = { CODEFUDGE_CACHE: join(root, 'cache') };

@@ -10,9 +10,9 @@ import { after, before, describe, it } from 'node:test';
 import { defaultLoraSpec, detectFimTemplate, loadTokenizer, openModelFolder, writePeftAdapter } from '../../engine/index.js';
 import { commitDiffSequence, loraTarget, TrainLoop } from '../../finetune/index.js';
 import { sequenceFormat } from '../../suggest/index.js';
-import { testRoot, tinyModel } from '../finetune/adapt-fixtures.js';
-import { ScriptedRepo } from '../history/scripted-repo.js';
-import { ServerProcess } from './lsp-client.js';
+import { testRoot, tinyModel } from '../helpers/adapt-fixtures.js';
+import { ScriptedRepo } from '../helpers/scripted-repo.js';
+import { ServerProcess } from '../helpers/lsp-client.js';
 
 const BEFORE = 'from app import reg\n\n\ndef setup():\n    pass\n';
 const MESSAGE = 'register blue';

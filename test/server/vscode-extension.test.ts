@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import Module, { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { REPO } from './lsp-client.js';
+import { REPO } from '../helpers/lsp-client.js';
 
 interface Fake {
   settings: Record<string, unknown>;

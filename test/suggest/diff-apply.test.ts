@@ -5,7 +5,7 @@ import { after, describe, it } from 'node:test';
 import { applyHunks, parseUnifiedDiff, renderUnifiedDiff, splitLines } from '../../suggest/index.js';
 import { applyPatch } from 'diff';
 import { Rng } from '../../common/index.js';
-import { gitDiff, gnuPatch, tempDir } from './diff-tools.js';
+import { gitDiff, gnuPatch, tempDir } from '../helpers/diff-tools.js';
 
 const tmp = tempDir('cf-diff-apply-');
 after(tmp.cleanup);

@@ -4,7 +4,7 @@ import { parsePatch } from 'diff';
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { DiffFormatError, fitHunks, parseUnifiedDiff, readGeneratedDiff, renderUnifiedDiff, splitLines } from '../../suggest/index.js';
-import { gitDiff, gnuPatch, tempDir } from './diff-tools.js';
+import { gitDiff, gnuPatch, tempDir } from '../helpers/diff-tools.js';
 
 const tmp = tempDir('cf-diff-parse-');
 after(tmp.cleanup);

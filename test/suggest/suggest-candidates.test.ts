@@ -9,8 +9,8 @@ import { after, before, describe, it } from 'node:test';
 import { detectFimTemplate, loadTokenizer, readModelConfig, type Generation, type Tokenizer } from '../../engine/index.js';
 import { commitDiffPrompt, diffEnd, firstApplicable, IGNORE, sequenceFormat, type SequenceFormat } from '../../suggest/index.js';
 import { commitDiffSequence } from '../../finetune/index.js';
-import { gnuPatch } from './diff-tools.js';
-import { tinyModel } from '../finetune/adapt-fixtures.js';
+import { gnuPatch } from '../helpers/diff-tools.js';
+import { tinyModel } from '../helpers/adapt-fixtures.js';
 
 const root = fs.mkdtempSync(join(tmpdir(), 'cf-suggest-cand-'));
 after(() => fs.rmSync(root, { recursive: true, force: true }));

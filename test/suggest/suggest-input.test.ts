@@ -7,8 +7,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { UserError } from '../../common/index.js';
 import { suggestDiffInRepo } from '../../suggest/index.js';
-import { ScriptedRepo } from '../history/scripted-repo.js';
-import { BIN, testRoot, tinyModel } from '../finetune/adapt-fixtures.js';
+import { ScriptedRepo } from '../helpers/scripted-repo.js';
+import { BIN, testRoot, tinyModel } from '../helpers/adapt-fixtures.js';
 
 const { root, env } = testRoot('cf-suggest-input-');
 const model = tinyModel(join(root, 'model'));

@@ -9,9 +9,9 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { adapt, defaultAdapterDir, type AdaptResult } from '../../finetune/index.js';
 import { suggestDiffInRepo, type RepoSuggestion } from '../../suggest/index.js';
-import { gnuPatch } from './diff-tools.js';
-import { ScriptedRepo } from '../history/scripted-repo.js';
-import { BIN, testRoot, tinyModel } from '../finetune/adapt-fixtures.js';
+import { gnuPatch } from '../helpers/diff-tools.js';
+import { ScriptedRepo } from '../helpers/scripted-repo.js';
+import { BIN, testRoot, tinyModel } from '../helpers/adapt-fixtures.js';
 
 const NAMES = [
   'alpha',

@@ -18,7 +18,7 @@ import {
   writeSafetensors,
   type TensorToWrite,
 } from '../../engine/index.js';
-import { makeTinyModel } from '../helpers/tiny-model.js';
+import { makeTinyModel } from './tiny-model.js';
 
 export interface ScriptOptions {
   /** Repeat the script until the token limit (a generation that only a limit or a cancel stops). */

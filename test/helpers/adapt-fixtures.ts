@@ -4,8 +4,8 @@ import * as fs from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { AdaptOptions } from '../../finetune/index.js';
-import { makeTinyModel } from '../helpers/tiny-model.js';
-import { ScriptedRepo } from '../history/scripted-repo.js';
+import { makeTinyModel } from './tiny-model.js';
+import { ScriptedRepo } from './scripted-repo.js';
 
 export const BIN = resolve('bin/codefudge.js');
 
