@@ -2,37 +2,48 @@
 // server (vLLM, llama-server, Ollama, codefudge serve --http) instead of in this process.
 import { UserError } from '../common/index.js';
 import { BackendError, OpenAiBackend, openRemoteCompleter, type RemoteCompleter } from '../server/index.js';
-import { flagInt, flagString, type Args } from './args.js';
+import { flagInt, givenFrom, type FlagValues, type OptionTable } from './flags.js';
 
 export const backendFlags = {
-  names: ['backend', 'backend-model', 'backend-adapter', 'backend-key', 'backend-timeout'],
+  options: {
+    backend: { type: 'string' },
+    'backend-model': { type: 'string' },
+    'backend-adapter': { type: 'string' },
+    'backend-key': { type: 'string' },
+    'backend-timeout': { type: 'string' },
+  } satisfies OptionTable,
   help: `  --backend URL       complete through an OpenAI-compatible server (vLLM, llama-server, Ollama,
                       codefudge serve --http); the prompt is still built here with --model's tokenizer
   --backend-model NAME   the served model's name   --backend-adapter NAME  a LoRA adapter's name there
   --backend-key KEY   bearer token (or CODEFUDGE_BACKEND_KEY)   --backend-timeout MS  (10000)`,
 };
 
-/** The remote completer the flags ask for, or undefined without --backend. */
-export async function remoteFromFlags(args: Args): Promise<RemoteCompleter | undefined> {
-  const url = flagString(args, 'backend');
-  const others = backendFlags.names.filter((n) => n !== 'backend' && args.flags.has(n));
+type BackendValues = FlagValues<typeof backendFlags.options>;
+
+/** The server the flags name, checked; undefined without --backend (then no other --backend-* flag may be given). */
+function target(values: BackendValues): { url: string; model: string; adapter?: string; apiKey?: string; timeoutMs?: number } | undefined {
+  const url = values.backend;
   if (!url) {
-    if (others.length) throw new UserError(`--${others[0]} needs --backend URL`);
+    const other = givenFrom(values, backendFlags.options).find((n) => n !== 'backend');
+    if (other) throw new UserError(`--${other} needs --backend URL`);
     return undefined;
   }
-  const model = flagString(args, 'backend-model');
+  const model = values['backend-model'];
   if (!model) throw new UserError('--backend needs --backend-model NAME (the model name the server serves; see its /v1/models)');
   if (!/^https?:\/\/./.test(url)) throw new UserError(`--backend must be an http(s) URL, got "${url}"`);
-  return openRemoteCompleter(
-    {
-      url,
-      model,
-      adapter: flagString(args, 'backend-adapter'),
-      apiKey: flagString(args, 'backend-key') ?? (process.env.CODEFUDGE_BACKEND_KEY || undefined),
-      timeoutMs: args.flags.has('backend-timeout') ? flagInt(args, 'backend-timeout', 10_000) : undefined,
-    },
-    flagString(args, 'model'),
-  );
+  return {
+    url,
+    model,
+    adapter: values['backend-adapter'],
+    apiKey: values['backend-key'] ?? (process.env.CODEFUDGE_BACKEND_KEY || undefined),
+    timeoutMs: flagInt(values, 'backend-timeout'),
+  };
+}
+
+/** The remote completer the flags ask for, or undefined without --backend; --model names the tokenizer. */
+export async function remoteFromFlags(values: BackendValues & { model?: string }): Promise<RemoteCompleter | undefined> {
+  const t = target(values);
+  return t && openRemoteCompleter(t, values.model);
 }
 
 /**
@@ -40,39 +51,18 @@ export async function remoteFromFlags(args: Args): Promise<RemoteCompleter | und
  * (an adapter the server serves by name); undefined without --backend.
  */
 export function remoteColumnsFromFlags(
-  args: Args,
+  values: BackendValues & { model?: string },
 ): { base: () => Promise<RemoteCompleter>; adapter?: () => Promise<RemoteCompleter> } | undefined {
-  if (!flagString(args, 'backend')) {
-    const other = backendFlags.names.find((n) => n !== 'backend' && args.flags.has(n));
-    if (other) throw new UserError(`--${other} needs --backend URL`);
-    return undefined;
-  }
-  const adapter = flagString(args, 'backend-adapter');
-  const open = (withAdapter: boolean) => async () => {
-    const copy: Args = { positionals: args.positionals, flags: new Map(args.flags) };
-    if (!withAdapter) copy.flags.delete('backend-adapter');
-    return (await remoteFromFlags(copy))!;
-  };
-  return { base: open(false), ...(adapter ? { adapter: open(true) } : {}) };
+  const t = target(values);
+  if (!t) return undefined;
+  const open = (adapter: string | undefined) => () => openRemoteCompleter({ ...t, adapter }, values.model);
+  return { base: open(undefined), ...(t.adapter ? { adapter: open(t.adapter) } : {}) };
 }
 
 /** The bare backend (no local tokenizer) the flags ask for: suggest-diff builds its own prompt. */
-export function backendFromFlags(args: Args): OpenAiBackend | undefined {
-  const url = flagString(args, 'backend');
-  if (!url) {
-    const other = backendFlags.names.find((n) => n !== 'backend' && args.flags.has(n));
-    if (other) throw new UserError(`--${other} needs --backend URL`);
-    return undefined;
-  }
-  const model = flagString(args, 'backend-model');
-  if (!model) throw new UserError('--backend needs --backend-model NAME (the model name the server serves; see its /v1/models)');
-  if (!/^https?:\/\/./.test(url)) throw new UserError(`--backend must be an http(s) URL, got "${url}"`);
-  return new OpenAiBackend({
-    url,
-    model: flagString(args, 'backend-adapter') ?? model,
-    apiKey: flagString(args, 'backend-key') ?? (process.env.CODEFUDGE_BACKEND_KEY || undefined),
-    timeoutMs: args.flags.has('backend-timeout') ? flagInt(args, 'backend-timeout', 10_000) : undefined,
-  });
+export function backendFromFlags(values: BackendValues): OpenAiBackend | undefined {
+  const t = target(values);
+  return t && new OpenAiBackend({ url: t.url, model: t.adapter ?? t.model, apiKey: t.apiKey, timeoutMs: t.timeoutMs });
 }
 
 /** A backend's failure as the CLI's one-line error. */

@@ -1,28 +1,16 @@
 // Flags shared by the commands that read a repository's history (history export, adapt).
 import { UserError } from '../common/index.js';
 import { parseCutoff, parseHoldout, type SplitSpec } from '../history/index.js';
+import type { OptionTable } from './flags.js';
 
-/** Pulls repeatable flags (--include, --exclude) out of argv; parseArgs keeps only a flag's last value. */
-export function takeRepeated(argv: string[], names: readonly string[]): { rest: string[]; values: Map<string, string[]> } {
-  const values = new Map<string, string[]>(names.map((n) => [n, []]));
-  const rest: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (a === '--') {
-      rest.push(...argv.slice(i));
-      break;
-    }
-    const m = /^--([^=]+)(?:=(.*))?$/s.exec(a);
-    if (!m || !values.has(m[1])) {
-      rest.push(a);
-      continue;
-    }
-    const v = m[2] ?? argv[++i];
-    if (v === undefined) throw new UserError(`--${m[1]} needs a value`);
-    values.get(m[1])!.push(v);
-  }
-  return { rest, values };
-}
+/** --cutoff DATE | --holdout P%: where the held-out commits begin. */
+export const splitOptions = { cutoff: { type: 'string' }, holdout: { type: 'string' } } satisfies OptionTable;
+
+/** --include GLOB and --exclude GLOB, each repeatable. */
+export const pathFilterOptions = {
+  include: { type: 'string', multiple: true },
+  exclude: { type: 'string', multiple: true },
+} satisfies OptionTable;
 
 /** --cutoff DATE or --holdout P% (default: the newest 10% held out). */
 export function splitSpec(cutoff: string | undefined, holdout: string | undefined): SplitSpec {

@@ -2,10 +2,15 @@
 import { UserError } from '../common/index.js';
 import { adapterNameFor, BackendError, checkRegisterTarget, registerAdapter } from '../server/index.js';
 import { join, resolve } from 'node:path';
-import { flagString, type Args } from './args.js';
+import { givenFrom, type FlagValues, type OptionTable } from './flags.js';
 
 export const registerFlags = {
-  names: ['register', 'register-name', 'register-path', 'register-key'],
+  options: {
+    register: { type: 'string' },
+    'register-name': { type: 'string' },
+    'register-path': { type: 'string' },
+    'register-key': { type: 'string' },
+  } satisfies OptionTable,
   help: `  --register URL       afterwards load the adapter into the vLLM server at URL (POST /v1/load_lora_adapter;
                        start vLLM with --enable-lora and VLLM_ALLOW_RUNTIME_LORA_UPDATING=True)
   --register-name NAME its name there, sent as "model" (default: the repository folder's name)
@@ -18,18 +23,18 @@ export const registerFlags = {
  * registers the adapter folder once trained.
  */
 export async function registerTarget(
-  args: Args,
+  values: FlagValues<typeof registerFlags.options>,
   repo: string,
   out: string | undefined,
 ): Promise<((outDir: string) => Promise<string>) | undefined> {
-  const url = flagString(args, 'register');
-  const others = registerFlags.names.filter((n) => n !== 'register' && args.flags.has(n));
+  const url = values.register;
   if (!url) {
-    if (others.length) throw new UserError(`--${others[0]} needs --register URL`);
+    const other = givenFrom(values, registerFlags.options).find((n) => n !== 'register');
+    if (other) throw new UserError(`--${other} needs --register URL`);
     return undefined;
   }
-  const apiKey = flagString(args, 'register-key') ?? (process.env.CODEFUDGE_BACKEND_KEY || undefined);
-  const name = flagString(args, 'register-name') ?? adapterNameFor(out ?? join(resolve(repo), '.codefudge', 'adapter'));
+  const apiKey = values['register-key'] ?? (process.env.CODEFUDGE_BACKEND_KEY || undefined);
+  const name = values['register-name'] ?? adapterNameFor(out ?? join(resolve(repo), '.codefudge', 'adapter'));
   try {
     await checkRegisterTarget({ url, apiKey });
   } catch (e) {
@@ -38,7 +43,7 @@ export async function registerTarget(
   }
   return async (outDir) => {
     try {
-      return await registerAdapter({ url, apiKey, name, path: flagString(args, 'register-path') ?? outDir });
+      return await registerAdapter({ url, apiKey, name, path: values['register-path'] ?? outDir });
     } catch (e) {
       if (e instanceof BackendError) throw new UserError(`the adapter is in ${outDir}, but registering it failed: ${e.message}`);
       throw e;

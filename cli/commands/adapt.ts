@@ -1,80 +1,73 @@
 import { EMBEDDED_MODEL } from '../../engine/index.js';
 import { ProgressBar } from '../progress-bar.js';
 import { UserError } from '../../common/index.js';
-import { adapt, formatSeconds, parseDuration, type AdaptEvent, type AdaptResult, type FimLoss } from '../../finetune/index.js';
+import { adapt, formatSeconds, parseDuration, type AdaptEvent, type AdaptResult } from '../../finetune/index.js';
 import {
-  checkFlags,
   deviceFlag,
-  flagBool,
+  deviceOption,
+  flagChoice,
   flagInt,
   flagNumber,
-  flagString,
-  parseArgs,
+  flagPositiveInt,
+  parseFlags,
   QUANT_USAGE,
   quantFlag,
-  type Args,
-} from '../args.js';
+  quantOption,
+  type FlagValues,
+  type OptionTable,
+  type StringFlag,
+} from '../flags.js';
 import type { Command } from '../command.js';
-import { splitSpec, takeRepeated } from '../history-flags.js';
+import { pathFilterOptions, splitOptions, splitSpec } from '../history-flags.js';
 import { registerFlags, registerTarget } from '../register-flags.js';
 
-const REPEATABLE = ['include', 'exclude'];
-const FLAGS = [
-  'model',
-  'out',
-  'time',
-  'steps',
-  'rank',
-  'alpha',
-  'targets',
-  'dropout',
-  'lr',
-  'warmup',
-  'batch',
-  'accum',
-  'seq',
-  'cutoff',
-  'holdout',
-  'mix',
-  'replay',
-  'fim-loss',
-  'max-examples',
-  'epochs',
-  'from-scratch',
-  'seed',
-  'threads',
-  'device',
-  'quiet',
-  'quant',
-  ...registerFlags.names,
-];
+const OPTIONS = {
+  model: { type: 'string' },
+  out: { type: 'string' },
+  time: { type: 'string' },
+  steps: { type: 'string' },
+  rank: { type: 'string' },
+  alpha: { type: 'string' },
+  targets: { type: 'string' },
+  dropout: { type: 'string' },
+  lr: { type: 'string' },
+  warmup: { type: 'string' },
+  batch: { type: 'string' },
+  accum: { type: 'string' },
+  seq: { type: 'string' },
+  ...splitOptions,
+  ...pathFilterOptions,
+  mix: { type: 'string' },
+  replay: { type: 'string' },
+  'fim-loss': { type: 'string' },
+  'max-examples': { type: 'string' },
+  epochs: { type: 'string' },
+  'from-scratch': { type: 'boolean' },
+  seed: { type: 'string' },
+  threads: { type: 'string' },
+  ...deviceOption,
+  quiet: { type: 'boolean' },
+  ...quantOption,
+  ...registerFlags.options,
+} satisfies OptionTable;
 
-/** A flag's value when given, else undefined (so the run's defaults, or an interrupted run's settings, apply). */
-function optional<T>(args: Args, name: string, read: (args: Args, name: string) => T): T | undefined {
-  return args.flags.has(name) ? read(args, name) : undefined;
-}
+type Values = FlagValues<typeof OPTIONS>;
 
-function positiveInt(args: Args, name: string): number {
-  const n = flagInt(args, name, 0);
-  if (n <= 0) throw new UserError(`--${name} must be a positive integer, got "${args.flags.get(name)}"`);
+function nonNegativeInt(values: Values, name: StringFlag<Values>): number | undefined {
+  const n = flagInt(values, name);
+  if (n !== undefined && n < 0) throw new UserError(`--${name} must be 0 or more, got "${values[name]}"`);
   return n;
 }
 
-function nonNegativeInt(args: Args, name: string): number {
-  const n = flagInt(args, name, 0);
-  if (n < 0) throw new UserError(`--${name} must be 0 or more, got "${args.flags.get(name)}"`);
-  return n;
-}
-
-function share(args: Args, name: string): number {
-  const v = flagNumber(args, name, 0);
-  if (!(v >= 0 && v <= 1)) throw new UserError(`--${name} must be a number from 0 to 1, got "${args.flags.get(name)}"`);
+function share(values: Values, name: StringFlag<Values>): number | undefined {
+  const v = flagNumber(values, name);
+  if (v !== undefined && !(v >= 0 && v <= 1)) throw new UserError(`--${name} must be a number from 0 to 1, got "${values[name]}"`);
   return v;
 }
 
-function positiveNumber(args: Args, name: string): number {
-  const v = flagNumber(args, name, 0);
-  if (!(v > 0)) throw new UserError(`--${name} must be a positive number, got "${args.flags.get(name)}"`);
+function positiveNumber(values: Values, name: StringFlag<Values>): number | undefined {
+  const v = flagNumber(values, name);
+  if (v !== undefined && !(v > 0)) throw new UserError(`--${name} must be a positive number, got "${values[name]}"`);
   return v;
 }
 
@@ -166,31 +159,26 @@ ${QUANT_USAGE}
                        (int4/int8: QLoRA, the adapter trains over the quantized frozen weights)
   --seed N             (0)   --threads N   --device cpu|cuda   --quiet
 ${registerFlags.help}`,
+  options: OPTIONS,
   async run(argv) {
-    const { rest, values } = takeRepeated(argv, REPEATABLE);
-    const args = parseArgs(rest, ['from-scratch', 'quiet']);
-    checkFlags(args, FLAGS);
-    if (args.positionals.length !== 1) throw new UserError('adapt takes exactly one repository path');
-    if (args.flags.has('time') && args.flags.has('steps')) throw new UserError('give --time or --steps, not both');
-    const fimLoss = flagString(args, 'fim-loss');
-    if (fimLoss !== undefined && fimLoss !== 'middle' && fimLoss !== 'all')
-      throw new UserError(`--fim-loss must be middle or all, got "${fimLoss}"`);
-    const device = deviceFlag(args) ?? 'cpu';
-    const split =
-      args.flags.has('cutoff') || args.flags.has('holdout')
-        ? splitSpec(flagString(args, 'cutoff'), flagString(args, 'holdout'))
-        : undefined;
-    const targets = flagString(args, 'targets')
+    const { values, positionals } = parseFlags(argv, OPTIONS);
+    if (positionals.length !== 1) throw new UserError('adapt takes exactly one repository path');
+    const repo = positionals[0];
+    if (values.time !== undefined && values.steps !== undefined) throw new UserError('give --time or --steps, not both');
+    const fimLoss = flagChoice(values, 'fim-loss', ['middle', 'all']);
+    const device = deviceFlag(values) ?? 'cpu';
+    const split = values.cutoff !== undefined || values.holdout !== undefined ? splitSpec(values.cutoff, values.holdout) : undefined;
+    const targets = values.targets
       ?.split(',')
       .map((t) => t.trim())
       .filter(Boolean);
     if (targets && !targets.length) throw new UserError('--targets needs at least one projection name');
 
     // Checked before training, so a wrong URL does not waste the run.
-    const register = await registerTarget(args, args.positionals[0], flagString(args, 'out'));
+    const register = await registerTarget(values, repo, values.out);
 
     const controller = new AbortController();
-    const progress = reporter(flagBool(args, 'quiet'));
+    const progress = reporter(values.quiet ?? false);
     const onSignal = () => {
       // A second Ctrl-C quits at once; the last checkpoint is whole (written atomically), the lock is stale.
       if (controller.signal.aborted) process.exit(130);
@@ -203,32 +191,32 @@ ${registerFlags.help}`,
     let result: AdaptResult;
     try {
       result = await adapt({
-        repo: args.positionals[0],
-        model: flagString(args, 'model'),
-        out: flagString(args, 'out'),
-        steps: optional(args, 'steps', positiveInt),
-        timeSeconds: args.flags.has('time') ? parseDuration(args.flags.get('time')!) : undefined,
-        rank: optional(args, 'rank', positiveInt),
-        alpha: optional(args, 'alpha', positiveNumber),
+        repo,
+        model: values.model,
+        out: values.out,
+        steps: flagPositiveInt(values, 'steps'),
+        timeSeconds: values.time !== undefined ? parseDuration(values.time) : undefined,
+        rank: flagPositiveInt(values, 'rank'),
+        alpha: positiveNumber(values, 'alpha'),
         targets,
-        dropout: optional(args, 'dropout', share),
-        lr: optional(args, 'lr', positiveNumber),
-        warmup: optional(args, 'warmup', nonNegativeInt),
-        batch: optional(args, 'batch', positiveInt),
-        gradAccum: optional(args, 'accum', positiveInt),
-        seq: optional(args, 'seq', positiveInt),
-        seed: optional(args, 'seed', (a, n) => flagInt(a, n, 0)),
+        dropout: share(values, 'dropout'),
+        lr: positiveNumber(values, 'lr'),
+        warmup: nonNegativeInt(values, 'warmup'),
+        batch: flagPositiveInt(values, 'batch'),
+        gradAccum: flagPositiveInt(values, 'accum'),
+        seq: flagPositiveInt(values, 'seq'),
+        seed: flagInt(values, 'seed'),
         split: split && ('cutoff' in split ? { cutoff: split.cutoff.toISOString() } : split),
-        include: values.get('include')!.length ? values.get('include') : undefined,
-        exclude: values.get('exclude')!.length ? values.get('exclude') : undefined,
-        commitDiffShare: optional(args, 'mix', share),
-        replayShare: optional(args, 'replay', share),
-        fimLoss: fimLoss as FimLoss | undefined,
-        maxExamples: optional(args, 'max-examples', positiveInt),
-        maxEpochs: optional(args, 'epochs', positiveNumber),
-        fromScratch: flagBool(args, 'from-scratch'),
-        quant: quantFlag(args),
-        session: { device, threads: optional(args, 'threads', positiveInt) },
+        include: values.include,
+        exclude: values.exclude,
+        commitDiffShare: share(values, 'mix'),
+        replayShare: share(values, 'replay'),
+        fimLoss,
+        maxExamples: flagPositiveInt(values, 'max-examples'),
+        maxEpochs: positiveNumber(values, 'epochs'),
+        fromScratch: values['from-scratch'] ?? false,
+        quant: quantFlag(values),
+        session: { device, threads: flagPositiveInt(values, 'threads') },
         signal: controller.signal,
         onEvent: (e) => progress.event(e),
       });

@@ -9,22 +9,30 @@ import { benchTypingSession, formatTypingResults, type TypingBenchOptions } from
 import { embeddedModelReport, fimTable, writeModelCard } from '../../bench/embedded-model-report.js';
 import { formatQuantAccuracy, quantAccuracy } from '../../bench/quant-accuracy.js';
 import { RANDOM_MODEL_SHAPES, writeRandomModelWithTokenizer } from '../../bench/random-model.js';
-import { checkFlags, flagInt, flagString, parseArgs, quantFlag } from '../args.js';
+import { flagChoice, flagInt, parseFlags, quantFlag, quantOption, type FlagValues, type OptionTable } from '../flags.js';
 import { benchHttp, formatHttpBench, type HttpBenchOptions } from '../../bench/http-serve.js';
 import type { Command } from '../command.js';
 
+const INFER = {
+  model: { type: 'string' },
+  prompt: { type: 'string' },
+  decode: { type: 'string' },
+  threads: { type: 'string' },
+  against: { type: 'string' },
+  ...quantOption,
+} satisfies OptionTable;
+
 async function infer(argv: string[]): Promise<void> {
-  const args = parseArgs(argv);
-  checkFlags(args, ['model', 'prompt', 'decode', 'threads', 'against', 'quant']);
-  const against = againstFlag(args);
-  const model = await modelDirFor(flagString(args, 'model'));
+  const { values } = parseFlags(argv, INFER);
+  const against = flagChoice(values, 'against', ['llama.cpp']) !== undefined;
+  const model = await modelDirFor(values.model);
   // Side by side, both engines get the same thread count: 2 unless --threads says otherwise.
-  const threads = args.flags.has('threads') ? flagInt(args, 'threads', 1) : against ? 2 : undefined;
+  const threads = flagInt(values, 'threads') ?? (against ? 2 : undefined);
   const r = await benchInfer({
     model,
-    quant: quantFlag(args),
-    promptTokens: flagInt(args, 'prompt', 256),
-    decodeTokens: flagInt(args, 'decode', 32),
+    quant: quantFlag(values),
+    promptTokens: flagInt(values, 'prompt', 256),
+    decodeTokens: flagInt(values, 'decode', 32),
     threads,
     log: (l) => process.stderr.write(l + '\n'),
   });
@@ -37,24 +45,17 @@ async function infer(argv: string[]): Promise<void> {
       `decode bound: ${r.decodeBoundTokensPerSecond.toFixed(2)} tokens/s; decode reaches ${(100 * r.decodeShareOfBound).toFixed(0)}% of it`,
     ].join('\n') + '\n',
   );
-  if (against) await inferAgainstLlamaCpp(args, model, r, threads ?? 2);
-}
-
-function againstFlag(args: ReturnType<typeof parseArgs>): boolean {
-  const v = flagString(args, 'against');
-  if (v === undefined) return false;
-  if (v !== 'llama.cpp') throw new UserError(`--against must be llama.cpp, got "${v}"`);
-  return true;
+  if (against) await inferAgainstLlamaCpp(values, model, r, threads ?? 2);
 }
 
 /** Below our lines: llama.cpp's on the same weights as GGUF, the ratios, and the greedy agreement. */
 async function inferAgainstLlamaCpp(
-  args: ReturnType<typeof parseArgs>,
+  values: FlagValues<typeof INFER>,
   model: string,
   ours: Awaited<ReturnType<typeof benchInfer>>,
   threads: number,
 ): Promise<void> {
-  const promptTokens = flagInt(args, 'prompt', 256);
+  const promptTokens = flagInt(values, 'prompt', 256);
   // The same prompt benchInfer drew (its Rng(1), first promptTokens draws).
   const rng = new Rng(1);
   const vocab = openModelFolder(model);
@@ -64,7 +65,7 @@ async function inferAgainstLlamaCpp(
     model,
     quant: ggufQuantFor(ours.quant),
     prompt,
-    decodeTokens: flagInt(args, 'decode', 32),
+    decodeTokens: flagInt(values, 'decode', 32),
     threads,
     log: (l) => process.stderr.write(l + '\n'),
   });
@@ -102,18 +103,28 @@ function torchBaseline(model: string, o: { batch: number; seq: number; rank: num
   return JSON.parse(r.stdout.trim().split('\n').pop()!) as { tokensPerSecond: number; peakRssBytes: number };
 }
 
+const LORA = {
+  model: { type: 'string' },
+  batch: { type: 'string' },
+  seq: { type: 'string' },
+  rank: { type: 'string' },
+  steps: { type: 'string' },
+  threads: { type: 'string' },
+  'no-baseline': { type: 'boolean' },
+  ...quantOption,
+} satisfies OptionTable;
+
 async function lora(argv: string[]): Promise<void> {
-  const args = parseArgs(argv, ['no-baseline']);
-  checkFlags(args, ['model', 'batch', 'seq', 'rank', 'steps', 'threads', 'no-baseline', 'quant']);
-  const model = await modelDirFor(flagString(args, 'model'));
+  const { values } = parseFlags(argv, LORA);
+  const model = await modelDirFor(values.model);
   const o = {
-    batch: flagInt(args, 'batch', 4),
-    seq: flagInt(args, 'seq', 256),
-    rank: flagInt(args, 'rank', 8),
-    steps: flagInt(args, 'steps', 5),
-    threads: flagInt(args, 'threads', 2),
+    batch: flagInt(values, 'batch', 4),
+    seq: flagInt(values, 'seq', 256),
+    rank: flagInt(values, 'rank', 8),
+    steps: flagInt(values, 'steps', 5),
+    threads: flagInt(values, 'threads', 2),
   };
-  const ours = await benchLora({ model, ...o, quant: quantFlag(args) });
+  const ours = await benchLora({ model, ...o, quant: quantFlag(values) });
   const mb = (x: number) => `${(x / 2 ** 20).toFixed(0)} MiB`;
   const kind = ours.quant === 'none' ? 'LoRA' : `QLoRA (${ours.quant})`;
   const lines = [
@@ -121,7 +132,7 @@ async function lora(argv: string[]): Promise<void> {
     `peak RSS: ${mb(ours.peakRssBytes)}; RSS after each step: ${ours.rssPerStep.map(mb).join(', ')}`,
   ];
   // PyTorch has no 4-bit kernel here (no bitsandbytes on CPU): the float step is the only baseline.
-  if (!args.flags.has('no-baseline') && ours.quant === 'none') {
+  if (!values['no-baseline'] && ours.quant === 'none') {
     const torch = torchBaseline(model, o);
     if ('error' in torch) lines.push(`PyTorch baseline unavailable: ${torch.error}`);
     else
@@ -133,20 +144,27 @@ async function lora(argv: string[]): Promise<void> {
   process.stdout.write(lines.join('\n') + '\n');
 }
 
+const MODEL_REPORT = {
+  model: { type: 'string' },
+  corpus: { type: 'string' },
+  tasks: { type: 'string' },
+  generations: { type: 'string' },
+  'write-card': { type: 'boolean' },
+} satisfies OptionTable;
+
 async function modelReport(argv: string[]): Promise<void> {
-  const args = parseArgs(argv, ['write-card']);
-  checkFlags(args, ['model', 'corpus', 'tasks', 'generations', 'write-card']);
-  const corpus = flagString(args, 'corpus');
+  const { values } = parseFlags(argv, MODEL_REPORT);
+  const corpus = values.corpus;
   if (!corpus) throw new UserError('bench model-report needs --corpus DIR (the corpus the model was pretrained on)');
-  const model = await modelDirFor(flagString(args, 'model'));
+  const model = await modelDirFor(values.model);
   const rep = await embeddedModelReport({
     model,
     corpus,
-    tasksPerSet: flagInt(args, 'tasks', 50),
-    generations: flagInt(args, 'generations', 40),
+    tasksPerSet: flagInt(values, 'tasks', 50),
+    generations: flagInt(values, 'generations', 40),
     log: (l) => process.stderr.write(l + '\n'),
   });
-  if (args.flags.has('write-card')) writeModelCard(model, rep);
+  if (values['write-card']) writeModelCard(model, rep);
   process.stdout.write(
     [
       `validation loss: ${rep.validationLoss.toFixed(4)} nats/token; bigram baseline: ${rep.bigram.loss.toFixed(4)}`,
@@ -156,90 +174,115 @@ async function modelReport(argv: string[]): Promise<void> {
   );
 }
 
+const TYPING = {
+  model: { type: 'string' },
+  edits: { type: 'string' },
+  'max-tokens': { type: 'string' },
+  threads: { type: 'string' },
+  mode: { type: 'string' },
+  'max-prefix-tokens': { type: 'string' },
+  'max-suffix-tokens': { type: 'string' },
+  spm: { type: 'boolean' },
+  json: { type: 'boolean' },
+  ...quantOption,
+} satisfies OptionTable;
+
 async function typing(argv: string[]): Promise<void> {
-  const args = parseArgs(argv, ['spm', 'json']);
-  checkFlags(args, ['model', 'edits', 'max-tokens', 'threads', 'mode', 'max-prefix-tokens', 'max-suffix-tokens', 'spm', 'json', 'quant']);
-  const mode = flagString(args, 'mode', 'single-line');
-  if (mode !== 'single-line' && mode !== 'multi-line') throw new UserError(`--mode must be single-line or multi-line, got "${mode}"`);
-  const optional = (name: string) => (args.flags.has(name) ? flagInt(args, name, 0) : undefined);
+  const { values } = parseFlags(argv, TYPING);
+  const mode = flagChoice(values, 'mode', ['single-line', 'multi-line'], 'single-line');
   const o: TypingBenchOptions = {
-    model: await modelDirFor(flagString(args, 'model')),
-    edits: flagInt(args, 'edits', 200),
-    maxTokens: flagInt(args, 'max-tokens', 8),
-    threads: optional('threads'),
+    model: await modelDirFor(values.model),
+    edits: flagInt(values, 'edits', 200),
+    maxTokens: flagInt(values, 'max-tokens', 8),
+    threads: flagInt(values, 'threads'),
     mode,
-    spm: args.flags.has('spm'),
-    quant: quantFlag(args),
-    maxPrefixTokens: optional('max-prefix-tokens'),
-    maxSuffixTokens: optional('max-suffix-tokens'),
+    spm: values.spm ?? false,
+    quant: quantFlag(values),
+    maxPrefixTokens: flagInt(values, 'max-prefix-tokens'),
+    maxSuffixTokens: flagInt(values, 'max-suffix-tokens'),
     log: (l) => process.stderr.write(l + '\n'),
   };
   const results = await benchTypingSession(o);
   process.stdout.write(
-    (args.flags.has('json')
-      ? JSON.stringify({ options: { ...o, log: undefined }, results }, null, 2)
-      : formatTypingResults(o.model, o, results)) + '\n',
+    (values.json ? JSON.stringify({ options: { ...o, log: undefined }, results }, null, 2) : formatTypingResults(o.model, o, results)) +
+      '\n',
   );
 }
 
+const QUANT_ACCURACY = {
+  model: { type: 'string' },
+  corpus: { type: 'string' },
+  rows: { type: 'string' },
+  threads: { type: 'string' },
+  json: { type: 'boolean' },
+} satisfies OptionTable;
+
 async function quantAccuracyCommand(argv: string[]): Promise<void> {
-  const args = parseArgs(argv, ['json']);
-  checkFlags(args, ['model', 'corpus', 'rows', 'threads', 'json']);
-  const corpus = flagString(args, 'corpus');
+  const { values } = parseFlags(argv, QUANT_ACCURACY);
+  const corpus = values.corpus;
   if (!corpus)
     throw new UserError('bench quant-accuracy needs --corpus DIR (the corpus the model was pretrained on; its validation split is scored)');
-  const model = await modelDirFor(flagString(args, 'model'));
+  const model = await modelDirFor(values.model);
   const r = await quantAccuracy({
     model,
     corpus,
-    rows: flagInt(args, 'rows', 200),
-    threads: args.flags.has('threads') ? flagInt(args, 'threads', 1) : undefined,
+    rows: flagInt(values, 'rows', 200),
+    threads: flagInt(values, 'threads'),
     log: (l) => process.stderr.write(l + '\n'),
   });
-  process.stdout.write((args.flags.has('json') ? JSON.stringify(r, null, 2) : formatQuantAccuracy(model, r)) + '\n');
+  process.stdout.write((values.json ? JSON.stringify(r, null, 2) : formatQuantAccuracy(model, r)) + '\n');
 }
 
+const RANDOM_MODEL = { out: { type: 'string' }, shape: { type: 'string' }, seed: { type: 'string' } } satisfies OptionTable;
+
 function randomModel(argv: string[]): void {
-  const args = parseArgs(argv);
-  checkFlags(args, ['out', 'shape', 'seed']);
-  const out = flagString(args, 'out');
+  const { values } = parseFlags(argv, RANDOM_MODEL);
+  const out = values.out;
   if (!out) throw new UserError('bench random-model needs --out DIR');
-  const shape = flagString(args, 'shape', 'qwen2.5-coder-0.5b')!;
-  const cfg = writeRandomModelWithTokenizer(out, shape, embeddedModelDir(), flagInt(args, 'seed', 0));
+  const shape = values.shape ?? 'qwen2.5-coder-0.5b';
+  const cfg = writeRandomModelWithTokenizer(out, shape, embeddedModelDir(), flagInt(values, 'seed', 0));
   process.stdout.write(
     `wrote ${out}: ${shape} shape (${cfg.numLayers} layers, hidden ${cfg.hiddenSize}, vocabulary ${cfg.vocabSize}), random float32 weights, the embedded model's tokenizer\n`,
   );
 }
 
+const HTTP = {
+  model: { type: 'string' },
+  requests: { type: 'string' },
+  'max-tokens': { type: 'string' },
+  concurrency: { type: 'string' },
+  threads: { type: 'string' },
+  stream: { type: 'boolean' },
+  json: { type: 'boolean' },
+} satisfies OptionTable;
+
 async function http(argv: string[]): Promise<void> {
-  const args = parseArgs(argv, ['stream', 'json']);
-  checkFlags(args, ['model', 'requests', 'max-tokens', 'concurrency', 'threads', 'stream', 'json']);
-  const concurrency = (flagString(args, 'concurrency', '1,4,16') ?? '').split(',').map(Number);
+  const { values } = parseFlags(argv, HTTP);
+  const concurrency = (values.concurrency ?? '1,4,16').split(',').map(Number);
   if (!concurrency.every((c) => Number.isInteger(c) && c >= 1))
-    throw new UserError(`--concurrency must be positive integers separated by commas, got "${flagString(args, 'concurrency')}"`);
+    throw new UserError(`--concurrency must be positive integers separated by commas, got "${values.concurrency}"`);
   const o: HttpBenchOptions = {
-    model: await modelDirFor(flagString(args, 'model')),
-    requests: flagInt(args, 'requests', 64),
-    maxTokens: flagInt(args, 'max-tokens', 16),
+    model: await modelDirFor(values.model),
+    requests: flagInt(values, 'requests', 64),
+    maxTokens: flagInt(values, 'max-tokens', 16),
     concurrency,
-    stream: args.flags.has('stream'),
-    threads: args.flags.has('threads') ? flagInt(args, 'threads', 1) : undefined,
+    stream: values.stream ?? false,
+    threads: flagInt(values, 'threads'),
     log: (l) => process.stderr.write(l + '\n'),
   };
   if (o.requests < 1 || o.maxTokens < 1) throw new UserError('--requests and --max-tokens must be at least 1');
   const r = await benchHttp(o);
-  process.stdout.write(
-    (args.flags.has('json') ? JSON.stringify({ options: { ...o, log: undefined }, ...r }, null, 2) : formatHttpBench(o, r)) + '\n',
-  );
+  process.stdout.write((values.json ? JSON.stringify({ options: { ...o, log: undefined }, ...r }, null, 2) : formatHttpBench(o, r)) + '\n');
 }
 
+const HISTORY = { limit: { type: 'string' } } satisfies OptionTable;
+
 async function history(argv: string[]): Promise<void> {
-  const args = parseArgs(argv);
-  checkFlags(args, ['limit']);
-  if (args.positionals.length !== 1) throw new UserError('bench history takes exactly one repository path');
-  const limit = args.flags.has('limit') ? flagInt(args, 'limit', 0) : undefined;
+  const { values, positionals } = parseFlags(argv, HISTORY);
+  if (positionals.length !== 1) throw new UserError('bench history takes exactly one repository path');
+  const limit = flagInt(values, 'limit');
   if (limit !== undefined && limit < 1) throw new UserError('--limit must be a positive number of commits');
-  const r = await benchHistory(args.positionals[0], { limit, log: (l) => process.stderr.write(l + '\n') });
+  const r = await benchHistory(positionals[0], { limit, log: (l) => process.stderr.write(l + '\n') });
   const rate = (s: number) => `${(r.commits / s).toFixed(0)} commits/s`;
   process.stdout.write(
     [
@@ -261,8 +304,9 @@ export const command: Command = {
        codefudge bench model-report --model DIR --corpus DIR [--tasks 50] [--generations 40] [--write-card]
          (validation loss vs a bigram model, fim-eval vs repeat-the-previous-line, loop share)
        codefudge bench typing [--model DIR] [--edits 200] [--max-tokens 8] [--mode single-line|multi-line] [--spm] [--json] [--quant int4|int8|none]
+                              [--threads N] [--max-prefix-tokens 1024] [--max-suffix-tokens 256]
          (a scripted typing session through the LSP server: p50/p95 latency with and without prefix-cache reuse)
-       codefudge bench quant-accuracy --corpus DIR [--model DIR] [--rows 200] [--json]
+       codefudge bench quant-accuracy --corpus DIR [--model DIR] [--rows 200] [--threads N] [--json]
          (int8 and int4 top-1 agreement with float32 and validation-loss increase over the corpus's held-out rows)
        codefudge bench random-model --out DIR [--shape ${Object.keys(RANDOM_MODEL_SHAPES).join('|')}] [--seed 0]
          (a random-weight model of that shape with the embedded tokenizer, for bench infer/typing/lora)
@@ -270,6 +314,7 @@ export const command: Command = {
          (codefudge serve --http under 1, 4 and 16 concurrent clients: requests/s, p50/p95 latency, beside in-process)
        codefudge bench history REPO [--limit N]
          (reading the first-parent history, contents and diffs, beside git log -p --first-parent --numstat; the ratio)`,
+  options: { ...INFER, ...LORA, ...MODEL_REPORT, ...TYPING, ...QUANT_ACCURACY, ...RANDOM_MODEL, ...HTTP, ...HISTORY },
   async run(argv) {
     const [what, ...rest] = argv;
     if (what === 'infer') return infer(rest);

@@ -2,7 +2,17 @@ import { readFileSync } from 'node:fs';
 import { CompletionService, DEFAULT_SETTINGS, localGenerator, textView, type Settings } from '../../server/index.js';
 import { Completer, modelDirFor } from '../../engine/index.js';
 import { UserError, messageOf } from '../../common/index.js';
-import { checkFlags, deviceFlag, flagInt, flagString, parseArgs, QUANT_USAGE, quantFlag } from '../args.js';
+import {
+  deviceFlag,
+  deviceOption,
+  flagChoice,
+  flagInt,
+  parseFlags,
+  QUANT_USAGE,
+  quantFlag,
+  quantOption,
+  type OptionTable,
+} from '../flags.js';
 import type { Command } from '../command.js';
 import { generationFlags, generationOptions } from './generation-flags.js';
 import { backendFlags, remoteFromFlags, userErrors } from '../backend-flags.js';
@@ -48,6 +58,18 @@ function languageOf(file: string): string {
   return ids[ext] ?? 'plaintext';
 }
 
+const OPTIONS = {
+  model: { type: 'string' },
+  adapter: { type: 'string' },
+  'max-tokens': { type: 'string' },
+  stop: { type: 'string' },
+  threads: { type: 'string' },
+  ...deviceOption,
+  ...quantOption,
+  ...generationFlags.options,
+  ...backendFlags.options,
+} satisfies OptionTable;
+
 export const command: Command = {
   name: 'complete',
   summary: "print the text the editor would insert at FILE:LINE:COL (fill-in-the-middle, the LSP server's clean-up)",
@@ -65,21 +87,11 @@ export const command: Command = {
 ${QUANT_USAGE}
 ${generationFlags.help}
 ${backendFlags.help}`,
+  options: OPTIONS,
   async run(argv) {
-    const args = parseArgs(argv);
-    checkFlags(args, [
-      'model',
-      'adapter',
-      'max-tokens',
-      'stop',
-      'threads',
-      'device',
-      'quant',
-      ...generationFlags.names,
-      ...backendFlags.names,
-    ]);
-    if (args.positionals.length !== 1) throw new UserError('complete takes exactly one FILE:LINE:COL');
-    const { file, line, col } = parsePosition(args.positionals[0]);
+    const { values, positionals } = parseFlags(argv, OPTIONS);
+    if (positionals.length !== 1) throw new UserError('complete takes exactly one FILE:LINE:COL');
+    const { file, line, col } = parsePosition(positionals[0]);
     let text: string;
     try {
       text = readFileSync(file, 'utf8');
@@ -87,18 +99,17 @@ ${backendFlags.help}`,
       throw new UserError(`cannot read ${file}: ${messageOf(e)}`);
     }
     const offset = offsetOf(text, file, line, col);
-    const stop = flagString(args, 'stop', 'block');
-    if (stop !== 'line' && stop !== 'block' && stop !== 'none') throw new UserError(`--stop must be line, block or none, got "${stop}"`);
-    const remote = await remoteFromFlags(args);
-    if (remote && args.flags.has('adapter'))
+    const stop = flagChoice(values, 'stop', ['line', 'block', 'none'], 'block');
+    const remote = await remoteFromFlags(values);
+    if (remote && values.adapter !== undefined)
       throw new UserError("--adapter loads an adapter here; with --backend name the server's adapter with --backend-adapter");
     const completer =
       remote ??
-      (await Completer.load(await modelDirFor(flagString(args, 'model')), {
-        threads: args.flags.has('threads') ? flagInt(args, 'threads', 0) : undefined,
-        device: deviceFlag(args),
-        quant: quantFlag(args),
-        adapter: flagString(args, 'adapter'),
+      (await Completer.load(await modelDirFor(values.model), {
+        threads: flagInt(values, 'threads'),
+        device: deviceFlag(values),
+        quant: quantFlag(values),
+        adapter: values.adapter,
       }));
     if (stop === 'none') {
       // The model alone (its own prompt cut, no end of line or block): for scripts and experiments.
@@ -107,9 +118,9 @@ ${backendFlags.help}`,
           completer.complete({
             prefix: text.slice(0, offset),
             suffix: text.slice(offset),
-            maxNewTokens: flagInt(args, 'max-tokens', DEFAULT_SETTINGS.maxTokens),
+            maxNewTokens: flagInt(values, 'max-tokens', DEFAULT_SETTINGS.maxTokens),
             stopOnLoop: true,
-            ...generationOptions(args),
+            ...generationOptions(values),
           }),
         );
         process.stdout.write(result.text + (result.text.endsWith('\n') ? '' : '\n'));
@@ -118,10 +129,10 @@ ${backendFlags.help}`,
       }
       return;
     }
-    const { temperature, ...decoding } = generationOptions(args);
+    const { temperature, ...decoding } = generationOptions(values);
     const settings: Settings = {
       ...DEFAULT_SETTINGS,
-      maxTokens: flagInt(args, 'max-tokens', DEFAULT_SETTINGS.maxTokens),
+      maxTokens: flagInt(values, 'max-tokens', DEFAULT_SETTINGS.maxTokens),
       mode: stop === 'line' ? 'single-line' : 'multi-line',
       temperature: temperature ?? 0,
     };

@@ -1,7 +1,15 @@
 import { exportAdapterToGguf, exportModelToGguf, GGUF_QUANTS, modelDirFor, type GgufQuant } from '../../engine/index.js';
 import { UserError } from '../../common/index.js';
-import { checkFlags, flagString, parseArgs } from '../args.js';
+import { parseFlags, type OptionTable } from '../flags.js';
 import type { Command } from '../command.js';
+
+const OPTIONS = {
+  gguf: { type: 'string' },
+  'gguf-adapter': { type: 'string' },
+  quant: { type: 'string' },
+  model: { type: 'string' },
+  adapter: { type: 'string' },
+} satisfies OptionTable;
 
 const mib = (n: number) => `${(n / 2 ** 20).toFixed(1)} MiB`;
 
@@ -11,23 +19,23 @@ export const command: Command = {
   usage: `usage: codefudge export --gguf OUT.gguf [--quant f32|f16|q8_0|q4_0] [--model DIR]
        codefudge export --gguf-adapter OUT.gguf --adapter DIR [--model DIR]
          (the adapter GGUF is llama.cpp's LoRA format: llama-server --lora, Ollama's ADAPTER line)`,
+  options: OPTIONS,
   async run(argv) {
-    const args = parseArgs(argv);
-    checkFlags(args, ['gguf', 'gguf-adapter', 'quant', 'model', 'adapter']);
-    const model = await modelDirFor(flagString(args, 'model'));
-    const modelOut = flagString(args, 'gguf');
-    const adapterOut = flagString(args, 'gguf-adapter');
+    const { values } = parseFlags(argv, OPTIONS);
+    const model = await modelDirFor(values.model);
+    const modelOut = values.gguf;
+    const adapterOut = values['gguf-adapter'];
     if (!modelOut === !adapterOut) throw new UserError('export needs exactly one of --gguf OUT or --gguf-adapter OUT');
     if (adapterOut) {
-      if (args.flags.has('quant')) throw new UserError('--quant applies to --gguf only (adapters are written as F32)');
-      const adapter = flagString(args, 'adapter');
+      if (values.quant !== undefined) throw new UserError('--quant applies to --gguf only (adapters are written as F32)');
+      const adapter = values.adapter;
       if (!adapter) throw new UserError('export --gguf-adapter needs --adapter DIR (a PEFT adapter folder)');
       const r = exportAdapterToGguf(adapter, model, adapterOut);
       process.stdout.write(`wrote ${r.file}: LoRA adapter, ${r.modules} modules\n`);
       return;
     }
-    if (args.flags.has('adapter')) throw new UserError('--adapter goes with --gguf-adapter; to export a merged model, merge first');
-    const quant = flagString(args, 'quant', 'f16') as GgufQuant;
+    if (values.adapter !== undefined) throw new UserError('--adapter goes with --gguf-adapter; to export a merged model, merge first');
+    const quant = (values.quant ?? 'f16') as GgufQuant;
     if (!GGUF_QUANTS.includes(quant)) throw new UserError(`--quant must be one of ${GGUF_QUANTS.join(', ')}, got "${quant}"`);
     const r = exportModelToGguf(model, modelOut!, quant);
     process.stdout.write(`wrote ${r.file}: ${r.tensors} tensors, ${quant}, ${mib(r.bytes)}\n`);

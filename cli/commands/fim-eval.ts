@@ -16,7 +16,8 @@ import {
 } from '../../eval/index.js';
 import { ProgressBar } from '../progress-bar.js';
 import { parseCutoff, parseHoldout, type SplitSpec } from '../../history/index.js';
-import { checkFlags, flagInt, flagString, parseArgs, QUANT_USAGE, quantFlag, type Args } from '../args.js';
+import { splitOptions } from '../history-flags.js';
+import { flagInt, parseFlags, QUANT_USAGE, quantFlag, quantOption, type FlagValues, type OptionTable, type StringFlag } from '../flags.js';
 import type { Command } from '../command.js';
 import { generationFlags, generationOptions } from './generation-flags.js';
 import { backendFlags, remoteColumnsFromFlags, userErrors } from '../backend-flags.js';
@@ -29,17 +30,39 @@ const PHASE_LABEL: Record<FolderProgress['phase'], string> = {
 };
 const PHASE_UNIT: Record<FolderProgress['phase'], string> = { history: 'commits', base: 'tasks', adapter: 'tasks', cosine: 'texts' };
 
-function splitSpec(args: Args): SplitSpec | undefined {
-  const cutoff = flagString(args, 'cutoff');
-  const holdout = flagString(args, 'holdout');
+const OPTIONS = {
+  model: { type: 'string' },
+  adapter: { type: 'string' },
+  tasks: { type: 'string' },
+  limit: { type: 'string' },
+  'max-tokens': { type: 'string' },
+  ...splitOptions,
+  resamples: { type: 'string' },
+  threads: { type: 'string' },
+  json: { type: 'string' }, // a bare --json too: see bareJsonAsEmpty
+  html: { type: 'string' },
+  ...quantOption,
+  ...generationFlags.options,
+  ...backendFlags.options,
+} satisfies OptionTable;
+
+type Values = FlagValues<typeof OPTIONS>;
+
+/** --json alone prints the report on stdout, --json=FILE writes it to FILE: a bare --json (before any --) reads as --json=. */
+function bareJsonAsEmpty(argv: string[]): string[] {
+  const end = argv.indexOf('--');
+  return argv.map((a, i) => (a === '--json' && (end < 0 || i < end) ? '--json=' : a));
+}
+
+function splitSpec({ cutoff, holdout }: Values): SplitSpec | undefined {
   if (cutoff && holdout) throw new UserError('give --cutoff or --holdout, not both');
   if (cutoff) return { cutoff: parseCutoff(cutoff) };
   if (holdout) return { holdoutPercent: parseHoldout(holdout) };
   return undefined;
 }
 
-function positive(args: Args, name: string, fallback: number, min: number): number {
-  const v = flagInt(args, name, fallback);
+function positive(values: Values, name: StringFlag<Values>, fallback: number, min: number): number {
+  const v = flagInt(values, name, fallback);
   if (v < min) throw new UserError(`--${name} must be at least ${min}, got ${v}`);
   return v;
 }
@@ -96,53 +119,37 @@ ${backendFlags.help}
 
 Stop rules: single-line middles end at a newline; multi-line ones at a blank line or a line
 indented less than their first; random spans only at the model's end-of-middle token.`,
+  options: OPTIONS,
   async run(argv) {
-    const args = parseArgs(argv, ['json']);
-    checkFlags(args, [
-      'model',
-      'adapter',
-      'tasks',
-      'limit',
-      'max-tokens',
-      'cutoff',
-      'holdout',
-      'resamples',
-      'threads',
-      'json',
-      'html',
-      'quant',
-      ...generationFlags.names,
-      ...backendFlags.names,
-    ]);
-    if (args.positionals.length !== 1) throw new UserError('fim-eval takes exactly one folder (see codefudge fim-eval --help)');
-    const json = flagString(args, 'json');
-    const html = flagString(args, 'html');
-    const { fimSets, commitDiff } = takeCommitDiffSet(flagString(args, 'tasks'));
+    const { values, positionals } = parseFlags(bareJsonAsEmpty(argv), OPTIONS);
+    if (positionals.length !== 1) throw new UserError('fim-eval takes exactly one folder (see codefudge fim-eval --help)');
+    const { json, html } = values;
+    const { fimSets, commitDiff } = takeCommitDiffSet(values.tasks);
     const sets = fimSets !== undefined ? parseTaskSets(fimSets) : undefined;
     if (commitDiff && !fimSets && html) throw new UserError('--html reports the fill-in-the-middle task sets; commit-diff alone has none');
-    const maxTokens = args.flags.has('max-tokens') ? positive(args, 'max-tokens', 0, 1) : undefined;
-    const limit = positive(args, 'limit', DEFAULT_LIMIT, 0);
-    const resamples = positive(args, 'resamples', DEFAULT_RESAMPLES, 1);
-    const { seed, ...decoding } = generationOptions(args);
-    const split = splitSpec(args);
-    const threads = args.flags.has('threads') ? positive(args, 'threads', 1, 1) : undefined;
-    const quant = quantFlag(args);
-    const completers = remoteColumnsFromFlags(args);
-    if (completers && args.flags.has('adapter'))
+    const maxTokens = values['max-tokens'] !== undefined ? positive(values, 'max-tokens', 0, 1) : undefined;
+    const limit = positive(values, 'limit', DEFAULT_LIMIT, 0);
+    const resamples = positive(values, 'resamples', DEFAULT_RESAMPLES, 1);
+    const { seed, ...decoding } = generationOptions(values);
+    const split = splitSpec(values);
+    const threads = values.threads !== undefined ? positive(values, 'threads', 1, 1) : undefined;
+    const quant = quantFlag(values);
+    const completers = remoteColumnsFromFlags(values);
+    if (completers && values.adapter !== undefined)
       throw new UserError("--adapter loads an adapter here; with --backend name the server's adapter with --backend-adapter");
     if (completers && commitDiff)
       throw new UserError('commit-diff tasks run beam search in this process; leave out --backend, or the commit-diff set');
-    const modelDir = await modelDirFor(flagString(args, 'model'));
+    const modelDir = await modelDirFor(values.model);
     const progress = progressReporter();
     const report =
       commitDiff && !fimSets
         ? undefined
         : await userErrors(() =>
             evaluateFolder({
-              dir: args.positionals[0],
+              dir: positionals[0],
               modelDir,
               completers,
-              adapterDir: flagString(args, 'adapter'),
+              adapterDir: values.adapter,
               sets,
               limit,
               seed,
@@ -157,16 +164,16 @@ indented less than their first; random spans only at the model's end-of-middle t
           );
     const diffReport = commitDiff
       ? await evaluateCommitDiff({
-          dir: args.positionals[0],
+          dir: positionals[0],
           modelDir,
-          adapterDir: flagString(args, 'adapter'),
+          adapterDir: values.adapter,
           limit,
           seed: seed ?? 0,
           split,
           resamples,
           threads,
           quant,
-          beams: args.flags.has('beams') ? decoding.numBeams : undefined,
+          beams: values.beams !== undefined ? decoding.numBeams : undefined,
           maxNewTokens: maxTokens,
           onProgress: progress.onProgress,
         })
@@ -176,8 +183,8 @@ indented less than their first; random spans only at the model's end-of-middle t
     const full = report && diffReport ? { ...report, commitDiff: diffReport } : (report ?? diffReport);
     const jsonText = `${JSON.stringify(full, null, 2)}\n`;
     if (html && report) writeTextAtomic(html, renderHtmlReport(report));
-    if (json && json !== 'true') writeTextAtomic(json, jsonText);
+    if (json) writeTextAtomic(json, jsonText);
     const tables = [report && formatTable(report), diffReport && formatCommitDiffTable(diffReport)].filter(Boolean);
-    process.stdout.write(json === 'true' ? jsonText : tables.join('\n'));
+    process.stdout.write(json === '' ? jsonText : tables.join('\n'));
   },
 };

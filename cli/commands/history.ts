@@ -1,11 +1,23 @@
 import { relative } from 'node:path';
 import { UserError } from '../../common/index.js';
 import { exportHistory, type HistoryProgress, type HistoryStats } from '../../history/index.js';
-import { checkFlags, flagBool, flagInt, flagString, parseArgs } from '../args.js';
+import { flagChoice, flagInt, parseFlags, type OptionTable } from '../flags.js';
 import type { Command } from '../command.js';
-import { splitSpec, takeRepeated } from '../history-flags.js';
+import { pathFilterOptions, splitOptions, splitSpec } from '../history-flags.js';
 
-const REPEATABLE = ['include', 'exclude'];
+const EXPORT = {
+  out: { type: 'string' },
+  ...splitOptions,
+  seed: { type: 'string' },
+  ...pathFilterOptions,
+  'max-file-bytes': { type: 'string' },
+  'all-parents': { type: 'boolean' },
+  context: { type: 'string' },
+  'fim-revisions': { type: 'string' },
+  rev: { type: 'string' },
+  since: { type: 'string' },
+  quiet: { type: 'boolean' },
+} satisfies OptionTable;
 
 /** A progress line on stderr: redrawn in place on a terminal, every few seconds otherwise. */
 function progressReporter(quiet: boolean): { update(p: HistoryProgress): void; end(): void } {
@@ -46,44 +58,28 @@ function summary(stats: HistoryStats, trainPath: string, heldoutPath: string): s
 }
 
 async function exportCommand(argv: string[]): Promise<void> {
-  const { rest, values } = takeRepeated(argv, REPEATABLE);
-  const args = parseArgs(rest, ['all-parents', 'quiet']);
-  checkFlags(args, [
-    'out',
-    'cutoff',
-    'holdout',
-    'seed',
-    'max-file-bytes',
-    'all-parents',
-    'context',
-    'fim-revisions',
-    'rev',
-    'since',
-    'quiet',
-  ]);
-  if (args.positionals.length !== 1) throw new UserError('history export takes exactly one repository path');
-  const out = flagString(args, 'out');
+  const { values, positionals } = parseFlags(argv, EXPORT);
+  if (positionals.length !== 1) throw new UserError('history export takes exactly one repository path');
+  const out = values.out;
   if (!out) throw new UserError('history export needs --out FILE.jsonl');
-  const fimRevisions = flagString(args, 'fim-revisions', 'cutoff');
-  if (fimRevisions !== 'cutoff' && fimRevisions !== 'each')
-    throw new UserError(`--fim-revisions must be cutoff or each, got "${fimRevisions}"`);
-  const maxFileBytes = flagInt(args, 'max-file-bytes', 1_000_000);
+  const fimRevisions = flagChoice(values, 'fim-revisions', ['cutoff', 'each'], 'cutoff');
+  const maxFileBytes = flagInt(values, 'max-file-bytes', 1_000_000);
   if (maxFileBytes < 1) throw new UserError('--max-file-bytes must be at least 1');
-  const diffContext = flagInt(args, 'context', 3);
+  const diffContext = flagInt(values, 'context', 3);
   if (diffContext < 0) throw new UserError('--context must be 0 or more');
-  const progress = progressReporter(flagBool(args, 'quiet'));
+  const progress = progressReporter(values.quiet ?? false);
   try {
-    const result = await exportHistory(args.positionals[0], out, {
-      split: splitSpec(flagString(args, 'cutoff'), flagString(args, 'holdout')),
-      seed: flagInt(args, 'seed', 0),
-      include: values.get('include'),
-      exclude: values.get('exclude'),
+    const result = await exportHistory(positionals[0], out, {
+      split: splitSpec(values.cutoff, values.holdout),
+      seed: flagInt(values, 'seed', 0),
+      include: values.include ?? [],
+      exclude: values.exclude ?? [],
       maxFileBytes,
       diffContext,
-      allParents: flagBool(args, 'all-parents'),
+      allParents: values['all-parents'] ?? false,
       fimRevisions,
-      rev: flagString(args, 'rev'),
-      since: flagString(args, 'since'),
+      rev: values.rev,
+      since: values.since,
       onProgress: (p) => progress.update(p),
     });
     progress.end();
@@ -113,6 +109,7 @@ export const command: Command = {
   --rev REV            read the history of REV instead of HEAD
   --since COMMIT       only what is new after COMMIT (refreshing an adapter trained through it)
   --quiet              no progress on stderr`,
+  options: EXPORT,
   async run(argv) {
     const [what, ...rest] = argv;
     if (what === 'export') return exportCommand(rest);

@@ -1,8 +1,43 @@
 import { parseDuration, pretrain } from '../../finetune/index.js';
 import { UserError } from '../../common/index.js';
-import { checkFlags, flagInt, flagNumber, flagString, parseArgs } from '../args.js';
+import { flagInt, flagNumber, parseFlags, type OptionTable } from '../flags.js';
 import type { Command } from '../command.js';
 import { trainingReporter } from '../training-reporter.js';
+
+const OPTIONS = {
+  corpus: { type: 'string' },
+  out: { type: 'string' },
+  from: { type: 'string' },
+  time: { type: 'string' },
+  steps: { type: 'string' },
+  hidden: { type: 'string' },
+  layers: { type: 'string' },
+  heads: { type: 'string' },
+  'kv-heads': { type: 'string' },
+  ffn: { type: 'string' },
+  vocab: { type: 'string' },
+  seq: { type: 'string' },
+  batch: { type: 'string' },
+  lr: { type: 'string' },
+  'eval-every': { type: 'string' },
+  seed: { type: 'string' },
+  'fim-chunk': { type: 'string' },
+  'fim-line-rate': { type: 'string' },
+} satisfies OptionTable;
+
+/** The model and batch shape flags, and the recipe field each sets. */
+const SHAPE = [
+  ['hidden', 'hiddenSize'],
+  ['layers', 'layers'],
+  ['heads', 'heads'],
+  ['kv-heads', 'kvHeads'],
+  ['ffn', 'intermediateSize'],
+  ['vocab', 'vocabSize'],
+  ['seq', 'seqLen'],
+  ['batch', 'batchSize'],
+  ['seed', 'seed'],
+  ['fim-chunk', 'fimChunkChars'],
+] as const;
 
 export const command: Command = {
   name: 'pretrain',
@@ -18,52 +53,24 @@ export const command: Command = {
   --fim-chunk N    FIM-transform pieces of at most N characters, so short rows hold whole examples (0: whole files)
   --fim-line-rate X   share of FIM examples whose middle is whole lines, as on an editor's own line (0)
   --eval-every N   validation loss every N steps (200)
+  --seed N         seeds the initial weights and the data order (0)
 Ctrl-C stops with a checkpoint; the same command resumes.`,
+  options: OPTIONS,
   async run(argv) {
-    const args = parseArgs(argv);
-    checkFlags(args, [
-      'corpus',
-      'out',
-      'from',
-      'time',
-      'steps',
-      'hidden',
-      'layers',
-      'heads',
-      'kv-heads',
-      'ffn',
-      'vocab',
-      'seq',
-      'batch',
-      'lr',
-      'eval-every',
-      'seed',
-      'fim-chunk',
-      'fim-line-rate',
-    ]);
-    const corpus = flagString(args, 'corpus');
-    const out = flagString(args, 'out');
+    const { values } = parseFlags(argv, OPTIONS);
+    const { corpus, out, time } = values;
     if (!corpus || !out) throw new UserError('pretrain needs --corpus DIR and --out DIR');
-    const time = flagString(args, 'time');
     const recipe: Record<string, number> = {};
-    const shape: [string, string][] = [
-      ['hidden', 'hiddenSize'],
-      ['layers', 'layers'],
-      ['heads', 'heads'],
-      ['kv-heads', 'kvHeads'],
-      ['ffn', 'intermediateSize'],
-      ['vocab', 'vocabSize'],
-      ['seq', 'seqLen'],
-      ['batch', 'batchSize'],
-      ['seed', 'seed'],
-      ['fim-chunk', 'fimChunkChars'],
-    ];
-    for (const [flag, field] of shape) if (args.flags.has(flag)) recipe[field] = flagInt(args, flag, 0);
-    if (args.flags.has('lr')) recipe.lr = flagNumber(args, 'lr', 0);
-    if (args.flags.has('fim-line-rate')) {
-      recipe.fimLineRate = flagNumber(args, 'fim-line-rate', 0);
-      if (!(recipe.fimLineRate >= 0 && recipe.fimLineRate <= 1))
-        throw new UserError(`--fim-line-rate must be in 0..1, got ${recipe.fimLineRate}`);
+    for (const [flag, field] of SHAPE) {
+      const n = flagInt(values, flag);
+      if (n !== undefined) recipe[field] = n;
+    }
+    const lr = flagNumber(values, 'lr');
+    if (lr !== undefined) recipe.lr = lr;
+    const fimLineRate = flagNumber(values, 'fim-line-rate');
+    if (fimLineRate !== undefined) {
+      if (!(fimLineRate >= 0 && fimLineRate <= 1)) throw new UserError(`--fim-line-rate must be in 0..1, got ${fimLineRate}`);
+      recipe.fimLineRate = fimLineRate;
     }
     const reporter = trainingReporter('pretrain');
     const stop = new AbortController();
@@ -78,10 +85,10 @@ Ctrl-C stops with a checkpoint; the same command resumes.`,
         corpus,
         out,
         recipe,
-        from: flagString(args, 'from'),
-        steps: args.flags.has('steps') ? flagInt(args, 'steps', 1) : undefined,
+        from: values.from,
+        steps: flagInt(values, 'steps'),
         timeSeconds: time ? parseDuration(time) : undefined,
-        evalEvery: flagInt(args, 'eval-every', 200),
+        evalEvery: flagInt(values, 'eval-every', 200),
         signal: stop.signal,
         log: (l) => reporter.log(l),
         onProgress: (p) => reporter.progress(p),

@@ -1,6 +1,6 @@
 import { readPairsFile, ScoreAccumulator } from '../../eval/index.js';
 import { UserError } from '../../common/index.js';
-import { checkFlags, parseArgs } from '../args.js';
+import { parseFlags } from '../flags.js';
 import type { Command } from '../command.js';
 
 export const command: Command = {
@@ -14,11 +14,11 @@ export const command: Command = {
     'chrf, bleu (sacrebleu definitions, 0-100), wer, iou and edit_sim, and one corpus',
     'summary line on stderr (chrF, BLEU and WER pool statistics; the rest are means).',
   ].join('\n'),
+  options: {},
   async run(argv) {
-    const args = parseArgs(argv);
-    checkFlags(args, []);
-    if (args.positionals.length !== 1) throw new UserError('score needs exactly one PAIRS.jsonl file (see codefudge score --help)');
-    const pairs = readPairsFile(args.positionals[0]);
+    const { positionals } = parseFlags(argv, {});
+    if (positionals.length !== 1) throw new UserError('score needs exactly one PAIRS.jsonl file (see codefudge score --help)');
+    const pairs = readPairsFile(positionals[0]);
     const scores = new ScoreAccumulator();
     for (const { hyp, ref } of pairs) process.stdout.write(JSON.stringify(scores.add(hyp, ref)) + '\n');
     process.stderr.write(`corpus ${JSON.stringify(scores.summary())}\n`);

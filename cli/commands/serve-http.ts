@@ -1,9 +1,24 @@
 // `codefudge serve --http`: wiring only; the server is server/http/.
-import { modelDirFor, type Device } from '../../engine/index.js';
+import { modelDirFor } from '../../engine/index.js';
 import { UserError } from '../../common/index.js';
 import { adapterNameFor, DEFAULT_LIMITS, startHttpServer } from '../../server/index.js';
-import { checkFlags, deviceFlag, flagInt, flagString, parseArgs, type Args } from '../args.js';
-import { takeRepeated } from '../history-flags.js';
+import { deviceFlag, deviceOption, flagInt, flagPositiveInt, parseFlags, type OptionTable } from '../flags.js';
+
+export const SERVE_HTTP = {
+  http: { type: 'boolean' },
+  host: { type: 'string' },
+  port: { type: 'string' },
+  model: { type: 'string' },
+  'model-name': { type: 'string' },
+  lora: { type: 'string', multiple: true },
+  adapter: { type: 'string' },
+  'api-key': { type: 'string' },
+  'max-tokens-limit': { type: 'string' },
+  'max-body-bytes': { type: 'string' },
+  'max-queue': { type: 'string' },
+  threads: { type: 'string' },
+  ...deviceOption,
+} satisfies OptionTable;
 
 export const serveHttpUsage = `usage: codefudge serve --http [--host 127.0.0.1] [--port 8000] [--model DIR] [options]
   An OpenAI-compatible completion server: GET /v1/models, POST /v1/completions (prompt, suffix,
@@ -21,60 +36,40 @@ export const serveHttpUsage = `usage: codefudge serve --http [--host 127.0.0.1] 
   --max-queue N        most requests waiting for the model; more get 429 (${DEFAULT_LIMITS.maxQueue})
   --threads N   --device cpu|cuda`;
 
-function positive(args: Args, name: string, fallback: number): number {
-  const n = flagInt(args, name, fallback);
-  if (n < 1) throw new UserError(`--${name} must be a positive integer, got ${n}`);
-  return n;
-}
-
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
 
 export async function serveHttp(argv: string[]): Promise<void> {
-  const { rest, values } = takeRepeated(argv, ['lora']);
-  const args = parseArgs(rest);
-  checkFlags(args, [
-    'host',
-    'port',
-    'model',
-    'model-name',
-    'adapter',
-    'api-key',
-    'max-tokens-limit',
-    'max-body-bytes',
-    'max-queue',
-    'threads',
-    'device',
-  ]);
-  if (args.positionals.length) throw new UserError(`serve --http takes no arguments, got "${args.positionals[0]}"`);
-  const port = flagInt(args, 'port', 8000);
+  const { values, positionals } = parseFlags(argv, SERVE_HTTP);
+  if (positionals.length) throw new UserError(`serve --http takes no arguments, got "${positionals[0]}"`);
+  const port = flagInt(values, 'port', 8000);
   if (port < 0 || port > 65535) throw new UserError(`--port must be 0..65535, got ${port}`);
-  const loras = values.get('lora')!.map((spec) => {
+  const loras = (values.lora ?? []).map((spec) => {
     const eq = spec.indexOf('=');
     if (eq <= 0 || eq === spec.length - 1) throw new UserError(`--lora must be NAME=DIR, got "${spec}"`);
     return { name: spec.slice(0, eq), dir: spec.slice(eq + 1) };
   });
-  const adapter = flagString(args, 'adapter');
+  const adapter = values.adapter;
   if (adapter) loras.push({ name: adapterNameFor(adapter), dir: adapter });
-  const host = flagString(args, 'host', '127.0.0.1')!;
-  const apiKey = flagString(args, 'api-key') ?? (process.env.CODEFUDGE_API_KEY || undefined);
+  const host = values.host ?? '127.0.0.1';
+  const apiKey = values['api-key'] ?? (process.env.CODEFUDGE_API_KEY || undefined);
   const log = (line: string) => process.stderr.write(`codefudge: ${line}\n`);
-  const modelDir = await modelDirFor(flagString(args, 'model'));
+  const modelDir = await modelDirFor(values.model);
   let running;
   try {
     running = await startHttpServer({
       modelDir,
-      modelName: flagString(args, 'model-name'),
+      modelName: values['model-name'],
       loras,
       host,
       port,
       apiKey,
       limits: {
-        maxTokens: positive(args, 'max-tokens-limit', DEFAULT_LIMITS.maxTokens),
-        maxBodyBytes: positive(args, 'max-body-bytes', DEFAULT_LIMITS.maxBodyBytes),
-        maxQueue: positive(args, 'max-queue', DEFAULT_LIMITS.maxQueue),
+        maxTokens: flagPositiveInt(values, 'max-tokens-limit', DEFAULT_LIMITS.maxTokens),
+        maxBodyBytes: flagPositiveInt(values, 'max-body-bytes', DEFAULT_LIMITS.maxBodyBytes),
+        maxQueue: flagPositiveInt(values, 'max-queue', DEFAULT_LIMITS.maxQueue),
       },
-      threads: args.flags.has('threads') ? positive(args, 'threads', 1) : undefined,
-      device: deviceFlag(args) as Device | undefined,
+      threads: flagPositiveInt(values, 'threads'),
+      device: deviceFlag(values),
       log,
     });
   } catch (e) {

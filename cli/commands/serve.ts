@@ -1,9 +1,16 @@
-import type { Device } from '../../engine/index.js';
 import { UserError } from '../../common/index.js';
 import { serveStdio } from '../../server/index.js';
-import { checkFlags, flagInt, flagString, parseArgs, QUANT_USAGE, quantFlag } from '../args.js';
+import { deviceFlag, deviceOption, flagInt, parseFlags, QUANT_USAGE, quantFlag, quantOption, type OptionTable } from '../flags.js';
 import type { Command } from '../command.js';
-import { serveHttp, serveHttpUsage } from './serve-http.js';
+import { SERVE_HTTP, serveHttp, serveHttpUsage } from './serve-http.js';
+
+const STDIO = {
+  model: { type: 'string' },
+  threads: { type: 'string' },
+  ...deviceOption,
+  ...quantOption,
+  stdio: { type: 'boolean' },
+} satisfies OptionTable;
 
 export const command: Command = {
   name: 'serve',
@@ -27,18 +34,16 @@ Commands (workspace/executeCommand):
   codefudge.suggestDiff URI MESSAGE       the change a commit with MESSAGE would make to URI, as a WorkspaceEdit
 
 ${serveHttpUsage}`,
+  options: { ...STDIO, ...SERVE_HTTP },
   async run(argv) {
-    if (argv.includes('--http')) return serveHttp(argv.filter((a) => a !== '--http'));
-    const args = parseArgs(argv, ['stdio']);
-    checkFlags(args, ['model', 'threads', 'device', 'stdio', 'quant']);
-    const quant = quantFlag(args);
-    if (args.positionals.length) throw new UserError(`serve takes no arguments, got "${args.positionals[0]}"`);
-    const device = flagString(args, 'device', 'cpu');
-    if (device !== 'cpu' && device !== 'cuda') throw new UserError(`--device must be cpu or cuda, got "${device}"`);
+    if (argv.includes('--http')) return serveHttp(argv);
+    const { values, positionals } = parseFlags(argv, STDIO);
+    const quant = quantFlag(values);
+    if (positionals.length) throw new UserError(`serve takes no arguments, got "${positionals[0]}"`);
     await serveStdio({
-      model: flagString(args, 'model'),
-      threads: args.flags.has('threads') ? flagInt(args, 'threads', 1) : undefined,
-      device: device as Device,
+      model: values.model,
+      threads: flagInt(values, 'threads'),
+      device: deviceFlag(values) ?? 'cpu',
       quant,
     });
     // The connection keeps the process alive; it exits on the client's exit notification or when stdin closes.

@@ -1,33 +1,26 @@
-import { checkFlags, flagBool, flagInt, flagNumber, flagString, parseArgs, type Args, QUANT_USAGE, quantFlag } from '../args.js';
+import { flagNumber, flagPositiveInt, parseFlags, QUANT_USAGE, quantFlag, quantOption, type OptionTable } from '../flags.js';
 import { UserError } from '../../common/index.js';
 import { suggestDiffInRepo, SUGGEST_DEFAULTS } from '../../suggest/index.js';
 import type { Command } from '../command.js';
 import { backendFlags, backendFromFlags, userErrors } from '../backend-flags.js';
 
-const FLAGS = [
-  'repo',
-  'file',
-  'message',
-  'model',
-  'adapter',
-  'no-adapter',
-  'beams',
-  'max-tokens',
-  'context',
-  'length-penalty',
-  'apply',
-  'threads',
-  'quiet',
-  'quant',
-  ...backendFlags.names,
-];
-
-function positive(args: Args, name: string): number | undefined {
-  if (!args.flags.has(name)) return undefined;
-  const n = flagInt(args, name, 0);
-  if (n < 1) throw new UserError(`--${name} must be a positive integer, got "${args.flags.get(name)}"`);
-  return n;
-}
+const OPTIONS = {
+  repo: { type: 'string' },
+  file: { type: 'string' },
+  message: { type: 'string' },
+  model: { type: 'string' },
+  adapter: { type: 'string' },
+  'no-adapter': { type: 'boolean' },
+  beams: { type: 'string' },
+  'max-tokens': { type: 'string' },
+  context: { type: 'string' },
+  'length-penalty': { type: 'string' },
+  apply: { type: 'boolean' },
+  threads: { type: 'string' },
+  quiet: { type: 'boolean' },
+  ...quantOption,
+  ...backendFlags.options,
+} satisfies OptionTable;
 
 export const command: Command = {
   name: 'suggest-diff',
@@ -54,35 +47,34 @@ ${QUANT_USAGE}
 ${backendFlags.help}
                       (suggest-diff: one greedy candidate; --model names the tokenizer; the adapter
                       is the server's, by --backend-adapter)`,
+  options: OPTIONS,
   async run(argv) {
-    const args = parseArgs(argv, ['apply', 'no-adapter', 'quiet']);
-    checkFlags(args, FLAGS);
-    if (args.positionals.length)
-      throw new UserError(`suggest-diff takes no positional arguments (got "${args.positionals[0]}"); use --file and --message`);
-    const file = flagString(args, 'file');
+    const { values, positionals } = parseFlags(argv, OPTIONS);
+    if (positionals.length)
+      throw new UserError(`suggest-diff takes no positional arguments (got "${positionals[0]}"); use --file and --message`);
+    const file = values.file;
     if (!file) throw new UserError('suggest-diff needs --file PATH');
-    if (flagBool(args, 'no-adapter') && args.flags.has('adapter')) throw new UserError('give --adapter or --no-adapter, not both');
-    const remote = backendFromFlags(args);
-    if (remote && args.flags.has('adapter'))
+    if (values['no-adapter'] && values.adapter !== undefined) throw new UserError('give --adapter or --no-adapter, not both');
+    const remote = backendFromFlags(values);
+    if (remote && values.adapter !== undefined)
       throw new UserError("--adapter loads an adapter here; with --backend name the server's adapter with --backend-adapter");
-    if (remote && (positive(args, 'beams') ?? 1) > 1)
+    if (remote && (flagPositiveInt(values, 'beams') ?? 1) > 1)
       throw new UserError('--beams: a remote backend gives one greedy candidate; leave out --beams');
-    const quiet = flagBool(args, 'quiet');
     const note = (line: string) => {
-      if (!quiet) process.stderr.write(`codefudge: ${line}\n`);
+      if (!values.quiet) process.stderr.write(`codefudge: ${line}\n`);
     };
     const options = {
-      repo: flagString(args, 'repo', '.')!,
-      model: flagString(args, 'model'),
+      repo: values.repo ?? '.',
+      model: values.model,
       file,
-      message: flagString(args, 'message') ?? '',
-      adapterDir: flagBool(args, 'no-adapter') ? null : flagString(args, 'adapter'),
-      beams: positive(args, 'beams'),
-      maxNewTokens: positive(args, 'max-tokens'),
-      contextTokens: positive(args, 'context'),
-      lengthPenalty: args.flags.has('length-penalty') ? flagNumber(args, 'length-penalty', 1) : undefined,
-      apply: flagBool(args, 'apply'),
-      session: { threads: positive(args, 'threads'), quant: quantFlag(args) },
+      message: values.message ?? '',
+      adapterDir: values['no-adapter'] ? null : values.adapter,
+      beams: flagPositiveInt(values, 'beams'),
+      maxNewTokens: flagPositiveInt(values, 'max-tokens'),
+      contextTokens: flagPositiveInt(values, 'context'),
+      lengthPenalty: flagNumber(values, 'length-penalty'),
+      apply: values.apply ?? false,
+      session: { threads: flagPositiveInt(values, 'threads'), quant: quantFlag(values) },
       remote,
     };
     const result = await userErrors(() => suggestDiffInRepo(options));

@@ -1,6 +1,6 @@
 import { UserError } from '../../common/index.js';
 import { trainTokenizerFromCorpus } from '../../finetune/pretrain/index.js';
-import { checkFlags, flagInt, flagNumber, flagString, parseArgs } from '../args.js';
+import { flagInt, flagNumber, parseFlags, type OptionTable } from '../flags.js';
 import type { Command } from '../command.js';
 
 const usage = `usage: codefudge tokenizer train --corpus DIR --out DIR [options]
@@ -17,34 +17,42 @@ options:
   --min-frequency N       never merge a pair seen fewer than N times (default 2)
   --validation-fraction F share of files held out for validation (default 0.02)`;
 
+const TRAIN = {
+  corpus: { type: 'string' },
+  out: { type: 'string' },
+  vocab: { type: 'string' },
+  'max-bytes': { type: 'string' },
+  'min-frequency': { type: 'string' },
+  'validation-fraction': { type: 'string' },
+} satisfies OptionTable;
+
 export const command: Command = {
   name: 'tokenizer',
   summary: 'train the BPE tokenizer of the embedded model on a folder of Python code',
   usage,
+  options: TRAIN,
   async run(argv) {
     const [sub, ...rest] = argv;
     if (sub !== 'train')
       throw new UserError(
         sub ? `unknown tokenizer subcommand "${sub}" (try: train)` : 'missing subcommand (try: codefudge tokenizer train --help)',
       );
-    const args = parseArgs(rest);
-    checkFlags(args, ['corpus', 'out', 'vocab', 'max-bytes', 'min-frequency', 'validation-fraction']);
-    if (args.positionals.length) throw new UserError(`unexpected argument "${args.positionals[0]}"`);
-    const corpus = flagString(args, 'corpus');
-    const out = flagString(args, 'out');
+    const { values, positionals } = parseFlags(rest, TRAIN);
+    if (positionals.length) throw new UserError(`unexpected argument "${positionals[0]}"`);
+    const { corpus, out } = values;
     if (!corpus) throw new UserError('--corpus DIR is required');
     if (!out) throw new UserError('--out DIR is required');
-    const maxBytes = args.flags.has('max-bytes') ? flagInt(args, 'max-bytes', 0) : undefined;
+    const maxBytes = flagInt(values, 'max-bytes');
     if (maxBytes !== undefined && maxBytes <= 0) throw new UserError('--max-bytes must be a positive integer');
-    const minFrequency = flagInt(args, 'min-frequency', 2);
+    const minFrequency = flagInt(values, 'min-frequency', 2);
     if (minFrequency < 1) throw new UserError('--min-frequency must be at least 1');
     trainTokenizerFromCorpus({
       corpus,
       out,
-      vocabSize: flagInt(args, 'vocab', 8192),
+      vocabSize: flagInt(values, 'vocab', 8192),
       maxBytes,
       minFrequency,
-      corpusOptions: { validationFraction: flagNumber(args, 'validation-fraction', 0.02) },
+      corpusOptions: { validationFraction: flagNumber(values, 'validation-fraction', 0.02) },
       log: (line) => process.stderr.write(line + '\n'),
     });
   },
