@@ -1,8 +1,7 @@
 import { UserError } from '../common/index.js';
-import type { Command } from './command.js';
-import { commands } from './commands/index.js';
+import { commands, type CommandEntry } from './commands/index.js';
 
-function usage(list: Command[]): string {
+function usage(list: CommandEntry[]): string {
   const width = Math.max(...list.map((c) => c.name.length));
   return ['usage: codefudge <command> [options]', '', ...list.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`)].join('\n');
 }
@@ -13,9 +12,10 @@ export async function main(argv: string[]): Promise<void> {
     process.stdout.write(usage(commands) + '\n');
     return;
   }
-  const cmd = commands.find((c) => c.name === name);
+  const entry = commands.find((c) => c.name === name);
   try {
-    if (!cmd) throw new UserError(`unknown command "${name}" (try: codefudge --help)`);
+    if (!entry) throw new UserError(`unknown command "${name}" (try: codefudge --help)`);
+    const cmd = await entry.load();
     if (rest.includes('--help') || rest.includes('-h')) {
       process.stdout.write(cmd.usage + '\n');
       return;

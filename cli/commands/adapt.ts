@@ -129,7 +129,6 @@ function report(r: AdaptResult): string {
 
 export const command: Command = {
   name: 'adapt',
-  summary: 'learn a repository from its git history: train a LoRA adapter (resumable, refreshes incrementally)',
   usage: `usage: codefudge adapt <repo> [options]
   Trains a LoRA adapter on the repository's history (FIM examples from its files, commit->diff
   examples from its commits; the newest commits are held out to measure the loss on) and writes

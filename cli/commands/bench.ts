@@ -295,7 +295,6 @@ async function history(argv: string[]): Promise<void> {
 
 export const command: Command = {
   name: 'bench',
-  summary: 'measure inference speed (bench infer), LoRA training speed (bench lora), history reading (bench history) and more',
   usage: `usage: codefudge bench infer --model DIR [--prompt 256] [--decode 32] [--threads N] [--quant int4|int8|none] [--against llama.cpp]
          (the decode bound uses the bytes of weights as the graph stores them under --quant; --against: the same weights as
           GGUF (int4 -> Q4_0, int8 -> Q8_0, none -> F32) run by llama.cpp via node-llama-cpp, ratios, greedy agreement on that GGUF)

@@ -72,7 +72,6 @@ const OPTIONS = {
 
 export const command: Command = {
   name: 'complete',
-  summary: "print the text the editor would insert at FILE:LINE:COL (fill-in-the-middle, the LSP server's clean-up)",
   usage: `usage: codefudge complete [--model DIR] [--adapter DIR] FILE:LINE:COL
   The same completion service as \`codefudge serve\` with its default settings: the same prompt
   window, stop and clean-up, so the text is what the editor would insert at that position (the

@@ -15,7 +15,6 @@ const mib = (n: number) => `${(n / 2 ** 20).toFixed(1)} MiB`;
 
 export const command: Command = {
   name: 'export',
-  summary: 'write a model or a LoRA adapter as GGUF, for llama.cpp, Ollama and LM Studio',
   usage: `usage: codefudge export --gguf OUT.gguf [--quant f32|f16|q8_0|q4_0] [--model DIR]
        codefudge export --gguf-adapter OUT.gguf --adapter DIR [--model DIR]
          (the adapter GGUF is llama.cpp's LoRA format: llama-server --lora, Ollama's ADAPTER line)`,

@@ -91,7 +91,6 @@ function progressReporter(): { onProgress: (p: FolderProgress) => void; finish: 
 
 export const command: Command = {
   name: 'fim-eval',
-  summary: 'score fill-in-the-middle on a folder or repository, base model against adapter',
   usage: `usage: codefudge fim-eval <dir|repo> [--model DIR] [--adapter DIR] [options]
 
 Makes fill-in-the-middle tasks from the folder's Python, TypeScript and JavaScript files

@@ -92,7 +92,6 @@ async function exportCommand(argv: string[]): Promise<void> {
 
 export const command: Command = {
   name: 'history',
-  summary: "turn a repository's git history into training and held-out examples (history export)",
   usage: `usage: codefudge history export <repo> --out data.jsonl [options]
   Writes training examples (FIM and commit->diff) to data.jsonl and held-out items (lines
   added by held-out commits, with the commit->diff fields) to data.heldout.jsonl: JSON lines

@@ -48,7 +48,6 @@ async function loraGradsCommand(argv: string[]): Promise<void> {
 
 export const command: Command = {
   name: 'inspect',
-  summary: 'print model internals as JSON (logits, LoRA gradients) for checking against other frameworks',
   usage: `usage: codefudge inspect logits --model DIR --ids 1,2,3 [--adapter DIR] [--quant int4|int8|none]
   prints [[...vocab logits...] per position] (the model's default width: int4 from 250M parameters)
        codefudge inspect lora-grads --model DIR --adapter DIR --ids 1,2,3,...

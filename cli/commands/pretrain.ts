@@ -41,7 +41,6 @@ const SHAPE = [
 
 export const command: Command = {
   name: 'pretrain',
-  summary: 'train a small code model from scratch (the recipe of the embedded model)',
   usage: `usage: codefudge pretrain --corpus DIR --out DIR (--time 2h | --steps N) [options]
   --corpus DIR     folder of .py files (e.g. a Python installation's standard library)
   --out DIR        the model folder to write (work in progress: DIR.work/, resumable)

@@ -5,7 +5,6 @@ import type { Command } from '../command.js';
 
 export const command: Command = {
   name: 'score',
-  summary: 'score generated text against expected text (exact match, chrF, BLEU, WER, IoU, edit similarity)',
   usage: [
     'usage: codefudge score PAIRS.jsonl',
     '',

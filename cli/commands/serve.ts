@@ -14,7 +14,6 @@ const STDIO = {
 
 export const command: Command = {
   name: 'serve',
-  summary: 'run the LSP server over stdio, or with --http an OpenAI-compatible completion server',
   usage: `usage: codefudge serve [--model DIR] [--threads N] [--device cpu|cuda]
   An LSP server on stdin/stdout, started by the editor (clients/ has set-ups for Neovim, Helix and
   VS Code). Editors find \`codefudge\` on the PATH: run \`npm link\` in the clone once.

@@ -24,7 +24,6 @@ const OPTIONS = {
 
 export const command: Command = {
   name: 'suggest-diff',
-  summary: 'propose the diff a commit message asks of a file (model adapted to the repository)',
   usage: `usage: codefudge suggest-diff --file PATH --message "..." [--repo DIR] [options]
 
 Prints a unified diff (paths a/PATH and b/PATH, relative to the repository) that applies with

@@ -28,7 +28,6 @@ const TRAIN = {
 
 export const command: Command = {
   name: 'tokenizer',
-  summary: 'train the BPE tokenizer of the embedded model on a folder of Python code',
   usage,
   options: TRAIN,
   async run(argv) {

@@ -17,8 +17,9 @@ const FOREIGN: Record<string, string[]> = {
 const flagsIn = (usage: string) => new Set([...usage.matchAll(/(?<![\w-])--([a-z][a-z0-9]*(?:-[a-z0-9]+)*)/g)].map((m) => m[1]));
 
 describe('usage texts', () => {
-  for (const command of commands) {
-    it(`${command.name}: the usage names every option in the table, and only those`, () => {
+  for (const entry of commands) {
+    it(`${entry.name}: the usage names every option in the table, and only those`, async () => {
+      const command = await entry.load();
       const inUsage = flagsIn(command.usage);
       const declared = Object.keys(command.options).sort();
       assert.deepEqual(
