@@ -41,7 +41,7 @@ export function initializerParams(
 export function buildInferenceGraph(cfg: ModelConfig, params: (b: Builder) => ModelParams, opts: InferenceGraphOptions): Builder {
   const b = new Builder('float32');
   const p = params(b);
-  const dec = buildDecoder(b, cfg, p, { kvCache: true, linearHook: opts.linearHook });
+  const dec = buildDecoder(b, cfg, p, { kvCache: true, linearHook: opts.linearHook, fusedKernels: true });
   const V = cfg.vocabSize;
   const H = cfg.hiddenSize;
   if (opts.logits === 'all') {
