@@ -4,7 +4,7 @@
 // releases before 0.14 refuse an adapter_config.json with keys they do not know.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { writeTextAtomic, UserError } from '../../common/index.js';
+import { makeFolder, writeTextAtomic, UserError } from '../../common/index.js';
 import { bf16ToF32, f16ToF32 } from '../float-convert.js';
 import { SafetensorsFile, writeSafetensors, type Dtype } from '../safetensors.js';
 import { checkLoraSpec, type LoraSpec } from './lora-spec.js';
@@ -279,7 +279,7 @@ function sameJson(a: unknown, b: unknown): boolean {
  * config whose weights are missing. An adapter read and saved unchanged gives identical bytes.
  */
 export function writePeftAdapter(dir: string, adapter: LoraAdapter): void {
-  fs.mkdirSync(dir, { recursive: true });
+  makeFolder(dir);
   const tensors = [...adapter.tensors].map(([name, t]) => ({ name, dtype: t.dtype as Dtype, shape: t.shape, data: t.data }));
   writeSafetensors(path.join(dir, ADAPTER_WEIGHTS), tensors, adapter.metadata);
   if (adapter.codefudge) writeTextAtomic(path.join(dir, CODEFUDGE_META), `${JSON.stringify(adapter.codefudge, null, 2)}\n`);
