@@ -42,12 +42,12 @@ function createFile(file: string, text: string): void {
   const fd = fs.openSync(file, 'wx');
   try {
     fs.writeFileSync(fd, text);
-    fs.closeSync(fd);
   } catch (e) {
     fs.closeSync(fd);
     fs.rmSync(file, { force: true });
     throw e;
   }
+  fs.closeSync(fd);
 }
 
 export class AdaptLock {
