@@ -1,6 +1,6 @@
-import { mkdirSync, writeSync } from 'node:fs';
+import { writeSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { AtomicFile, whyNotWritable } from './atomic-write.js';
+import { AtomicFile, cannotWrite, mkdirp, whyNotWritable } from './atomic-write.js';
 import { UserError } from './errors.js';
 
 /** JSON lines into an AtomicFile, buffered so a large export costs few write calls. */
@@ -13,10 +13,14 @@ export class AtomicJsonlWriter {
   constructor(readonly path: string) {
     const dir = dirname(path);
     try {
-      mkdirSync(dir, { recursive: true });
-      this.out = new AtomicFile(path);
+      mkdirp(dir);
     } catch (e) {
       throw new UserError(`cannot write to output folder ${dir}: ${whyNotWritable(e)}`);
+    }
+    try {
+      this.out = new AtomicFile(path);
+    } catch (e) {
+      throw cannotWrite(path, e);
     }
   }
 
@@ -38,7 +42,7 @@ export class AtomicJsonlWriter {
       this.out.commit();
     } catch (e) {
       this.out.abort();
-      throw new UserError(`cannot write ${this.path}: ${whyNotWritable(e)}`);
+      throw cannotWrite(this.path, e);
     }
   }
 
@@ -53,7 +57,7 @@ export class AtomicJsonlWriter {
       writeSync(this.out.descriptor, this.pending.join(''));
     } catch (e) {
       this.out.abort();
-      throw new UserError(`cannot write ${this.path}: ${whyNotWritable(e)}`);
+      throw cannotWrite(this.path, e);
     }
     this.pending = [];
     this.pendingBytes = 0;

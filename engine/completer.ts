@@ -50,6 +50,26 @@ function clipLines(tok: Tokenizer, text: string, budget: number, keepEnd: boolea
   return (keepEnd ? kept.reverse() : kept).join('');
 }
 
+/** Positions a FIM prompt keeps for the template's own tokens (and BOS). */
+const TEMPLATE_ROOM = 8;
+/** The shortest context that holds a FIM prompt with some code in it and room to complete. */
+export const MIN_FIM_POSITIONS = 2 * TEMPLATE_ROOM;
+
+/**
+ * The FIM template of the model in `dir`, refused in one line when its tokenizer has no FIM tokens
+ * or its context is too short for a prompt with code and a completion (it could only complete nothing).
+ */
+export function fimTemplateFor(dir: string, tokenizer: Tokenizer, config: { maxPositionEmbeddings: number }): FimTemplate {
+  const template = detectFimTemplate(tokenizer);
+  if (!template) throw new UserError(`model "${dir}" has no fill-in-the-middle tokens in its tokenizer (e.g. <fim_prefix>)`);
+  if (config.maxPositionEmbeddings < MIN_FIM_POSITIONS) {
+    throw new UserError(
+      `model "${dir}": max_position_embeddings ${config.maxPositionEmbeddings} is too small; a fill-in-the-middle prompt needs at least ${MIN_FIM_POSITIONS} positions`,
+    );
+  }
+  return template;
+}
+
 /** What building a FIM prompt needs of a model: its tokenizer, template and context length. */
 export interface FimPromptModel {
   tokenizer: Tokenizer;
@@ -75,7 +95,7 @@ export interface FimPromptBudget {
 export function fimPromptText(model: FimPromptModel, prefix: string, suffix: string, budget: FimPromptBudget = {}): string {
   const { maxPrefixTokens = 1024, maxSuffixTokens = 256, mode = 'psm', reserve = 0, cut = true } = budget;
   if (!cut) return model.template.render(prefix, suffix, mode);
-  const room = model.folder.config.maxPositionEmbeddings - reserve - 8;
+  const room = model.folder.config.maxPositionEmbeddings - reserve - TEMPLATE_ROOM;
   const suffixBudget = Math.max(0, Math.min(maxSuffixTokens, Math.floor(room / 4)));
   const prefixBudget = Math.max(0, Math.min(maxPrefixTokens, room - suffixBudget));
   const p = clipLines(model.tokenizer, prefix, prefixBudget, true);
@@ -106,8 +126,7 @@ export class Completer {
   static async load(dir: string, opts: SessionOptions & { adapter?: string } = {}): Promise<Completer> {
     const folder = openModelFolder(dir);
     const tokenizer = await loadTokenizer(dir);
-    const template = detectFimTemplate(tokenizer);
-    if (!template) throw new UserError(`model "${dir}" has no fill-in-the-middle tokens in its tokenizer (e.g. <fim_prefix>)`);
+    const template = fimTemplateFor(dir, tokenizer, folder.config);
     const { adapter, ...session } = opts;
     const c = new Completer(folder, tokenizer, template, await loadCausalLM(folder, { ...session, logits: 'last' }), session);
     if (adapter) await c.setAdapter(adapter);

@@ -187,6 +187,8 @@ export function parseModelConfig(value: unknown, label = 'config.json'): ModelCo
   const headDim = f.positiveInt('head_dim', hiddenSize / numHeads);
   if (headDim % 2 !== 0) f.fail(`head dimension ${headDim} must be even for rotary embeddings`);
   const maxPositionEmbeddings = f.positiveInt('max_position_embeddings', 2048);
+  if (maxPositionEmbeddings < 2)
+    f.fail(`field "max_position_embeddings" is ${maxPositionEmbeddings}; a model needs at least 2 positions (a token and the next)`);
   const rope = ropeFields(json);
   const ropeTheta = rope.theta ?? 10000;
   if (typeof ropeTheta !== 'number' || !(ropeTheta > 0))

@@ -75,7 +75,7 @@ export type { LoadOptions } from './load.js';
 export { generate, cutAtStop } from './generate/generate.js';
 export { endsInCycle, loopShare, trailingCyclePeriod } from './generate/repetition-loops.js';
 export type { GenerateOptions, GenerateResult, Generation, StopReason } from './generate/generate.js';
-export { Completer, fimPromptText } from './completer.js';
+export { Completer, fimPromptText, fimTemplateFor, MIN_FIM_POSITIONS } from './completer.js';
 export type { FimRequest, FimResult, FimPromptModel, FimPromptBudget } from './completer.js';
 export { embeddedModelDir, modelDirFor, EMBEDDED_MODEL } from './default-model.js';
 // LoRA: specs, layouts, the graph hook, PEFT adapter folders, merged and unmerged inference.

@@ -165,8 +165,27 @@ export function openWeights(dir: string): WeightSource {
 
 const FLOAT_DTYPES: readonly Dtype[] = ['F32', 'F16', 'BF16', 'F64'];
 
-/** Every tensor the config calls for must be there, with the right shape and a float dtype; extra tensors are ignored. */
+/** One more than the highest N of the weights' `model.layers.N.` tensors: the layers they hold (0 when none). */
+function layersIn(weights: WeightSource): number {
+  let layers = 0;
+  for (const name of weights.names()) {
+    const m = /^model\.layers\.(\d+)\./.exec(name);
+    if (m) layers = Math.max(layers, Number(m[1]) + 1);
+  }
+  return layers;
+}
+
+/**
+ * Every tensor the config calls for must be there, with the right shape and a float dtype, and the
+ * weights must hold exactly the config's layers (a config with fewer would silently drop the rest);
+ * other extra tensors are ignored.
+ */
 export function checkWeights(config: ModelConfig, weights: WeightSource): void {
+  const layers = layersIn(weights);
+  if (layers !== config.numLayers) {
+    const held = layers === 0 ? 'no model.layers.N tensors' : `${layers} layers (model.layers.0 to model.layers.${layers - 1})`;
+    throw new UserError(`config.json says num_hidden_layers = ${config.numLayers}, but the weights have ${held}`);
+  }
   for (const { name, shape } of expectedTensors(config)) {
     if (!weights.has(name))
       throw new UserError(`the weights have no tensor "${name}" (expected shape [${shape.join(', ')}] from config.json)`);

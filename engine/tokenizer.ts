@@ -66,32 +66,54 @@ export async function loadTokenizer(dir: string): Promise<Tokenizer> {
   const tokenizerJson = readJson(tokenizerPath);
   const configPath = path.join(dir, 'tokenizer_config.json');
   const tokenizerConfig = fs.existsSync(configPath) ? readJson(configPath) : {};
-  return tokenizerFromJson(tokenizerJson, tokenizerConfig, tokenizerPath);
+  return tokenizerFromJson(tokenizerJson, tokenizerConfig, tokenizerPath, embeddingRows(dir));
 }
 
-/** A tokenizer from the parsed tokenizer.json and tokenizer_config.json; `label` names the source in errors. */
+/** vocab_size in the folder's config.json: the embedding rows every token id must index (undefined when not given). */
+function embeddingRows(dir: string): number | undefined {
+  const file = path.join(dir, 'config.json');
+  if (!fs.existsSync(file)) return undefined;
+  const rows = readJson(file).vocab_size;
+  return typeof rows === 'number' && Number.isSafeInteger(rows) && rows > 0 ? rows : undefined;
+}
+
+/**
+ * A tokenizer from the parsed tokenizer.json and tokenizer_config.json; `label` names the source in
+ * errors. With `rows` (the model's embedding rows), a token whose id is past them is refused: the
+ * model could not look it up.
+ */
 export async function tokenizerFromJson(
   tokenizerJson: Record<string, unknown>,
   tokenizerConfig: Record<string, unknown>,
   label: string,
+  rows?: number,
 ): Promise<Tokenizer> {
-  const tokenizerPath = label;
   let hf: HfTokenizer;
   try {
     hf = new (await tokenizerClass(tokenizerConfig))(tokenizerJson, tokenizerConfig);
   } catch (e) {
-    throw new UserError(`${tokenizerPath} cannot be loaded: ${(e as Error).message}`);
+    throw new UserError(`${label} cannot be loaded: ${(e as Error).message}`);
   }
-  return wrap(hf);
+  return wrap(hf, label, rows);
 }
 
-function wrap(hf: HfTokenizer): Tokenizer {
+function wrap(hf: HfTokenizer, label: string, rows = Infinity): Tokenizer {
   const vocab = hf.get_vocab();
   const idToToken = new Map<number, string>();
   let maxId = -1;
+  let beyond: { token: string; id: number; count: number } | undefined;
   for (const [token, id] of vocab) {
+    // transformers.js lists the holes below an added token's id as undefined tokens.
+    if (typeof token !== 'string') continue;
     if (!idToToken.has(id)) idToToken.set(id, token);
     if (id > maxId) maxId = id;
+    if (id >= rows) beyond = { ...(beyond && beyond.id < id ? beyond : { token, id }), count: (beyond?.count ?? 0) + 1 };
+  }
+  if (beyond) {
+    const more = beyond.count > 1 ? `; ${beyond.count - 1} more tokens have ids of ${rows} or more` : '';
+    throw new UserError(
+      `${label}: token ${JSON.stringify(beyond.token)} has id ${beyond.id}, but the model has only ${rows} token embeddings (vocab_size in config.json)${more}`,
+    );
   }
   const present = (id: number | undefined | null) => (typeof id === 'number' && id >= 0 ? id : undefined);
   const eos = present(hf.eos_token_id);

@@ -8,8 +8,21 @@ import { simpleGit, type SimpleGit } from 'simple-git';
  * Every git process we start reads a repository we do not trust, so it runs plumbing only,
  * with hooks, fsmonitor and the system config switched off and no ambient GIT_* variable
  * (GIT_DIR, GIT_INDEX_FILE, ... from a calling hook would otherwise redirect us).
+ *
+ * Attributes are ours to read (history/attributes.ts, at each revision, matched in linear time):
+ * git gets none. `attr.tree=` names no tree, which git (>= 2.42) takes as an empty one; without it
+ * git 2.43-2.45 read a bare repository's HEAD:.gitattributes by default, and any git from 2.42 on
+ * does so when the repository's config sets attr.tree (older gits ignore the key). That file is
+ * the committer's, and HEAD's, applied to every older commit's diff. GIT_ATTR_SOURCE, which would
+ * win over attr.tree, is dropped with the other GIT_* variables.
  */
-const SAFE_CONFIG = ['core.hooksPath=/dev/null', 'core.fsmonitor=false', 'core.quotePath=false', 'core.attributesFile=/dev/null'];
+const SAFE_CONFIG = [
+  'core.hooksPath=/dev/null',
+  'core.fsmonitor=false',
+  'core.quotePath=false',
+  'core.attributesFile=/dev/null',
+  'attr.tree=',
+];
 
 const SAFE_ENV_VARS: Record<string, string> = {
   GIT_CONFIG_NOSYSTEM: '1',
@@ -67,8 +80,10 @@ export class GitTimeoutError extends GitCommandError {
 /**
  * Runs git in one directory: text output through simple-git, byte-exact output and long-lived
  * processes through spawn. Spawned processes can be isolated from the repository's committed
- * `.gitattributes` ({@link isolate}): git 2.39 matches attribute patterns with exponential
- * backtracking, and a diff consults them for every path.
+ * `.gitattributes` ({@link isolate}; `attr.tree=` keeps them out of a bare repository's trees):
+ * git before 2.41 matches attribute patterns with exponential backtracking, and a diff consults
+ * them for every path. The diffs, the only git commands that consult attributes, also run under a
+ * timeout that ends in one line.
  */
 export class GitRunner {
   private readonly sg: SimpleGit;

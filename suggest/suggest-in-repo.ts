@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import {
   ADAPTER_CONFIG,
   Completer,
-  detectFimTemplate,
+  fimTemplateFor,
   loadTokenizer,
   modelDirFor,
   readModelConfig,
@@ -59,9 +59,8 @@ export function replaceFileText(file: string, text: string): void {
 /** The model folder's tokenizer, template and config, without loading its weights. */
 async function tokenizerOnly(dir: string): Promise<SuggestModel & { release(): Promise<void> }> {
   const tokenizer = await loadTokenizer(dir);
-  const template = detectFimTemplate(tokenizer);
-  if (!template) throw new UserError(`model "${dir}" has no fill-in-the-middle tokens in its tokenizer`);
-  return { tokenizer, template, folder: { config: readModelConfig(dir) }, release: async () => undefined };
+  const config = readModelConfig(dir);
+  return { tokenizer, template: fimTemplateFor(dir, tokenizer, config), folder: { config }, release: async () => undefined };
 }
 
 export async function suggestDiffInRepo(opts: RepoSuggestOptions): Promise<RepoSuggestion> {

@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import type { ModelConfig } from '../config.js';
 import { UserError } from '../../common/index.js';
 import { f32ToF16 } from '../float-convert.js';
-import { moduleRankAndScale } from '../lora/lora-spec.js';
+import { moduleRankAndScale, targetsModule } from '../lora/lora-spec.js';
 import { parsePeftKey } from '../lora/lora-layout.js';
 import { adapterFloat32, type LoraAdapter } from '../lora/peft.js';
 import type { ModelFolder } from '../model-folder.js';
@@ -201,6 +201,7 @@ export function exportAdapterGguf(adapter: LoraAdapter, config: ModelConfig, out
   for (const key of adapter.tensors.keys()) {
     const p = parsePeftKey(key);
     if (!p) throw new UserError(`adapter tensor "${key}" is not a LoRA matrix`);
+    if (!targetsModule(adapter.spec, p.module)) continue; // PEFT applies no LoRA there: neither does llama.cpp
     const m = modules.get(p.module) ?? {};
     m[p.which] = key;
     modules.set(p.module, m);

@@ -1,5 +1,6 @@
-import { closeSync, existsSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
+import { cannotWrite, mkdirp } from '../../common/index.js';
 import { onnxTypeCode, type TypedArray } from './dtype.js';
 import type { Attr, Graph, Initializer, Node, Value } from './graph.js';
 import { ProtoWriter } from './protobuf-writer.js';
@@ -136,8 +137,8 @@ function publish(tmp: string, dir: string): void {
 
 export function writeOnnxModel(graph: Graph, dir: string, opts: { producer?: string } = {}): string {
   const tmp = `${dir}.tmp-${process.pid}-${Date.now()}`;
-  mkdirSync(tmp, { recursive: true });
   try {
+    mkdirp(tmp);
     const dataName = 'model.onnx.data';
     const fd = openSync(join(tmp, dataName), 'w');
     const model = new ProtoWriter();
@@ -166,7 +167,8 @@ export function writeOnnxModel(graph: Graph, dir: string, opts: { producer?: str
     publish(tmp, dir);
   } catch (e) {
     rmSync(tmp, { recursive: true, force: true });
-    throw e;
+    // A full or read-only cache: one line naming the graph's folder.
+    throw cannotWrite(dir, e);
   }
   return join(dir, 'model.onnx');
 }

@@ -2,7 +2,15 @@
 import type { ModelConfig } from '../config.js';
 import { UserError } from '../../common/index.js';
 import { expectedTensors } from '../weight-layout.js';
-import { checkLoraSpec, loraScale, moduleRankAndScale, patternValue, targetsModule, type LoraSpec } from './lora-spec.js';
+import {
+  checkLoraSpec,
+  LLAMA_PROJECTIONS,
+  loraScale,
+  moduleRankAndScale,
+  patternValue,
+  targetsModule,
+  type LoraSpec,
+} from './lora-spec.js';
 
 export interface LoraModule {
   /** The projection's module path, e.g. `model.layers.3.self_attn.q_proj`. */
@@ -45,27 +53,53 @@ function loraModule(module: string, out: number, inDim: number, r: number, scale
   return { module, inFeatures: inDim, outFeatures: out, r, scale, keyA: peftKey(module, 'A'), keyB: peftKey(module, 'B') };
 }
 
+/**
+ * Refuses a spec that names what the model does not have: a target_modules name (or regex) that
+ * matches no projection, a layers_to_transform index past its layers, a layers_pattern that finds
+ * no layer. PEFT would skip such a name silently (or fail only when nothing at all matches).
+ */
+function checkSpecFits(cfg: ModelConfig, spec: LoraSpec): void {
+  checkLoraSpec(spec);
+  const modules = projections(cfg).map((p) => p.module);
+  const known = `the model's projections are ${LLAMA_PROJECTIONS.join(', ')}`;
+  const names = typeof spec.targets === 'string' ? [] : spec.targets;
+  for (const name of names) {
+    if (!modules.some((m) => targetsModule({ targets: [name] }, m)))
+      throw new UserError(`LoRA target_modules names "${name}", which matches no projection of the model (${known})`);
+  }
+  if (typeof spec.targets === 'string' && !modules.some((m) => targetsModule(spec, m)))
+    throw new UserError(`LoRA target_modules regex ${JSON.stringify(spec.targets)} matches no projection of the model (${known})`);
+  const past = spec.layers?.find((l) => l >= cfg.numLayers);
+  if (past !== undefined)
+    throw new UserError(
+      `LoRA layers_to_transform names layer ${past}, but the model has ${cfg.numLayers} layers (0 to ${cfg.numLayers - 1})`,
+    );
+  if (!modules.some((m) => targetsModule(spec, m)))
+    throw new UserError(
+      `LoRA layers_pattern ${JSON.stringify(spec.layersPattern)} finds no layer index in the model's module paths (model.layers.N.…)`,
+    );
+}
+
 /** The layout `spec` gives on a model: every projection its targets match. */
 export function layoutForSpec(cfg: ModelConfig, spec: LoraSpec): LoraLayout {
-  checkLoraSpec(spec);
+  checkSpecFits(cfg, spec);
   const modules = projections(cfg)
     .filter((p) => targetsModule(spec, p.module))
     .map((p) => {
       const { r, scale } = moduleRankAndScale(spec, p.module);
       return loraModule(p.module, p.out, p.in, r, scale);
     });
-  if (modules.length === 0) {
-    const t = typeof spec.targets === 'string' ? spec.targets : spec.targets.join(', ');
-    throw new UserError(`LoRA target_modules (${t}) match no projection of the model`);
-  }
   return { modules };
 }
 
 /**
  * The layout of stored LoRA matrices on a model: modules come from the keys, ranks from the
- * shapes, scales from `spec`. Every matrix must fit the projection it names.
+ * shapes, scales from `spec`. Every matrix must fit the projection it names. As PEFT does, only
+ * the modules `spec` targets (target_modules, layers_to_transform) get LoRA: matrices of others
+ * are not applied.
  */
 export function layoutForTensors(cfg: ModelConfig, spec: LoraSpec, shapes: ReadonlyMap<string, readonly number[]>): LoraLayout {
+  checkSpecFits(cfg, spec);
   const byModule = new Map(projections(cfg).map((p) => [p.module, p]));
   const found = new Map<string, { A?: readonly number[]; B?: readonly number[] }>();
   for (const [key, shape] of shapes) {
@@ -81,7 +115,7 @@ export function layoutForTensors(cfg: ModelConfig, spec: LoraSpec, shapes: Reado
   const modules: LoraModule[] = [];
   for (const p of projections(cfg)) {
     const pair = found.get(p.module);
-    if (!pair) continue;
+    if (!pair || !targetsModule(spec, p.module)) continue;
     const { A, B } = pair;
     if (!A || !B) throw new UserError(`adapter has lora_${A ? 'A' : 'B'} but no lora_${A ? 'B' : 'A'} for module "${p.module}"`);
     const r = A[0];
@@ -94,7 +128,8 @@ export function layoutForTensors(cfg: ModelConfig, spec: LoraSpec, shapes: Reado
     const alpha = patternValue(spec.alphaPattern, p.module) ?? spec.alpha;
     modules.push(loraModule(p.module, p.out, p.in, r, loraScale(alpha, r, spec.useRslora)));
   }
-  if (modules.length === 0) throw new UserError('adapter has no LoRA matrices');
+  if (modules.length === 0)
+    throw new UserError('adapter has no LoRA matrices for the modules its target_modules and layers_to_transform select');
   return { modules };
 }
 

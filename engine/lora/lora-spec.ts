@@ -16,8 +16,10 @@ export interface LoraSpec {
   /** Per-module overrides, keyed by a regex matched against the end of the module path (PEFT's rank_pattern/alpha_pattern). */
   rankPattern?: Readonly<Record<string, number>>;
   alphaPattern?: Readonly<Record<string, number>>;
-  /** Only these layer indices get LoRA (PEFT's layers_to_transform); all layers when absent. */
+  /** Only these layer indices get LoRA (PEFT's layers_to_transform, with a list of target names only); all layers when absent. */
   layers?: readonly number[];
+  /** PEFT's layers_pattern: the names (regexes) a layer index follows in a module path; any name when absent. */
+  layersPattern?: readonly string[];
 }
 
 export function defaultLoraSpec(overrides: Partial<LoraSpec> = {}): LoraSpec {
@@ -31,6 +33,11 @@ export function checkLoraSpec(spec: LoraSpec): void {
   if (!Number.isFinite(spec.alpha) || spec.alpha <= 0) throw new UserError(`lora_alpha must be a positive number, got ${spec.alpha}`);
   if (!(spec.dropout >= 0 && spec.dropout < 1)) throw new UserError(`lora_dropout must be in [0, 1), got ${spec.dropout}`);
   if (typeof spec.targets !== 'string' && spec.targets.length === 0) throw new UserError('LoRA target_modules is empty');
+  if (spec.layers && !spec.layers.every((l) => Number.isSafeInteger(l) && l >= 0))
+    throw new UserError(`LoRA layers_to_transform must be layer indices, got ${JSON.stringify(spec.layers)}`);
+  // PEFT's LoraConfig refuses both with a regex, which names whole module paths itself.
+  if (typeof spec.targets === 'string' && (spec.layers || spec.layersPattern))
+    throw new UserError('LoRA layers_to_transform and layers_pattern need target_modules as a list of names, not a regex');
 }
 
 /** The factor the LoRA branch is multiplied by: alpha / r, or alpha / sqrt(r) with rsLoRA. */
@@ -54,20 +61,25 @@ export function moduleRankAndScale(spec: LoraSpec, module: string): { r: number;
   return { r, scale: loraScale(alpha, r, spec.useRslora) };
 }
 
-/** The layer index in a `model.layers.N.` path, or undefined for modules outside the layers. */
-export function layerIndexOf(module: string): number | undefined {
-  const m = /(?:^|\.)layers\.(\d+)\./.exec(module);
-  return m ? Number(m[1]) : undefined;
+/** PEFT's layer index of a module path: the number after the last `.name.` (after one of `patterns` when given). */
+export function layerIndexOf(module: string, patterns?: readonly string[]): number | undefined {
+  for (const name of patterns ?? ['[^.]*']) {
+    const m = new RegExp(`^.*\\.${name}\\.(\\d+)\\.`).exec(module);
+    if (m) return Number(m[1]);
+  }
+  return undefined;
 }
 
-/** PEFT's check_target_module_exists for a plain list or a regex, then its layers_to_transform filter. */
-export function targetsModule(spec: Pick<LoraSpec, 'targets' | 'layers'>, module: string): boolean {
+/**
+ * PEFT's check_target_module_exists: a regex matches the whole path; a list names a module whole
+ * (every layer) or by its dotted suffix, which layers_to_transform then limits to its layers.
+ */
+export function targetsModule(spec: Pick<LoraSpec, 'targets' | 'layers' | 'layersPattern'>, module: string): boolean {
   const { targets } = spec;
-  const named =
-    typeof targets === 'string'
-      ? new RegExp(`^(?:${targets})$`).test(module)
-      : targets.some((t) => module === t || module.endsWith(`.${t}`));
-  if (!named || !spec.layers) return named;
-  const layer = layerIndexOf(module);
+  if (typeof targets === 'string') return new RegExp(`^(?:${targets})$`).test(module);
+  if (targets.includes(module)) return true;
+  if (!targets.some((t) => module.endsWith(`.${t}`))) return false;
+  if (!spec.layers) return true;
+  const layer = layerIndexOf(module, spec.layersPattern);
   return layer !== undefined && spec.layers.includes(layer);
 }

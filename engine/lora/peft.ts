@@ -4,7 +4,7 @@
 // releases before 0.14 refuse an adapter_config.json with keys they do not know.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { writeTextAtomic, UserError } from '../../common/index.js';
+import { makeFolder, writeTextAtomic, UserError } from '../../common/index.js';
 import { bf16ToF32, f16ToF32 } from '../float-convert.js';
 import { SafetensorsFile, writeSafetensors, type Dtype } from '../safetensors.js';
 import { checkLoraSpec, type LoraSpec } from './lora-spec.js';
@@ -61,7 +61,7 @@ export function peftConfigJson(spec: LoraSpec, baseModel: string | null): Record
     fan_in_fan_out: false,
     inference_mode: true,
     init_lora_weights: true,
-    layers_pattern: null,
+    layers_pattern: spec.layersPattern ? [...spec.layersPattern] : null,
     layers_to_transform: spec.layers ? [...spec.layers] : null,
     lora_alpha: spec.alpha,
     lora_dropout: spec.dropout,
@@ -99,7 +99,6 @@ export function specFromPeftConfig(json: Record<string, unknown>, where = ADAPTE
   const targets = json.target_modules;
   const okTargets = typeof targets === 'string' || (Array.isArray(targets) && targets.every((t) => typeof t === 'string'));
   if (!okTargets) fail('"target_modules" must be a list of module names or a regex string');
-  const layers = json.layers_to_transform;
   const r = json.r ?? 8;
   const alpha = json.lora_alpha ?? 8;
   const dropout = json.lora_dropout ?? 0;
@@ -113,26 +112,47 @@ export function specFromPeftConfig(json: Record<string, unknown>, where = ADAPTE
     useRslora: json.use_rslora === true,
     rankPattern: numberRecord(json.rank_pattern, 'rank_pattern', where),
     alphaPattern: numberRecord(json.alpha_pattern, 'alpha_pattern', where),
-    layers: typeof layers === 'number' ? [layers] : Array.isArray(layers) ? (layers as number[]) : undefined,
+    layers: layerList(json.layers_to_transform, where),
+    layersPattern: patternList(json.layers_pattern, where),
   };
   try {
     checkLoraSpec(spec);
   } catch (e) {
     fail((e as Error).message);
   }
-  for (const [name, pattern] of [
-    ['rank_pattern', spec.rankPattern],
-    ['alpha_pattern', spec.alphaPattern],
+  for (const [name, patterns] of [
+    ['rank_pattern', Object.keys(spec.rankPattern ?? {})],
+    ['alpha_pattern', Object.keys(spec.alphaPattern ?? {})],
+    ['layers_pattern', spec.layersPattern ?? []],
   ] as const) {
-    for (const key of Object.keys(pattern ?? {})) {
+    for (const key of patterns) {
       try {
         new RegExp(key);
       } catch {
-        fail(`"${name}" key ${JSON.stringify(key)} is not a valid regular expression`);
+        fail(`"${name}" ${name === 'layers_pattern' ? 'entry' : 'key'} ${JSON.stringify(key)} is not a valid regular expression`);
       }
     }
   }
   return spec;
+}
+
+/** PEFT's layers_to_transform: one layer index or a list of them; null or an empty list means every layer. */
+function layerList(value: unknown, where: string): number[] | undefined {
+  if (value === undefined || value === null) return undefined;
+  const list = Array.isArray(value) ? value : [value];
+  if (!list.every((l) => Number.isSafeInteger(l) && l >= 0))
+    throw new UserError(`${where}: "layers_to_transform" must be a layer index or a list of them, got ${JSON.stringify(value)}`);
+  return list.length ? (list as number[]) : undefined;
+}
+
+/** PEFT's layers_pattern: a name or a list of names; null, "" or an empty list means any name. */
+function patternList(value: unknown, where: string): string[] | undefined {
+  if (value === undefined || value === null) return undefined;
+  const list = Array.isArray(value) ? value : [value];
+  if (!list.every((p) => typeof p === 'string'))
+    throw new UserError(`${where}: "layers_pattern" must be a name or a list of names, got ${JSON.stringify(value)}`);
+  const names = (list as string[]).filter(Boolean);
+  return names.length ? names : undefined;
 }
 
 function readJson(file: string): { text: string; json: Record<string, unknown> } {
@@ -259,7 +279,7 @@ function sameJson(a: unknown, b: unknown): boolean {
  * config whose weights are missing. An adapter read and saved unchanged gives identical bytes.
  */
 export function writePeftAdapter(dir: string, adapter: LoraAdapter): void {
-  fs.mkdirSync(dir, { recursive: true });
+  makeFolder(dir);
   const tensors = [...adapter.tensors].map(([name, t]) => ({ name, dtype: t.dtype as Dtype, shape: t.shape, data: t.data }));
   writeSafetensors(path.join(dir, ADAPTER_WEIGHTS), tensors, adapter.metadata);
   if (adapter.codefudge) writeTextAtomic(path.join(dir, CODEFUDGE_META), `${JSON.stringify(adapter.codefudge, null, 2)}\n`);

@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import {
   defaultLoraSpec,
-  detectFimTemplate,
+  fimTemplateFor,
   EMBEDDED_MODEL,
   LLAMA_PROJECTIONS,
   loadTokenizer,
@@ -15,6 +15,7 @@ import {
   openModelFolder,
   writePeftAdapter,
   type LoraAdapter,
+  type FimTemplate,
   type ModelFolder,
   type SessionOptions,
   resolveQuantMode,
@@ -245,8 +246,7 @@ class AdaptRun {
   private async runWith(folder: ModelFolder): Promise<AdaptResult> {
     const o = this.opts;
     const tokenizer = await loadTokenizer(this.modelDir);
-    const template = detectFimTemplate(tokenizer);
-    if (!template) throw new UserError(`model "${this.modelDir}" has no fill-in-the-middle tokens in its tokenizer (e.g. <fim_prefix>)`);
+    const template = fimTemplateFor(this.modelDir, tokenizer, folder.config);
     const base: BaseModelRef = {
       fingerprint: baseModelFingerprint(folder),
       name: o.model ?? EMBEDDED_MODEL,
@@ -676,7 +676,7 @@ function unreadableNote(stats: HistoryStats): string {
 interface TrainContext {
   folder: ModelFolder;
   tokenizer: Awaited<ReturnType<typeof loadTokenizer>>;
-  template: NonNullable<ReturnType<typeof detectFimTemplate>>;
+  template: FimTemplate;
   base: BaseModelRef;
   plan: RunPlan | undefined;
   /** The adapter a refresh continues. */

@@ -3,7 +3,7 @@
 import * as fs from 'node:fs';
 import { hostname } from 'node:os';
 import * as path from 'node:path';
-import { UserError } from '../../common/index.js';
+import { mkdirp, UserError, whyNotWritable } from '../../common/index.js';
 
 export const LOCK_FILE = 'adapt.lock';
 
@@ -34,8 +34,20 @@ function readLock(file: string): LockInfo | undefined {
 }
 
 function writeFailure(dir: string, e: unknown): UserError {
-  const code = (e as NodeJS.ErrnoException).code ?? String(e);
-  return new UserError(`cannot write to the output folder ${dir} (${code}); pass --out DIR to write elsewhere`);
+  return new UserError(`cannot write to the output folder ${dir}: ${whyNotWritable(e)}; pass --out DIR to write elsewhere`);
+}
+
+/** Creates `file` holding `text`, failing with EEXIST when it exists; a failed write leaves no file behind. */
+function createFile(file: string, text: string): void {
+  const fd = fs.openSync(file, 'wx');
+  try {
+    fs.writeFileSync(fd, text);
+  } catch (e) {
+    fs.closeSync(fd);
+    fs.rmSync(file, { force: true });
+    throw e;
+  }
+  fs.closeSync(fd);
 }
 
 export class AdaptLock {
@@ -46,7 +58,7 @@ export class AdaptLock {
   /** Takes the lock of `dir` (creating the folder), or throws a UserError naming the run that holds it. */
   static acquire(dir: string, repository: string): AdaptLock {
     try {
-      fs.mkdirSync(dir, { recursive: true });
+      mkdirp(dir);
     } catch (e) {
       throw writeFailure(dir, e);
     }
@@ -54,7 +66,7 @@ export class AdaptLock {
     const mine: LockInfo = { pid: process.pid, host: hostname(), started: new Date().toISOString(), repository };
     for (let attempt = 0; attempt < 5; attempt++) {
       try {
-        fs.writeFileSync(file, `${JSON.stringify(mine)}\n`, { flag: 'wx' });
+        createFile(file, `${JSON.stringify(mine)}\n`);
         return new AdaptLock(file);
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw writeFailure(dir, e);

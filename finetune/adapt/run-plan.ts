@@ -3,7 +3,7 @@
 // training. Running `adapt` again rebuilds the same data and resumes the same run.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { UserError, writeTextAtomic } from '../../common/index.js';
+import { makeFolder, UserError, writeTextAtomic } from '../../common/index.js';
 import type { BaseModelRef } from './adapter-meta.js';
 import type { FimLoss } from './fim-sequence.js';
 
@@ -69,7 +69,7 @@ export function readPlan(dir: string): RunPlan | undefined {
 }
 
 export function writePlan(dir: string, plan: RunPlan): void {
-  fs.mkdirSync(dir, { recursive: true });
+  makeFolder(dir);
   writeTextAtomic(path.join(dir, PLAN_FILE), `${JSON.stringify(plan, null, 2)}\n`);
 }
 

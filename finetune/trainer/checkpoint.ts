@@ -4,7 +4,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { SafetensorsFile, writeSafetensors, type TensorToWrite } from '../../engine/index.js';
-import { UserError, writeTextAtomic } from '../../common/index.js';
+import { makeFolder, UserError, writeTextAtomic } from '../../common/index.js';
 import type { AdamMoments } from './adamw.js';
 import type { DataPosition } from './data-order.js';
 
@@ -34,7 +34,7 @@ export interface Checkpoint {
 const tensorFile = (step: number) => `state-${String(step).padStart(8, '0')}.safetensors`;
 
 export function saveCheckpoint(dir: string, ckpt: Checkpoint): void {
-  fs.mkdirSync(dir, { recursive: true });
+  makeFolder(dir);
   const file = tensorFile(ckpt.state.step);
   const tensors: TensorToWrite[] = [];
   for (const [name, data] of ckpt.values) {

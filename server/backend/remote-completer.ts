@@ -16,7 +16,7 @@ import {
   type ModelConfig,
   type StopReason,
   type Tokenizer,
-  detectFimTemplate,
+  fimTemplateFor,
 } from '../../engine/index.js';
 import { UserError } from '../../common/index.js';
 import type { CompletionBackend } from './completion-backend.js';
@@ -71,8 +71,7 @@ export class RemoteCompleter {
   static async load(backend: CompletionBackend, tokenizerDir: string): Promise<RemoteCompleter> {
     const config = readModelConfig(tokenizerDir);
     const tokenizer = await loadTokenizer(tokenizerDir);
-    const template = detectFimTemplate(tokenizer);
-    if (!template) throw new UserError(`the tokenizer in "${tokenizerDir}" has no fill-in-the-middle tokens (e.g. <fim_prefix>)`);
+    const template = fimTemplateFor(tokenizerDir, tokenizer, config);
     return new RemoteCompleter(backend, { dir: tokenizerDir, config }, tokenizer, template);
   }
 

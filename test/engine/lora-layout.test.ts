@@ -69,7 +69,9 @@ describe('LoRA layout', () => {
     assert.equal(parsePeftKey('base_model.model.lm_head.weight'), undefined);
     assert.throws(
       () => layoutForSpec(cfg, defaultLoraSpec({ targets: ['c_attn'] })),
-      (e: Error) => e instanceof UserError && /match no projection/.test(e.message),
+      (e: Error) =>
+        e instanceof UserError &&
+        /names "c_attn", which matches no projection of the model \(the model.s projections are q_proj, /.test(e.message),
     );
     assert.throws(() => defaultLoraSpec({ r: 0 }), UserError);
   });

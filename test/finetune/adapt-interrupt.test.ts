@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { UserError } from '../../common/index.js';
 import { adapt, CHECKPOINT_DIR, defaultAdapterDir, LOCK_FILE, type AdaptEvent } from '../../finetune/index.js';
-import { BIN, FAST, FAST_FLAGS, patternRepo, testRoot, tinyModel } from '../helpers/adapt-fixtures.js';
+import { ScriptedRepo } from '../helpers/scripted-repo.js';
+import { BIN, FAST, FAST_FLAGS, patternFile, patternRepo, testRoot, tinyModel } from '../helpers/adapt-fixtures.js';
 
 const { root, env } = testRoot('cf-adapt-int-');
 const model = tinyModel(join(root, 'model'));
@@ -106,4 +107,45 @@ describe('adapt interrupted and resumed', () => {
       fs.readFileSync(join(straightOut, 'adapter_model.safetensors')),
     );
   });
+});
+
+describe('adapt stopped by SIGTERM while it reads and tokenizes a 900 KB one-line file', () => {
+  // Each commit rewrites data.py, one 900 KB line (a generated table), beside a small code file.
+  const long = new ScriptedRepo('cf-adapt-long-');
+  for (let k = 1; k <= 12; k++) {
+    long.write('data.py', `TABLE = [${Array.from({ length: 450_000 }, (_, i) => (i * k) % 10).join(',')}]\n`);
+    long.write(`pkg/thing${k}.py`, patternFile(k)).commit(`table ${k}`);
+  }
+  after(() => long.cleanup());
+
+  for (const stage of ['reading the history', 'tokenizing']) {
+    it(`stops within seconds when the signal comes at "${stage}", with nothing written`, async () => {
+      const out = join(root, `sigterm-${stage.replace(/\W/g, '-')}`);
+      const args = [BIN, 'adapt', long.dir, '--model', model, ...FAST_FLAGS, '--steps', '2', '--out', out];
+      const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+      let stderr = '';
+      let signalled = 0;
+      child.stderr.on('data', (c: Buffer) => {
+        stderr += c.toString();
+        if (!signalled && stderr.includes(stage)) {
+          signalled = performance.now();
+          child.kill('SIGTERM');
+        }
+      });
+      // A hang guard, not a speed test: the pre-issue-13 code spent minutes encoding the line whole.
+      const guard = setTimeout(() => child.kill('SIGKILL'), 60_000);
+      const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) =>
+        child.on('close', (c, s) => resolve([c, s])),
+      );
+      clearTimeout(guard);
+      const seconds = (performance.now() - signalled) / 1000;
+      assert.ok(signalled, `never reached "${stage}":\n${stderr}`);
+      assert.deepEqual([code, signal], [130, null], stderr);
+      assert.ok(seconds < 10, `exited ${seconds.toFixed(1)} s after SIGTERM`);
+      assert.match(stderr, /stopping after this step/);
+      assert.match(stderr, /stopped before training began; nothing saved\n$/);
+      assert.doesNotMatch(stderr, /^\s+at |Error|training \d+ steps/m, 'no stack trace, and training never began');
+      assert.ok(!fs.existsSync(out), 'the output folder this run made (lock included) is gone');
+    });
+  }
 });

@@ -1,15 +1,15 @@
 // Issue 13 items 3 and 4: shallow, partial, corrupt and blob-less repositories read with one-line
 // messages and skipped-blob counts (never fetching, never a stack trace), a committed symlink on
 // the output path refused, and a hostile .gitattributes pattern that git itself matches in
-// exponential time kept away from every git call.
+// exponential time kept away from every git call, a bare clone's HEAD:.gitattributes included.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { assertOneLineError, runCli } from '../helpers/cli.js';
 import { collectExamples, openRepository } from '../../history/index.js';
-import { FAST_FLAGS, patternRepo, testRoot, tinyModel } from '../helpers/adapt-fixtures.js';
+import { BIN, FAST_FLAGS, patternRepo, testRoot, tinyModel } from '../helpers/adapt-fixtures.js';
 import type { ScriptedRepo } from '../helpers/scripted-repo.js';
 
 const { root, env } = testRoot('cf-hostile-');
@@ -50,6 +50,25 @@ function missingObjects(dir: string): number {
   return git(dir, 'rev-list', '--objects', '--missing=print', 'HEAD')
     .split('\n')
     .filter((l) => l.startsWith('?')).length;
+}
+
+const LONG = `pkg/${'a'.repeat(60)}.py`;
+/** git before 2.41 matches this against LONG with exponential backtracking: minutes. */
+const HOSTILE = '*a*a*a*a*a*a*a*a*a*a*a*b';
+
+/** Commits `files` with plumbing only: `git add` would itself match a hostile .gitattributes for minutes. */
+function plumbingCommit(dir: string, files: Record<string, string>, message: string): void {
+  for (const [path, text] of Object.entries(files)) {
+    const oid = execFileSync('git', ['hash-object', '-w', '--no-filters', '--stdin'], { cwd: dir, input: text, encoding: 'utf8' }).trim();
+    git(dir, 'update-index', '--add', '--cacheinfo', `100644,${oid},${path}`);
+  }
+  const tree = git(dir, 'write-tree').trim();
+  const sha = execFileSync('git', ['commit-tree', tree, '-p', 'HEAD', '-m', message], {
+    cwd: dir,
+    encoding: 'utf8',
+    env: { ...process.env, GIT_AUTHOR_NAME: 'a', GIT_AUTHOR_EMAIL: 'a@b', GIT_COMMITTER_NAME: 'a', GIT_COMMITTER_EMAIL: 'a@b' },
+  }).trim();
+  git(dir, 'update-ref', 'HEAD', sha);
 }
 
 async function read(dir: string) {
@@ -146,36 +165,51 @@ describe('hostile repositories', () => {
   it('a .gitattributes pattern git matches in exponential time never reaches git', async () => {
     const r = patternRepo(3);
     try {
-      const long = `pkg/${'a'.repeat(60)}.py`;
-      // Committed with plumbing only: git add would itself match the pattern for minutes.
-      const commit = (files: Record<string, string>, message: string) => {
-        for (const [path, text] of Object.entries(files)) {
-          const oid = execFileSync('git', ['hash-object', '-w', '--no-filters', '--stdin'], {
-            cwd: r.dir,
-            input: text,
-            encoding: 'utf8',
-          }).trim();
-          git(r.dir, 'update-index', '--add', '--cacheinfo', `100644,${oid},${path}`);
-        }
-        const tree = git(r.dir, 'write-tree').trim();
-        const sha = execFileSync('git', ['commit-tree', tree, '-p', 'HEAD', '-m', message], {
-          cwd: r.dir,
-          encoding: 'utf8',
-          env: { ...process.env, GIT_AUTHOR_NAME: 'a', GIT_AUTHOR_EMAIL: 'a@b', GIT_COMMITTER_NAME: 'a', GIT_COMMITTER_EMAIL: 'a@b' },
-        }).trim();
-        git(r.dir, 'update-ref', 'HEAD', sha);
-      };
-      commit({ [long]: 'x = 1\n' }, 'a long name');
-      commit({ '.gitattributes': '*a*a*a*a*a*a*a*a*a*a*a*b diff\n*a*a*a*a*a*a*a*a*a*a*a*b binary\n' }, 'attributes');
-      commit({ [long]: 'x = 2\n' }, 'change it');
-      commit({ [long]: 'x = 3\n' }, 'and again');
+      const commit = (files: Record<string, string>, message: string) => plumbingCommit(r.dir, files, message);
+      commit({ [LONG]: 'x = 1\n' }, 'a long name');
+      commit({ '.gitattributes': `${HOSTILE} diff\n${HOSTILE} binary\n` }, 'attributes');
+      commit({ [LONG]: 'x = 2\n' }, 'change it');
+      commit({ [LONG]: 'x = 3\n' }, 'and again');
       // The work tree has the attributes too, as after a checkout.
-      fs.writeFileSync(join(r.dir, '.gitattributes'), '*a*a*a*a*a*a*a*a*a*a*a*b diff\n');
+      fs.writeFileSync(join(r.dir, '.gitattributes'), `${HOSTILE} diff\n`);
       const started = performance.now();
       const data = await read(r.dir);
       const seconds = (performance.now() - started) / 1000;
       assert.ok(seconds < 10, `${seconds.toFixed(1)} s`);
       assert.ok(data.stats.filesChanged > 0);
+    } finally {
+      r.cleanup();
+    }
+  });
+
+  it("a bare clone: git never applies HEAD's .gitattributes (git >= 2.42 with attr.tree, 2.43-2.45 by default) to the history", () => {
+    const r = patternRepo(3);
+    try {
+      plumbingCommit(r.dir, { [LONG]: 'x = 1\n' }, 'a long name');
+      plumbingCommit(r.dir, { [LONG]: 'x = 2\n' }, 'change it');
+      // Only HEAD has attributes: every .py diff as binary, and a pattern git before 2.41 matched for minutes.
+      plumbingCommit(r.dir, { '.gitattributes': `${HOSTILE} diff\n*.py -diff\n` }, 'attributes at HEAD');
+      const bare = join(root, 'attributes.git');
+      git(root, 'clone', '-q', '--bare', r.dir, bare);
+      git(bare, 'config', 'attr.tree', 'HEAD');
+      const exported = (repo: string, name: string) => {
+        const out = join(root, `${name}.jsonl`);
+        const started = performance.now();
+        // A hang guard, not a speed test.
+        const res = spawnSync(process.execPath, [BIN, 'history', 'export', repo, '--out', out, '--quiet'], {
+          env,
+          encoding: 'utf8',
+          timeout: 60_000,
+        });
+        const seconds = (performance.now() - started) / 1000;
+        assert.equal(res.status, 0, res.stderr);
+        assert.ok(seconds < 10, `${seconds.toFixed(1)} s`);
+        return fs.readFileSync(out, 'utf8') + fs.readFileSync(join(root, `${name}.heldout.jsonl`), 'utf8');
+      };
+      const fromBare = exported(bare, 'bare');
+      // The older commits' .py diffs are there, as .gitattributes said nothing of them at the time.
+      assert.match(fromBare, /"path":"pkg\/a+\.py".*"diff":"[^"]*\\n-x = 1\\n\+x = 2\\n/);
+      assert.equal(fromBare, exported(r.dir, 'work-tree'), 'the bare clone gives what its source gives');
     } finally {
       r.cleanup();
     }
