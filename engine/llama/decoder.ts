@@ -24,7 +24,8 @@ export interface DecoderOptions {
   linearHook?: LinearHook;
   /**
    * RMSNorm and the rotary embedding as onnxruntime's fused CPU kernels (SimplifiedLayerNormalization,
-   * com.microsoft RotaryEmbedding): one node each instead of seven and six. Decoding one token runs
+   * com.microsoft RotaryEmbedding): one node each instead of seven and six; q/k/v and gate/up as one
+   * projection each (see `linears`). Decoding one token runs
    * every node of the graph, and at a few microseconds of dispatch per node the plain ops cost a
    * tenth of a 0.5B model's decode step. Inference only: the gradient rules know the plain ops.
    */
@@ -75,6 +76,38 @@ export function project(b: Builder, params: ModelParams, x: Value, name: string,
   return b.floatType === 'float32' ? matMulNBits(b, x, q) : b.gemm(x, dequantizeValues(b, q), { transB: true });
 }
 
+/**
+ * Several projections of the same input as one matmul over their weights stacked along N, split
+ * after: q/k/v and gate/up each become one MatMulNBits (or Gemm). At decode a node's dispatch costs
+ * about as much as a small projection's arithmetic, and k/v (N = 128 on a 0.5B model) are too narrow
+ * for two threads to share. The stacking is a Concat of initializers that onnxruntime folds at load.
+ * Weights stored at different widths (a GGUF may mix them) fall back to one projection each.
+ */
+function linears(s: Shared, x: Value, modules: string[], outs: number[], inDim: number, bias: boolean): Value[] {
+  const { b, params } = s;
+  const names = modules.map((m) => `${m}.weight`);
+  const qs = names.map((n, i) => params.quantized?.(n, [outs[i], inDim]));
+  const same = (q: QuantizedValues | undefined) =>
+    q?.bits === qs[0]?.bits && q?.blockSize === qs[0]?.blockSize && q?.accuracyLevel === qs[0]?.accuracyLevel;
+  const stackable = b.floatType === 'float32' && (qs.every((q) => !q) || qs.every(same));
+  if (!s.fused || !stackable) return modules.map((m, i) => linear(s, x, m, outs[i], inDim, bias));
+  const cat = (vs: Value[]) => b.concat(vs, 0);
+  const rows = outs.reduce((a, n) => a + n, 0);
+  const [q0] = qs;
+  const stacked = q0
+    ? {
+        ...q0,
+        rows,
+        data: cat(qs.map((q) => q!.data)),
+        scales: cat(qs.map((q) => q!.scales)),
+        zeroPoints: cat(qs.map((q) => q!.zeroPoints)),
+      }
+    : undefined;
+  let y = stacked ? matMulNBits(b, x, stacked) : b.gemm(x, cat(names.map((n, i) => params.get(n, [outs[i], inDim]))), { transB: true });
+  if (bias) y = b.add(y, cat(modules.map((m, i) => params.get(`${m}.bias`, [outs[i]]))));
+  return b.split(y, -1, outs).map((part, i) => (s.hook ? s.hook(b, x, modules[i], part) : part));
+}
+
 function linear(s: Shared, x: Value, module: string, out: number, inDim: number, bias: boolean): Value {
   const { b, params } = s;
   let y = project(b, params, x, `${module}.weight`, [out, inDim]);
@@ -120,9 +153,10 @@ function attention(s: Shared, x: Value, layer: number, past?: { key: Value; valu
   const H = cfg.hiddenSize;
   const d = cfg.headDim;
   const kvDim = cfg.numKvHeads * d;
-  const q = rotate(s, toHeads(s, linear(s, x, `${p}.q_proj`, cfg.numHeads * d, H, cfg.qkvBias), cfg.numHeads, s.qShape));
-  let k = rotate(s, toHeads(s, linear(s, x, `${p}.k_proj`, kvDim, H, cfg.qkvBias), cfg.numKvHeads, s.kvShape));
-  let v = toHeads(s, linear(s, x, `${p}.v_proj`, kvDim, H, cfg.qkvBias), cfg.numKvHeads, s.kvShape);
+  const [qx, kx, vx] = linears(s, x, [`${p}.q_proj`, `${p}.k_proj`, `${p}.v_proj`], [cfg.numHeads * d, kvDim, kvDim], H, cfg.qkvBias);
+  const q = rotate(s, toHeads(s, qx, cfg.numHeads, s.qShape));
+  let k = rotate(s, toHeads(s, kx, cfg.numKvHeads, s.kvShape));
+  let v = toHeads(s, vx, cfg.numKvHeads, s.kvShape);
   if (past) {
     k = b.concat([past.key, k], 2);
     v = b.concat([past.value, v], 2);
@@ -143,8 +177,7 @@ function mlp(s: Shared, x: Value, layer: number): Value {
   const p = `model.layers.${layer}.mlp`;
   const H = cfg.hiddenSize;
   const F = cfg.intermediateSize;
-  const gate = linear(s, x, `${p}.gate_proj`, F, H, cfg.mlpBias);
-  const up = linear(s, x, `${p}.up_proj`, F, H, cfg.mlpBias);
+  const [gate, up] = linears(s, x, [`${p}.gate_proj`, `${p}.up_proj`], [F, F], H, cfg.mlpBias);
   return linear(s, b.mul(b.mul(gate, b.sigmoid(gate)), up), `${p}.down_proj`, H, F, cfg.mlpBias);
 }
 
