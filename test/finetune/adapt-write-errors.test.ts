@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import { join, resolve } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { cannotWrite, UserError } from '../../common/index.js';
-import { BIN, FAST_FLAGS, patternRepo, testRoot, tinyModel } from './adapt-fixtures.js';
+import { BIN, FAST_FLAGS, patternRepo, testRoot, tinyModel } from '../helpers/adapt-fixtures.js';
 
 const { root, env } = testRoot('cf-adapt-write-');
 const mountPoint = join(root, 'mnt');
@@ -40,7 +40,7 @@ interface Outcome {
 
 /** Each writer's outcome on the file system `setup` mounts, and what was left behind. */
 function writersOn(setup: string, dir: string): { outcomes: Outcome[]; left: string[] } {
-  const child = resolve('dist/test/finetune/write-failures-child.js');
+  const child = resolve('dist/test/helpers/write-failures-child.js');
   const r = inNamespace(`${setup}; "$NODE" ${child} "$M/${dir}"; ${LEFTOVERS}`);
   assert.equal(r.status, 0, r.stderr);
   const [json, left] = r.stdout.split('--- left:\n');
