@@ -7,6 +7,8 @@ import { expandLike, zerosLike } from './shapes.js';
 export interface GradOptions {
   /** d(objective)/d(loss), of the loss's shape; default ones (the loss itself is the objective). */
   seed?: Value;
+  /** Values whose producers are not differentiated through: the walk back stops at them (their own gradient is still summed). */
+  stopAt?: readonly Value[];
 }
 
 /** Values that depend on some `wrt` value through differentiable ops, in float types. */
@@ -27,6 +29,12 @@ function dependents(b: Builder, nodes: readonly Node[], wrt: Set<string>): Set<s
  * intermediate values.
  */
 export function grad(b: Builder, loss: Value, wrt: Value[], opts: GradOptions = {}): Map<string, Value> {
+  const reached = gradReached(b, loss, wrt, opts);
+  return new Map(wrt.map((w) => [w.name, reached.get(w.name) ?? zerosLike(b, w)]));
+}
+
+/** `grad` without the zeros: the gradients of the `wrt` values the loss reaches, by name. */
+export function gradReached(b: Builder, loss: Value, wrt: Value[], opts: GradOptions = {}): Map<string, Value> {
   if (!isFloat(loss.dtype)) throw new Error(`grad: loss "${loss.name}" is ${loss.dtype}, not a float`);
   for (const w of wrt) {
     if (!b.has(w.name)) throw new Error(`grad: "${w.name}" is not in this graph`);
@@ -34,6 +42,7 @@ export function grad(b: Builder, loss: Value, wrt: Value[], opts: GradOptions = 
   }
   const forward = b.nodes.slice();
   const active = dependents(b, forward, new Set(wrt.map((w) => w.name)));
+  const stop = new Set((opts.stopAt ?? []).map((v) => v.name));
 
   const parts = new Map<string, Value[]>();
   const summed = new Map<string, Value>();
@@ -58,7 +67,7 @@ export function grad(b: Builder, loss: Value, wrt: Value[], opts: GradOptions = 
     const node = forward[i];
     const needs = node.inputs.map((n) => n !== '' && active.has(n));
     if (!needs.some(Boolean) || NON_DIFFERENTIABLE.has(node.op)) continue;
-    if (!node.outputs.some((o) => parts.has(o))) continue;
+    if (!node.outputs.some((o) => parts.has(o)) || node.outputs.every((o) => stop.has(o))) continue;
     const rule = VJP_RULES[ruleKey(node)];
     if (!rule) throw new Error(`grad: no gradient rule for op ${node.op} (computing "${node.outputs[0]}")`);
     const inputGrads = rule({
@@ -76,6 +85,9 @@ export function grad(b: Builder, loss: Value, wrt: Value[], opts: GradOptions = 
   }
 
   const out = new Map<string, Value>();
-  for (const w of wrt) out.set(w.name, total(w.name) ?? zerosLike(b, w));
+  for (const w of wrt) {
+    const g = total(w.name);
+    if (g) out.set(w.name, g);
+  }
   return out;
 }

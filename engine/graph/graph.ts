@@ -110,6 +110,24 @@ export class Graph {
     return out;
   }
 
+  /**
+   * Drops the nodes whose outputs reach no graph output. onnxruntime runs such nodes too, and last
+   * (its execution order reaches them from no output), holding their inputs until the end of the run.
+   */
+  removeDeadNodes(): void {
+    const needed = new Set(this.outputs.map((o) => o.name));
+    const keep = new Array<boolean>(this.nodes.length).fill(false);
+    for (let i = this.nodes.length - 1; i >= 0; i--) {
+      const node = this.nodes[i];
+      if (!node.outputs.some((o) => needed.has(o))) continue;
+      keep[i] = true;
+      for (const input of node.inputs) if (input !== '') needed.add(input);
+    }
+    const live = this.nodes.filter((_, i) => keep[i]);
+    this.nodes.length = 0;
+    this.nodes.push(...live);
+  }
+
   /** Appends a node; `''` stands for an omitted optional input. */
   emit(
     op: string,

@@ -41,6 +41,13 @@ export interface DecoderGraph {
   /** [B, S] as a run-time int64 vector, for reshaping [B*S, ...] results back. */
   batchSeq: Value;
   presents: { key: Value; value: Value }[];
+  /** Per layer: the residual stream entering it and leaving it, [B*S, hidden]. */
+  layers: { input: Value; output: Value }[];
+  /**
+   * Emits layer `layer` again from `x` (no KV cache), sharing this graph's rotary tables and mask:
+   * activation checkpointing recomputes a layer's forward pass with it in the backward pass.
+   */
+  rebuildLayer(layer: number, x: Value): Value;
 }
 
 const MASKED = -1e9;
@@ -260,18 +267,32 @@ export function buildDecoder(b: Builder, cfg: ModelConfig, params: ModelParams, 
   const flatIds = b.reshape(inputIds, [-1]);
   let h = embedQ ? gatherQuantizedRows(b, embedQ, flatIds) : b.gather(params.get('model.embed_tokens.weight', embedShape), flatIds, 0);
   const presents: { key: Value; value: Value }[] = [];
+  const layers: { input: Value; output: Value }[] = [];
   for (let layer = 0; layer < cfg.numLayers; layer++) {
-    const attn = attention(s, rmsNorm(s, h, `model.layers.${layer}.input_layernorm.weight`), layer, pasts[layer]);
-    presents.push(attn.present);
-    h = b.add(h, attn.out);
-    h = b.add(h, mlp(s, rmsNorm(s, h, `model.layers.${layer}.post_attention_layernorm.weight`), layer));
+    const out = decoderLayer(s, h, layer, pasts[layer]);
+    presents.push(out.present);
+    layers.push({ input: h, output: out.h });
+    h = out.h;
   }
   const hidden = rmsNorm(s, h, 'model.norm.weight');
-  return { inputIds, attentionMask: attentionMaskIn, positionIds, hidden, batchSeq, presents };
+  const rebuildLayer = (layer: number, x: Value) => decoderLayer(s, x, layer).h;
+  return { inputIds, attentionMask: attentionMaskIn, positionIds, hidden, batchSeq, presents, layers, rebuildLayer };
+}
+
+/** One pre-norm decoder layer on the residual stream h [B*S, hidden]: attention, then the MLP, each added back. */
+function decoderLayer(s: Shared, h: Value, layer: number, past?: { key: Value; value: Value }) {
+  const { b } = s;
+  const attn = attention(s, rmsNorm(s, h, `model.layers.${layer}.input_layernorm.weight`), layer, past);
+  const mid = b.add(h, attn.out);
+  return { h: b.add(mid, mlp(s, rmsNorm(s, mid, `model.layers.${layer}.post_attention_layernorm.weight`), layer)), present: attn.present };
 }
 
 /** Logits [N, vocab] for hidden states [N, hidden], through lm_head or the tied embedding. */
 export function lmHead(b: Builder, cfg: ModelConfig, params: ModelParams, hidden: Value): Value {
-  const name = cfg.tieWordEmbeddings ? 'model.embed_tokens.weight' : 'lm_head.weight';
-  return project(b, params, hidden, name, [cfg.vocabSize, cfg.hiddenSize]);
+  return project(b, params, hidden, headWeightName(cfg), [cfg.vocabSize, cfg.hiddenSize]);
+}
+
+/** The [vocab, hidden] weight lm_head multiplies by: its own, or the tied embedding. */
+export function headWeightName(cfg: ModelConfig): string {
+  return cfg.tieWordEmbeddings ? 'model.embed_tokens.weight' : 'lm_head.weight';
 }

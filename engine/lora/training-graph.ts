@@ -2,6 +2,7 @@
 // ordinary ONNX graph. Trainable tensors (LoRA A/B, or model weights when pretraining) are graph
 // inputs; frozen weights are initializers. A loss-only variant serves evaluation.
 import type { ModelConfig } from '../config.js';
+import { checkpointedGrad } from '../autodiff/checkpoint.js';
 import { grad } from '../autodiff/grad.js';
 import { Builder } from '../graph/builder.js';
 import type { DType } from '../graph/dtype.js';
@@ -40,6 +41,17 @@ export interface TrainingGraphSpec {
    * backward pass dequantizes each one in the graph for dx. 'none' (default): float.
    */
   quant?: QuantMode;
+  /**
+   * Activation checkpointing (autodiff/checkpoint.ts): keep only each decoder layer's input from the
+   * forward pass and recompute the layer in the backward pass. Default: on over a quantized base
+   * (QLoRA is chosen to save memory; the recomputation costs about one more forward pass), off otherwise.
+   */
+  checkpointLayers?: boolean;
+}
+
+/** Whether a graph of `spec` recomputes its layers in the backward pass. */
+export function checkpointsLayers(spec: Pick<TrainingGraphSpec, 'quant' | 'checkpointLayers'>): boolean {
+  return spec.checkpointLayers ?? (spec.quant ?? 'none') !== 'none';
 }
 
 export interface TrainableTensor {
@@ -110,9 +122,8 @@ export function buildTrainingGraph(spec: TrainingGraphSpec): Builder {
     });
   }
   const dec = buildDecoder(b, spec.config, params, { kvCache: false, linearHook: hook });
-  const ce = buildCausalLmLoss(b, spec.config, params, dec, { reduction: 'sum' });
-  const loss = ce.loss;
-  b.output(loss, LOSS_OUTPUT);
+  const ce = buildCausalLmLoss(b, spec.config, params, dec, { reduction: 'sum', gradient: spec.gradients });
+  b.output(ce.loss, LOSS_OUTPUT);
   if (spec.gradients) {
     const byName = new Map([...inputs, ...loraValues.values()].map((v) => [v.name, v]));
     const values = trainable.map((t) => {
@@ -120,11 +131,15 @@ export function buildTrainingGraph(spec: TrainingGraphSpec): Builder {
       if (!v) throw new Error(`trainable "${t.name}" is not used by the model`);
       return v;
     });
-    // The loss reaches the trainables only through the logits, so the backward pass starts there,
-    // from the loss's own closed-form gradient (cheaper in memory than differentiating the loss ops).
-    const grads = grad(b, ce.logits, values, { seed: ce.logitsGradient() });
+    // The backward pass starts from the loss's own closed-form gradient (cheaper in memory than
+    // differentiating the loss ops), at the logits or, over a quantized lm_head, at the hidden rows.
+    const start = ce.backwardStart();
+    const grads = checkpointsLayers(spec)
+      ? checkpointedGrad(b, start.value, values, { segments: dec.layers, rebuild: dec.rebuildLayer }, { seed: start.seed })
+      : grad(b, start.value, values, { seed: start.seed });
     for (const v of values) b.output(grads.get(v.name)!, gradOutput(v.name));
   }
+  b.removeDeadNodes();
   return b;
 }
 
@@ -162,16 +177,19 @@ export class TrainingSession {
       weights: spec.weightsKey,
       floatType: spec.floatType ?? 'float32',
       quant: spec.quant ?? 'none',
+      checkpointLayers: spec.gradients && checkpointsLayers(spec),
       trainableWeights: spec.trainableWeights ?? [],
       lora: spec.lora ? { modules: spec.lora.layout.modules, dropout: spec.gradients ? spec.lora.dropout : 0 } : null,
     };
     const path = compiledGraph(parts, () => buildTrainingGraph(spec));
-    // A quantized base is chosen to save memory; the arena would give most of the saving back (see SessionOptions.memoryArena).
-    const quantized = (spec.quant ?? 'none') !== 'none';
     return new TrainingSession(
       spec,
       trainableTensors(spec),
-      await openSession(path, { ...opts, memoryArena: opts.memoryArena ?? !quantized }),
+      await openSession(path, {
+        ...opts,
+        memoryPattern: opts.memoryPattern ?? false,
+        optimization: opts.optimization ?? (spec.floatType === 'float64' ? 'basic' : 'all'),
+      }),
     );
   }
 

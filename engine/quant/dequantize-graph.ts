@@ -106,19 +106,44 @@ export function dequantizeSlices(
   keep: Value | undefined,
   rowsPerSlice: number,
 ): { from: number; to: number; w: Value }[] {
-  const blocks = Math.ceil(w.cols / w.blockSize);
-  const pin = (v: Value) => (keep ? b.where(keep, v, v) : v);
-  const data = pin(w.data);
-  const scales = b.reshape(pin(w.scales), [w.rows, blocks]);
-  const zeroPoints = b.reshape(pin(w.zeroPoints), [w.rows, zeroPointBytesPerRow(w.bits, blocks)]);
-  if (rowsPerSlice >= w.rows) return [{ from: 0, to: w.rows, w: dequantizeRows(b, { data, scales, zeroPoints }, w) }];
+  if (rowsPerSlice >= w.rows) return [{ from: 0, to: w.rows, w: dequantizeRowRange(b, w, 0, w.rows, keep) }];
   const out: { from: number; to: number; w: Value }[] = [];
   for (let from = 0; from < w.rows; from += rowsPerSlice) {
     const to = Math.min(w.rows, from + rowsPerSlice);
-    const rows = (v: Value) => b.slice(v, [0], [from], [to]);
-    out.push({ from, to, w: dequantizeRows(b, { data: rows(data), scales: rows(scales), zeroPoints: rows(zeroPoints) }, w) });
+    out.push({ from, to, w: dequantizeRowRange(b, w, from, to, keep) });
   }
   return out;
+}
+
+/**
+ * Rows [from, to) of the weight, dequantized: [to - from, K]. With `keep` (see `dequantizeValues`) the
+ * rows are cut at bounds offset by a run-time zero, so onnxruntime can neither fold the slice of an
+ * initializer into a new initializer at session start nor needs a copy of the whole weight first.
+ */
+export function dequantizeRowRange(b: Builder, w: QuantizedValues, from: number, to: number, keep: Value | undefined): Value {
+  const blocks = Math.ceil(w.cols / w.blockSize);
+  const zpRow = zeroPointBytesPerRow(w.bits, blocks);
+  // Elements [from * perRow, to * perRow) along axis 0 of a weight tensor (scales and zero points are 1-D).
+  let cut: (v: Value, perRow: number) => Value;
+  if (from === 0 && to === w.rows) cut = keep ? (v) => b.where(keep, v, v) : (v) => v;
+  else if (!keep) cut = (v, perRow) => b.slice(v, [0], [from * perRow], [to * perRow]);
+  else {
+    const zero = b.sub(b.cast(keep, 'int64'), b.constant('int64', [], [1]));
+    const bound = (at: number) => b.add(b.int64s([at]), zero);
+    cut = (v, perRow) =>
+      b.emit(
+        'Slice',
+        [v, bound(from * perRow), bound(to * perRow), b.int64s([0])],
+        [{ dtype: v.dtype, shape: [(to - from) * perRow, ...v.shape.slice(1)] }],
+      )[0];
+  }
+  const n = to - from;
+  const rows = {
+    data: cut(w.data, 1),
+    scales: b.reshape(cut(w.scales, blocks), [n, blocks]),
+    zeroPoints: b.reshape(cut(w.zeroPoints, zpRow), [n, zpRow]),
+  };
+  return dequantizeRows(b, rows, w);
 }
 
 /** Rows `ids` (int64, any shape) of a quantized [V, H] table, dequantized: [..., H]. The embedding lookup. */

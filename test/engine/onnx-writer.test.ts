@@ -29,6 +29,21 @@ function sampleGraph(): Builder {
 }
 
 describe('ONNX writer', () => {
+  it('removeDeadNodes drops the nodes that reach no output and keeps the rest in order', () => {
+    const b = new Builder('float32');
+    const x = b.input('x', 'float32', [2]);
+    const y = b.exp(x);
+    const dead = b.mul(b.sqrt(y), y);
+    b.neg(dead);
+    b.output(b.add(y, x), 'out');
+    assert.equal(b.nodes.length, 6);
+    b.removeDeadNodes();
+    assert.deepEqual(
+      b.nodes.map((n) => n.op),
+      ['Exp', 'Add', 'Identity'],
+    );
+  });
+
   it('writes a model that onnx-proto decodes to the graph we built', () => {
     const path = writeOnnxModel(sampleGraph(), join(root, 'm'));
     const model = onnx.ModelProto.decode(readFileSync(path));

@@ -16,16 +16,19 @@ import {
   quantBitsFor,
   quantizeWeight,
   TrainingSession,
-  type Builder,
   type LoraModule,
   type ModelConfig,
   type QuantMode,
   type QuantizedValues,
+  type QuantizedWeight,
 } from '../../engine/index.js';
+import { Builder } from '../../engine/graph/builder.js';
+import { slicedQuantizedHead } from '../../engine/llama/loss.js';
+import { ort } from '../../engine/session.js';
 import { Rng } from '../../common/index.js';
 import { makeTinyModel } from '../helpers/tiny-model.js';
 import { referenceLogits } from '../helpers/reference-llama.js';
-import { checkGradients } from '../helpers/autodiff-fd.js';
+import { checkGradients, openGraph } from '../helpers/autodiff-fd.js';
 
 const root = fs.mkdtempSync(join(tmpdir(), 'cf-qlora-grads-'));
 before(() => {
@@ -35,6 +38,11 @@ after(() => fs.rmSync(root, { recursive: true, force: true }));
 
 /** A quantized [rows, cols] weight as initializers of `b`. */
 function quantizedInit(b: Builder, bits: 4 | 8, rows: number, cols: number, seed: number): QuantizedValues {
+  return quantizedPair(b, bits, rows, cols, seed).values;
+}
+
+/** The same, with the quantized weight itself. */
+function quantizedPair(b: Builder, bits: 4 | 8, rows: number, cols: number, seed: number): { q: QuantizedWeight; values: QuantizedValues } {
   const rng = new Rng(seed);
   const q = quantizeWeight(
     Float32Array.from({ length: rows * cols }, () => rng.normal()),
@@ -42,6 +50,11 @@ function quantizedInit(b: Builder, bits: 4 | 8, rows: number, cols: number, seed
     cols,
     bits,
   );
+  return { q, values: quantizedValues(b, q, seed) };
+}
+
+function quantizedValues(b: Builder, q: QuantizedWeight, seed: number): QuantizedValues {
+  const { bits, rows, cols } = q;
   const blocks = Math.ceil(cols / 32);
   return {
     bits,
@@ -80,6 +93,60 @@ describe('MatMulNBits gradient rule vs finite differences (float32: the op has n
       { dtype: 'float32', eps: 8, rtol: 1e-3, atol: 2e-3 },
     );
   });
+});
+
+describe('the vocabulary-sliced loss over a quantized lm_head (slicedQuantizedHead)', () => {
+  // 50 rows of lm_head in slices of 7 (the last holds 1), K = 40 (a padded tail block); labels in several slices.
+  const V = 50;
+  const H = 40;
+  const LABELS = [3, 49, 7, 21, 0, 35];
+  for (const bits of [4, 8] as const) {
+    for (const floatType of ['float64', 'float32'] as const) {
+      it(`${bits}-bit, ${floatType}: -log p(label) and its gradient by the rows equal the dense softmax over the dequantized weight`, async () => {
+        const b = new Builder(floatType);
+        const rows = b.input('rows', floatType, ['n', H]);
+        const labels = b.input('labels', 'int64', ['n']);
+        const { q, values } = quantizedPair(b, bits, V, H, 40 + bits);
+        const head = slicedQuantizedHead(b, values, rows, labels, { gradient: true, sliceRows: 7 });
+        b.output(head.nll, 'nll');
+        b.output(head.rowsGradient!, 'grad');
+        const rng = new Rng(2);
+        const x = Float64Array.from({ length: LABELS.length * H }, () => rng.normal() * 0.5);
+        const { session, close } = await openGraph(b);
+        const out = await session.run({
+          rows: new ort.Tensor(floatType, floatType === 'float64' ? x : Float32Array.from(x), [LABELS.length, H]),
+          labels: new ort.Tensor('int64', BigInt64Array.from(LABELS, BigInt), [LABELS.length]),
+        });
+        await close();
+        // (code - zero point) * scale in float64, as the float64 graph forms it (dequantizeWeight rounds it to float32).
+        const w32 = dequantizeWeight(q);
+        const blocks = Math.ceil(H / 32);
+        const w = Float64Array.from(w32, (v, i) => {
+          const scale = q.scales[Math.floor(i / H) * blocks + Math.floor((i % H) / 32)];
+          return Math.round(v / scale) * scale;
+        });
+        const tol = floatType === 'float64' ? 1e-10 : 2e-5;
+        LABELS.forEach((label, n) => {
+          const logits = Array.from({ length: V }, (_, v) => {
+            let s = 0;
+            for (let k = 0; k < H; k++) s += x[n * H + k] * w[v * H + k];
+            return s;
+          });
+          const top = Math.max(...logits);
+          const z = logits.reduce((s, l) => s + Math.exp(l - top), 0);
+          const nll = top + Math.log(z) - logits[label];
+          const got = (out.nll.data as Float64Array)[n];
+          assert.ok(Math.abs(got - nll) <= tol * Math.max(1, nll), `row ${n}: nll ${got} vs ${nll}`);
+          for (let k = 0; k < H; k++) {
+            let g = -w[label * H + k];
+            for (let v = 0; v < V; v++) g += (Math.exp(logits[v] - top) / z) * w[v * H + k];
+            const gotG = (out.grad.data as Float64Array)[n * H + k];
+            assert.ok(Math.abs(gotG - g) <= tol * 10, `row ${n}, [${k}]: gradient ${gotG} vs ${g}`);
+          }
+        });
+      });
+    }
+  }
 });
 
 const IDS = [9, 41, 7, 300, 2, 77, 15, 150, 3, 64];
