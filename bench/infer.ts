@@ -44,7 +44,7 @@ export function decodeWeightBytes(folder: ModelFolder, quant: QuantMode): number
   let n = 0;
   for (const { name, shape } of expectedTensors(config)) {
     if (name === 'model.embed_tokens.weight' && !config.tieWordEmbeddings) continue;
-    const bits = quantBitsFor(name, quant);
+    const bits = quantBitsFor(name, quant, config.numLayers);
     const stored = bits ? weights.quantized?.(name) : undefined;
     if (stored) n += quantizedBytes(stored);
     else if (bits) n += quantizedSize(shape[0], shape[1], bits);

@@ -4,7 +4,7 @@ import type { Builder } from './graph/builder.js';
 import { buildInferenceGraph, type InferenceGraphOptions } from './llama/inference-graph.js';
 import type { ModelParams } from './llama/decoder.js';
 import { openSession, ort, type SessionOptions } from './session.js';
-import type { QuantActivations, QuantMode } from './quant/quant-mode.js';
+import { QUANT_METHOD, type QuantActivations, type QuantMode } from './quant/quant-mode.js';
 
 /** Keys and values of every layer for the tokens seen so far, [batch, kvHeads, length, headDim] each. */
 export interface KvCache {
@@ -58,6 +58,7 @@ export class CausalLM {
       config,
       weights: opts.weightsKey,
       quant,
+      quantMethod: quant === 'none' ? null : QUANT_METHOD,
       activations,
       logits: opts.logits,
       hidden: !!opts.hidden,

@@ -21,6 +21,6 @@ export async function loadCausalLM(folder: ModelFolder | string, opts: LoadOptio
     quant,
     quantActivations,
     weightsKey: f.weights.fingerprint(),
-    params: (b) => initializerParams(b, f.weights, quant, quantActivations),
+    params: (b) => initializerParams(b, f.weights, { mode: quant, activations: quantActivations, numLayers: f.config.numLayers }),
   });
 }

@@ -1,8 +1,7 @@
 import type { ModelConfig } from '../config.js';
 import { Builder } from '../graph/builder.js';
 import { buildDecoder, lmHead, type LinearHook, type ModelParams } from './decoder.js';
-import type { QuantActivations, QuantMode } from '../quant/quant-mode.js';
-import { quantizedInitializers } from '../quant/quantized-params.js';
+import { quantizedInitializers, type QuantChoice } from '../quant/quantized-params.js';
 import type { QuantizedWeight } from '../quant/quantized-weight.js';
 
 /** The weights a graph reads: named float tensors, converted to f32 on demand, or stored quantized blocks. */
@@ -23,17 +22,12 @@ export interface InferenceGraphOptions {
  * Every weight becomes an initializer, read from the model folder only when the graph is written;
  * under a quant mode the weights it quantizes (see `quantBitsFor`) become quantized initializers.
  */
-export function initializerParams(
-  b: Builder,
-  weights: WeightReader,
-  quant: QuantMode = 'none',
-  activations: QuantActivations = 'float',
-): ModelParams {
+export function initializerParams(b: Builder, weights: WeightReader, quant?: QuantChoice): ModelParams {
   return {
     get(name, shape) {
       return b.has(name) ? b.value(name) : b.initializer(name, 'float32', shape, () => weights.float32(name));
     },
-    quantized: quant === 'none' ? undefined : quantizedInitializers(b, weights, quant, activations),
+    quantized: !quant || quant.mode === 'none' ? undefined : quantizedInitializers(b, weights, quant),
   };
 }
 

@@ -100,7 +100,7 @@ export async function loadAdaptedCausalLM(
       quant,
       quantActivations,
       weightsKey: `${f.weights.fingerprint()}+lora:${adapterFingerprint(attached.layout, (k) => attached.matrix(k))}`,
-      params: (b) => initializerParams(b, weights, quant, quantActivations),
+      params: (b) => initializerParams(b, weights, { mode: quant, activations: quantActivations, numLayers: f.config.numLayers }),
     });
     return { lm, attached, feeds: {}, merged: true };
   }
@@ -110,7 +110,7 @@ export async function loadAdaptedCausalLM(
     quant,
     quantActivations,
     weightsKey: f.weights.fingerprint(),
-    params: (b) => initializerParams(b, f.weights, quant, quantActivations),
+    params: (b) => initializerParams(b, f.weights, { mode: quant, activations: quantActivations, numLayers: f.config.numLayers }),
   });
   const feeds = adapterFeeds(attached);
   lm.fixedFeeds = feeds;

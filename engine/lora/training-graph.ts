@@ -13,7 +13,7 @@ import type { WeightReader } from '../llama/inference-graph.js';
 import { buildCausalLmLoss, causalLmTargets, lossFeeds } from '../llama/loss.js';
 import { openSession, ort, type SessionOptions } from '../session.js';
 import { expectedTensors } from '../weight-layout.js';
-import type { QuantMode } from '../quant/quant-mode.js';
+import { QUANT_METHOD, type QuantMode } from '../quant/quant-mode.js';
 import { quantizedInitializers } from '../quant/quantized-params.js';
 import { loraHook } from './lora-hook.js';
 import type { LoraLayout } from './lora-layout.js';
@@ -85,7 +85,10 @@ export function buildTrainingGraph(spec: TrainingGraphSpec): Builder {
   const trainableWeights = new Set(spec.trainableWeights ?? []);
   const inputs: Value[] = [];
   const quant = spec.quant ?? 'none';
-  const quantized = quant !== 'none' && spec.weights ? quantizedInitializers(b, spec.weights, quant) : undefined;
+  const quantized =
+    quant !== 'none' && spec.weights
+      ? quantizedInitializers(b, spec.weights, { mode: quant, numLayers: spec.config.numLayers })
+      : undefined;
   const params: ModelParams = {
     quantized: quantized && ((name, shape) => (trainableWeights.has(name) ? undefined : quantized(name, shape))),
     get(name, shape) {
@@ -177,6 +180,7 @@ export class TrainingSession {
       weights: spec.weightsKey,
       floatType: spec.floatType ?? 'float32',
       quant: spec.quant ?? 'none',
+      quantMethod: (spec.quant ?? 'none') === 'none' ? null : QUANT_METHOD,
       checkpointLayers: spec.gradients && checkpointsLayers(spec),
       trainableWeights: spec.trainableWeights ?? [],
       lora: spec.lora ? { modules: spec.lora.layout.modules, dropout: spec.gradients ? spec.lora.dropout : 0 } : null,

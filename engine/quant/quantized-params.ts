@@ -7,6 +7,13 @@ import { quantBitsFor, type QuantActivations, type QuantMode } from './quant-mod
 import { checkQuantizedWeight, DEFAULT_BLOCK_SIZE, quantizeWeight } from './quantize.js';
 import type { QuantizedWeight } from './quantized-weight.js';
 
+/** How a graph holds its weights: the quant mode, MatMulNBits' activations (default 'float') and the model's layer count (see quantBitsFor). */
+export interface QuantChoice {
+  mode: QuantMode;
+  activations?: QuantActivations;
+  numLayers: number;
+}
+
 /** Where quantized weights come from: stored blocks when the storage has them (GGUF), else float32 to quantize. */
 export interface QuantSource {
   float32(name: string): Float32Array;
@@ -42,9 +49,9 @@ function layoutOf(source: QuantSource, name: string, bits: 4 | 8): { bits: 4 | 8
 export function quantizedInitializers(
   b: Builder,
   source: QuantSource,
-  mode: QuantMode,
-  activations: QuantActivations = 'float',
+  quant: QuantChoice,
 ): (name: string, shape: number[]) => QuantizedValues | undefined {
+  const { mode, activations = 'float', numLayers } = quant;
   // The three initializers of a weight are written one after another; the weight is quantized
   // for the first and dropped after the last, so only one quantized matrix is held at a time.
   let held: { name: string; w: QuantizedWeight; reads: number } | undefined;
@@ -56,7 +63,7 @@ export function quantizedInitializers(
   };
   const made = new Map<string, QuantizedValues>();
   return (name, shape) => {
-    const wanted = quantBitsFor(name, mode);
+    const wanted = quantBitsFor(name, mode, numLayers);
     if (wanted === undefined) return undefined;
     const hit = made.get(name);
     if (hit) return hit;

@@ -155,7 +155,7 @@ const IDS = [9, 41, 7, 300, 2, 77, 15, 150, 3, 64];
 function dequantized(cfg: ModelConfig, tensors: Map<string, Float32Array>, mode: QuantMode): Map<string, Float32Array> {
   const out = new Map(tensors);
   for (const { name, shape } of expectedTensors(cfg)) {
-    const bits = quantBitsFor(name, mode);
+    const bits = quantBitsFor(name, mode, cfg.numLayers);
     if (bits) out.set(name, dequantizeWeight(quantizeWeight(tensors.get(name)!, shape[0], shape[1], bits)));
   }
   return out;
@@ -188,7 +188,7 @@ describe('QLoRA training graph = LoRA on the float model with the dequantized we
   for (const mode of ['int4', 'int8'] as const) {
     it(`${mode}: loss and every LoRA gradient (float32 graph vs float64 graph vs finite differences)`, async () => {
       const dir = join(root, mode);
-      const tiny = makeTinyModel(dir, { architecture: 'Qwen2ForCausalLM', layers: 2, hidden: 64, heads: 4, kvHeads: 2, ffn: 80, seed: 31 });
+      const tiny = makeTinyModel(dir, { architecture: 'Qwen2ForCausalLM', layers: 3, hidden: 64, heads: 4, kvHeads: 2, ffn: 80, seed: 31 });
       const cfg = tiny.config;
       const folder = openModelFolder(dir);
       const layout = layoutForSpec(cfg, defaultLoraSpec({ r: 3, alpha: 6 }));

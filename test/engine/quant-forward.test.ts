@@ -31,7 +31,7 @@ const IDS = [[5, 17, 42, 3, 99, 250, 7, 64, 1, 300, 12, 8]];
 export function dequantizedTensors(cfg: ModelConfig, tensors: Map<string, Float32Array>, mode: QuantMode): Map<string, Float32Array> {
   const out = new Map(tensors);
   for (const { name, shape } of expectedTensors(cfg)) {
-    const bits = quantBitsFor(name, mode);
+    const bits = quantBitsFor(name, mode, cfg.numLayers);
     if (bits) out.set(name, dequantizeWeight(quantizeWeight(tensors.get(name)!, shape[0], shape[1], bits)));
   }
   return out;
@@ -62,7 +62,7 @@ describe('quantized forward matches the float reference on the dequantized weigh
     variants.forEach(([name, opts], i) => {
       it(`${mode}: ${name}`, async () => {
         const dir = join(root, `${mode}-${i}`);
-        const tiny = makeTinyModel(dir, { layers: 2, seed: 300 + i, ...opts });
+        const tiny = makeTinyModel(dir, { layers: 3, seed: 300 + i, ...opts });
         const lm = await loadCausalLM(dir, { logits: 'all', threads: 1, quant: mode, quantActivations: 'float' });
         assert.equal(lm.quant, mode);
         const out = await lm.forward(IDS, lm.emptyCache(1));
@@ -80,7 +80,7 @@ describe('quantized forward matches the float reference on the dequantized weigh
   for (const mode of ['int4', 'int8'] as const) {
     it(`${mode} with int8 activations (the fast kernels, the inference default): close to the dequantized float model`, async () => {
       const dir = join(root, `fast-${mode}`);
-      const tiny = makeTinyModel(dir, { architecture: 'Qwen2ForCausalLM', layers: 2, hidden: 64, heads: 4, kvHeads: 2, ffn: 96, seed: 41 });
+      const tiny = makeTinyModel(dir, { architecture: 'Qwen2ForCausalLM', layers: 3, hidden: 64, heads: 4, kvHeads: 2, ffn: 96, seed: 41 });
       const lm = await loadCausalLM(dir, { logits: 'all', threads: 1, quant: mode });
       const out = await lm.forward(IDS, lm.emptyCache(1));
       await lm.release();
@@ -116,7 +116,7 @@ describe('quantized forward matches the float reference on the dequantized weigh
 
   it('KV-cached decoding under int4 gives the logits of a full recompute', async () => {
     const dir = join(root, 'kv');
-    const tiny = makeTinyModel(dir, { architecture: 'Qwen2ForCausalLM', layers: 2, hidden: 64, heads: 4, kvHeads: 2, seed: 7 });
+    const tiny = makeTinyModel(dir, { architecture: 'Qwen2ForCausalLM', layers: 3, hidden: 64, heads: 4, kvHeads: 2, seed: 7 });
     const V = tiny.config.vocabSize;
     const lm = await loadCausalLM(dir, { logits: 'all', threads: 1, quant: 'int4', quantActivations: 'float' });
     const ids = IDS[0];
@@ -156,13 +156,17 @@ describe('quant mode flags and defaults', () => {
     assert.equal(defaultQuantMode(big), 'int4');
   });
 
-  it('norms and biases stay float; lm_head and the embedding are int8 in both modes', () => {
-    assert.equal(quantBitsFor('model.layers.3.mlp.down_proj.weight', 'int4'), 4);
-    assert.equal(quantBitsFor('model.layers.3.self_attn.q_proj.weight', 'int8'), 8);
-    assert.equal(quantBitsFor('model.layers.3.self_attn.q_proj.bias', 'int4'), undefined);
-    assert.equal(quantBitsFor('model.layers.3.input_layernorm.weight', 'int4'), undefined);
-    assert.equal(quantBitsFor('lm_head.weight', 'int4'), 8);
-    assert.equal(quantBitsFor('model.embed_tokens.weight', 'int4'), 8);
-    assert.equal(quantBitsFor('model.layers.0.mlp.up_proj.weight', 'none'), undefined);
+  it('norms and biases stay float; lm_head, the embedding and the first and last layers are int8 in both modes', () => {
+    assert.equal(quantBitsFor('model.layers.3.mlp.down_proj.weight', 'int4', 24), 4);
+    assert.equal(quantBitsFor('model.layers.1.self_attn.v_proj.weight', 'int4', 24), 4);
+    assert.equal(quantBitsFor('model.layers.22.self_attn.o_proj.weight', 'int4', 24), 4);
+    assert.equal(quantBitsFor('model.layers.0.self_attn.v_proj.weight', 'int4', 24), 8);
+    assert.equal(quantBitsFor('model.layers.23.mlp.down_proj.weight', 'int4', 24), 8);
+    assert.equal(quantBitsFor('model.layers.3.self_attn.q_proj.weight', 'int8', 24), 8);
+    assert.equal(quantBitsFor('model.layers.3.self_attn.q_proj.bias', 'int4', 24), undefined);
+    assert.equal(quantBitsFor('model.layers.3.input_layernorm.weight', 'int4', 24), undefined);
+    assert.equal(quantBitsFor('lm_head.weight', 'int4', 24), 8);
+    assert.equal(quantBitsFor('model.embed_tokens.weight', 'int4', 24), 8);
+    assert.equal(quantBitsFor('model.layers.0.mlp.up_proj.weight', 'none', 24), undefined);
   });
 });

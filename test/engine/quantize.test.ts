@@ -20,7 +20,7 @@ describe('block-wise quantization', () => {
       [3, 16],
       [4, 64],
     ]) {
-      it(`${bits}-bit [${rows}, ${cols}]: every value within scale/2 of its dequantized value`, () => {
+      it(`${bits}-bit [${rows}, ${cols}]: every value takes its nearest code (within scale/2, or clipped to an end code)`, () => {
         const w = randomWeight(rows, cols, rows * cols + bits);
         const q = quantizeWeight(w, rows, cols, bits);
         const blocks = blocksPerRow(q);
@@ -28,11 +28,18 @@ describe('block-wise quantization', () => {
         assert.equal(q.scales.length, rows * blocks);
         assert.equal(q.zeroPoints.length, rows * Math.ceil((blocks * bits) / 8));
         const d = dequantizeWeight(q);
+        const levels = (1 << bits) - 1;
         for (let r = 0; r < rows; r++) {
           for (let c = 0; c < cols; c++) {
             const scale = q.scales[r * blocks + Math.floor(c / 32)];
-            const err = Math.abs(d[r * cols + c] - w[r * cols + c]);
-            assert.ok(err <= (scale / 2) * (1 + 1e-6) + 1e-12, `[${r},${c}] error ${err} > scale/2 = ${scale / 2}`);
+            const zp = zeroPointOf(q, r, Math.floor(c / 32));
+            const x = w[r * cols + c];
+            const err = Math.abs(d[r * cols + c] - x);
+            // The 4-bit search may clip a block's extremes: such a value lies beyond an end code and takes it.
+            const code = Math.round(d[r * cols + c] / scale) + zp;
+            const clipped = (code === 0 && x < d[r * cols + c]) || (code === levels && x > d[r * cols + c]);
+            if (bits === 8) assert.ok(!clipped || err <= scale / 2, `[${r},${c}] clipped at 8 bits`);
+            assert.ok(clipped || err <= (scale / 2) * (1 + 1e-6) + 1e-12, `[${r},${c}] error ${err} > scale/2 = ${scale / 2}`);
           }
         }
         // The all-zero block dequantizes to exact zeros.
@@ -67,6 +74,40 @@ describe('block-wise quantization', () => {
       assert.deepEqual(again.scales, q.scales);
     });
   }
+
+  it('4-bit: the searched scale and zero point never give a block a larger squared error than plain min/max, and less overall', () => {
+    const rng = new Rng(77);
+    const rows = 64;
+    const cols = 256;
+    // Normal values, some rows with heavy tails (a cubed normal), a few outliers, and an all-positive row.
+    const w = Float32Array.from({ length: rows * cols }, (_, i) => {
+      const r = Math.floor(i / cols);
+      const x = rng.normal();
+      return r % 4 === 1 ? x * x * x : r % 4 === 2 ? Math.abs(x) + 0.5 : r % 4 === 3 && i % 97 === 0 ? 20 * x : x;
+    });
+    const q = quantizeWeight(w, rows, cols, 4);
+    const d = dequantizeWeight(q);
+    let searched = 0;
+    let plain = 0;
+    for (let blk = 0; blk < (rows * cols) / 32; blk++) {
+      const v = w.subarray(blk * 32, blk * 32 + 32);
+      const lo = Math.min(0, ...v);
+      const hi = Math.max(0, ...v);
+      const scale = Math.fround((hi - lo) / 15);
+      const zp = Math.min(15, Math.max(0, Math.round(-lo / scale)));
+      let errPlain = 0;
+      let errSearched = 0;
+      v.forEach((x, i) => {
+        const code = Math.min(15, Math.max(0, Math.round(x / scale) + zp));
+        errPlain += ((code - zp) * scale - x) ** 2;
+        errSearched += (d[blk * 32 + i] - x) ** 2;
+      });
+      assert.ok(errSearched <= errPlain * (1 + 1e-6), `block ${blk}: searched ${errSearched} > min/max ${errPlain}`);
+      searched += errSearched;
+      plain += errPlain;
+    }
+    assert.ok(searched < 0.95 * plain, `searched ${searched} vs min/max ${plain}`);
+  });
 
   it('4-bit packing: element 2i in the low nibble, zero points low nibble first', () => {
     const cols = 96; // three blocks: the third zero point sits alone in the low nibble of the second byte
