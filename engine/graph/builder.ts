@@ -143,12 +143,13 @@ export class Builder extends Graph {
     return this.emit('Transpose', [x], [{ dtype: x.dtype, shape }], { perm: ints(perm) })[0];
   }
 
-  concat(xs: Value[], axis: number): Value {
+  /** `name` names the result, e.g. after the graph output it is, so no Identity has to copy it there. */
+  concat(xs: Value[], axis: number, name?: string): Value {
     const rank = xs[0].shape.length;
     const a = normAxis(axis, rank);
     const shape = [...xs[0].shape];
     shape[a] = xs.every((x) => typeof x.shape[a] === 'number') ? xs.reduce((s, x) => s + (x.shape[a] as number), 0) : this.sym('cat');
-    return this.emit('Concat', xs, [{ dtype: xs[0].dtype, shape }], { axis: int(a) })[0];
+    return this.emit('Concat', xs, [{ dtype: xs[0].dtype, shape, name }], { axis: int(a) })[0];
   }
 
   split(x: Value, axis: number, sizes: number[]): Value[] {

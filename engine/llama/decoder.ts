@@ -165,8 +165,9 @@ function attention(s: Shared, x: Value, layer: number, past?: { key: Value; valu
   let k = rotate(s, toHeads(s, kx, cfg.numKvHeads, s.kvShape));
   let v = toHeads(s, vx, cfg.numKvHeads, s.kvShape);
   if (past) {
-    k = b.concat([past.key, k], 2);
-    v = b.concat([past.value, v], 2);
+    // Named as the graph outputs they are: an Identity renaming them would copy the whole cache every token.
+    k = b.concat([past.key, k], 2, `present.${layer}.key`);
+    v = b.concat([past.value, v], 2, `present.${layer}.value`);
   }
   // Grouped-query attention without copying K/V per head: the `group` query heads that share a
   // KV head are stacked along the query axis, [B, kv, group*S, d], and attend to that head once.
