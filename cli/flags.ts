@@ -88,26 +88,26 @@ function raw<V extends object>(values: V, name: StringFlag<V>): string | undefin
   return (values as Record<string, string | undefined>)[name];
 }
 
+/** The flag's text as a number that passes `ok` (an empty value never does), else one line saying it must be `what`. */
+function numeric(v: string | undefined, name: string, fallback: number | undefined, ok: (n: number) => boolean, what: string) {
+  if (v === undefined) return fallback;
+  const n = Number(v);
+  if (v.trim() === '' || !ok(n)) throw new UserError(`--${name} must be ${what}, got "${v}"`);
+  return n;
+}
+
 /** --name as an integer: the fallback (undefined without one) when not given. */
 export function flagInt<V extends object>(values: V, name: StringFlag<V>): number | undefined;
 export function flagInt<V extends object>(values: V, name: StringFlag<V>, fallback: number): number;
 export function flagInt<V extends object>(values: V, name: StringFlag<V>, fallback?: number): number | undefined {
-  const v = raw(values, name);
-  if (v === undefined) return fallback;
-  const n = Number(v);
-  if (v.trim() === '' || !Number.isInteger(n)) throw new UserError(`--${name} must be an integer, got "${v}"`);
-  return n;
+  return numeric(raw(values, name), name, fallback, Number.isInteger, 'an integer');
 }
 
 /** --name as a finite number: the fallback (undefined without one) when not given. */
 export function flagNumber<V extends object>(values: V, name: StringFlag<V>): number | undefined;
 export function flagNumber<V extends object>(values: V, name: StringFlag<V>, fallback: number): number;
 export function flagNumber<V extends object>(values: V, name: StringFlag<V>, fallback?: number): number | undefined {
-  const v = raw(values, name);
-  if (v === undefined) return fallback;
-  const n = Number(v);
-  if (v.trim() === '' || !Number.isFinite(n)) throw new UserError(`--${name} must be a number, got "${v}"`);
-  return n;
+  return numeric(raw(values, name), name, fallback, Number.isFinite, 'a number');
 }
 
 /** --name as an integer of 1 or more: the fallback (undefined without one) when not given. */
