@@ -1,5 +1,5 @@
 // The tokenizer of a GGUF model, as the tokenizer.json + tokenizer_config.json pair that
-// @huggingface/transformers loads (engine/tokenizer.ts), and the reverse for the exporter.
+// @huggingface/tokenizers loads (engine/tokenizer.ts), and the reverse for the exporter.
 //
 // Reading: our exporter stores the original tokenizer.json whole under `tokenizer.huggingface.json`
 // (a key llama.cpp defines and ignores), which round-trips exactly. Any other GGUF gets a tokenizer.json

@@ -12,7 +12,7 @@ function escapeRegExp(s: string): string {
 }
 
 /**
- * Encodes text with a byte-level BPE model exactly as @huggingface/transformers does with the same
+ * Encodes text with a byte-level BPE model exactly as @huggingface/tokenizers (the tokenizer of @huggingface/transformers) does with the same
  * tokenizer.json (split on special tokens, pre-tokenize, then at each step merge the lowest-ranked
  * adjacent pair, leftmost first), but fast: ids throughout and a cache per pre-token.
  */

@@ -1,6 +1,6 @@
 // The code-aware pre-tokenizer: text is cut into pieces before BPE, and no merge crosses a cut.
 // The same pattern goes into tokenizer.json (a Split pre-tokenizer, behaviour Isolated), so our
-// encoder and @huggingface/transformers cut identically. It is written with explicit character
+// encoder and @huggingface/tokenizers cut identically. It is written with explicit character
 // classes only (no \s, \w, \d, ^), which mean different things in Oniguruma, Rust and JS regexes.
 
 /** Whitespace other than CR and LF: the Unicode White_Space set minus U+000A and U+000D. */
