@@ -9,6 +9,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createMessageConnection, StreamMessageReader, StreamMessageWriter } from 'vscode-languageserver/node';
 import { quantile } from '../eval/index.js';
+import { windowBudget } from '../server/completion-service.js';
+import { DEFAULT_SETTINGS } from '../server/settings.js';
 
 export interface TypingBenchOptions {
   model: string;
@@ -19,6 +21,7 @@ export interface TypingBenchOptions {
   mode?: 'single-line' | 'multi-line';
   maxPrefixTokens?: number;
   maxSuffixTokens?: number;
+  singleLineSuffixTokens?: number;
   /** Also run a session with the spm prompt order (suffix first), reuse on. */
   spm?: boolean;
   /** The server's `--quant`; undefined: the default for the model's size. */
@@ -194,6 +197,7 @@ export async function runSession(o: TypingBenchOptions, { reuse, fimMode }: Sess
         mode: o.mode ?? 'single-line',
         ...(o.maxPrefixTokens !== undefined ? { maxPrefixTokens: o.maxPrefixTokens } : {}),
         ...(o.maxSuffixTokens !== undefined ? { maxSuffixTokens: o.maxSuffixTokens } : {}),
+        ...(o.singleLineSuffixTokens !== undefined ? { singleLineSuffixTokens: o.singleLineSuffixTokens } : {}),
       },
     });
     rpc.sendNotification('initialized', {});
@@ -276,9 +280,16 @@ export function formatTypingResults(model: string, o: TypingBenchOptions, result
   const head = ['prefix cache', 'p50 ms', 'p95 ms', 'mean ms', 'max ms', 'prompt tok', 'reused tok', 'cache answers'];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+  const budget = windowBudget({
+    ...DEFAULT_SETTINGS,
+    mode: o.mode ?? 'single-line',
+    ...(o.maxPrefixTokens !== undefined ? { maxPrefixTokens: o.maxPrefixTokens } : {}),
+    ...(o.maxSuffixTokens !== undefined ? { maxSuffixTokens: o.maxSuffixTokens } : {}),
+    ...(o.singleLineSuffixTokens !== undefined ? { singleLineSuffixTokens: o.singleLineSuffixTokens } : {}),
+  });
   return [
     `typing session: ${o.edits} edits, a completion after each (max ${o.maxTokens} tokens, ${o.mode ?? 'single-line'}, ` +
-      `window budgets ${o.maxPrefixTokens ?? 1024}+${o.maxSuffixTokens ?? 256} tokens, shrunk to fit the model's context: ` +
+      `window budgets ${budget.maxPrefixTokens}+${budget.maxSuffixTokens} tokens, shrunk to fit the model's context: ` +
       `"prompt tok" is the prompt that ran), model ${model}, weights ${results[0]?.quant ?? o.quant ?? '?'}`,
     line(head),
     ...rows.map(line),

@@ -4,7 +4,7 @@
 // so the editor and the CLI give the same text at the same position. Scheduling (debounce,
 // superseding, one generation at a time), caching and the protocol stay with the server.
 import type { GenerateOptions } from '../engine/index.js';
-import { fitBudget, promptWindow, type PromptWindow, type TextView } from './context-window.js';
+import { fitBudget, promptWindow, type PromptWindow, type TextView, type WindowBudget } from './context-window.js';
 import type { Generator } from './generator.js';
 import { postprocess, stopAtFor, type CompletionContext } from './postprocess.js';
 import type { Settings } from './settings.js';
@@ -42,6 +42,15 @@ export interface CompletionServiceOptions {
   generator: () => Promise<Generator | undefined>;
 }
 
+/** The window budgets the settings ask for: single-line mode keeps less of the suffix (settings.ts says why). */
+export function windowBudget(settings: Settings): WindowBudget {
+  const single = settings.mode === 'single-line';
+  return {
+    maxPrefixTokens: settings.maxPrefixTokens,
+    maxSuffixTokens: single ? Math.min(settings.maxSuffixTokens, settings.singleLineSuffixTokens) : settings.maxSuffixTokens,
+  };
+}
+
 export class CompletionService {
   constructor(private readonly opts: CompletionServiceOptions) {}
 
@@ -53,7 +62,7 @@ export class CompletionService {
     const settings = this.opts.settings();
     const signal = input.signal ?? new AbortController().signal;
     // The window is cut here, once: the budgets leave room for the template and the generated tokens.
-    const budget = fitBudget(settings, generator.contextTokens, settings.maxTokens);
+    const budget = fitBudget(windowBudget(settings), generator.contextTokens, settings.maxTokens);
     const window = promptWindow(input.view, { offset: input.offset, line: input.line }, budget, generator.countTokens);
     const ctx: CompletionContext = { prefix: window.prefix, suffix: window.suffix, mode: settings.mode, languageId: input.languageId };
     const aborted = (): Completion => ({ text: '', raw: '', reason: 'aborted', window, milliseconds: performance.now() - t0 });

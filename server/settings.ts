@@ -18,6 +18,13 @@ export interface Settings {
   debounceMs: number;
   maxPrefixTokens: number;
   maxSuffixTokens: number;
+  /**
+   * The suffix budget in single-line mode (the smaller of this and maxSuffixTokens). With the psm
+   * prompt order the suffix follows the prefix, so each keystroke re-runs every suffix token (the KV
+   * cache keeps only the unchanged prefix); single-line completions, asked for at every keystroke
+   * and judged by their latency, depend mostly on the few lines after the cursor.
+   */
+  singleLineSuffixTokens: number;
   /** 0 decodes greedily. */
   temperature: number;
   /**
@@ -46,6 +53,7 @@ export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
   debounceMs: 40,
   maxPrefixTokens: 1024,
   maxSuffixTokens: 256,
+  singleLineSuffixTokens: 64,
   temperature: 0,
   fimMode: 'auto',
   reusePrefixCache: true,
@@ -82,6 +90,7 @@ const CHECKS: Record<keyof Settings, Check> = {
   debounceMs: int(0, 10_000),
   maxPrefixTokens: int(0, 1 << 20),
   maxSuffixTokens: int(0, 1 << 20),
+  singleLineSuffixTokens: int(0, 1 << 20),
   temperature: (v) => (typeof v === 'number' && v >= 0 && v <= 10 ? { ok: true, value: v } : { ok: false, expected: 'a number in 0..10' }),
   fimMode: (v) => (v === 'psm' || v === 'spm' || v === 'auto' ? { ok: true, value: v } : { ok: false, expected: '"psm", "spm" or "auto"' }),
   reusePrefixCache: bool,

@@ -182,6 +182,7 @@ const TYPING = {
   mode: { type: 'string' },
   'max-prefix-tokens': { type: 'string' },
   'max-suffix-tokens': { type: 'string' },
+  'single-line-suffix-tokens': { type: 'string' },
   spm: { type: 'boolean' },
   json: { type: 'boolean' },
   ...quantOption,
@@ -200,6 +201,7 @@ async function typing(argv: string[]): Promise<void> {
     quant: quantFlag(values),
     maxPrefixTokens: flagInt(values, 'max-prefix-tokens'),
     maxSuffixTokens: flagInt(values, 'max-suffix-tokens'),
+    singleLineSuffixTokens: flagInt(values, 'single-line-suffix-tokens'),
     log: (l) => process.stderr.write(l + '\n'),
   };
   const results = await benchTypingSession(o);
@@ -304,6 +306,7 @@ export const command: Command = {
          (validation loss vs a bigram model, fim-eval vs repeat-the-previous-line, loop share)
        codefudge bench typing [--model DIR] [--edits 200] [--max-tokens 8] [--mode single-line|multi-line] [--spm] [--json] [--quant int4|int8|none]
                               [--threads N] [--max-prefix-tokens 1024] [--max-suffix-tokens 256]
+                              [--single-line-suffix-tokens 64]
          (a scripted typing session through the LSP server: p50/p95 latency with and without prefix-cache reuse)
        codefudge bench quant-accuracy --corpus DIR [--model DIR] [--rows 200] [--threads N] [--json]
          (int8 and int4 top-1 agreement with float32 and validation-loss increase over the corpus's held-out rows)

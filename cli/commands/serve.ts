@@ -24,7 +24,8 @@ ${QUANT_USAGE} (the client's "quant" setting wins)
   --stdio          accepted and ignored (editors often pass it)
 Settings (initializationOptions or workspace/didChangeConfiguration, bare or under "codefudge"):
   model, adapter (folder or false), maxTokens, mode (single-line|multi-line), debounceMs,
-  maxPrefixTokens, maxSuffixTokens, temperature, fimMode (auto|psm|spm), stopOnLoop, reusePrefixCache, quant (int4|int8|none),
+  maxPrefixTokens, maxSuffixTokens, singleLineSuffixTokens (the suffix budget in single-line mode, default 64), temperature,
+  fimMode (auto|psm|spm), stopOnLoop, reusePrefixCache, quant (int4|int8|none),
   invokedIsAutomatic (debounce Invoked requests and skip them mid-word; default: true for Helix),
   backend ({url, model, apiKey?, adapter?, tokenizer?, timeoutMs?}: an OpenAI-compatible server completes)
 Commands (workspace/executeCommand):

@@ -14,6 +14,7 @@ const SERVER_SETTINGS = [
   'debounceMs',
   'maxPrefixTokens',
   'maxSuffixTokens',
+  'singleLineSuffixTokens',
   'temperature',
   'fimMode',
   'stopOnLoop',

@@ -84,6 +84,24 @@ describe('completion service', () => {
     assert.equal(c.promptTokens, expected, 'no second cut in the engine');
   });
 
+  it('keeps at most singleLineSuffixTokens of the suffix in single-line mode, all of maxSuffixTokens in multi-line', async () => {
+    const long = `def f(x):\n    |\n${'y = f(1)\n'.repeat(200)}`;
+    const windowFor = async (mode: Settings['mode']) => {
+      const service = new CompletionService({
+        settings: () => settings({ mode, maxSuffixTokens: 200, singleLineSuffixTokens: 40 }),
+        generator: async () => localGenerator(completer),
+      });
+      return (await service.complete(input(long)))!.window;
+    };
+    const count = (text: string) => completer.tokenizer.encode(text).length;
+    const single = await windowFor('single-line');
+    const multi = await windowFor('multi-line');
+    assert.ok(count(single.suffix) <= 40 && count(single.suffix) > 20, `single-line suffix: ${count(single.suffix)} tokens`);
+    assert.ok(count(multi.suffix) > 150 && count(multi.suffix) <= 200, `multi-line suffix: ${count(multi.suffix)} tokens`);
+    assert.ok(multi.suffix.startsWith(single.suffix), 'the single-line suffix is the nearest part');
+    assert.equal(single.prefix, multi.prefix);
+  });
+
   it("post-processes a remote backend's text exactly as the local engine's", async () => {
     const local = new CompletionService({ settings: () => settings(), generator: async () => localGenerator(completer) });
     const l = (await local.complete(input(DOC)))!;

@@ -14,7 +14,7 @@ M.defaults = {
     'c', 'cpp', 'java', 'ruby', 'sh', 'php', 'cs', 'kotlin', 'swift', 'scala', 'haskell', 'ocaml',
   },
   -- Sent as initializationOptions: model, adapter, maxTokens, mode ('single-line'|'multi-line'),
-  -- debounceMs, maxPrefixTokens, maxSuffixTokens, temperature, fimMode, stopOnLoop.
+  -- debounceMs, maxPrefixTokens, maxSuffixTokens, singleLineSuffixTokens, temperature, fimMode, stopOnLoop.
   settings = {},
   -- Insert-mode key that asks for a completion and inserts it; false for none.
   keymap = '<C-Space>',
