@@ -20,6 +20,8 @@ export interface ForwardResult {
   cache: KvCache;
   /** [batch, S, hidden] flattened, when the graph was built with hidden states. */
   hidden?: Float32Array;
+  /** [batch]: log Σ exp of each row's logits ('last' logits graphs). */
+  logSumExp?: Float64Array;
 }
 
 export interface CausalLMOptions extends SessionOptions, InferenceGraphOptions {
@@ -113,6 +115,7 @@ export class CausalLM {
       positions: this.logitsMode === 'all' ? seq : 1,
       cache: { batch, length: total, tensors },
       hidden: out.last_hidden_state?.data as Float32Array | undefined,
+      logSumExp: out.logsumexp?.data as Float64Array | undefined,
     };
   }
 

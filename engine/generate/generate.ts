@@ -140,9 +140,10 @@ export async function generate(
       break;
     }
     const logits = lastRow(out.logits, 0, out.positions, vocab);
-    if (opts.repetitionPenalty && opts.repetitionPenalty !== 1) applyRepetitionPenalty(logits, [...prompt, ...ids], opts.repetitionPenalty);
+    const penalized = !!opts.repetitionPenalty && opts.repetitionPenalty !== 1;
+    if (penalized) applyRepetitionPenalty(logits, [...prompt, ...ids], opts.repetitionPenalty!);
     const next = pick(logits, opts, rng);
-    logprob += logProbOf(logits, next);
+    logprob += out.logSumExp && !penalized ? logits[next] - out.logSumExp[0] : logProbOf(logits, next);
     if (stopTokens.has(next)) {
       reason = 'stop-token';
       break;

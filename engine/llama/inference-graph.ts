@@ -44,7 +44,11 @@ export function buildInferenceGraph(cfg: ModelConfig, params: (b: Builder) => Mo
   } else {
     const seq3 = b.reshapeTo(dec.hidden, b.concat([dec.batchSeq, b.int64s([H])], 0), ['batch_size', 'sequence_length', H]);
     const last = b.reshape(b.slice(seq3, [1], [-1], [Number.MAX_SAFE_INTEGER]), [-1, H]);
-    b.output(b.unsqueeze(lmHead(b, cfg, p, last), [1]), 'logits');
+    const logits = b.unsqueeze(lmHead(b, cfg, p, last), [1]);
+    b.output(logits, 'logits');
+    // log Σ exp over the vocabulary, for the chosen token's log-probability: in JS it was ~3 ms a token
+    // (one Math.exp per vocabulary entry). In float64, so it equals the JS sum of the same float32 logits.
+    b.output(b.reduce('ReduceLogSumExp', b.cast(logits, 'float64'), [2], false), 'logsumexp');
   }
   dec.presents.forEach((kv, i) => {
     b.output(kv.key, `present.${i}.key`);

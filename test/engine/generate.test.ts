@@ -35,24 +35,29 @@ after(async () => {
 
 const prompt = [10, 20, 30, 40];
 
-/** Greedy decoding with the reference forward, recomputing everything each step. */
-function referenceGreedy(n: number): number[] {
+/** Greedy decoding with the reference forward, recomputing everything each step; with the path's log-probability. */
+function referenceGreedy(n: number): { ids: number[]; logprob: number } {
   const ids = [...prompt];
+  let logprob = 0;
   for (let i = 0; i < n; i++) {
     const logits = referenceLogits(tiny.config, tiny.tensors, [ids])[0].at(-1)!;
     let best = 0;
     logits.forEach((v, j) => {
       if (v > logits[best]) best = j;
     });
+    const max = logits[best];
+    logprob += -Math.log(logits.reduce((sum: number, v: number) => sum + Math.exp(v - max), 0));
     ids.push(best);
   }
-  return ids.slice(prompt.length);
+  return { ids: ids.slice(prompt.length), logprob };
 }
 
 describe('generation', () => {
-  it('greedy decoding equals argmax decoding with the reference forward', async () => {
+  it('greedy decoding equals argmax decoding with the reference forward, log-probability included', async () => {
     const out = await generate(lm, tok, prompt, { maxNewTokens: 8 });
-    assert.deepEqual(out.ids, referenceGreedy(8));
+    const ref = referenceGreedy(8);
+    assert.deepEqual(out.ids, ref.ids);
+    assert.ok(Math.abs(out.logprob - ref.logprob) < 1e-4, `logprob ${out.logprob} vs the reference's ${ref.logprob}`);
     assert.equal(out.reason, 'max-tokens');
     assert.equal(out.text, tok.decode(out.ids));
   });
