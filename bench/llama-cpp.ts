@@ -121,6 +121,10 @@ export interface LlamaCppSpeed {
   decodeTokensPerSecond: number;
 }
 
+/** The untimed warm-up of both engines' speed runs: this many prompt tokens, then this many decode steps. */
+export const WARM_UP_PROMPT = 8;
+export const WARM_UP_DECODE = 4;
+
 /**
  * The same measurement as our `bench infer`: one prefill of `prompt` (after a short warm-up), then
  * `decodeTokens` single-token steps (greedy, each generated token fed back).
@@ -129,7 +133,10 @@ export async function llamaCppSpeed(llama: Nlc, o: LlamaCppRun, prompt: number[]
   const { model, context } = await openContext(llama, o, o.contextSize ?? prompt.length + decodeTokens + 16);
   try {
     const seq = context.getSequence();
-    await seq.evaluateWithoutGeneratingNewTokens(prompt.slice(0, 8)); // warm-up: allocations, first-run planning
+    // Warm-up, as bench infer's: a short prompt and a few decode steps (allocations, first-run planning).
+    const warm = seq.evaluate(prompt.slice(0, WARM_UP_PROMPT), { temperature: 0, yieldEogToken: true });
+    for (let i = 0; i <= WARM_UP_DECODE; i++) if ((await warm.next()).done) break;
+    await warm.return(undefined);
     await seq.clearHistory();
     // Prefill = evaluating the prompt up to the first token's logits (as our forward over the prompt);
     // decode = each further step, one token in, the greedy token out and fed back.
