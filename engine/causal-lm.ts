@@ -5,13 +5,9 @@ import { buildInferenceGraph, type InferenceGraphOptions } from './llama/inferen
 import type { ModelParams } from './llama/decoder.js';
 import { openSession, ort, type SessionOptions } from './session.js';
 import { QUANT_METHOD, type QuantActivations, type QuantMode } from './quant/quant-mode.js';
+import { appendKv, emptyKvCache, presentName, selectKvRows, truncateKv, type KvCache } from './kv-cache.js';
 
-/** Keys and values of every layer for the tokens seen so far, [batch, kvHeads, length, headDim] each. */
-export interface KvCache {
-  batch: number;
-  length: number;
-  tensors: Map<string, ort.Tensor>;
-}
+export type { KvCache } from './kv-cache.js';
 
 export interface ForwardResult {
   /** [batch, positions, vocab] flattened; positions is S ('all' logits) or 1 ('last'). */
@@ -71,14 +67,7 @@ export class CausalLM {
   }
 
   emptyCache(batch: number): KvCache {
-    const { numLayers, numKvHeads, headDim } = this.config;
-    const tensors = new Map<string, ort.Tensor>();
-    for (let i = 0; i < numLayers; i++) {
-      for (const kind of ['key', 'value']) {
-        tensors.set(`past_key_values.${i}.${kind}`, new ort.Tensor('float32', new Float32Array(0), [batch, numKvHeads, 0, headDim]));
-      }
-    }
-    return { batch, length: 0, tensors };
+    return emptyKvCache(this.config, batch);
   }
 
   /**
@@ -105,15 +94,10 @@ export class CausalLM {
     };
     for (const [k, v] of cache.tensors) feeds[k] = v;
     const out = await this.session.run(feeds);
-    const tensors = new Map<string, ort.Tensor>();
-    for (let i = 0; i < this.config.numLayers; i++) {
-      tensors.set(`past_key_values.${i}.key`, out[`present.${i}.key`]);
-      tensors.set(`past_key_values.${i}.value`, out[`present.${i}.value`]);
-    }
     return {
       logits: out.logits.data as Float32Array,
       positions: this.logitsMode === 'all' ? seq : 1,
-      cache: { batch, length: total, tensors },
+      cache: appendKv(cache, this.config, seq, (name) => out[presentName(name)].data as Float32Array),
       hidden: out.last_hidden_state?.data as Float32Array | undefined,
       logSumExp: out.logsumexp?.data as Float64Array | undefined,
     };
@@ -121,30 +105,12 @@ export class CausalLM {
 
   /** A cache holding rows `rows` of `cache` (in that order, repeats allowed): beam search reorders with it. */
   static selectRows(cache: KvCache, rows: number[]): KvCache {
-    const tensors = new Map<string, ort.Tensor>();
-    for (const [name, t] of cache.tensors) {
-      const [, heads, len, dim] = t.dims as number[];
-      const rowSize = heads * len * dim;
-      const src = t.data as Float32Array;
-      const dst = new Float32Array(rows.length * rowSize);
-      rows.forEach((r, i) => dst.set(src.subarray(r * rowSize, (r + 1) * rowSize), i * rowSize));
-      tensors.set(name, new ort.Tensor('float32', dst, [rows.length, heads, len, dim]));
-    }
-    return { batch: rows.length, length: cache.length, tensors };
+    return selectKvRows(cache, rows);
   }
 
-  /** The first `length` positions of `cache`: what a new prompt sharing only that much of the old one can reuse. */
-  static truncate(cache: KvCache, length: number): KvCache {
-    if (length >= cache.length) return cache;
-    const tensors = new Map<string, ort.Tensor>();
-    for (const [name, t] of cache.tensors) {
-      const [batch, heads, len, dim] = t.dims as number[];
-      const src = t.data as Float32Array;
-      const dst = new Float32Array(batch * heads * length * dim);
-      for (let r = 0; r < batch * heads; r++) dst.set(src.subarray(r * len * dim, (r * len + length) * dim), r * length * dim);
-      tensors.set(name, new ort.Tensor('float32', dst, [batch, heads, length, dim]));
-    }
-    return { batch: cache.batch, length, tensors };
+  /** The first `length` positions of `cache` (truncateKv: `take` gives `cache` up so its buffers are reused). */
+  static truncate(cache: KvCache, length: number, take = false): KvCache {
+    return truncateKv(cache, length, take);
   }
 
   async release(): Promise<void> {

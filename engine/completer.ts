@@ -226,9 +226,19 @@ export class Completer {
    */
   async completeIds(prompt: number[], req: Omit<GenerateOptions, 'stopTokens'> & { reuseCache?: boolean }): Promise<FimResult> {
     const t0 = performance.now();
-    const reuse = req.reuseCache === false ? undefined : this.last;
-    const out = await generate(this.lm, this.tokenizer, prompt, { ...req, stopTokens: this.stopTokenIds() }, reuse);
-    if ((req.numBeams ?? 1) <= 1) this.last = { ids: out.cacheIds, cache: out.cache };
+    const single = (req.numBeams ?? 1) <= 1;
+    const reuse = req.reuseCache === false || !single ? undefined : this.last;
+    // The cache is handed over: this generation may overwrite its rows past the shared prefix, so
+    // neither a concurrent request nor the next one after a failure may reuse it.
+    if (reuse) this.last = undefined;
+    const out = await generate(
+      this.lm,
+      this.tokenizer,
+      prompt,
+      { ...req, stopTokens: this.stopTokenIds() },
+      reuse && { ...reuse, owned: true },
+    );
+    if (single) this.last = { ids: out.cacheIds, cache: out.cache };
     const { cache: _c, cacheIds: _i, ...rest } = out;
     return { ...rest, promptTokens: prompt.length, milliseconds: performance.now() - t0 };
   }

@@ -90,8 +90,15 @@ const LOOP_REPEATS = 3;
 /** Prompts sharing fewer tokens than this with the cached one are run from scratch (copying the cache costs more). */
 const MIN_REUSE = 8;
 
+/** A previous generation's cache and the ids it holds; `owned`: this generation may overwrite its rows past the shared prefix. */
+export interface CacheReuse {
+  ids: number[];
+  cache: KvCache;
+  owned?: boolean;
+}
+
 /** Runs the prompt through the model, reusing the cached keys/values of the longest prefix it shares with `reuse`. */
-async function prefill(lm: CausalLM, prompt: number[], reuse?: { ids: number[]; cache: KvCache }) {
+async function prefill(lm: CausalLM, prompt: number[], reuse?: CacheReuse) {
   let cache = lm.emptyCache(1);
   let start = 0;
   if (reuse && reuse.cache.batch === 1) {
@@ -99,7 +106,7 @@ async function prefill(lm: CausalLM, prompt: number[], reuse?: { ids: number[]; 
     const limit = Math.min(reuse.ids.length, reuse.cache.length, prompt.length - 1);
     while (common < limit && reuse.ids[common] === prompt[common]) common++;
     if (common >= MIN_REUSE) {
-      cache = CausalLM.truncate(reuse.cache, common);
+      cache = CausalLM.truncate(reuse.cache, common, reuse.owned);
       start = common;
     }
   }
@@ -122,7 +129,7 @@ export async function generate(
   tok: Decoder,
   prompt: number[],
   opts: GenerateOptions,
-  reuse?: { ids: number[]; cache: KvCache },
+  reuse?: CacheReuse,
 ): Promise<GenerateResult> {
   if ((opts.numBeams ?? 1) > 1) return beamSearch(lm, tok, prompt, opts);
   const vocab = lm.config.vocabSize;

@@ -19,7 +19,7 @@ export interface ModelParams {
 export type LinearHook = (b: Builder, x: Value, module: string, y: Value) => Value;
 
 export interface DecoderOptions {
-  /** Take `past_key_values.N.*` inputs and return `present.N.*` outputs. */
+  /** Take `past_key_values.N.*` inputs, [B, T, kvHeads, headDim], and return the new tokens' rows as `present.N.*`. */
   kvCache: boolean;
   linearHook?: LinearHook;
   /**
@@ -164,10 +164,13 @@ function attention(s: Shared, x: Value, layer: number, past?: { key: Value; valu
   const q = rotate(s, toHeads(s, qx, cfg.numHeads, s.qShape));
   let k = rotate(s, toHeads(s, kx, cfg.numKvHeads, s.kvShape));
   let v = toHeads(s, vx, cfg.numKvHeads, s.kvShape);
+  let present = { key: k, value: v };
   if (past) {
-    // Named as the graph outputs they are: an Identity renaming them would copy the whole cache every token.
-    k = b.concat([past.key, k], 2, `present.${layer}.key`);
-    v = b.concat([past.value, v], 2, `present.${layer}.value`);
+    // The cache is sequence-major, [B, T, kv, d] (engine/kv-cache.ts says why): the graph returns
+    // only the new tokens' rows and attends over the past rows followed by them.
+    present = { key: b.transpose(k, [0, 2, 1, 3]), value: b.transpose(v, [0, 2, 1, 3]) };
+    k = b.transpose(b.concat([past.key, present.key], 1), [0, 2, 1, 3]);
+    v = b.transpose(b.concat([past.value, present.value], 1), [0, 2, 1, 3]);
   }
   // Grouped-query attention without copying K/V per head: the `group` query heads that share a
   // KV head are stacked along the query axis, [B, kv, group*S, d], and attend to that head once.
@@ -177,7 +180,7 @@ function attention(s: Shared, x: Value, layer: number, past?: { key: Value; valu
   const merged = b.transpose(b.reshape(ctx, [0, cfg.numHeads, -1, d]), [0, 2, 1, 3]);
   const flat = b.reshape(merged, [-1, cfg.numHeads * d]);
   const out = linear(s, flat, `${p}.o_proj`, H, cfg.numHeads * d, cfg.oBias);
-  return { out, present: { key: k, value: v } };
+  return { out, present };
 }
 
 function mlp(s: Shared, x: Value, layer: number): Value {
@@ -244,8 +247,8 @@ export function buildDecoder(b: Builder, cfg: ModelConfig, params: ModelParams, 
   const positionIds = b.input('position_ids', 'int64', ['batch_size', 'sequence_length']);
   const pasts = opts.kvCache
     ? Array.from({ length: cfg.numLayers }, (_, i) => ({
-        key: b.input(`past_key_values.${i}.key`, b.floatType, ['batch_size', cfg.numKvHeads, 'past_sequence_length', cfg.headDim]),
-        value: b.input(`past_key_values.${i}.value`, b.floatType, ['batch_size', cfg.numKvHeads, 'past_sequence_length', cfg.headDim]),
+        key: b.input(`past_key_values.${i}.key`, b.floatType, ['batch_size', 'past_sequence_length', cfg.numKvHeads, cfg.headDim]),
+        value: b.input(`past_key_values.${i}.value`, b.floatType, ['batch_size', 'past_sequence_length', cfg.numKvHeads, cfg.headDim]),
       }))
     : [];
 
