@@ -162,20 +162,29 @@ function attention(s: Shared, x: Value, layer: number, past?: { key: Value; valu
   const kvDim = cfg.numKvHeads * d;
   const [qx, kx, vx] = linears(s, x, [`${p}.q_proj`, `${p}.k_proj`, `${p}.v_proj`], [cfg.numHeads * d, kvDim, kvDim], H, cfg.qkvBias);
   const q = rotate(s, toHeads(s, qx, cfg.numHeads, s.qShape));
-  let k = rotate(s, toHeads(s, kx, cfg.numKvHeads, s.kvShape));
-  let v = toHeads(s, vx, cfg.numKvHeads, s.kvShape);
-  let present = { key: k, value: v };
+  let present: { key: Value; value: Value };
+  let kT: Value;
+  let v: Value;
   if (past) {
     // The cache is sequence-major, [B, T, kv, d] (engine/kv-cache.ts says why): the graph returns
-    // only the new tokens' rows and attends over the past rows followed by them.
-    present = { key: b.transpose(k, [0, 2, 1, 3]), value: b.transpose(v, [0, 2, 1, 3]) };
-    k = b.transpose(b.concat([past.key, present.key], 1), [0, 2, 1, 3]);
+    // only the new tokens' rows and attends over the past rows followed by them. The fused rotary
+    // kernel takes [B, S, kv*d] as it is, so the new rows need no transpose.
+    const rowsOf = (x: Value) => b.reshapeTo(x, s.kvShape, [b.sym('B'), b.sym('S'), cfg.numKvHeads, d]);
+    const key = s.rotary.fused
+      ? b.reshape(rotate(s, b.reshape(rowsOf(kx), [0, 0, -1])), [0, 0, cfg.numKvHeads, d])
+      : b.transpose(rotate(s, toHeads(s, kx, cfg.numKvHeads, s.kvShape)), [0, 2, 1, 3]);
+    present = { key, value: rowsOf(vx) };
+    kT = b.transpose(b.concat([past.key, present.key], 1), [0, 2, 3, 1]);
     v = b.transpose(b.concat([past.value, present.value], 1), [0, 2, 1, 3]);
+  } else {
+    present = { key: rotate(s, toHeads(s, kx, cfg.numKvHeads, s.kvShape)), value: toHeads(s, vx, cfg.numKvHeads, s.kvShape) };
+    kT = b.transpose(present.key, [0, 1, 3, 2]);
+    v = present.value;
   }
   // Grouped-query attention without copying K/V per head: the `group` query heads that share a
   // KV head are stacked along the query axis, [B, kv, group*S, d], and attend to that head once.
   const qg = b.reshape(b.mul(q, b.scalar(1 / Math.sqrt(d))), [0, cfg.numKvHeads, -1, d]);
-  const scores = b.add(b.matmul(qg, b.transpose(k, [0, 1, 3, 2])), s.mask);
+  const scores = b.add(b.matmul(qg, kT), s.mask);
   const ctx = b.matmul(b.softmax(scores, -1), v);
   const merged = b.transpose(b.reshape(ctx, [0, cfg.numHeads, -1, d]), [0, 2, 1, 3]);
   const flat = b.reshape(merged, [-1, cfg.numHeads * d]);
