@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { createMessageConnection, StreamMessageReader, StreamMessageWriter } from 'vscode-languageserver/node';
 import { quantile } from '../eval/index.js';
 import { windowBudget } from '../server/completion-service.js';
-import { DEFAULT_SETTINGS } from '../server/settings.js';
+import { DEFAULT_SETTINGS, type Settings } from '../server/settings.js';
 
 export interface TypingBenchOptions {
   model: string;
@@ -27,6 +27,16 @@ export interface TypingBenchOptions {
   /** The server's `--quant`; undefined: the default for the model's size. */
   quant?: 'int4' | 'int8' | 'none';
   log?: (line: string) => void;
+}
+
+/** The server settings the options set: the mode and the window budgets given. */
+function windowSettings(o: TypingBenchOptions): Partial<Settings> {
+  const given = {
+    maxPrefixTokens: o.maxPrefixTokens,
+    maxSuffixTokens: o.maxSuffixTokens,
+    singleLineSuffixTokens: o.singleLineSuffixTokens,
+  };
+  return { mode: o.mode ?? 'single-line', ...Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined)) };
 }
 
 export interface SessionKind {
@@ -194,10 +204,7 @@ export async function runSession(o: TypingBenchOptions, { reuse, fimMode }: Sess
         fimMode,
         debounceMs: 0,
         maxTokens: o.maxTokens,
-        mode: o.mode ?? 'single-line',
-        ...(o.maxPrefixTokens !== undefined ? { maxPrefixTokens: o.maxPrefixTokens } : {}),
-        ...(o.maxSuffixTokens !== undefined ? { maxSuffixTokens: o.maxSuffixTokens } : {}),
-        ...(o.singleLineSuffixTokens !== undefined ? { singleLineSuffixTokens: o.singleLineSuffixTokens } : {}),
+        ...windowSettings(o),
       },
     });
     rpc.sendNotification('initialized', {});
@@ -280,13 +287,7 @@ export function formatTypingResults(model: string, o: TypingBenchOptions, result
   const head = ['prefix cache', 'p50 ms', 'p95 ms', 'mean ms', 'max ms', 'prompt tok', 'reused tok', 'cache answers'];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
-  const budget = windowBudget({
-    ...DEFAULT_SETTINGS,
-    mode: o.mode ?? 'single-line',
-    ...(o.maxPrefixTokens !== undefined ? { maxPrefixTokens: o.maxPrefixTokens } : {}),
-    ...(o.maxSuffixTokens !== undefined ? { maxSuffixTokens: o.maxSuffixTokens } : {}),
-    ...(o.singleLineSuffixTokens !== undefined ? { singleLineSuffixTokens: o.singleLineSuffixTokens } : {}),
-  });
+  const budget = windowBudget({ ...DEFAULT_SETTINGS, ...windowSettings(o) });
   return [
     `typing session: ${o.edits} edits, a completion after each (max ${o.maxTokens} tokens, ${o.mode ?? 'single-line'}, ` +
       `window budgets ${budget.maxPrefixTokens}+${budget.maxSuffixTokens} tokens, shrunk to fit the model's context: ` +

@@ -33,17 +33,19 @@ export function f32BitsToF16(x: number): number {
 
 /** binary16 bits to the float32 value they hold (exactly representable). */
 export function f16BitsToF32(h: number): number {
-  return (f16Table ??= f16TableBuild())[h & 0xffff];
+  return f16Widened()[h & 0xffff];
 }
 
 // Every binary16 value, widened once: a model's weights are millions of halves, and the arithmetic
 // below (a power of two per value) made loading the embedded model spend ~0.4 s converting.
 let f16Table: Float32Array | undefined;
 
-function f16TableBuild(): Float32Array {
-  const table = new Float32Array(65536);
-  for (let h = 0; h < 65536; h++) table[h] = f16BitsToF32Arithmetic(h);
-  return table;
+function f16Widened(): Float32Array {
+  if (!f16Table) {
+    f16Table = new Float32Array(65536);
+    for (let h = 0; h < 65536; h++) f16Table[h] = f16BitsToF32Arithmetic(h);
+  }
+  return f16Table;
 }
 
 function f16BitsToF32Arithmetic(h: number): number {
@@ -75,7 +77,7 @@ export function f32ToF16(src: ArrayLike<number>): Uint16Array {
 }
 
 export function f16ToF32(src: Uint16Array): Float32Array {
-  const table = (f16Table ??= f16TableBuild());
+  const table = f16Widened();
   const out = new Float32Array(src.length);
   for (let i = 0; i < src.length; i++) out[i] = table[src[i]];
   return out;

@@ -96,8 +96,7 @@ export function appendKv(cache: KvCache, shape: KvShape, added: number, fresh: (
  * append writes over its rows past `length` instead of copying the rows it keeps.
  */
 export function truncateKv(cache: KvCache, length: number, take = false): KvCache {
-  if (take && cache.batch === 1)
-    for (const store of cache.stores?.values() ?? []) store.used = Math.min(store.used, Math.min(length, cache.length));
+  if (take && cache.batch === 1) for (const store of cache.stores?.values() ?? []) store.used = Math.min(store.used, length, cache.length);
   if (length >= cache.length) return cache;
   const tensors = new Map<string, ort.Tensor>();
   for (const [name, t] of cache.tensors) {

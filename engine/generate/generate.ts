@@ -73,7 +73,8 @@ export function cutAtStop(text: string, opts: Pick<GenerateOptions, 'stopStrings
 
 function lastRow(logits: Float32Array, row: number, positions: number, vocab: number): Float32Array {
   const start = (row * positions + positions - 1) * vocab;
-  const out = logits.slice(start, start + vocab);
+  // A view, not a copy: the output buffer is this step's alone, so penalties may edit it in place.
+  const out = logits.subarray(start, start + vocab);
   // NaN compares false with everything: argmax and sampling would quietly pick token 0 or nothing.
   for (let i = 0; i < out.length; i++) {
     if (!Number.isFinite(out[i])) {

@@ -19,7 +19,7 @@ export interface ModelParams {
 export type LinearHook = (b: Builder, x: Value, module: string, y: Value) => Value;
 
 export interface DecoderOptions {
-  /** Take `past_key_values.N.*` inputs, [B, T, kvHeads, headDim], and return the new tokens' rows as `present.N.*`. */
+  /** Take `past_key_values.N.*` inputs, [B, T, kvHeads, headDim], and return the new tokens' rows as `present.N.*` (needs fusedKernels). */
   kvCache: boolean;
   linearHook?: LinearHook;
   /**
@@ -170,9 +170,7 @@ function attention(s: Shared, x: Value, layer: number, past?: { key: Value; valu
     // only the new tokens' rows and attends over the past rows followed by them. The fused rotary
     // kernel takes [B, S, kv*d] as it is, so the new rows need no transpose.
     const rowsOf = (x: Value) => b.reshapeTo(x, s.kvShape, [b.sym('B'), b.sym('S'), cfg.numKvHeads, d]);
-    const key = s.rotary.fused
-      ? b.reshape(rotate(s, b.reshape(rowsOf(kx), [0, 0, -1])), [0, 0, cfg.numKvHeads, d])
-      : b.transpose(rotate(s, toHeads(s, kx, cfg.numKvHeads, s.kvShape)), [0, 2, 1, 3]);
+    const key = b.reshape(rotate(s, b.reshape(rowsOf(kx), [0, 0, -1])), [0, 0, cfg.numKvHeads, d]);
     present = { key, value: rowsOf(vx) };
     kT = b.transpose(b.concat([past.key, present.key], 1), [0, 2, 3, 1]);
     v = b.transpose(b.concat([past.value, present.value], 1), [0, 2, 1, 3]);
@@ -254,6 +252,8 @@ export function buildDecoder(b: Builder, cfg: ModelConfig, params: ModelParams, 
   const inputIds = b.input('input_ids', 'int64', ['batch_size', 'sequence_length']);
   const attentionMaskIn = b.input('attention_mask', 'int64', ['batch_size', 'total_sequence_length']);
   const positionIds = b.input('position_ids', 'int64', ['batch_size', 'sequence_length']);
+  // The cached path rotates the new keys as [B, S, kv*d], which only the fused rotary kernel takes.
+  if (opts.kvCache && !opts.fusedKernels) throw new Error('a KV-cache graph is built with the fused kernels');
   const pasts = opts.kvCache
     ? Array.from({ length: cfg.numLayers }, (_, i) => ({
         key: b.input(`past_key_values.${i}.key`, b.floatType, ['batch_size', 'past_sequence_length', cfg.numKvHeads, cfg.headDim]),
