@@ -116,24 +116,40 @@ export async function checkGradients(
   await p.close();
   const r = Array.from({ length: size(yDims) }, () => rng.normal());
 
-  const b = new Builder(dtype);
-  const xs = operands.map((o) => b.input(o.name, typeOf(o), o.shape ?? o.dims));
-  const y = build(b, xs);
-  const rIn = b.input('r', dtype, y.shape);
-  const loss = b.sum(
-    b.mul(y, rIn),
-    y.shape.map((_, i) => i),
-    false,
-  );
-  b.output(loss, 'loss');
-  const wrt = xs.filter((_, i) => trainable.includes(operands[i]));
-  const grads = grad(b, loss, wrt);
-  wrt.forEach((w) => b.output(grads.get(w.name)!, `grad_${w.name}`));
-
-  const { session, close } = await openGraph(b);
+  // The loss with its gradients' nodes, run once; the 2n perturbed runs use the loss alone, so each
+  // costs one forward pass (a backward pass can cost far more, e.g. dequantizing a weight).
+  const lossGraph = (withGrads: boolean): Builder => {
+    const b = new Builder(dtype);
+    const xs = operands.map((o) => b.input(o.name, typeOf(o), o.shape ?? o.dims));
+    const y = build(b, xs);
+    const rIn = b.input('r', dtype, y.shape);
+    const loss = b.sum(
+      b.mul(y, rIn),
+      y.shape.map((_, i) => i),
+      false,
+    );
+    b.output(loss, 'loss');
+    if (withGrads) {
+      const wrt = xs.filter((_, i) => trainable.includes(operands[i]));
+      const grads = grad(b, loss, wrt);
+      wrt.forEach((w) => b.output(grads.get(w.name)!, `grad_${w.name}`));
+    }
+    return b;
+  };
+  const b = lossGraph(true);
+  const rTensor = tensor(dtype, r, yDims);
+  const feeds = (values: number[][]): Feeds => ({ ...feedsFor(values), r: rTensor });
+  const analyticRun = await openGraph(b);
+  let base: ort.InferenceSession.ReturnType;
   try {
-    const run = async (values: number[][]) => session.run({ ...feedsFor(values), r: tensor(dtype, r, yDims) });
-    const base = await run(data);
+    base = await analyticRun.session.run(feeds(data));
+  } finally {
+    await analyticRun.close();
+  }
+
+  const { session, close } = await openGraph(lossGraph(false));
+  try {
+    const run = async (values: number[][]) => session.run(feeds(values));
     for (const o of trainable) {
       const k = operands.indexOf(o);
       const numeric = new Float64Array(data[k].length);
