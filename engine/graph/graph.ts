@@ -28,6 +28,20 @@ export interface Node {
 /** Weight data is produced lazily so a multi-GB model is converted one tensor at a time. */
 export type TensorSource = TypedArray | (() => TypedArray);
 
+/** The sources' values one after another in one typed array of the first's type. */
+export function concatSources(sources: TensorSource[]): TypedArray {
+  const parts: TypedArray[] = [];
+  for (const s of sources) parts.push(typeof s === 'function' ? s() : s);
+  const Ctor = parts[0].constructor as new (n: number) => TypedArray;
+  const out = new Ctor(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    (out as { set(a: ArrayLike<number | bigint>, at: number): void }).set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
 export interface Initializer {
   readonly value: Value;
   readonly data: TensorSource;

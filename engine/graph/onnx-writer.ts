@@ -149,7 +149,9 @@ export function writeOnnxModel(graph: Graph, dir: string, opts: { producer?: str
       model.message(7, (g) => {
         graph.nodes.forEach((n, i) => writeNode(g, n, i));
         g.string(2, 'codefudge');
-        for (const init of graph.initializers.values()) writeInitializer(g, init, ext);
+        // An initializer nothing reads (one that `Builder.stack` folded into another) is not written.
+        const read = new Set([...graph.nodes.flatMap((n) => n.inputs), ...graph.outputs.map((o) => o.name)]);
+        for (const init of graph.initializers.values()) if (read.has(init.value.name)) writeInitializer(g, init, ext);
         for (const v of graph.inputs) writeValueInfo(g, 11, v);
         for (const v of graph.outputs) writeValueInfo(g, 12, v);
       });

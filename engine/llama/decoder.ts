@@ -87,7 +87,7 @@ export function project(b: Builder, params: ModelParams, x: Value, name: string,
  * Several projections of the same input as one matmul over their weights stacked along N, split
  * after: q/k/v and gate/up each become one MatMulNBits (or Gemm). At decode a node's dispatch costs
  * about as much as a small projection's arithmetic, and k/v (N = 128 on a 0.5B model) are too narrow
- * for two threads to share. The stacking is a Concat of initializers that onnxruntime folds at load.
+ * for two threads to share. The stacked weights are written as one initializer (see Builder.stack).
  * Weights stored at different widths (a GGUF may mix them) fall back to one projection each.
  */
 function linears(s: Shared, x: Value, modules: string[], outs: number[], inDim: number, bias: boolean): Value[] {
@@ -98,7 +98,7 @@ function linears(s: Shared, x: Value, modules: string[], outs: number[], inDim: 
     q?.bits === qs[0]?.bits && q?.blockSize === qs[0]?.blockSize && q?.accuracyLevel === qs[0]?.accuracyLevel;
   const stackable = b.floatType === 'float32' && (qs.every((q) => !q) || qs.every(same));
   if (!s.fused || !stackable) return modules.map((m, i) => linear(s, x, m, outs[i], inDim, bias));
-  const cat = (vs: Value[]) => b.concat(vs, 0);
+  const cat = (vs: Value[]) => b.stack(vs);
   const rows = outs.reduce((a, n) => a + n, 0);
   const [q0] = qs;
   const stacked = q0

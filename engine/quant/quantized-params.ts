@@ -52,14 +52,15 @@ export function quantizedInitializers(
   quant: QuantChoice,
 ): (name: string, shape: number[]) => QuantizedValues | undefined {
   const { mode, activations = 'float', numLayers } = quant;
-  // The three initializers of a weight are written one after another; the weight is quantized
-  // for the first and dropped after the last, so only one quantized matrix is held at a time.
-  let held: { name: string; w: QuantizedWeight; reads: number } | undefined;
+  // A weight is quantized when the first of its three initializers is written and dropped after the
+  // third. They are written one after another, or (stacked, see Builder.stack) the codes of q, k and
+  // v, then their scales, then their zero points: at most a stack's few quantized matrices are held.
+  const held = new Map<string, { w: QuantizedWeight; reads: number }>();
   const read = (name: string, rows: number, cols: number, bits: 4 | 8) => {
-    if (held?.name !== name) held = { name, w: quantizedWeightOf(source, name, rows, cols, bits), reads: 0 };
-    const w = held.w;
-    if (++held.reads === 3) held = undefined;
-    return w;
+    let h = held.get(name);
+    if (!h) held.set(name, (h = { w: quantizedWeightOf(source, name, rows, cols, bits), reads: 0 }));
+    if (++h.reads === 3) held.delete(name);
+    return h.w;
   };
   const made = new Map<string, QuantizedValues>();
   return (name, shape) => {

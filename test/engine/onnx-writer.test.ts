@@ -106,6 +106,44 @@ describe('ONNX writer', () => {
     assert.ok(statSync(join(dir, 'model.onnx')).size > 0);
   });
 
+  it('stack writes stacked initializers as one, concatenated at write time, and drops the parts nothing reads', async () => {
+    const b = new Builder('float32');
+    const x = b.input('x', 'float32', [1, 2]);
+    const made: string[] = [];
+    const lazy = (name: string, rows: number, first: number) =>
+      b.initializer(name, 'float32', [rows, 2], () => {
+        made.push(name);
+        return Float32Array.from({ length: rows * 2 }, (_, i) => first + i);
+      });
+    const parts = [lazy('q', 2, 0), lazy('k', 1, 100), lazy('v', 3, 200)];
+    const stacked = b.stack(parts);
+    assert.deepEqual(stacked.shape, [6, 2]);
+    // A value that is not an initializer keeps a Concat node.
+    assert.equal(b.stack([parts[0], b.neg(parts[1])]).shape[0], 3);
+    b.output(b.gemm(x, stacked, { transB: true }), 'y');
+    b.removeDeadNodes();
+    const path = writeOnnxModel(b, join(root, 'stacked'));
+    assert.deepEqual(made, ['q', 'k', 'v'], 'each part read once');
+    const g = onnx.ModelProto.decode(readFileSync(path)).graph as InstanceType<typeof onnx.GraphProto>;
+    assert.deepEqual(
+      g.node.map((n) => n.opType),
+      ['Gemm', 'Identity'],
+    );
+    assert.deepEqual(
+      g.initializer.map((t) => t.dims!.map(Number)),
+      [[6, 2]],
+      'only the stacked initializer is written',
+    );
+    const s = await openSession(path, { threads: 1 });
+    const y = (await s.run({ x: new ort.Tensor('float32', Float32Array.of(1, 0.5), [1, 2]) })).y.data as Float32Array;
+    await s.release();
+    // Row r of [q; k; v] is (a, a + 1) for a = 0, 2, 100, 200, 202, 204: y_r = a + (a + 1) / 2.
+    assert.deepEqual(
+      Array.from(y),
+      [0, 2, 100, 200, 202, 204].map((a) => a + (a + 1) / 2),
+    );
+  });
+
   it('runs in onnxruntime with the values numpy-style arithmetic gives', async () => {
     const path = writeOnnxModel(sampleGraph(), join(root, 'm2'));
     const s = await openSession(path, { threads: 1 });
