@@ -11,10 +11,8 @@ import { delimiter, join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { CLI, REPO } from '../helpers/lsp-client.js';
 import { makeScriptedModel } from '../helpers/scripted-model.js';
+import { nvim, nvimArgs } from '../helpers/neovim.js';
 
-const nvim =
-  ['/usr/bin/nvim', '/usr/local/bin/nvim'].find((p) => existsSync(p)) ??
-  (spawnSync('nvim', ['--version']).status === 0 ? 'nvim' : undefined);
 const root = mkdtempSync(join(tmpdir(), 'cf-nvim-readme-'));
 after(() => rmSync(root, { recursive: true, force: true }));
 
@@ -95,7 +93,7 @@ vim.api.nvim_create_autocmd('VimEnter', { nested = true, callback = function()
 end })
 `,
     );
-    const r = spawnSync(nvim!, ['--headless', '--clean', '-u', init], {
+    const r = spawnSync(nvim!, nvimArgs(init), {
       encoding: 'utf8',
       timeout: 90_000,
       env: { ...process.env, PATH: `${bin}${delimiter}${process.env.PATH}`, CODEFUDGE_CACHE: join(root, 'cache') },
@@ -152,7 +150,7 @@ vim.api.nvim_create_autocmd('VimEnter', { nested = true, callback = function()
 end })
 `,
     );
-    const r = spawnSync(nvim!, ['--headless', '--clean', '-u', init], {
+    const r = spawnSync(nvim!, nvimArgs(init), {
       encoding: 'utf8',
       timeout: 90_000,
       cwd: work,

@@ -9,10 +9,8 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { CLI, REPO } from '../helpers/lsp-client.js';
 import { makeScriptedModel } from '../helpers/scripted-model.js';
+import { nvim, nvimArgs } from '../helpers/neovim.js';
 
-const nvim =
-  ['/usr/bin/nvim', '/usr/local/bin/nvim'].find((p) => existsSync(p)) ??
-  (spawnSync('nvim', ['--version']).status === 0 ? 'nvim' : undefined);
 const root = mkdtempSync(join(tmpdir(), 'cf-nvim-'));
 after(() => rmSync(root, { recursive: true, force: true }));
 
@@ -69,7 +67,7 @@ vim.cmd('qall!')
 end })
 `,
     );
-    const r = spawnSync(nvim!, ['--headless', '--clean', '-u', init], {
+    const r = spawnSync(nvim!, nvimArgs(init), {
       encoding: 'utf8',
       timeout: 90_000,
       env: { ...process.env, CODEFUDGE_CACHE: join(root, 'cache') },
