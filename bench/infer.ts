@@ -1,3 +1,4 @@
+import { headWeightName } from '../engine/llama/decoder.js';
 import { loadCausalLM } from '../engine/load.js';
 import { openModelFolder, type ModelFolder } from '../engine/model-folder.js';
 import { quantBitsFor, resolveQuantMode, type QuantMode } from '../engine/quant/quant-mode.js';
@@ -42,13 +43,16 @@ function quantizedSize(rows: number, cols: number, bits: 4 | 8): number {
  */
 export function decodeWeightBytes(folder: ModelFolder, quant: QuantMode): number {
   const { config, weights } = folder;
+  const head = headWeightName(config);
   let n = 0;
   for (const { name, shape } of expectedTensors(config)) {
     if (name === 'model.embed_tokens.weight' && !config.tieWordEmbeddings) continue;
     const bits = quantBitsFor(name, quant, config.numLayers);
     const stored = bits ? weights.quantized?.(name) : undefined;
+    // Under int4 an int8 head is read through its 4-bit draft; the rescored rows are a few KB (see lmHead).
+    const read = name === head && quant === 'int4' && bits === 8 ? 4 : bits;
     if (stored) n += quantizedBytes(stored);
-    else if (bits) n += quantizedSize(shape[0], shape[1], bits);
+    else if (read) n += quantizedSize(shape[0], shape[1], read);
     else n += 4 * shape.reduce((a, b) => a * b, 1);
   }
   return n;

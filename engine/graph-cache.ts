@@ -6,7 +6,7 @@ import type { Graph } from './graph/graph.js';
 import { writeOnnxModel } from './graph/onnx-writer.js';
 
 /** Bumped whenever the graph builder or the model code changes what it emits, so stale graphs are rebuilt. */
-const GRAPH_FORMAT = 13;
+const GRAPH_FORMAT = 14;
 
 /** `$CODEFUDGE_CACHE`, else `$XDG_CACHE_HOME/codefudge`, else `~/.cache/codefudge`. */
 export function cacheRoot(): string {

@@ -63,7 +63,7 @@ export { writeOnnxModel, OPSET } from './graph/onnx-writer.js';
 export { compiledGraph, cacheRoot, graphKey } from './graph-cache.js';
 export { openSession, ort } from './session.js';
 export type { Device, SessionOptions } from './session.js';
-export { buildDecoder, lmHead } from './llama/decoder.js';
+export { buildDecoder, lmHead, RESCORED_CANDIDATES } from './llama/decoder.js';
 export type { ModelParams, LinearHook, DecoderGraph, DecoderOptions } from './llama/decoder.js';
 export { buildInferenceGraph, initializerParams } from './llama/inference-graph.js';
 export type { InferenceGraphOptions, WeightReader } from './llama/inference-graph.js';

@@ -10,6 +10,8 @@ export interface ModelParams {
   get(name: string, shape: number[]): Value;
   /** The weight as quantized initializers when the model runs quantized and this weight is; else undefined (use `get`). */
   quantized?(name: string, shape: number[]): QuantizedValues | undefined;
+  /** A narrower copy of the quantized lm_head `name` to score the whole vocabulary with (see lmHead); else undefined. */
+  draftHead?(name: string, shape: number[]): QuantizedValues | undefined;
 }
 
 /**
@@ -300,9 +302,40 @@ function decoderLayer(s: Shared, h: Value, layer: number, past?: { key: Value; v
   return { h: b.add(mid, mlp(s, rmsNorm(s, mid, `model.layers.${layer}.post_attention_layernorm.weight`), layer)), present: attn.present };
 }
 
-/** Logits [N, vocab] for hidden states [N, hidden], through lm_head or the tied embedding. */
+/** Candidates per position that a draft-scored head rescores at full width. */
+export const RESCORED_CANDIDATES = 32;
+
+/**
+ * Logits [N, vocab] for hidden states [N, hidden], through lm_head or the tied embedding.
+ *
+ * With a draft head (int4), the whole vocabulary is scored through the 4-bit copy, and the
+ * RESCORED_CANDIDATES best of each row are scored again through the int8 rows and replace the draft
+ * logits. lm_head is read in full every decoded token (at the 0.5B shape, int8: 40% of the bytes per
+ * token; 4-bit: 22%), but its rows compete with each other for the next token, where 4-bit error
+ * flips choices: after the rescoring the top of each row carries the int8 head's logits, whose
+ * choices the draft's error reaches only if it pushes the best token out of the candidates.
+ */
 export function lmHead(b: Builder, cfg: ModelConfig, params: ModelParams, hidden: Value): Value {
-  return project(b, params, hidden, headWeightName(cfg), [cfg.vocabSize, cfg.hiddenSize]);
+  const name = headWeightName(cfg);
+  const shape: [number, number] = [cfg.vocabSize, cfg.hiddenSize];
+  const draft = b.floatType === 'float32' ? params.draftHead?.(name, shape) : undefined;
+  if (!draft) return project(b, params, hidden, name, shape);
+  const full = params.quantized!(name, shape)!;
+  const k = Math.min(RESCORED_CANDIDATES, cfg.vocabSize);
+  const drafted = matMulNBits(b, hidden, draft);
+  const n = hidden.shape[0];
+  const [, ids] = b.emit(
+    'TopK',
+    [drafted, b.int64s([k])],
+    [
+      { dtype: 'float32', shape: [n, k] },
+      { dtype: 'int64', shape: [n, k] },
+    ],
+    { axis: int(-1), largest: int(1), sorted: int(0) },
+  );
+  const rows = b.reshape(gatherQuantizedRows(b, full, ids), [-1, k, cfg.hiddenSize]);
+  const exact = b.squeeze(b.matmul(rows, b.unsqueeze(hidden, [2])), [2]);
+  return b.emit('ScatterElements', [drafted, ids, exact], [{ dtype: 'float32', shape: drafted.shape }], { axis: int(-1) })[0];
 }
 
 /** The [vocab, hidden] weight lm_head multiplies by: its own, or the tied embedding. */

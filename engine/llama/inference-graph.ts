@@ -23,11 +23,18 @@ export interface InferenceGraphOptions {
  * under a quant mode the weights it quantizes (see `quantBitsFor`) become quantized initializers.
  */
 export function initializerParams(b: Builder, weights: WeightReader, quant?: QuantChoice): ModelParams {
+  const quantized = !quant || quant.mode === 'none' ? undefined : quantizedInitializers(b, weights, quant);
   return {
     get(name, shape) {
       return b.has(name) ? b.value(name) : b.initializer(name, 'float32', shape, () => weights.float32(name));
     },
-    quantized: !quant || quant.mode === 'none' ? undefined : quantizedInitializers(b, weights, quant),
+    quantized,
+    // Under int4 an int8 lm_head that the model quantizes itself gets a 4-bit draft (see lmHead);
+    // a head the storage holds quantized (a GGUF) is used as it is.
+    draftHead:
+      quant?.mode === 'int4' && quantized
+        ? (name, shape) => (weights.quantized?.(name) || quantized(name, shape)?.bits !== 8 ? undefined : quantized(name, shape, 4))
+        : undefined,
   };
 }
 

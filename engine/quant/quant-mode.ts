@@ -54,7 +54,7 @@ const PROJECTION = /^model\.layers\.(\d+)\.(self_attn\.(q|k|v|o)_proj|mlp\.(gate
  * here. Part of the compiled graphs' cache keys, since their data files hold the quantized weights:
  * change it whenever either changes.
  */
-export const QUANT_METHOD = 'search-v1/ends-int8';
+export const QUANT_METHOD = 'search-v1/ends-int8/head-draft4';
 
 /**
  * The width a tensor of a `numLayers`-layer model is stored at under `mode`, or undefined for float32.
@@ -71,6 +71,8 @@ export const QUANT_METHOD = 'search-v1/ends-int8';
  *   decoded token (a quarter of a 0.5B model), so it must shrink for decode speed, but its
  *   rows are compared against each other to pick the next token, and 4-bit error there flips
  *   top-1 choices far more often than in a projection whose error is averaged over a layer.
+ *   Under int4 inference graphs also hold a 4-bit copy that scores the whole vocabulary, and
+ *   only its best candidates are scored again through the int8 rows (see `lmHead`).
  * - The embedding is int8 too, and when lm_head is tied it is the same initializer: the lookup
  *   gathers a handful of rows and dequantizes only those, so it costs nothing per token and
  *   saves the float table's memory (544 MB at the 0.5B shape).

@@ -43,33 +43,35 @@ function layoutOf(source: QuantSource, name: string, bits: 4 | 8): { bits: 4 | 8
 }
 
 /**
- * Returns `quantized(name, shape)`: the weight's initializers when `mode` quantizes it (made on first
- * use, shared by later uses, e.g. a tied embedding and lm_head), else undefined.
+ * Returns `quantized(name, shape, bits?)`: the weight's initializers when `mode` quantizes it (made on
+ * first use, shared by later uses, e.g. a tied embedding and lm_head), else undefined. `bits` asks for
+ * a second copy at that width (see draftHead); a tensor the storage holds quantized keeps its own.
  */
 export function quantizedInitializers(
   b: Builder,
   source: QuantSource,
   quant: QuantChoice,
-): (name: string, shape: number[]) => QuantizedValues | undefined {
+): (name: string, shape: number[], bits?: 4 | 8) => QuantizedValues | undefined {
   const { mode, activations = 'float', numLayers } = quant;
   // A weight is quantized when the first of its three initializers is written and dropped after the
   // third. They are written one after another, or (stacked, see Builder.stack) the codes of q, k and
   // v, then their scales, then their zero points: at most a stack's few quantized matrices are held.
   const held = new Map<string, { w: QuantizedWeight; reads: number }>();
   const read = (name: string, rows: number, cols: number, bits: 4 | 8) => {
-    let h = held.get(name);
-    if (!h) held.set(name, (h = { w: quantizedWeightOf(source, name, rows, cols, bits), reads: 0 }));
-    if (++h.reads === 3) held.delete(name);
+    const key = `${name} ${bits}`;
+    let h = held.get(key);
+    if (!h) held.set(key, (h = { w: quantizedWeightOf(source, name, rows, cols, bits), reads: 0 }));
+    if (++h.reads === 3) held.delete(key);
     return h.w;
   };
   const made = new Map<string, QuantizedValues>();
-  return (name, shape) => {
-    const wanted = quantBitsFor(name, mode, numLayers);
+  return (name, shape, asked) => {
+    const wanted = asked ?? quantBitsFor(name, mode, numLayers);
     if (wanted === undefined) return undefined;
-    const hit = made.get(name);
+    const { bits, blockSize } = layoutOf(source, name, wanted);
+    const hit = made.get(`${name} ${bits}`);
     if (hit) return hit;
     const [rows, cols] = shape;
-    const { bits, blockSize } = layoutOf(source, name, wanted);
     const shapes = quantizedShapes(bits, blockSize, rows, cols);
     const values: QuantizedValues = {
       bits,
@@ -81,7 +83,7 @@ export function quantizedInitializers(
       scales: b.initializer(`${name}.q${bits}_scales`, 'float32', shapes.scales, () => read(name, rows, cols, bits).scales),
       zeroPoints: b.initializer(`${name}.q${bits}_zero_points`, 'uint8', shapes.zeroPoints, () => read(name, rows, cols, bits).zeroPoints),
     };
-    made.set(name, values);
+    made.set(`${name} ${bits}`, values);
     return values;
   };
 }

@@ -6,6 +6,9 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { makeTinyModel } from '../helpers/tiny-model.js';
 import { assertOneLineError, runCli } from '../helpers/cli.js';
+import { decodeWeightBytes } from '../../bench/infer.js';
+import { openModelFolder } from '../../engine/model-folder.js';
+import { quantizedBytes, quantizeWeight } from '../../engine/quant/quantize.js';
 
 const root = mkdtempSync(join(tmpdir(), 'cf-cli-quant-'));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -27,6 +30,14 @@ describe('--quant', () => {
     const worst = Math.max(...f32.map((v, i) => Math.abs(v - int4[i])));
     const size = Math.max(...f32.map(Math.abs));
     assert.ok(worst > 0 && worst < 0.2 * size, `max difference ${worst}, logits up to ${size}`);
+  });
+
+  it("bench infer's decode bound counts an int4 model's head at 4 bits, the draft it reads (see lmHead)", () => {
+    // One layer: its projections are the first and last, int8 in both modes, so only the head differs.
+    const folder = openModelFolder(model);
+    const head = (bits: 4 | 8) => quantizedBytes(quantizeWeight(new Float32Array(320 * 64), 320, 64, bits));
+    assert.equal(decodeWeightBytes(folder, 'int4') - decodeWeightBytes(folder, 'int8'), head(4) - head(8));
+    folder.weights.close();
   });
 
   it('complete runs with int8 weights', () => {
