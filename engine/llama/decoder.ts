@@ -310,8 +310,8 @@ export const RESCORED_CANDIDATES = 32;
  *
  * With a draft head (int4), the whole vocabulary is scored through the 4-bit copy, and the
  * RESCORED_CANDIDATES best of each row are scored again through the int8 rows and replace the draft
- * logits. lm_head is read in full every decoded token (at the 0.5B shape, int8: 40% of the bytes per
- * token; 4-bit: 22%), but its rows compete with each other for the next token, where 4-bit error
+ * logits. lm_head is read in full every decoded token (at the 0.5B shape, int8: 39% of the bytes per
+ * token; 4-bit: 26%), but its rows compete with each other for the next token, where 4-bit error
  * flips choices: after the rescoring the top of each row carries the int8 head's logits, whose
  * choices the draft's error reaches only if it pushes the best token out of the candidates.
  */
