@@ -2,7 +2,7 @@ import { headWeightName } from '../engine/llama/decoder.js';
 import { loadCausalLM } from '../engine/load.js';
 import { openModelFolder, type ModelFolder } from '../engine/model-folder.js';
 import { quantBitsFor, resolveQuantMode, type QuantMode } from '../engine/quant/quant-mode.js';
-import { blockBytes, DEFAULT_BLOCK_SIZE, quantizedBytes, zeroPointBytesPerRow } from '../engine/quant/quantize.js';
+import { blockBytes, DEFAULT_BLOCK_SIZE, zeroPointBytesPerRow } from '../engine/quant/quantize.js';
 import { Rng } from '../common/index.js';
 import { expectedTensors } from '../engine/weight-layout.js';
 import { measureReadBandwidth } from './memory-bandwidth.js';
@@ -29,10 +29,10 @@ export interface InferBenchResult {
   decodeShareOfBound: number;
 }
 
-/** Bytes one [rows, cols] weight occupies at `bits` in blocks of DEFAULT_BLOCK_SIZE: codes, float32 scales, zero points. */
-function quantizedSize(rows: number, cols: number, bits: 4 | 8): number {
-  const blocks = Math.ceil(cols / DEFAULT_BLOCK_SIZE);
-  return rows * (blocks * blockBytes(bits, DEFAULT_BLOCK_SIZE) + blocks * 4 + zeroPointBytesPerRow(bits, blocks));
+/** Bytes one [rows, cols] weight occupies at `bits` in blocks of `blockSize`: codes, float32 scales, zero points. */
+function quantizedSize(rows: number, cols: number, bits: 4 | 8, blockSize = DEFAULT_BLOCK_SIZE): number {
+  const blocks = Math.ceil(cols / blockSize);
+  return rows * (blocks * blockBytes(bits, blockSize) + blocks * 4 + zeroPointBytesPerRow(bits, blocks));
 }
 
 /**
@@ -48,10 +48,10 @@ export function decodeWeightBytes(folder: ModelFolder, quant: QuantMode): number
   for (const { name, shape } of expectedTensors(config)) {
     if (name === 'model.embed_tokens.weight' && !config.tieWordEmbeddings) continue;
     const bits = quantBitsFor(name, quant, config.numLayers);
-    const stored = bits ? weights.quantized?.(name) : undefined;
+    const stored = bits ? weights.quantizedLayout?.(name) : undefined;
     // Under int4 an int8 head is read through its 4-bit draft; the rescored rows are a few KB (see lmHead).
     const read = name === head && quant === 'int4' && bits === 8 ? 4 : bits;
-    if (stored) n += quantizedBytes(stored);
+    if (stored) n += quantizedSize(shape[0], shape[1], stored.bits, stored.blockSize);
     else if (read) n += quantizedSize(shape[0], shape[1], read);
     else n += 4 * shape.reduce((a, b) => a * b, 1);
   }

@@ -47,6 +47,22 @@ export function emptyKvCache(shape: KvShape, batch: number): KvCache {
   return { batch, length: 0, tensors };
 }
 
+/**
+ * Each batch row's first `keep` positions of `src` (rows of `length` positions) into `dst` (rows of
+ * `dstLength` positions), at the start of each row; `row` floats per position.
+ */
+function copyPrefixes(
+  src: Float32Array,
+  length: number,
+  dst: Float32Array,
+  dstLength: number,
+  batch: number,
+  keep: number,
+  row: number,
+): void {
+  for (let b = 0; b < batch; b++) dst.set(src.subarray(b * length * row, (b * length + keep) * row), b * dstLength * row);
+}
+
 /** Rows of headroom a grown store gets: a completion's decode steps then append without copying. */
 const HEADROOM_ROWS = 128;
 
@@ -63,13 +79,9 @@ export function appendKv(cache: KvCache, shape: KvShape, added: number, fresh: (
   const tensors = new Map<string, ort.Tensor>();
   if (cache.batch !== 1) {
     for (const [name, past] of cache.tensors) {
-      const old = past.data as Float32Array;
-      const add = fresh(name);
       const out = new Float32Array(cache.batch * length * row);
-      for (let b = 0; b < cache.batch; b++) {
-        out.set(old.subarray(b * cache.length * row, (b + 1) * cache.length * row), b * length * row);
-        out.set(add.subarray(b * added * row, (b + 1) * added * row), (b * length + cache.length) * row);
-      }
+      copyPrefixes(past.data as Float32Array, cache.length, out, length, cache.batch, cache.length, row);
+      copyPrefixes(fresh(name), added, out.subarray(cache.length * row), length, cache.batch, added, row);
       tensors.set(name, new ort.Tensor('float32', out, dims(length)));
     }
     return { batch: cache.batch, length, tensors };
@@ -107,7 +119,7 @@ export function truncateKv(cache: KvCache, length: number, take = false): KvCach
     if (batch === 1) data = src.subarray(0, length * row);
     else {
       data = new Float32Array(batch * length * row);
-      for (let b = 0; b < batch; b++) data.set(src.subarray(b * cache.length * row, (b * cache.length + length) * row), b * length * row);
+      copyPrefixes(src, cache.length, data, length, batch, length, row);
     }
     tensors.set(name, new ort.Tensor('float32', data, [batch, length, heads, dim]));
   }

@@ -24,6 +24,8 @@ export interface WeightSource {
   float32(name: string): Float32Array;
   /** The tensor as stored quantized blocks (GGUF Q4_0/Q8_0), when the storage holds it that way; else undefined. */
   quantized?(name: string): QuantizedWeight | undefined;
+  /** What `quantized` would give, read from the header alone: its width and block size. */
+  quantizedLayout?(name: string): { bits: 4 | 8; blockSize: number } | undefined;
   /** Changes when any weight file is replaced, resized or touched (for caches keyed by weights). */
   fingerprint(): string;
   close(): void;

@@ -142,13 +142,13 @@ export async function generate(
   let logprob = 0;
   let reason: StopReason = 'max-tokens';
   let text = '';
+  const penalized = !!opts.repetitionPenalty && opts.repetitionPenalty !== 1;
   for (let step = 0; step < opts.maxNewTokens; step++) {
     if (opts.signal?.aborted) {
       reason = 'aborted';
       break;
     }
     const logits = lastRow(out.logits, 0, out.positions, vocab);
-    const penalized = !!opts.repetitionPenalty && opts.repetitionPenalty !== 1;
     if (penalized) applyRepetitionPenalty(logits, [...prompt, ...ids], opts.repetitionPenalty!);
     const next = pick(logits, opts, rng);
     logprob += out.logSumExp && !penalized ? logits[next] - out.logSumExp[0] : logProbOf(logits, next);

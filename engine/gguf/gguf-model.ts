@@ -11,7 +11,7 @@ import type { QuantizedWeight } from '../quant/quantized-weight.js';
 import type { Dtype } from '../safetensors.js';
 import { GgmlType, GgufValueType, KEY } from './gguf-format.js';
 import { permutedHeads, permuteRows, hfName } from './gguf-names.js';
-import { dequantize, toMatMulNBits } from './gguf-quants.js';
+import { dequantize, matMulNBitsLayout, toMatMulNBits } from './gguf-quants.js';
 import { GgufFile, type GgufTensorInfo, type GgufValue } from './gguf-reader.js';
 
 /** GGUF architectures the engine runs, with the Hugging Face class each was converted from. */
@@ -211,8 +211,13 @@ export class GgufWeights implements WeightSource {
 
   quantized(name: string): QuantizedWeight | undefined {
     const t = this.info(name);
-    if (t.dims.length !== 2 || (t.type !== GgmlType.Q4_0 && t.type !== GgmlType.Q8_0)) return undefined;
+    if (!this.quantizedLayout(name)) return undefined;
     return toMatMulNBits(t.type, this.hfOrderBytes(name, t), t.dims[1], t.dims[0]);
+  }
+
+  quantizedLayout(name: string): { bits: 4 | 8; blockSize: number } | undefined {
+    const t = this.info(name);
+    return t.dims.length === 2 ? matMulNBitsLayout(t.type, t.dims[0]) : undefined;
   }
 
   /** The tensor's bytes exactly as stored (GGUF row order, q/k still permuted for llama). */

@@ -106,6 +106,14 @@ export function quantizeQ4_0(x: Float32Array): Buffer {
   return out;
 }
 
+/** The MatMulNBits width and block size toMatMulNBits gives a `type` tensor of `cols` columns; undefined: none. */
+export function matMulNBitsLayout(type: GgmlType, cols: number): { bits: 4 | 8; blockSize: number } | undefined {
+  if (cols % QK !== 0) return undefined;
+  if (type === GgmlType.Q8_0) return { bits: 8, blockSize: QK };
+  if (type === GgmlType.Q4_0) return { bits: 4, blockSize: QK };
+  return undefined;
+}
+
 /**
  * Q4_0/Q8_0 rows ([rows, cols] with cols along the blocks) repacked losslessly as MatMulNBits inputs:
  * Q4_0 → 4 bits, zero point 8, nibbles reordered from llama.cpp's (qs[j]: low x[j], high x[j+16]) to
@@ -113,7 +121,7 @@ export function quantizeQ4_0(x: Float32Array): Buffer {
  * the block's f16 d widened to float32, so (q − zp)·scale is exactly ggml's q·d.
  */
 export function toMatMulNBits(type: GgmlType, raw: Buffer, rows: number, cols: number): QuantizedWeight | undefined {
-  if (cols % QK !== 0) return undefined;
+  if (!matMulNBitsLayout(type, cols)) return undefined;
   const blocks = cols / QK;
   const scales = new Float32Array(rows * blocks);
   if (type === GgmlType.Q8_0) {

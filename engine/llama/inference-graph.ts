@@ -29,11 +29,14 @@ export function initializerParams(b: Builder, weights: WeightReader, quant?: Qua
       return b.has(name) ? b.value(name) : b.initializer(name, 'float32', shape, () => weights.float32(name));
     },
     quantized,
-    // Under int4 an int8 lm_head that the model quantizes itself gets a 4-bit draft (see lmHead);
-    // a head the storage holds quantized (a GGUF) is used as it is.
+    // Under int4 an int8 lm_head gets a 4-bit draft (see lmHead). A head the storage holds quantized
+    // (a GGUF) keeps its own width whatever is asked, so it gets none.
     draftHead:
       quant?.mode === 'int4' && quantized
-        ? (name, shape) => (weights.quantized?.(name) || quantized(name, shape)?.bits !== 8 ? undefined : quantized(name, shape, 4))
+        ? (name, shape) => {
+            const draft = quantized(name, shape)?.bits === 8 ? quantized(name, shape, 4) : undefined;
+            return draft?.bits === 4 ? draft : undefined;
+          }
         : undefined,
   };
 }

@@ -18,6 +18,8 @@ export interface QuantChoice {
 export interface QuantSource {
   float32(name: string): Float32Array;
   quantized?(name: string): QuantizedWeight | undefined;
+  /** What `quantized` would give, its width and block size, without converting the tensor. */
+  quantizedLayout?(name: string): { bits: 4 | 8; blockSize: number } | undefined;
 }
 
 /**
@@ -38,7 +40,7 @@ export function quantizedWeightOf(source: QuantSource, name: string, rows: numbe
 
 /** The bits and block size the graph will hold `name` at: the stored tensor's when there is one (its header only). */
 function layoutOf(source: QuantSource, name: string, bits: 4 | 8): { bits: 4 | 8; blockSize: number } {
-  const stored = source.quantized?.(name);
+  const stored = source.quantizedLayout ? source.quantizedLayout(name) : source.quantized?.(name);
   return stored ? { bits: stored.bits, blockSize: stored.blockSize } : { bits, blockSize: DEFAULT_BLOCK_SIZE };
 }
 
@@ -64,13 +66,19 @@ export function quantizedInitializers(
     if (++h.reads === 3) held.delete(key);
     return h.w;
   };
+  // By name and asked width, and by name and the width held (a stored tensor keeps its own).
   const made = new Map<string, QuantizedValues>();
   return (name, shape, asked) => {
     const wanted = asked ?? quantBitsFor(name, mode, numLayers);
     if (wanted === undefined) return undefined;
-    const { bits, blockSize } = layoutOf(source, name, wanted);
-    const hit = made.get(`${name} ${bits}`);
+    const hit = made.get(`${name} ${wanted}`);
     if (hit) return hit;
+    const { bits, blockSize } = layoutOf(source, name, wanted);
+    const same = made.get(`${name} ${bits}`);
+    if (same) {
+      made.set(`${name} ${wanted}`, same);
+      return same;
+    }
     const [rows, cols] = shape;
     const shapes = quantizedShapes(bits, blockSize, rows, cols);
     const values: QuantizedValues = {
@@ -83,7 +91,7 @@ export function quantizedInitializers(
       scales: b.initializer(`${name}.q${bits}_scales`, 'float32', shapes.scales, () => read(name, rows, cols, bits).scales),
       zeroPoints: b.initializer(`${name}.q${bits}_zero_points`, 'uint8', shapes.zeroPoints, () => read(name, rows, cols, bits).zeroPoints),
     };
-    made.set(`${name} ${bits}`, values);
+    made.set(`${name} ${bits}`, values).set(`${name} ${wanted}`, values);
     return values;
   };
 }

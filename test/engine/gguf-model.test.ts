@@ -14,6 +14,8 @@ import {
   GgufFile,
   GgufMetadata,
   GgufWeights,
+  buildInferenceGraph,
+  initializerParams,
   loadCausalLM,
   loadTokenizer,
   openModelFolder,
@@ -121,7 +123,7 @@ describe('a model exported to GGUF and loaded back', () => {
       });
 
       for (const quant of ['q8_0', 'q4_0'] as GgufQuant[]) {
-        it(`${quant}: quantized() gives exactly the float32() values, q/k permutation undone in both`, () => {
+        it(`${quant}: quantized() gives exactly the float32() values, q/k permutation undone in both; quantizedLayout() its layout`, () => {
           const file = join(root, `m${i}-${quant}.gguf`);
           exportModelToGguf(dir, file, quant);
           const f = openModelFolder(file);
@@ -130,6 +132,8 @@ describe('a model exported to GGUF and loaded back', () => {
             let checked = 0;
             for (const hf of w.names()) {
               const q = w.quantized(hf);
+              // The header-only answer the graph builder asks (no tensor converted) agrees with quantized().
+              assert.deepEqual(w.quantizedLayout(hf), q && { bits: q.bits, blockSize: q.blockSize }, `${hf} layout`);
               if (w.shape(hf).length === 1) {
                 assert.equal(q, undefined);
                 continue;
@@ -174,6 +178,23 @@ describe('a model exported to GGUF and loaded back', () => {
               checked++;
             }
             assert.ok(checked > 0);
+          } finally {
+            f.weights.close();
+          }
+        });
+
+        it(`${quant}: building the int4 graph converts no stored tensor (their layouts come from the header)`, () => {
+          const file = join(root, `m${i}-${quant}-build.gguf`);
+          exportModelToGguf(dir, file, quant);
+          const f = openModelFolder(file);
+          try {
+            const w = f.weights as GgufWeights;
+            let converted = 0;
+            const quantized = w.quantized.bind(w);
+            w.quantized = (hf) => (converted++, quantized(hf));
+            const numLayers = f.config.numLayers;
+            buildInferenceGraph(f.config, (b) => initializerParams(b, w, { mode: 'int4', numLayers }), { logits: 'last' });
+            assert.equal(converted, 0);
           } finally {
             f.weights.close();
           }
