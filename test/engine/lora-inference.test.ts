@@ -20,6 +20,7 @@ import {
 import { Rng } from '../../common/index.js';
 import { makeTinyModel } from '../helpers/tiny-model.js';
 import { referenceLogits } from '../helpers/reference-llama.js';
+import { withOwnGraphCache } from '../helpers/own-graph-cache.js';
 
 const root = fs.mkdtempSync(join(tmpdir(), 'cf-lora-infer-'));
 const cache = join(root, 'cache');
@@ -49,8 +50,6 @@ function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i] - b[i]));
   return worst;
 }
-
-const graphCount = () => fs.readdirSync(join(cache, 'graphs')).length;
 
 describe('inference with a LoRA adapter', () => {
   const dir = join(root, 'model');
@@ -96,28 +95,30 @@ describe('inference with a LoRA adapter', () => {
     const baseLogits = (await base.forward(IDS, base.emptyCache(1))).logits;
     const first = randomAdapter(cfg, 2);
     const lm = await loadAdaptedCausalLM(dir, first, { logits: 'all', threads: 1 });
-    const graphs = graphCount();
-    const run = async (feeds: typeof lm.feeds) => (await lm.lm.forward(IDS, lm.lm.emptyCache(1), { extra: feeds })).logits;
-    const firstLogits = await run(lm.feeds);
+    const secondMerged = await withOwnGraphCache(root, async (graphs) => {
+      const run = async (feeds: typeof lm.feeds) => (await lm.lm.forward(IDS, lm.lm.emptyCache(1), { extra: feeds })).logits;
+      const firstLogits = await run(lm.feeds);
 
-    // Another adapter, another rank: same graph, other feeds.
-    const second = randomAdapter(cfg, 3, { r: 2, alpha: 3 });
-    const secondAttached = attachAdapter(cfg, second);
-    const secondLogits = await run(adapterFeeds(secondAttached));
-    const secondMerged = await loadAdaptedCausalLM(openModelFolder(dir), second, { logits: 'all', threads: 1, merge: true });
-    const expected = (await secondMerged.lm.forward(IDS, secondMerged.lm.emptyCache(1))).logits;
-    assert.ok(maxDiff(secondLogits, expected) < 1e-4);
-    assert.ok(maxDiff(secondLogits, firstLogits) > 0.05);
+      // Another adapter, another rank: same graph, other feeds.
+      const second = randomAdapter(cfg, 3, { r: 2, alpha: 3 });
+      const secondAttached = attachAdapter(cfg, second);
+      const secondLogits = await run(adapterFeeds(secondAttached));
+      const secondMerged = await loadAdaptedCausalLM(openModelFolder(dir), second, { logits: 'all', threads: 1, merge: true });
+      const expected = (await secondMerged.lm.forward(IDS, secondMerged.lm.emptyCache(1))).logits;
+      assert.ok(maxDiff(secondLogits, expected) < 1e-4);
+      assert.ok(maxDiff(secondLogits, firstLogits) > 0.05);
 
-    // Switching back gives the first adapter's logits again, bit for bit.
-    assert.deepEqual(await run(lm.feeds), firstLogits);
+      // Switching back gives the first adapter's logits again, bit for bit.
+      assert.deepEqual(await run(lm.feeds), firstLogits);
 
-    const zeroB = randomAdapter(cfg, 4);
-    for (const [key, t] of zeroB.tensors) if (key.endsWith('lora_B.weight')) t.data.fill(0);
-    assert.deepEqual(await run(adapterFeeds(attachAdapter(cfg, zeroB))), baseLogits);
-    assert.deepEqual(await run(noAdapterFeeds(lm.attached.layout)), baseLogits);
-    // Only the merged graph of `second` was compiled after the unmerged one.
-    assert.equal(graphCount(), graphs + 1);
+      const zeroB = randomAdapter(cfg, 4);
+      for (const [key, t] of zeroB.tensors) if (key.endsWith('lora_B.weight')) t.data.fill(0);
+      assert.deepEqual(await run(adapterFeeds(attachAdapter(cfg, zeroB))), baseLogits);
+      assert.deepEqual(await run(noAdapterFeeds(lm.attached.layout)), baseLogits);
+      // Only the merged graph of `second` was compiled after the unmerged one.
+      assert.equal(graphs().length, 1);
+      return secondMerged;
+    });
     await Promise.all([base.release(), lm.lm.release(), secondMerged.lm.release()]);
   });
 

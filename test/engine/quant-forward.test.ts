@@ -1,7 +1,7 @@
 // The quantized inference graph (MatMulNBits for the projections and lm_head, a gathered in-graph
 // dequantization for the embedding) against the float64 reference run on the dequantized weights.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -17,6 +17,7 @@ import {
   type ModelConfig,
   type QuantMode,
 } from '../../engine/index.js';
+import { withOwnGraphCache } from '../helpers/own-graph-cache.js';
 import { makeTinyModel, type TinyModelOptions } from '../helpers/tiny-model.js';
 import { referenceLogits } from '../helpers/reference-llama.js';
 
@@ -143,16 +144,14 @@ describe('quantized forward matches the float reference on the dequantized weigh
   it('the quant mode is part of the graph cache key; a second load reuses the compiled (quantized) graph', async () => {
     const dir = join(root, 'cache-key');
     makeTinyModel(dir, { layers: 1, hidden: 32, heads: 2, kvHeads: 1, seed: 9 });
-    const graphs = () => readdirSync(join(root, 'cache', 'graphs')).sort();
-    const before = graphs();
-    for (const quant of ['int4', 'int8', 'none'] as const) await (await loadCausalLM(dir, { logits: 'last', threads: 1, quant })).release();
-    const made = graphs().filter((g) => !before.includes(g));
-    assert.equal(made.length, 3);
-    await (await loadCausalLM(dir, { logits: 'last', threads: 1, quant: 'int4' })).release();
-    assert.deepEqual(
-      graphs().filter((g) => !before.includes(g)),
-      made,
-    );
+    await withOwnGraphCache(root, async (graphs) => {
+      for (const quant of ['int4', 'int8', 'none'] as const)
+        await (await loadCausalLM(dir, { logits: 'last', threads: 1, quant })).release();
+      const made = graphs();
+      assert.equal(made.length, 3);
+      await (await loadCausalLM(dir, { logits: 'last', threads: 1, quant: 'int4' })).release();
+      assert.deepEqual(graphs(), made);
+    });
   });
 
   it('KV-cached decoding under int4 gives the logits of a full recompute', async () => {
