@@ -37,10 +37,11 @@ const SAFE_ENV_VARS: Record<string, string> = {
 };
 
 /**
- * Variables naming programs git could run (an editor, a pager, a password prompt): plumbing never
- * needs them, and simple-git refuses to start with them set (npm sets EDITOR for its scripts).
+ * Variables naming programs git could run (an editor, a pager, a password prompt) or where it looks
+ * for its own files (PREFIX): plumbing never needs them, and simple-git refuses to start with them
+ * set (npm sets EDITOR for its scripts; Termux and many Makefiles export PREFIX).
  */
-const PROGRAM_VARS = /^(GIT_.*|EDITOR|VISUAL|PAGER|.*ASKPASS)$/;
+const PROGRAM_VARS = /^(GIT_.*|EDITOR|VISUAL|PAGER|PREFIX|.*ASKPASS)$/;
 
 function safeEnv(): Record<string, string> {
   const env: Record<string, string> = {};

@@ -8,9 +8,16 @@ repo.write('a.py', 'x = 1\n').commit('first');
 after(() => repo.cleanup());
 
 describe("the caller's environment", () => {
-  it('reads history with EDITOR, VISUAL, PAGER, an askpass and GIT_DIR set, as npm scripts and shells set them', async () => {
+  it('reads history with EDITOR, VISUAL, PAGER, an askpass, PREFIX and GIT_DIR set, as npm scripts, shells and Termux set them', async () => {
     const saved = { ...process.env };
-    Object.assign(process.env, { EDITOR: 'vi', VISUAL: 'vi', PAGER: 'less', SSH_ASKPASS: '/bin/false', GIT_DIR: '/nonexistent' });
+    Object.assign(process.env, {
+      EDITOR: 'vi',
+      VISUAL: 'vi',
+      PAGER: 'less',
+      SSH_ASKPASS: '/bin/false',
+      PREFIX: '/usr',
+      GIT_DIR: '/nonexistent',
+    });
     try {
       const r = await openRepository(repo.dir);
       const commits = await listCommits(r);
@@ -20,7 +27,7 @@ describe("the caller's environment", () => {
       );
       await r.close();
     } finally {
-      for (const k of ['EDITOR', 'VISUAL', 'PAGER', 'SSH_ASKPASS', 'GIT_DIR']) {
+      for (const k of ['EDITOR', 'VISUAL', 'PAGER', 'SSH_ASKPASS', 'PREFIX', 'GIT_DIR']) {
         if (saved[k] === undefined) delete process.env[k];
         else process.env[k] = saved[k];
       }
