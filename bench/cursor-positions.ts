@@ -10,9 +10,10 @@
 // bin/codefudge.js with --cli to compare.
 import { spawn, execFileSync } from 'node:child_process';
 import { readFileSync, readdirSync, statSync } from 'node:fs';
-import { dirname, join, relative, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createMessageConnection, StreamMessageReader, StreamMessageWriter } from 'vscode-languageserver/node';
+import { cliPath } from '../common/index.js';
 
 export interface CursorCase {
   kind: string;
@@ -207,8 +208,7 @@ async function main(argv: string[]): Promise<void> {
     process.exitCode = 2;
     return;
   }
-  const here = dirname(fileURLToPath(import.meta.url));
-  const cli = resolve(flag('cli') ?? join(here, '..', '..', 'bin', 'codefudge.js'));
+  const cli = resolve(flag('cli') ?? cliPath());
   const cases = cursorCases(resolve(repo));
   const results = await completeCases(cases, { repo: resolve(repo), cli, model: flag('model'), adapter: !argv.includes('--no-adapter') });
   const json = results.map(({ text: _t, ...r }) => ({ ...r, file: relative(resolve(repo), r.file) }));

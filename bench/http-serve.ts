@@ -2,10 +2,10 @@
 // concurrent clients sending completions back to back; requests/s and p50/p95 latency per level,
 // beside the same completions run in-process one at a time (what the LSP server does).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { basename, dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { basename } from 'node:path';
 import { Completer } from '../engine/index.js';
 import { quantile } from '../eval/index.js';
+import { cliPath } from '../common/index.js';
 
 export interface HttpBenchOptions {
   model: string;
@@ -31,7 +31,7 @@ export interface HttpBenchResult {
   levels: LevelResult[];
 }
 
-const CLI = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'codefudge.js');
+const CLI = cliPath();
 
 /** Cursor positions in small Python files: the editor's usual request, a FIM prompt around a line start. */
 const FILES = [

@@ -5,9 +5,8 @@
 //
 //   node dist/bench/typing-session.js [--model DIR] [--edits 200] [--max-tokens 8] [--threads N] [--spm]
 import { spawn } from 'node:child_process';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { createMessageConnection, StreamMessageReader, StreamMessageWriter } from 'vscode-languageserver/node';
+import { cliPath } from '../common/index.js';
 import { quantile } from '../eval/index.js';
 import { windowBudget } from '../server/completion-service.js';
 import { DEFAULT_SETTINGS, type Settings } from '../server/settings.js';
@@ -178,7 +177,7 @@ function summary(values: number[]): LatencySummary {
   return { p50: quantile(sorted, 0.5), p95: quantile(sorted, 0.95), mean, max: sorted[sorted.length - 1] ?? NaN };
 }
 
-const CLI = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'codefudge.js');
+const CLI = cliPath();
 
 /** One session against a fresh server process. */
 export async function runSession(o: TypingBenchOptions, { reuse, fimMode }: SessionKind): Promise<SessionResult> {

@@ -1,3 +1,4 @@
 #!/usr/bin/env node
-// The compiled CLI lives in dist/; `npm ci` builds it through the prepare script.
-import('../dist/cli/main.js').then((m) => m.main(process.argv.slice(2)));
+// The CLI runs from its bundle, dist/bundle/ (scripts/bundle-cli.mjs links tsc's dist/ into it);
+// `npm ci` builds both through the prepare script.
+import('../dist/bundle/main.mjs').then((m) => m.main(process.argv.slice(2)));

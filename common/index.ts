@@ -4,3 +4,4 @@ export { AtomicFile, cannotWrite, makeFolder, mkdirp, writeFileAtomic, writeText
 export { AtomicJsonlWriter } from './jsonl-writer.js';
 export { mulberry32, Rng, randomInt, randInt, hash32, mix32, createRng, shuffleInPlace, shuffled, shuffledIndices } from './random.js';
 export type { Random } from './random.js';
+export { cliPath, packageRoot } from './package-root.js';

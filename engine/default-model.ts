@@ -1,18 +1,10 @@
 import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { UserError } from '../common/index.js';
+import { join } from 'node:path';
+import { packageRoot, UserError } from '../common/index.js';
 import { resolveModel } from './resolve-model.js';
 
 /** The embedded model shipped in the package's `models/` folder (the default of every command). */
 export const EMBEDDED_MODEL = 'codefudge-py-small';
-
-function packageRoot(): string {
-  // This file runs from dist/engine/ (compiled) — the package root is two levels up either way.
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, 'package.json')) && dirname(dir) !== dir) dir = dirname(dir);
-  return dir;
-}
 
 export function embeddedModelDir(): string {
   return join(packageRoot(), 'models', EMBEDDED_MODEL);

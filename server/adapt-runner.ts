@@ -2,9 +2,7 @@
 // it prints into work-done progress. A child process keeps the server answering while it trains,
 // and a crash in training cannot take the server down.
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { cliPath } from '../common/index.js';
 
 export interface AdaptProgress {
   message: string;
@@ -81,11 +79,7 @@ export function failureLine(stderrLines: readonly string[]): string {
 }
 
 /** bin/codefudge.js of this package. */
-export function defaultCliPath(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, 'package.json')) && dirname(dir) !== dir) dir = dirname(dir);
-  return join(dir, 'bin', 'codefudge.js');
-}
+export const defaultCliPath = cliPath;
 
 /** Calls `onLine` for each line of a byte stream; progress bars redraw with \r, so \r ends a line too. */
 function lineSplitter(onLine: (line: string) => void) {

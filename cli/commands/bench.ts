@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
-import { UserError, Rng } from '../../common/index.js';
+import { join } from 'node:path';
+import { UserError, Rng, packageRoot } from '../../common/index.js';
 import { modelDirFor, openModelFolder, embeddedModelDir } from '../../engine/index.js';
 import { benchAgainstLlamaCpp, formatAgainst, ggufQuantFor } from '../../bench/against-llama-cpp.js';
 import { benchLora } from '../../bench/lora.js';
@@ -75,7 +76,7 @@ async function inferAgainstLlamaCpp(
 
 /** The same LoRA step in PyTorch (Debian's python3-torch), run beside ours so the ratio is taken under one machine state. */
 function torchBaseline(model: string, o: { batch: number; seq: number; rank: number; steps: number; threads: number }) {
-  const script = new URL('../../../bench/lora_torch.py', import.meta.url).pathname;
+  const script = join(packageRoot(), 'bench', 'lora_torch.py');
   // This machine pins OpenBLAS to an old kernel through OPENBLAS_CORETYPE/L2_SIZE; the baseline runs
   // without them so PyTorch gets the BLAS kernel it would pick itself.
   const env = { ...process.env };
