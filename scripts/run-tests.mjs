@@ -21,19 +21,20 @@ function collect(dir) {
 }
 
 // The slowest files (wall seconds on the 2-core CI VM) start first: with two at a time, a long file
-// started last would leave one core idle at the end. Order only; every file runs either way.
+// started last would leave one core idle at the end. node --test runs its files in the order of their
+// paths, whatever order they are given in, so every run is an entry module named for its place.
 const SLOWEST_FIRST = [
-  'finetune/adapt-interrupt', // 19 s
+  'finetune/adapt-interrupt', // 16 s
+  'suggest/suggest-pipeline', // 17
   'cli/backend-flags', // 17
   'history/hostile-repos', // 16
-  'eval/fim-eval-cli', // 15
-  'suggest/suggest-pipeline', // 13
-  'finetune/adapt-run', // 11
+  'finetune/adapt-run', // 12
+  'eval/fim-eval-cli', // 10
   'eval/suggest-eval', // 8
   'history/export', // 8
-  'finetune/adapt-errors', // 8
+  'finetune/adapt-errors', // 6
 ];
-const GROUP_SIZE = Number(process.env.CF_TEST_GROUP_SIZE ?? 8);
+const GROUP_SIZE = 8;
 const rank = (f) => {
   const i = SLOWEST_FIRST.findIndex((s) => f.includes(`/${s}.test.js`));
   return i < 0 ? SLOWEST_FIRST.length : i;
@@ -48,14 +49,14 @@ if (filter.length) {
 } else {
   const alone = files.filter((f) => rank(f) < SLOWEST_FIRST.length).sort((a, b) => rank(a) - rank(b));
   const rest = files.filter((f) => !alone.includes(f));
+  const batches = alone.map((f) => [f]);
+  for (let i = 0; i < rest.length; i += GROUP_SIZE) batches.push(rest.slice(i, i + GROUP_SIZE));
   groupDir = mkdtempSync(join(tmpdir(), 'cf-test-groups-'));
-  runs = [...alone];
-  for (let i = 0; i < rest.length; i += GROUP_SIZE) {
-    const entry = join(groupDir, `group-${String(i / GROUP_SIZE).padStart(2, '0')}.test.mjs`);
-    const members = rest.slice(i, i + GROUP_SIZE);
+  runs = batches.map((members, i) => {
+    const entry = join(groupDir, `run-${String(i).padStart(3, '0')}.test.mjs`);
     writeFileSync(entry, members.map((f) => `import ${JSON.stringify(resolve(f))};\n`).join(''));
-    runs.push(entry);
-  }
+    return entry;
+  });
 }
 const r = spawnSync(process.execPath, ['--test', '--test-concurrency=2', ...runs], { stdio: 'inherit' });
 if (groupDir) rmSync(groupDir, { recursive: true, force: true });
