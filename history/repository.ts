@@ -62,32 +62,27 @@ export async function openRepository(path: string, rev = 'HEAD'): Promise<Histor
   }
   if (!isDir) throw new UserError(`not a directory: ${path}`);
   const git = new GitRunner(abs);
+  // One rev-parse says whether this is a repository, where its git dir is, its hash, and the commit
+  // `rev` names: each git process costs a fork of this one, and a model may already be loaded.
+  // Exit 1 with nothing on stderr: the repository is there, `rev` is not (--verify --quiet).
+  let answer: string[] = [];
   try {
-    await git.text(['rev-parse', '--git-dir']);
+    const args = ['rev-parse', '--absolute-git-dir', '--show-object-format', '--verify', '--quiet', '--end-of-options', `${rev}^{commit}`];
+    answer = (await git.bytes(args)).toString('utf8').split('\n');
   } catch (e) {
-    const words = gitWords(e);
-    if (/dubious ownership/.test(words)) {
+    const revMissing = e instanceof GitCommandError && e.code === 1 && e.stderr.trim() === '';
+    if (!revMissing && /dubious ownership/.test(gitWords(e))) {
       throw new UserError(`git refuses to read ${path}: it is owned by another user (see git config safe.directory)`);
     }
-    throw new UserError(`not a git repository: ${path}`);
+    if (!revMissing) throw new UserError(`not a git repository: ${path}`);
   }
-  let head: string;
-  try {
-    head = (await git.text(['rev-parse', '--verify', '--quiet', '--end-of-options', `${rev}^{commit}`])).trim();
-  } catch {
-    head = '';
-  }
+  // git older than 2.25 knows only sha1, and its rev-parse echoes the option it does not know.
+  const [gitDir = '', objectFormat = '', head = ''] = answer.map((line) => line.trim());
   if (!head) {
     if (rev === 'HEAD') throw new UserError(`repository has no commits: ${path}`);
     throw new UserError(`no commit "${rev}" in ${path}`);
   }
-  let format = 'sha1';
-  try {
-    format = (await git.text(['rev-parse', '--show-object-format'])).trim() || 'sha1';
-  } catch {
-    // git older than 2.25 knows only sha1
-  }
-  const gitDir = (await git.text(['rev-parse', '--absolute-git-dir'])).trim();
+  const format = objectFormat === 'sha256' ? 'sha256' : 'sha1';
   const shallow = new Set<string>();
   try {
     for (const line of readFileSync(resolve(gitDir, 'shallow'), 'utf8').split('\n')) if (line.trim()) shallow.add(line.trim());

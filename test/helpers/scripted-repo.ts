@@ -15,11 +15,11 @@ export class ScriptedRepo {
   /** Day of January 2024 the next commit gets unless told otherwise. */
   private day = 1;
 
-  constructor(prefix = 'cf-history-') {
+  constructor(prefix = 'cf-history-', objectFormat: 'sha1' | 'sha256' = 'sha1') {
     this.dir = mkdtempSync(join(tmpdir(), prefix));
     this.script(
-      'git init -q -b main && git config user.name "Test Author" && git config user.email author@example.com' +
-        ' && git config commit.gpgsign false && git config core.autocrlf false',
+      `git init -q -b main --object-format=${objectFormat} && git config user.name "Test Author"` +
+        ' && git config user.email author@example.com && git config commit.gpgsign false && git config core.autocrlf false',
     );
   }
 

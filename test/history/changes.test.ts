@@ -328,3 +328,27 @@ describe('reading a scripted repository', () => {
     assert.ok(data.train.fim.length >= 5);
   });
 });
+
+describe('a sha256 repository', () => {
+  test('opens with its hash: the root commit is diffed against the sha256 empty tree', async () => {
+    const sha = new ScriptedRepo('cf-history-sha256-', 'sha256');
+    try {
+      sha.write('a.py', APP_1).commit('Add a');
+      const r = await openRepository(sha.dir);
+      try {
+        assert.equal(r.head.length, 64);
+        assert.equal(r.emptyTree, '6ef19b41225c5369f1c104d45d8d85efa9b057b53b14b4b9b939dd74decc5321');
+        const [root] = await listCommits(r);
+        const c = await readChanges(r, root);
+        assert.deepEqual(
+          c.files.map((f) => [f.status, f.path, f.after]),
+          [['A', 'a.py', APP_1]],
+        );
+      } finally {
+        await r.close();
+      }
+    } finally {
+      sha.cleanup();
+    }
+  });
+});
