@@ -151,7 +151,7 @@ describe('codefudge pretrain', () => {
         '--out',
         join(root, 'model3'),
         '--time',
-        '4s',
+        '2s',
         ...args.slice(8).filter((_, i, a) => a[i - 1] !== '--steps' && a[i] !== '--steps'),
       ],
       { env, encoding: 'utf8' },
