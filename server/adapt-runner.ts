@@ -78,9 +78,6 @@ export function failureLine(stderrLines: readonly string[]): string {
   return useful[useful.length - 1] ?? '';
 }
 
-/** bin/codefudge.js of this package. */
-export const defaultCliPath = cliPath;
-
 /** Calls `onLine` for each line of a byte stream; progress bars redraw with \r, so \r ends a line too. */
 function lineSplitter(onLine: (line: string) => void) {
   let partial = '';
@@ -98,7 +95,7 @@ function lineSplitter(onLine: (line: string) => void) {
 }
 
 /** A runner that spawns `node <command...> <root> [--model DIR]` (by default `codefudge adapt`). */
-export function commandAdaptRunner(command: string[] = [defaultCliPath(), 'adapt']): AdaptRunner {
+export function commandAdaptRunner(command: string[] = [cliPath(), 'adapt']): AdaptRunner {
   return ({ root, model, flags = [] }, report, signal) =>
     new Promise((resolve, reject) => {
       const args = [...command, root, ...(model ? ['--model', model] : []), ...flags];
