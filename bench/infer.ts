@@ -1,7 +1,7 @@
 import { headWeightName } from '../engine/llama/decoder.js';
 import { loadCausalLM } from '../engine/load.js';
 import { openModelFolder, type ModelFolder } from '../engine/model-folder.js';
-import { quantBitsFor, resolveQuantMode, type QuantMode } from '../engine/quant/quant-mode.js';
+import { headDraftBits, quantBitsFor, resolveQuantMode, type QuantMode } from '../engine/quant/quant-mode.js';
 import { blockBytes, DEFAULT_BLOCK_SIZE, zeroPointBytesPerRow } from '../engine/quant/quantize.js';
 import { Rng } from '../common/index.js';
 import { expectedTensors } from '../engine/weight-layout.js';
@@ -49,8 +49,8 @@ export function decodeWeightBytes(folder: ModelFolder, quant: QuantMode): number
     if (name === 'model.embed_tokens.weight' && !config.tieWordEmbeddings) continue;
     const bits = quantBitsFor(name, quant, config.numLayers);
     const stored = bits ? weights.quantizedLayout?.(name) : undefined;
-    // Under int4 an int8 head is read through its 4-bit draft; the rescored rows are a few KB (see lmHead).
-    const read = name === head && quant === 'int4' && bits === 8 ? 4 : bits;
+    // A head with a draft is read through it; the rescored rows are a few KB (see lmHead).
+    const read = (name === head ? headDraftBits(quant, bits) : undefined) ?? bits;
     if (stored) n += quantizedSize(shape[0], shape[1], stored.bits, stored.blockSize);
     else if (read) n += quantizedSize(shape[0], shape[1], read);
     else n += 4 * shape.reduce((a, b) => a * b, 1);

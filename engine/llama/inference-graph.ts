@@ -1,14 +1,11 @@
 import type { ModelConfig } from '../config.js';
 import { Builder } from '../graph/builder.js';
 import { buildDecoder, lmHead, type LinearHook, type ModelParams } from './decoder.js';
-import { quantizedInitializers, type QuantChoice } from '../quant/quantized-params.js';
-import type { QuantizedWeight } from '../quant/quantized-weight.js';
+import { quantizedInitializers, type QuantChoice, type QuantSource } from '../quant/quantized-params.js';
+import { headDraftBits } from '../quant/quant-mode.js';
 
 /** The weights a graph reads: named float tensors, converted to f32 on demand, or stored quantized blocks. */
-export interface WeightReader {
-  float32(name: string): Float32Array;
-  quantized?(name: string): QuantizedWeight | undefined;
-}
+export type WeightReader = QuantSource;
 
 export interface InferenceGraphOptions {
   /** 'all' returns logits for every position; 'last' only the last (what decoding needs, much cheaper). */
@@ -29,13 +26,13 @@ export function initializerParams(b: Builder, weights: WeightReader, quant?: Qua
       return b.has(name) ? b.value(name) : b.initializer(name, 'float32', shape, () => weights.float32(name));
     },
     quantized,
-    // Under int4 an int8 lm_head gets a 4-bit draft (see lmHead). A head the storage holds quantized
-    // (a GGUF) keeps its own width whatever is asked, so it gets none.
+    // A head the storage holds quantized (a GGUF) keeps its own width whatever is asked, so it gets no draft.
     draftHead:
-      quant?.mode === 'int4' && quantized
+      quant && quantized
         ? (name, shape) => {
-            const draft = quantized(name, shape)?.bits === 8 ? quantized(name, shape, 4) : undefined;
-            return draft?.bits === 4 ? draft : undefined;
+            const bits = headDraftBits(quant.mode, quantized(name, shape)?.bits);
+            const draft = bits && quantized(name, shape, bits);
+            return draft && draft.bits === bits ? draft : undefined;
           }
         : undefined,
   };

@@ -88,3 +88,12 @@ export function quantBitsFor(name: string, mode: QuantMode, numLayers: number): 
   if (name === 'lm_head.weight' || name === 'model.embed_tokens.weight') return 8;
   return undefined;
 }
+
+/**
+ * The width of the draft copy an lm_head held at `bits` gets under `mode`, or undefined for none:
+ * under int4 an int8 head scores the vocabulary through a 4-bit draft (see lmHead), so that is the
+ * width decode reads it at.
+ */
+export function headDraftBits(mode: QuantMode, bits: 4 | 8 | undefined): 4 | undefined {
+  return mode === 'int4' && bits === 8 ? 4 : undefined;
+}
